@@ -1,0 +1,1 @@
+"""What we conclude about vendors: questionnaires, scoring, findings, attestations and reports."""

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class RiskRegistryConfig(AppConfig):
+    name = "riskregistry"
+    verbose_name = "riskregistry"
+
+    def ready(self) -> None:
+        from riskregistry.roles import roles_sync
+
+        # Runs after the last app's migrations so every permission exists.
+        post_migrate.connect(roles_sync, dispatch_uid="riskregistry.roles_sync")

@@ -1,0 +1,48 @@
+"""Small presentation helpers shared by the templates."""
+
+from django import template
+from django.http import QueryDict
+
+register = template.Library()
+
+_LEVEL_CLASSES = {
+    "critical": "text-bg-danger",
+    "high": "text-bg-warning",
+    "medium": "text-bg-info",
+    "moderate": "text-bg-info",
+    "low": "text-bg-success",
+}
+_STATUS_CLASSES = {
+    "active": "text-bg-success",
+    "onboarding": "text-bg-info",
+    "archived": "text-bg-secondary",
+    "retired": "text-bg-secondary",
+    "resolved": "text-bg-success",
+    "pending": "text-bg-light border",
+    "not_found": "text-bg-danger",
+    "gated": "text-bg-warning",
+    "disabled": "text-bg-danger",
+    "error": "text-bg-danger",
+    "cycle": "text-bg-danger",
+    "depth_limit": "text-bg-warning",
+}
+
+
+@register.filter
+def level_class(value: str) -> str:
+    """Badge colours for tiers and criticality (critical, high, medium, low)."""
+    return _LEVEL_CLASSES.get(str(value), "text-bg-secondary")
+
+
+@register.filter
+def status_class(value: str) -> str:
+    return _STATUS_CLASSES.get(str(value), "text-bg-secondary")
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced (pagination keeps the filters)."""
+    query: QueryDict = context["request"].GET.copy()
+    for key, value in changes.items():
+        query[key] = value
+    return query.urlencode()

@@ -1,0 +1,101 @@
+"""Forms for the web UI; they validate input, the services do the writes."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from riskregistry.forms import StyledFormMixin
+from vendors.models import (
+    AIModel,
+    Contact,
+    DataCategory,
+    Host,
+    HostRegion,
+    ModelUsage,
+    Product,
+    Vendor,
+)
+from vendors.validators import validate_hub_repo_id
+
+
+class VendorForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Vendor
+        fields = ["name", "country", "website", "tier", "status", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+
+class ContactForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "email", "role", "phone", "is_primary"]
+
+
+class ProductForm(StyledFormMixin, forms.ModelForm):
+    data_categories = forms.ModelMultipleChoiceField(
+        queryset=DataCategory.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Product
+        fields = ["name", "description", "criticality", "status", "business_owner", "data_categories"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, vendor: Vendor, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The unique (vendor, name) constraint is checked by full_clean only when the vendor is known.
+        self.instance.vendor = vendor
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, region: HostRegion) -> str:
+        where = region.country.name if region.country else "no fixed country"
+        return f"{region.host.name} · {region.code} ({where})"
+
+
+class ModelUsageForm(StyledFormMixin, forms.Form):
+    """A model usage names its model by kind and name: a hub repo id, a closed API model, or a declared name."""
+
+    model_kind = forms.ChoiceField(label="Model kind", choices=AIModel.Kind.choices, initial=AIModel.Kind.HUB)
+    model_name = forms.CharField(
+        label="Model",
+        max_length=200,
+        help_text="Hub repo id (e.g. Qwen/Qwen2.5-7B-Instruct), closed API model (e.g. gpt-4o), or declared name.",
+        widget=forms.TextInput(attrs={"list": "closed-models", "autocomplete": "off", "spellcheck": "false"}),
+    )
+    role = forms.ChoiceField(choices=ModelUsage.Role.choices, initial=ModelUsage.Role.PRIMARY)
+    share = forms.IntegerField(
+        label="Traffic share (%)", min_value=1, max_value=100, required=False, help_text="Only for the routed role."
+    )
+    host = forms.ModelChoiceField(queryset=Host.objects.all(), required=False, help_text="Who serves the model.")
+    region = RegionChoiceField(queryset=HostRegion.objects.select_related("host"), required=False)
+    declared_by = forms.ChoiceField(choices=ModelUsage.DeclaredBy.choices, initial=ModelUsage.DeclaredBy.ANALYST)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def clean(self):
+        data = super().clean()
+        kind, name = data.get("model_kind"), (data.get("model_name") or "").strip()
+        if kind == AIModel.Kind.HUB and name:
+            try:
+                validate_hub_repo_id(name)
+            except ValidationError as error:
+                self.add_error("model_name", error)
+        data["model_name"] = name
+        host, region = data.get("host"), data.get("region")
+        if host and region and region.host_id != host.pk:
+            self.add_error("region", f"{region.code} is not a region of {host.name}.")
+        if data.get("share") is not None and data.get("role") != ModelUsage.Role.ROUTED:
+            self.add_error("share", "A traffic share applies only to the routed role.")
+        return data
+
+    @classmethod
+    def initial_for(cls, usage: ModelUsage) -> dict:
+        return {
+            "model_kind": usage.model.kind,
+            "model_name": usage.model.name,
+            "role": usage.role,
+            "share": usage.share,
+            "host": usage.host,
+            "region": usage.region,
+            "declared_by": usage.declared_by,
+            "notes": usage.notes,
+        }

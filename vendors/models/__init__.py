@@ -1,0 +1,21 @@
+"""What vendors run: the portfolio (vendors, products, model usages), the lineage graph and the knowledge base."""
+
+from vendors.models.knowledge import Host, HostRegion, Publisher, PublisherOrg
+from vendors.models.lineage import AIModel, AIModelAlias, ChangeEvent, LineageEdge
+from vendors.models.portfolio import Contact, DataCategory, ModelUsage, Product, Vendor
+
+__all__ = [
+    "AIModel",
+    "AIModelAlias",
+    "ChangeEvent",
+    "Contact",
+    "DataCategory",
+    "Host",
+    "HostRegion",
+    "LineageEdge",
+    "ModelUsage",
+    "Product",
+    "Publisher",
+    "PublisherOrg",
+    "Vendor",
+]

@@ -1,0 +1,110 @@
+"""The knowledge base: who publishes models and who hosts them, each fact with its source.
+
+Loaded from the curated files in vendors/knowledge/ and editable by admins; jurisdiction is read from here.
+"""
+
+from django.db import models
+from django.db.models.functions import Lower
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from vendors.models.base import choices_check
+
+
+class Publisher(models.Model):
+    """An organisation that publishes models (the maker, not the seller or the host).
+
+    ``flags`` holds markers such as ``repackager`` (re-uploads others' weights: never an origin) or
+    ``bis_entity_list``; ``sources`` is a list of ``{"title", "url"}`` objects backing the row.
+    """
+
+    key = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    legal_entity = models.CharField(max_length=300, blank=True)
+    parent_company = models.CharField(max_length=300, blank=True)
+    country = CountryField(blank=True, help_text="Where the publisher is headquartered (operating HQ).")
+    flags = models.JSONField(default=list, blank=True)
+    families = models.JSONField(default=list, blank=True)
+    verified = models.BooleanField(default=False, help_text="Every fact on this row was checked against a source.")
+    notes = models.TextField(blank=True)
+    sources = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_repackager(self) -> bool:
+        return "repackager" in self.flags
+
+
+class PublisherOrg(models.Model):
+    """A model hub organisation or user id that belongs to a publisher; renamed ids stay as former ones."""
+
+    org_id = models.CharField(max_length=96)
+    publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE, related_name="orgs")
+    is_former = models.BooleanField(default=False, help_text="A previous id of the organisation (renamed).")
+
+    class Meta:
+        ordering = ["org_id"]
+        constraints = [models.UniqueConstraint(Lower("org_id"), name="publisherorg_org_id_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.org_id
+
+
+class HostKind(models.TextChoices):
+    MODEL_API = "model_api", "Publisher's own API"
+    INFERENCE_PROVIDER = "inference_provider", "Inference provider"
+    CLOUD = "cloud", "Cloud (self-hosted)"
+    CLOUD_AI = "cloud_ai", "Cloud AI service"
+    ROUTER = "router", "Router"
+
+
+class Host(models.Model):
+    """Who serves a model: a publisher's own API, an inference provider, a cloud, or a router."""
+
+    Kind = HostKind
+
+    key = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    operator = models.CharField(max_length=300, blank=True)
+    country = CountryField(blank=True, help_text="The operator's country.")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    api_hostnames = models.JSONField(default=list, blank=True)
+    verified = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    sources = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [choices_check("kind", HostKind, "host_kind_valid")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HostRegion(models.Model):
+    """A serving region of a host; ``country`` is where inference and data sit, blank for global routing."""
+
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="regions")
+    code = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    country = CountryField(blank=True)
+    hostnames = models.JSONField(default=list, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["host__name", "code"]
+        constraints = [models.UniqueConstraint(fields=["host", "code"], name="hostregion_host_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.host.name} · {self.code}"

@@ -1,0 +1,201 @@
+"""The lineage graph: models (hub repos, closed API models, declared-only models), their parents, and what
+changed in them over time."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+
+from vendors.models.base import choices_check
+from vendors.validators import validate_hub_repo_id
+
+
+class AIModelKind(models.TextChoices):
+    HUB = "hub", "Model hub repository"
+    CLOSED = "closed", "Closed API model"
+    DECLARED = "declared", "Declared (no public record)"
+
+
+class AIModelStatus(models.TextChoices):
+    PENDING = "pending", "Not resolved yet"
+    RESOLVED = "resolved", "Resolved"
+    NOT_FOUND = "not_found", "Not found"
+    GATED = "gated", "Gated"
+    DISABLED = "disabled", "Disabled"
+    ERROR = "error", "Error"
+    CYCLE = "cycle", "Part of a cycle"
+    DEPTH_LIMIT = "depth_limit", "Beyond the depth limit"
+
+
+class DeclaredSource(models.TextChoices):
+    VENDOR = "vendor", "Vendor"
+    ANALYST = "analyst", "Analyst"
+
+
+class AIModel(models.Model):
+    """One node of the lineage graph.
+
+    A hub repo is named by its repo id (``org/name``) and pinned by ``sha``; a closed API model by its API name
+    (``gpt-4o``) with its publisher; a declared model has no public record and is named as declared.
+    """
+
+    Kind = AIModelKind
+
+    Status = AIModelStatus
+
+    DeclaredSource = DeclaredSource
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.HUB)
+    name = models.CharField(max_length=200, help_text="Hub repo id, API model name, or declared name.")
+    publisher = models.ForeignKey(
+        "vendors.Publisher", null=True, blank=True, on_delete=models.SET_NULL, related_name="models"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    status_reason = models.CharField(max_length=500, blank=True)
+    sha = models.CharField(max_length=40, blank=True)
+    license = models.CharField(max_length=100, blank=True)
+    license_name = models.CharField(max_length=100, blank=True)
+    datasets = models.JSONField(default=list, blank=True)
+    pipeline_tag = models.CharField(max_length=100, blank=True)
+    library_name = models.CharField(max_length=100, blank=True)
+    gated = models.CharField(max_length=16, blank=True, help_text="Hub gating: auto, manual, or blank.")
+    hub_created_at = models.DateTimeField(null=True, blank=True)
+    hub_last_modified = models.DateTimeField(null=True, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True, help_text="When the hub was last asked.")
+    declared_source = models.CharField(max_length=16, choices=DeclaredSource.choices, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "AI model"
+        constraints = [
+            models.UniqueConstraint("kind", Lower("name"), name="aimodel_kind_name_ci_unique"),
+            choices_check("kind", AIModelKind, "aimodel_kind_valid"),
+            choices_check("status", AIModelStatus, "aimodel_status_valid"),
+            models.CheckConstraint(condition=~models.Q(name=""), name="aimodel_name_not_empty"),
+        ]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["publisher"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.HUB:
+            try:
+                validate_hub_repo_id(self.name)
+            except ValidationError as error:
+                raise ValidationError({"name": error.messages}) from None
+
+    @property
+    def hub_url_path(self) -> str:
+        return self.name if self.kind == self.Kind.HUB else ""
+
+
+class AIModelAlias(models.Model):
+    """A former hub id of a model (the hub redirects renamed repos); both ids lead to the one node."""
+
+    name = models.CharField(max_length=200, validators=[validate_hub_repo_id])
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="aliases")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "AI model aliases"
+        constraints = [models.UniqueConstraint(Lower("name"), name="aimodelalias_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.model.name}"
+
+
+class EdgeRelation(models.TextChoices):
+    FINETUNE = "finetune", "Fine-tune"
+    ADAPTER = "adapter", "Adapter"
+    MERGE = "merge", "Merge"
+    QUANTIZED = "quantized", "Quantized"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class EdgeSource(models.TextChoices):
+    CARD = "card", "Model card"
+    TAGS = "tags", "Hub tags"
+    CONFIG = "config", "Hub config (PEFT)"
+    ADAPTER_CONFIG = "adapter_config", "adapter_config.json"
+    GGUF = "gguf", "GGUF metadata"
+    VENDOR = "vendor", "Declared by the vendor"
+    ANALYST = "analyst", "Declared by an analyst"
+
+
+class LineageEdge(models.Model):
+    """child → parent: the child was derived from the parent, as some source claims."""
+
+    Relation = EdgeRelation
+
+    Source = EdgeSource
+
+    child = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="parent_edges")
+    parent = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="child_edges")
+    relation = models.CharField(max_length=16, choices=Relation.choices, default=Relation.UNKNOWN)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    observed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["child_id", "parent_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "parent"], name="lineageedge_child_parent_unique"),
+            models.CheckConstraint(condition=~models.Q(child=models.F("parent")), name="lineageedge_no_self_loop"),
+            choices_check("relation", EdgeRelation, "lineageedge_relation_valid"),
+            choices_check("source", EdgeSource, "lineageedge_source_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.child} —{self.relation}→ {self.parent}"
+
+
+class ChangeKind(models.TextChoices):
+    NEW_SHA = "new_sha", "New revision"
+    PARENT_ADDED = "parent_added", "Parent added"
+    PARENT_REMOVED = "parent_removed", "Parent removed"
+    LICENSE_CHANGED = "license_changed", "Licence changed"
+    GATED = "gated", "Gated"
+    DISABLED = "disabled", "Disabled"
+    GONE = "gone", "Gone from the hub"
+    RENAMED = "renamed", "Renamed"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    USAGE_ADDED = "usage_added", "Model usage added"
+    USAGE_REMOVED = "usage_removed", "Model usage removed"
+    MODEL_SWAPPED = "model_swapped", "Vendor swapped a model"
+
+
+class ChangeEvent(models.Model):
+    """Something that changed in the supply chain; drives rescoring, notifications and webhooks."""
+
+    Kind = ChangeKind
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    model = models.ForeignKey(AIModel, null=True, blank=True, on_delete=models.CASCADE, related_name="change_events")
+    product = models.ForeignKey(
+        "vendors.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="change_events"
+    )
+    summary = models.CharField(max_length=500)
+    details = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["-occurred_at"]), models.Index(fields=["kind"])]
+        constraints = [
+            choices_check("kind", ChangeKind, "changeevent_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(model__isnull=False) | models.Q(product__isnull=False),
+                name="changeevent_has_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary

@@ -1,0 +1,177 @@
+"""Reads shared by the web UI and the API: querysets with their joins in one place."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import chain
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from vendors.models import AIModel, ChangeEvent, Contact, ModelUsage, Product, Vendor
+
+
+def vendor_queryset() -> QuerySet[Vendor]:
+    return Vendor.objects.annotate(
+        product_count=Count("products", distinct=True),
+        usage_count=Count("products__model_usages", distinct=True),
+    )
+
+
+def product_queryset() -> QuerySet[Product]:
+    return (
+        Product.objects.select_related("vendor")
+        .prefetch_related("data_categories")
+        .annotate(usage_count=Count("model_usages", distinct=True))
+    )
+
+
+def model_usage_queryset() -> QuerySet[ModelUsage]:
+    return ModelUsage.objects.select_related(
+        "product__vendor", "model__publisher", "host", "region", "declared_by_user"
+    )
+
+
+def ai_model_queryset() -> QuerySet[AIModel]:
+    return AIModel.objects.select_related("publisher").annotate(
+        usage_count=Count("usages", distinct=True),
+        product_count=Count("usages__product", distinct=True),
+    )
+
+
+def vendor_detail(*, pk: int) -> Vendor:
+    return (
+        vendor_queryset()
+        .prefetch_related(
+            Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "name")),
+            Prefetch("products", queryset=product_queryset().order_by("status", "name")),
+        )
+        .get(pk=pk)
+    )
+
+
+def product_detail(*, pk: int) -> Product:
+    return (
+        Product.objects.select_related("vendor")
+        .prefetch_related(
+            "data_categories",
+            Prefetch("model_usages", queryset=model_usage_queryset().order_by("role", "model__name")),
+        )
+        .get(pk=pk)
+    )
+
+
+def ai_model_detail(*, pk: int) -> AIModel:
+    return (
+        AIModel.objects.select_related("publisher")
+        .prefetch_related(
+            "aliases",
+            Prefetch("usages", queryset=model_usage_queryset().order_by("product__vendor__name", "product__name")),
+            Prefetch("parent_edges__parent__publisher"),
+            Prefetch("child_edges__child__publisher"),
+        )
+        .get(pk=pk)
+    )
+
+
+def change_events_for(*, vendor: Vendor | None = None, product: Product | None = None, model: AIModel | None = None):
+    events = ChangeEvent.objects.select_related("model", "product__vendor", "acknowledged_by")
+    if vendor is not None:
+        events = events.filter(product__vendor=vendor)
+    if product is not None:
+        events = events.filter(Q(product=product) | Q(model__usages__product=product)).distinct()
+    if model is not None:
+        events = events.filter(model=model)
+    return events
+
+
+@dataclass(frozen=True)
+class PortfolioSummary:
+    vendors: int
+    vendors_onboarding: int
+    products: int
+    model_usages: int
+    models: int
+    models_by_kind: dict[str, int]
+    recent_changes: list[ChangeEvent]
+
+
+def portfolio_summary() -> PortfolioSummary:
+    vendor_counts = Vendor.objects.exclude(status=Vendor.Status.ARCHIVED).aggregate(
+        total=Count("id"), onboarding=Count("id", filter=Q(status=Vendor.Status.ONBOARDING))
+    )
+    kinds = dict(AIModel.objects.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
+    return PortfolioSummary(
+        vendors=vendor_counts["total"],
+        vendors_onboarding=vendor_counts["onboarding"],
+        products=Product.objects.filter(status=Product.Status.ACTIVE).count(),
+        model_usages=ModelUsage.objects.filter(product__status=Product.Status.ACTIVE).count(),
+        models=sum(kinds.values()),
+        models_by_kind={label: kinds.get(value, 0) for value, label in AIModel.Kind.choices},
+        recent_changes=list(ChangeEvent.objects.select_related("product__vendor", "model")[:10]),
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One audited change, from django-simple-history, in words a reviewer can read."""
+
+    when: datetime
+    user: str
+    action: str  # created, changed, deleted
+    object_type: str
+    object_label: str
+    changes: tuple[tuple[str, str, str], ...]  # (field, old, new)
+
+
+_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def _history_entries(records, object_type: str) -> list[HistoryEntry]:
+    entries = []
+    for record in records:
+        changes: tuple[tuple[str, str, str], ...] = ()
+        previous = record.prev_record if record.history_type == "~" else None
+        if previous is not None:
+            delta = record.diff_against(previous, foreign_keys_are_objs=False)
+            changes = tuple(
+                (
+                    record.instance._meta.get_field(change.field).verbose_name,
+                    _plain(change.old),
+                    _plain(change.new),
+                )
+                for change in delta.changes
+            )
+            if not changes:
+                continue
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                user=str(record.history_user) if record.history_user else "system",
+                action=_ACTIONS[record.history_type],
+                object_type=object_type,
+                object_label=str(record.instance),
+                changes=changes,
+            )
+        )
+    return entries
+
+
+def _plain(value) -> str:
+    if isinstance(value, list):  # many-to-many diffs come as lists of through-row dicts
+        return ", ".join(sorted(str(v.get("datacategory", v)) if isinstance(v, dict) else str(v) for v in value))
+    return "" if value is None else str(value)
+
+
+def vendor_history(*, vendor: Vendor, limit: int = 200) -> list[HistoryEntry]:
+    """Who changed what and when, for the vendor, its contacts, its products and their model usages."""
+    product_ids = list(Product.history.filter(vendor_id=vendor.pk).values_list("id", flat=True).distinct())
+    sources = (
+        (Vendor.history.filter(id=vendor.pk), "Vendor"),
+        (Contact.history.filter(vendor_id=vendor.pk), "Contact"),
+        (Product.history.filter(vendor_id=vendor.pk), "Product"),
+        (ModelUsage.history.filter(product_id__in=product_ids).select_related("model"), "Model usage"),
+    )
+    entries = chain.from_iterable(
+        _history_entries(records.select_related("history_user").order_by("-history_date")[:limit], label)
+        for records, label in sources
+    )
+    return sorted(entries, key=lambda entry: entry.when, reverse=True)[:limit]

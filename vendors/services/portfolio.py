@@ -1,0 +1,268 @@
+"""Writes to the portfolio: vendors, contacts, products and model usages."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from vendors.models import (
+    AIModel,
+    AIModelAlias,
+    ChangeEvent,
+    Contact,
+    Host,
+    HostRegion,
+    ModelUsage,
+    Product,
+    Vendor,
+)
+
+_VENDOR_FIELDS = ("name", "country", "website", "tier", "status", "description")
+_PRODUCT_FIELDS = ("name", "description", "criticality", "status", "business_owner")
+_CONTACT_FIELDS = ("name", "email", "role", "phone", "is_primary")
+
+
+def _apply(instance, fields: tuple[str, ...], values: dict) -> list[str]:
+    """Set the given fields from ``values``; return the names that changed (for ``update_fields``)."""
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise TypeError(f"unexpected fields: {', '.join(sorted(unknown))}")
+    changed = []
+    for field, value in values.items():
+        if getattr(instance, field) != value:
+            setattr(instance, field, value)
+            changed.append(field)
+    return changed
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Vendors
+# ---------------------------------------------------------------------------------------------------------------
+@transaction.atomic
+def vendor_create(**fields) -> Vendor:
+    vendor = Vendor()
+    _apply(vendor, _VENDOR_FIELDS, fields)
+    vendor.full_clean()
+    vendor.save()
+    return vendor
+
+
+@transaction.atomic
+def vendor_update(*, vendor: Vendor, **fields) -> Vendor:
+    changed = _apply(vendor, _VENDOR_FIELDS, fields)
+    if changed:
+        vendor.full_clean()
+        vendor.save(update_fields=[*changed, "updated_at"])
+    return vendor
+
+
+@transaction.atomic
+def vendor_archive(*, vendor: Vendor) -> Vendor:
+    """Archive instead of delete: the vendor, its products and their history stay for the record."""
+    return vendor_update(vendor=vendor, status=Vendor.Status.ARCHIVED)
+
+
+@transaction.atomic
+def vendor_delete(*, vendor: Vendor) -> None:
+    """Delete a vendor that has no products; one with products must be archived, so nothing is lost."""
+    product_count = vendor.products.count()
+    if product_count:
+        raise ValidationError(
+            "%(vendor)s has %(count)d product(s) and cannot be deleted; archive it instead to keep its history.",
+            code="vendor_has_products",
+            params={"vendor": vendor.name, "count": product_count},
+        )
+    vendor.delete()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Contacts
+# ---------------------------------------------------------------------------------------------------------------
+@transaction.atomic
+def contact_create(*, vendor: Vendor, **fields) -> Contact:
+    contact = Contact(vendor=vendor)
+    _apply(contact, _CONTACT_FIELDS, fields)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, **fields) -> Contact:
+    changed = _apply(contact, _CONTACT_FIELDS, fields)
+    if changed:
+        contact.full_clean()
+        contact.save(update_fields=changed)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact) -> None:
+    contact.delete()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Products
+# ---------------------------------------------------------------------------------------------------------------
+@transaction.atomic
+def product_create(*, vendor: Vendor, data_categories=(), **fields) -> Product:
+    product = Product(vendor=vendor)
+    _apply(product, _PRODUCT_FIELDS, fields)
+    product.full_clean()
+    product.save()
+    product.data_categories.set(data_categories)
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, data_categories=None, **fields) -> Product:
+    changed = _apply(product, _PRODUCT_FIELDS, fields)
+    if changed:
+        product.full_clean()
+        product.save(update_fields=[*changed, "updated_at"])
+    if data_categories is not None:
+        product.data_categories.set(data_categories)
+    return product
+
+
+@transaction.atomic
+def product_delete(*, product: Product) -> None:
+    """Delete a product with no model usages; one that has them is retired instead, keeping its record."""
+    usage_count = product.model_usages.count()
+    if usage_count:
+        raise ValidationError(
+            "%(product)s has %(count)d model usage(s) and cannot be deleted; mark it retired instead.",
+            code="product_has_usages",
+            params={"product": product.name, "count": usage_count},
+        )
+    product.delete()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Models and model usages
+# ---------------------------------------------------------------------------------------------------------------
+def ai_model_find(*, kind: str, name: str) -> AIModel | None:
+    """The node for a name, following aliases of renamed hub repos (ids are case-insensitive on the hub)."""
+    model = AIModel.objects.filter(kind=kind).annotate(lname=Lower("name")).filter(lname=name.lower()).first()
+    if model is None and kind == AIModel.Kind.HUB:
+        alias = AIModelAlias.objects.annotate(lname=Lower("name")).filter(lname=name.lower()).first()
+        model = alias.model if alias else None
+    return model
+
+
+@transaction.atomic
+def ai_model_get_or_create(*, kind: str, name: str, declared_source: str = "") -> AIModel:
+    """Find or create a lineage node; hub ids are validated against the hub's grammar, closed API models must
+    be in the catalogue (the knowledge base), declared models are created as named."""
+    name = name.strip() if kind != AIModel.Kind.HUB else name
+    model = ai_model_find(kind=kind, name=name)
+    if model is not None:
+        return model
+    if kind == AIModel.Kind.CLOSED:
+        raise ValidationError(
+            "“%(name)s” is not in the catalogue of closed API models; an admin can add it to the knowledge base.",
+            code="unknown_closed_model",
+            params={"name": name},
+        )
+    model = AIModel(kind=kind, name=name, declared_source=declared_source if kind == AIModel.Kind.DECLARED else "")
+    model.full_clean()
+    model.save()
+    return model
+
+
+def _declared_source(declared_by: str) -> str:
+    if declared_by == ModelUsage.DeclaredBy.VENDOR:
+        return AIModel.DeclaredSource.VENDOR
+    return AIModel.DeclaredSource.ANALYST
+
+
+def _usage_host_region(host: Host | None, region: HostRegion | None) -> Host | None:
+    # A region names its host, so choosing a region alone is enough.
+    return region.host if region is not None and host is None else host
+
+
+@transaction.atomic
+def model_usage_register(
+    *,
+    product: Product,
+    model_kind: str,
+    model_name: str,
+    role: str = ModelUsage.Role.PRIMARY,
+    host: Host | None = None,
+    region: HostRegion | None = None,
+    share: int | None = None,
+    declared_by: str = ModelUsage.DeclaredBy.ANALYST,
+    user: AbstractBaseUser | None = None,
+    notes: str = "",
+) -> ModelUsage:
+    """Record that a product uses a model; the model node is found or created in the same transaction, so a
+    refused usage leaves no orphan node behind."""
+    model = ai_model_get_or_create(kind=model_kind, name=model_name, declared_source=_declared_source(declared_by))
+    usage = ModelUsage(
+        product=product,
+        model=model,
+        role=role,
+        host=_usage_host_region(host, region),
+        region=region,
+        share=share,
+        declared_by=declared_by,
+        declared_by_user=user if user is not None and user.is_authenticated else None,
+        notes=notes,
+    )
+    usage.full_clean()
+    usage.save()
+    ChangeEvent.objects.create(
+        kind=ChangeEvent.Kind.USAGE_ADDED,
+        model=model,
+        product=product,
+        summary=f"{product} now uses {model.name} ({usage.get_role_display().lower()})",
+        details={"usage": usage.pk, "role": role, "host": usage.host.key if usage.host else None},
+        occurred_at=timezone.now(),
+    )
+    return usage
+
+
+@transaction.atomic
+def model_usage_update(
+    *,
+    usage: ModelUsage,
+    model_kind: str,
+    model_name: str,
+    role: str,
+    host: Host | None,
+    region: HostRegion | None,
+    share: int | None,
+    notes: str = "",
+) -> ModelUsage:
+    previous_model = usage.model
+    model = ai_model_get_or_create(
+        kind=model_kind, name=model_name, declared_source=_declared_source(usage.declared_by)
+    )
+    usage.model, usage.role, usage.share, usage.notes = model, role, share, notes
+    usage.host, usage.region = _usage_host_region(host, region), region
+    usage.full_clean()
+    usage.save()
+    if previous_model.pk != model.pk:
+        ChangeEvent.objects.create(
+            kind=ChangeEvent.Kind.MODEL_SWAPPED,
+            model=model,
+            product=usage.product,
+            summary=f"{usage.product} swapped {previous_model.name} for {model.name}",
+            details={"usage": usage.pk, "from": previous_model.name, "to": model.name},
+            occurred_at=timezone.now(),
+        )
+    return usage
+
+
+@transaction.atomic
+def model_usage_remove(*, usage: ModelUsage) -> None:
+    ChangeEvent.objects.create(
+        kind=ChangeEvent.Kind.USAGE_REMOVED,
+        model=usage.model,
+        product=usage.product,
+        summary=f"{usage.product} no longer uses {usage.model.name} ({usage.get_role_display().lower()})",
+        details={"role": usage.role, "host": usage.host.key if usage.host else None},
+        occurred_at=timezone.now(),
+    )
+    usage.delete()

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from vendors import views
+
+app_name = "vendors"
+
+urlpatterns = [
+    path("vendors/", views.VendorListView.as_view(), name="vendor_list"),
+    path("vendors/new/", views.VendorFormView.as_view(), name="vendor_create"),
+    path("vendors/<int:pk>/", views.VendorDetailView.as_view(), name="vendor_detail"),
+    path("vendors/<int:pk>/edit/", views.VendorFormView.as_view(), name="vendor_update"),
+    path("vendors/<int:pk>/delete/", views.VendorDeleteView.as_view(), name="vendor_delete"),
+    path("vendors/<int:pk>/archive/", views.VendorArchiveView.as_view(), name="vendor_archive"),
+    path("vendors/<int:vendor_pk>/contacts/new/", views.ContactFormView.as_view(), name="contact_create"),
+    path("contacts/<int:pk>/edit/", views.ContactFormView.as_view(), name="contact_update"),
+    path("contacts/<int:pk>/delete/", views.ContactDeleteView.as_view(), name="contact_delete"),
+    path("vendors/<int:vendor_pk>/products/new/", views.ProductFormView.as_view(), name="product_create"),
+    path("products/", views.ProductListView.as_view(), name="product_list"),
+    path("products/<int:pk>/", views.ProductDetailView.as_view(), name="product_detail"),
+    path("products/<int:pk>/edit/", views.ProductFormView.as_view(), name="product_update"),
+    path("products/<int:pk>/delete/", views.ProductDeleteView.as_view(), name="product_delete"),
+    path("products/<int:product_pk>/models/new/", views.ModelUsageFormView.as_view(), name="usage_create"),
+    path("usages/<int:pk>/edit/", views.ModelUsageFormView.as_view(), name="usage_update"),
+    path("usages/<int:pk>/delete/", views.ModelUsageDeleteView.as_view(), name="usage_delete"),
+    path("models/", views.AIModelListView.as_view(), name="model_list"),
+    path("models/<int:pk>/", views.AIModelDetailView.as_view(), name="model_detail"),
+]

@@ -1,0 +1,403 @@
+"""The web UI for the portfolio. Views validate with forms and write through the services."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.generic import DetailView, FormView, TemplateView
+from django_filters.views import FilterView
+
+from vendors import filters, forms, selectors, services
+from vendors.models import AIModel, Contact, Product, Vendor
+
+PAGE_SIZE = 25
+
+
+def _form_errors_from(form, error: ValidationError, field_map: dict[str, str] | None = None) -> None:
+    """Show a service's ValidationError on the form: field errors on their fields, the rest on the form."""
+    field_map = field_map or {}
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            target = field_map.get(field, field)
+            form.add_error(target if target in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class _Guarded(PermissionRequiredMixin):
+    raise_exception = True  # a signed-in user without the permission gets 403, not a login loop
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Vendors
+# ---------------------------------------------------------------------------------------------------------------
+class VendorListView(_Guarded, FilterView):
+    permission_required = "vendors.view_vendor"
+    filterset_class = filters.VendorFilterSet
+    template_name = "vendors/vendor_list.html"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        return selectors.vendor_queryset().order_by("name")
+
+
+class VendorDetailView(_Guarded, DetailView):
+    permission_required = "vendors.view_vendor"
+    template_name = "vendors/vendor_detail.html"
+    context_object_name = "vendor"
+
+    def get_object(self, queryset=None):
+        try:
+            return selectors.vendor_detail(pk=self.kwargs["pk"])
+        except Vendor.DoesNotExist:
+            raise Http404("No such vendor.") from None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["history"] = selectors.vendor_history(vendor=self.object, limit=50)
+        context["changes"] = selectors.change_events_for(vendor=self.object)[:20]
+        return context
+
+
+class VendorFormView(_Guarded, FormView):
+    """Create (no pk) or edit (pk) a vendor."""
+
+    form_class = forms.VendorForm
+    template_name = "vendors/vendor_form.html"
+
+    def get_permission_required(self):
+        return ["vendors.change_vendor" if "pk" in self.kwargs else "vendors.add_vendor"]
+
+    def dispatch(self, request, *args, **kwargs):
+        self.vendor = get_object_or_404(Vendor, pk=kwargs["pk"]) if "pk" in kwargs else None
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.vendor}
+
+    def form_valid(self, form):
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            if self.vendor is None:
+                vendor = services.vendor_create(**fields)
+                messages.success(self.request, f"Vendor {vendor.name} created.")
+            else:
+                vendor = services.vendor_update(vendor=self.vendor, **fields)
+                messages.success(self.request, f"Vendor {vendor.name} saved.")
+        except ValidationError as error:
+            _form_errors_from(form, error)
+            return self.form_invalid(form)
+        return redirect(vendor)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "vendor": self.vendor}
+
+
+class VendorDeleteView(_Guarded, TemplateView):
+    """Confirm, then delete; a vendor with products is refused and offered archiving instead."""
+
+    template_name = "vendors/vendor_confirm_delete.html"
+
+    def get_permission_required(self):
+        return ["vendors.delete_vendor"] if self.request.method == "POST" else ["vendors.view_vendor"]
+
+    def dispatch(self, request, *args, **kwargs):
+        self.vendor = get_object_or_404(selectors.vendor_queryset(), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "vendor": self.vendor,
+            "can_delete": self.request.user.has_perm("vendors.delete_vendor"),
+        }
+
+    def post(self, request, *args, **kwargs):
+        name = self.vendor.name
+        try:
+            services.vendor_delete(vendor=self.vendor)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(self.vendor)
+        messages.success(request, f"Vendor {name} deleted.")
+        return redirect("vendors:vendor_list")
+
+
+class VendorArchiveView(_Guarded, TemplateView):
+    permission_required = "vendors.change_vendor"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        vendor = get_object_or_404(Vendor, pk=pk)
+        services.vendor_archive(vendor=vendor)
+        messages.success(request, f"Vendor {vendor.name} archived. Its products and history are kept.")
+        return redirect(vendor)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Contacts
+# ---------------------------------------------------------------------------------------------------------------
+class ContactFormView(_Guarded, FormView):
+    form_class = forms.ContactForm
+    template_name = "vendors/contact_form.html"
+
+    def get_permission_required(self):
+        return ["vendors.change_contact" if "pk" in self.kwargs else "vendors.add_contact"]
+
+    def dispatch(self, request, *args, **kwargs):
+        if "pk" in kwargs:
+            self.contact = get_object_or_404(Contact.objects.select_related("vendor"), pk=kwargs["pk"])
+            self.vendor = self.contact.vendor
+        else:
+            self.contact = None
+            self.vendor = get_object_or_404(Vendor, pk=kwargs["vendor_pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        instance = self.contact or Contact(vendor=self.vendor)
+        return {**super().get_form_kwargs(), "instance": instance}
+
+    def form_valid(self, form):
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            if self.contact is None:
+                services.contact_create(vendor=self.vendor, **fields)
+            else:
+                services.contact_update(contact=self.contact, **fields)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Contact {fields['name']} saved.")
+        return redirect(self.vendor)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "vendor": self.vendor, "contact": self.contact}
+
+
+class ContactDeleteView(_Guarded, TemplateView):
+    permission_required = "vendors.delete_contact"
+    template_name = "confirm_delete.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.contact = get_object_or_404(Contact.objects.select_related("vendor"), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "object": self.contact,
+            "object_type": "contact",
+            "cancel_url": self.contact.vendor.get_absolute_url(),
+        }
+
+    def post(self, request, *args, **kwargs):
+        vendor = self.contact.vendor
+        services.contact_delete(contact=self.contact)
+        messages.success(request, "Contact removed.")
+        return redirect(vendor)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Products
+# ---------------------------------------------------------------------------------------------------------------
+class ProductListView(_Guarded, FilterView):
+    permission_required = "vendors.view_product"
+    filterset_class = filters.ProductFilterSet
+    template_name = "vendors/product_list.html"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        return selectors.product_queryset().order_by("vendor__name", "name")
+
+
+class ProductDetailView(_Guarded, DetailView):
+    permission_required = "vendors.view_product"
+    template_name = "vendors/product_detail.html"
+    context_object_name = "product"
+
+    def get_object(self, queryset=None):
+        try:
+            return selectors.product_detail(pk=self.kwargs["pk"])
+        except Product.DoesNotExist:
+            raise Http404("No such product.") from None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["changes"] = selectors.change_events_for(product=self.object)[:20]
+        return context
+
+
+class ProductFormView(_Guarded, FormView):
+    form_class = forms.ProductForm
+    template_name = "vendors/product_form.html"
+
+    def get_permission_required(self):
+        return ["vendors.change_product" if "pk" in self.kwargs else "vendors.add_product"]
+
+    def dispatch(self, request, *args, **kwargs):
+        if "pk" in kwargs:
+            self.product = get_object_or_404(Product.objects.select_related("vendor"), pk=kwargs["pk"])
+            self.vendor = self.product.vendor
+        else:
+            self.product = None
+            self.vendor = get_object_or_404(Vendor, pk=kwargs["vendor_pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.product, "vendor": self.vendor}
+
+    def form_valid(self, form):
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            if self.product is None:
+                product = services.product_create(vendor=self.vendor, **fields)
+            else:
+                product = services.product_update(product=self.product, **fields)
+        except ValidationError as error:
+            _form_errors_from(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Product {product.name} saved.")
+        return redirect(product)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "vendor": self.vendor, "product": self.product}
+
+
+class ProductDeleteView(_Guarded, TemplateView):
+    permission_required = "vendors.delete_product"
+    template_name = "confirm_delete.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.product = get_object_or_404(Product.objects.select_related("vendor"), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "object": self.product,
+            "object_type": "product",
+            "cancel_url": self.product.get_absolute_url(),
+        }
+
+    def post(self, request, *args, **kwargs):
+        vendor = self.product.vendor
+        try:
+            services.product_delete(product=self.product)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(self.product)
+        messages.success(request, "Product deleted.")
+        return redirect(vendor)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Model usages
+# ---------------------------------------------------------------------------------------------------------------
+class ModelUsageFormView(_Guarded, FormView):
+    form_class = forms.ModelUsageForm
+    template_name = "vendors/modelusage_form.html"
+
+    def get_permission_required(self):
+        return ["vendors.change_modelusage" if "pk" in self.kwargs else "vendors.add_modelusage"]
+
+    def dispatch(self, request, *args, **kwargs):
+        if "pk" in kwargs:
+            self.usage = get_object_or_404(selectors.model_usage_queryset(), pk=kwargs["pk"])
+            self.product = self.usage.product
+        else:
+            self.usage = None
+            self.product = get_object_or_404(Product.objects.select_related("vendor"), pk=kwargs["product_pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return forms.ModelUsageForm.initial_for(self.usage) if self.usage else super().get_initial()
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        common = {
+            "model_kind": data["model_kind"],
+            "model_name": data["model_name"],
+            "role": data["role"],
+            "host": data["host"],
+            "region": data["region"],
+            "share": data["share"],
+            "notes": data["notes"],
+        }
+        try:
+            with transaction.atomic():
+                if self.usage is None:
+                    services.model_usage_register(
+                        product=self.product, declared_by=data["declared_by"], user=self.request.user, **common
+                    )
+                else:
+                    services.model_usage_update(usage=self.usage, **common)
+        except ValidationError as error:
+            _form_errors_from(form, error, {"name": "model_name", "model": "model_name", "__all__": "__all__"})
+            return self.form_invalid(form)
+        messages.success(self.request, f"{data['model_name']} saved on {self.product.name}.")
+        return redirect(self.product)
+
+    def get_context_data(self, **kwargs):
+        closed = AIModel.objects.filter(kind=AIModel.Kind.CLOSED).values_list("name", flat=True)
+        return {
+            **super().get_context_data(**kwargs),
+            "product": self.product,
+            "usage": self.usage,
+            "closed_models": closed,
+        }
+
+
+class ModelUsageDeleteView(_Guarded, TemplateView):
+    permission_required = "vendors.delete_modelusage"
+    template_name = "confirm_delete.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.usage = get_object_or_404(selectors.model_usage_queryset(), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "object": self.usage,
+            "object_type": "model usage",
+            "cancel_url": self.usage.product.get_absolute_url(),
+        }
+
+    def post(self, request, *args, **kwargs):
+        product = self.usage.product
+        services.model_usage_remove(usage=self.usage)
+        messages.success(request, "Model usage removed; the change is recorded.")
+        return HttpResponseRedirect(reverse("vendors:product_detail", args=[product.pk]))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------------------------------
+class AIModelListView(_Guarded, FilterView):
+    permission_required = "vendors.view_aimodel"
+    filterset_class = filters.AIModelFilterSet
+    template_name = "vendors/aimodel_list.html"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        return selectors.ai_model_queryset().order_by("name")
+
+
+class AIModelDetailView(_Guarded, DetailView):
+    permission_required = "vendors.view_aimodel"
+    template_name = "vendors/aimodel_detail.html"
+    context_object_name = "model"
+
+    def get_object(self, queryset=None):
+        try:
+            return selectors.ai_model_detail(pk=self.kwargs["pk"])
+        except AIModel.DoesNotExist:
+            raise Http404("No such model.") from None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["changes"] = selectors.change_events_for(model=self.object)[:20]
+        return context
