@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from riskregistry import services
+from riskregistry.celery import app as celery_app
 from vendors import selectors
 
 
@@ -20,4 +22,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers and compose health checks: the process answers and the database is reachable."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    workers = services.workers_alive()
+    return JsonResponse(
+        {
+            "status": "ok",
+            "task_mode": "in-process" if celery_app.conf.task_always_eager else "celery",
+            "workers": [{"hostname": w.hostname, "seen_at": w.seen_at.isoformat()} for w in workers],
+        }
+    )

@@ -24,6 +24,10 @@ class VendorFilterSet(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value) | Q(website__icontains=value))
 
+    def __init__(self, data=None, *args, **kwargs):
+        # Bind even without parameters, so the default below (hide archived vendors) applies to a bare list.
+        super().__init__(data if data is not None else {}, *args, **kwargs)
+
     def filter_queryset(self, queryset):
         # Archived vendors stay out of the list unless asked for by status.
         if not self.form.cleaned_data.get("status"):

@@ -18,6 +18,8 @@ from vendors.validators import validate_hub_repo_id
 
 
 class VendorForm(StyledFormMixin, forms.ModelForm):
+    website = forms.URLField(required=False, max_length=200, assume_scheme="https")
+
     class Meta:
         model = Vendor
         fields = ["name", "country", "website", "tier", "status", "description"]

@@ -77,7 +77,8 @@ def change_events_for(*, vendor: Vendor | None = None, product: Product | None =
     if vendor is not None:
         events = events.filter(product__vendor=vendor)
     if product is not None:
-        events = events.filter(Q(product=product) | Q(model__usages__product=product)).distinct()
+        # Events about this product, and events about a model it uses that concern no product in particular.
+        events = events.filter(Q(product=product) | Q(product__isnull=True, model__usages__product=product)).distinct()
     if model is not None:
         events = events.filter(model=model)
     return events
@@ -134,9 +135,9 @@ def _history_entries(records, object_type: str) -> list[HistoryEntry]:
             delta = record.diff_against(previous, foreign_keys_are_objs=False)
             changes = tuple(
                 (
-                    record.instance._meta.get_field(change.field).verbose_name,
-                    _plain(change.old),
-                    _plain(change.new),
+                    (field := record.instance._meta.get_field(change.field)).verbose_name,
+                    _plain(change.old, field),
+                    _plain(change.new, field),
                 )
                 for change in delta.changes
             )
@@ -155,9 +156,12 @@ def _history_entries(records, object_type: str) -> list[HistoryEntry]:
     return entries
 
 
-def _plain(value) -> str:
+def _plain(value, field) -> str:
+    """A field value as a reviewer reads it: choice labels, not codes."""
     if isinstance(value, list):  # many-to-many diffs come as lists of through-row dicts
         return ", ".join(sorted(str(v.get("datacategory", v)) if isinstance(v, dict) else str(v) for v in value))
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
     return "" if value is None else str(value)
 
 

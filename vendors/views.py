@@ -1,5 +1,7 @@
 """The web UI for the portfolio. Views validate with forms and write through the services."""
 
+import copy
+
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
@@ -25,6 +27,12 @@ def _form_errors_from(form, error: ValidationError, field_map: dict[str, str] | 
             form.add_error(target if target in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+def _detached(instance):
+    """A copy for a ModelForm to validate against: ModelForm writes cleaned values onto its instance, and the
+    service must see the row as it was to know what changed."""
+    return copy.copy(instance) if instance is not None else None
 
 
 class _Guarded(PermissionRequiredMixin):
@@ -76,7 +84,7 @@ class VendorFormView(_Guarded, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.vendor}
+        return {**super().get_form_kwargs(), "instance": _detached(self.vendor)}
 
     def form_valid(self, form):
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -157,7 +165,7 @@ class ContactFormView(_Guarded, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        instance = self.contact or Contact(vendor=self.vendor)
+        instance = _detached(self.contact) or Contact(vendor=self.vendor)
         return {**super().get_form_kwargs(), "instance": instance}
 
     def form_valid(self, form):
@@ -247,7 +255,7 @@ class ProductFormView(_Guarded, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.product, "vendor": self.vendor}
+        return {**super().get_form_kwargs(), "instance": _detached(self.product), "vendor": self.vendor}
 
     def form_valid(self, form):
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}

@@ -94,9 +94,10 @@ class AIModel(models.Model):
 
 
 class AIModelAlias(models.Model):
-    """A former hub id of a model (the hub redirects renamed repos); both ids lead to the one node."""
+    """Another name of the same node: a former hub id (the hub redirects renamed repos) or a dated or
+    cloud-specific id of a closed API model. Every name leads to the one node."""
 
-    name = models.CharField(max_length=200, validators=[validate_hub_repo_id])
+    name = models.CharField(max_length=200)
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="aliases")
     created_at = models.DateTimeField(auto_now_add=True)
 

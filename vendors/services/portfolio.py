@@ -17,6 +17,7 @@ from vendors.models import (
     Product,
     Vendor,
 )
+from vendors.services.knowledge import publisher_for_repo_id
 
 _VENDOR_FIELDS = ("name", "country", "website", "tier", "status", "description")
 _PRODUCT_FIELDS = ("name", "description", "criticality", "status", "business_owner")
@@ -143,10 +144,16 @@ def product_delete(*, product: Product) -> None:
 # Models and model usages
 # ---------------------------------------------------------------------------------------------------------------
 def ai_model_find(*, kind: str, name: str) -> AIModel | None:
-    """The node for a name, following aliases of renamed hub repos (ids are case-insensitive on the hub)."""
+    """The node for a name or one of its aliases (renamed hub repos, dated API ids); case-insensitive, as the
+    hub is."""
     model = AIModel.objects.filter(kind=kind).annotate(lname=Lower("name")).filter(lname=name.lower()).first()
-    if model is None and kind == AIModel.Kind.HUB:
-        alias = AIModelAlias.objects.annotate(lname=Lower("name")).filter(lname=name.lower()).first()
+    if model is None:
+        alias = (
+            AIModelAlias.objects.select_related("model")
+            .annotate(lname=Lower("name"))
+            .filter(lname=name.lower(), model__kind=kind)
+            .first()
+        )
         model = alias.model if alias else None
     return model
 
@@ -166,6 +173,8 @@ def ai_model_get_or_create(*, kind: str, name: str, declared_source: str = "") -
             params={"name": name},
         )
     model = AIModel(kind=kind, name=name, declared_source=declared_source if kind == AIModel.Kind.DECLARED else "")
+    if kind == AIModel.Kind.HUB:
+        model.publisher = publisher_for_repo_id(name)
     model.full_clean()
     model.save()
     return model

@@ -1,0 +1,84 @@
+"""Shared fixtures: users per role, real services (PostgreSQL, Redis, Celery workers)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+
+from riskregistry.roles import ADMIN, ANALYST, VIEWER
+from tests import factories
+from tests.services import WorkerProcess, database_url_for_test_database, redis_reachable, redis_url, require
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.UserFactory(username="ada-admin", role=ADMIN)
+
+
+@pytest.fixture
+def analyst(db):
+    return factories.UserFactory(username="ana-analyst", role=ANALYST)
+
+
+@pytest.fixture
+def viewer(db):
+    return factories.UserFactory(username="vic-viewer", role=VIEWER)
+
+
+@pytest.fixture
+def analyst_client(client, analyst):
+    client.force_login(analyst)
+    return client
+
+
+@pytest.fixture
+def postgres(db):
+    """The suite's database is PostgreSQL (DATABASE_URL=postgres://...)."""
+    require("PostgreSQL", connection.vendor == "postgresql", "the suite runs on SQLite; set DATABASE_URL=postgres://…")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    url = redis_url()
+    ok, reason = redis_reachable(url)
+    require("Redis", ok, reason)
+    return url
+
+
+@pytest.fixture
+def celery_queue(redis_server):
+    """Point this process's Celery app at the real Redis on a queue of its own, instead of running in-process."""
+    from riskregistry.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")}
+    app.conf.update(broker_url=redis_server, task_always_eager=False, task_default_queue=queue)
+    _reset_broker_connections(app)
+    yield queue
+    app.conf.update(saved)
+    _reset_broker_connections(app)
+
+
+def _reset_broker_connections(app) -> None:
+    """Drop pooled broker connections so the next send uses the current broker_url (Celery does the same
+    after a fork)."""
+    app._after_fork()
+
+
+@pytest.fixture
+def celery_worker_factory(transactional_db, postgres, celery_queue, redis_server, tmp_path):
+    """Start real worker processes (several, or one after another) on this test's queue and database."""
+    workers: list[WorkerProcess] = []
+
+    def start(**options) -> WorkerProcess:
+        worker = WorkerProcess(
+            queue=celery_queue, redis_url=redis_server, database_url=database_url_for_test_database(), **options
+        )
+        workers.append(worker.start(tmp_path))
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

@@ -1,0 +1,110 @@
+"""The newcomer's path in a real browser: sign in, browse the demo portfolio, add a vendor and a model.
+
+Drives Debian's Chromium with Playwright (Playwright's own browser download is not used).
+"""
+
+import os
+import shutil
+
+import pytest
+from django.core.management import call_command
+
+from riskregistry.roles import ANALYST, VIEWER
+from tests import factories
+from tests.services import require
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require("Chromium", shutil.which(CHROMIUM) is not None, f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def _nav(page, name):
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+
+
+def _sign_in(page, username):
+    page.goto("/")
+    assert "/accounts/login/" in page.url
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Third-party AI portfolio").wait_for()
+
+
+def test_analyst_browses_the_demo_and_adds_a_vendor_product_and_model(page, tmp_path):
+    call_command("load_demo", verbosity=0)
+    factories.UserFactory(username="ana", role=ANALYST)
+
+    _sign_in(page, "ana")
+    _nav(page, "Vendors")
+    page.get_by_role("link", name="Northwind Legal AI, Inc.").click()
+    page.get_by_role("link", name="Contract Copilot", exact=True).click()
+    assert page.get_by_role("link", name="northwind-ai/contract-copilot-7b").is_visible()
+    page.screenshot(path=tmp_path / "product.png", full_page=True)
+
+    _nav(page, "Vendors")
+    page.get_by_role("link", name="Add vendor").click()
+    page.get_by_label("Legal name").fill("Quill Analytics GmbH")
+    page.get_by_label("Country").select_option("DE")
+    page.get_by_label("Website").fill("quill.example")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="Quill Analytics GmbH").wait_for()
+    assert page.get_by_text("Vendor Quill Analytics GmbH created.").is_visible()
+
+    page.get_by_role("link", name="Add product").click()
+    page.get_by_label("Name").fill("Quill Assist")
+    page.get_by_label("Personal data", exact=True).check()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="Quill Assist").wait_for()
+
+    page.get_by_role("link", name="Add the first model").click()
+    page.get_by_label("Model", exact=True).fill("not a repo id")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_text("ORG/NAME").first.is_visible()  # the grammar, shown on the field
+    page.get_by_label("Model", exact=True).fill("Qwen/Qwen2.5-7B-Instruct")
+    page.get_by_label("Region").select_option(
+        label="Amazon Web Services (EC2, SageMaker, EKS) · eu-central-1 (Germany)"
+    )
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("link", name="Qwen/Qwen2.5-7B-Instruct").wait_for()
+    page.screenshot(path=tmp_path / "new-product.png", full_page=True)
+
+
+def test_viewer_sees_no_write_actions(page):
+    factories.VendorFactory(name="Acme AI, Inc.")
+    factories.UserFactory(username="vic", role=VIEWER)
+
+    _sign_in(page, "vic")
+    _nav(page, "Vendors")
+    assert page.get_by_role("link", name="Add vendor").count() == 0
+    page.get_by_role("link", name="Acme AI, Inc.").click()
+    assert page.get_by_role("link", name="Edit").count() == 0
+    assert page.get_by_role("button", name="Archive").count() == 0

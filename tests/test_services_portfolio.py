@@ -1,0 +1,117 @@
+"""The portfolio services: what they write, what they refuse, and that a refusal saves nothing."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from tests import factories
+from vendors import services
+from vendors.models import AIModel, AIModelAlias, ChangeEvent, ModelUsage, Product, Vendor
+
+pytestmark = pytest.mark.django_db
+
+
+def test_vendor_with_products_cannot_be_deleted_but_can_be_archived():
+    product = factories.ProductFactory()
+    vendor = product.vendor
+
+    with pytest.raises(ValidationError) as raised:
+        services.vendor_delete(vendor=vendor)
+
+    assert "archive it instead" in raised.value.messages[0]
+    assert Vendor.objects.filter(pk=vendor.pk).exists()
+    services.vendor_archive(vendor=vendor)
+    vendor.refresh_from_db()
+    assert vendor.status == Vendor.Status.ARCHIVED
+    assert Product.objects.filter(pk=product.pk).exists()
+
+
+def test_vendor_without_products_is_deleted_with_its_contacts():
+    contact = factories.ContactFactory()
+    services.vendor_delete(vendor=contact.vendor)
+    assert not Vendor.objects.exists()
+
+
+def test_product_with_model_usages_cannot_be_deleted():
+    usage = factories.ModelUsageFactory()
+    with pytest.raises(ValidationError, match="mark it retired"):
+        services.product_delete(product=usage.product)
+    assert ModelUsage.objects.filter(pk=usage.pk).exists()
+
+
+def test_vendor_update_saves_only_what_changed():
+    vendor = factories.VendorFactory(tier="low")
+    services.vendor_update(vendor=vendor, tier="high", name=vendor.name)
+    vendor.refresh_from_db()
+    assert vendor.tier == "high"
+    assert vendor.history.count() == 2  # created, then one change
+
+
+def test_registering_a_usage_creates_the_model_node_and_records_the_change():
+    product = factories.ProductFactory()
+    region = factories.HostRegionFactory()
+
+    usage = services.model_usage_register(
+        product=product, model_kind="hub", model_name="Qwen/Qwen2.5-7B-Instruct", role="primary", region=region
+    )
+
+    assert usage.model.kind == AIModel.Kind.HUB and usage.model.status == AIModel.Status.PENDING
+    assert usage.host == region.host  # a region names its host
+    event = ChangeEvent.objects.get()
+    assert event.kind == ChangeEvent.Kind.USAGE_ADDED and event.product == product
+
+
+def test_a_bad_repo_id_saves_nothing():
+    product = factories.ProductFactory()
+    with pytest.raises(ValidationError) as raised:
+        services.model_usage_register(product=product, model_kind="hub", model_name="not//valid")
+    assert "ORG/NAME" in str(raised.value)
+    assert not AIModel.objects.exists()
+    assert not ModelUsage.objects.exists()
+    assert not ChangeEvent.objects.exists()
+
+
+def test_a_refused_usage_leaves_no_orphan_model_node():
+    usage = factories.ModelUsageFactory(model__name="Qwen/Qwen2.5-7B", role="primary")
+    with pytest.raises(ValidationError):
+        services.model_usage_register(
+            product=usage.product, model_kind="hub", model_name="deepseek-ai/DeepSeek-R1", role="routed", share=150
+        )
+    assert not AIModel.objects.filter(name="deepseek-ai/DeepSeek-R1").exists()
+
+
+def test_closed_models_must_be_in_the_catalogue():
+    product = factories.ProductFactory()
+    with pytest.raises(ValidationError, match="catalogue"):
+        services.model_usage_register(product=product, model_kind="closed", model_name="gpt-99")
+
+
+def test_renamed_repo_ids_and_case_lead_to_the_same_node():
+    model = factories.AIModelFactory(name="zai-org/glm-4-9b-chat")
+    AIModelAlias.objects.create(name="THUDM/glm-4-9b-chat", model=model)
+
+    assert services.ai_model_get_or_create(kind="hub", name="thudm/GLM-4-9b-chat") == model
+    assert services.ai_model_get_or_create(kind="hub", name="ZAI-ORG/glm-4-9b-chat") == model
+    assert AIModel.objects.count() == 1
+
+
+def test_new_hub_models_are_linked_to_the_publisher_of_their_org():
+    org = factories.PublisherOrgFactory(org_id="Qwen", publisher__country="CN")
+    model = services.ai_model_get_or_create(kind="hub", name="qwen/Qwen2.5-7B")
+    assert model.publisher == org.publisher
+
+
+def test_swapping_a_usage_model_records_the_swap():
+    usage = factories.ModelUsageFactory(model__name="Qwen/Qwen2.5-7B")
+    services.model_usage_update(
+        usage=usage, model_kind="hub", model_name="deepseek-ai/DeepSeek-R1", role="primary", host=None, region=None,
+        share=None,
+    )  # fmt: skip
+    event = ChangeEvent.objects.get(kind=ChangeEvent.Kind.MODEL_SWAPPED)
+    assert event.details == {"usage": usage.pk, "from": "Qwen/Qwen2.5-7B", "to": "deepseek-ai/DeepSeek-R1"}
+
+
+def test_removing_a_usage_records_it():
+    usage = factories.ModelUsageFactory()
+    services.model_usage_remove(usage=usage)
+    assert not ModelUsage.objects.exists()
+    assert ChangeEvent.objects.get().kind == ChangeEvent.Kind.USAGE_REMOVED

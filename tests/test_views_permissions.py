@@ -1,0 +1,113 @@
+"""Every page needs a sign-in, and each role sees and does exactly what its permissions allow."""
+
+import pytest
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    usage = factories.ModelUsageFactory(product__vendor__name="Acme AI, Inc.")
+    contact = factories.ContactFactory(vendor=usage.product.vendor)
+    return {"usage": usage, "product": usage.product, "vendor": usage.product.vendor, "contact": contact}
+
+
+def _urls(world):
+    v, p, u, c = world["vendor"].pk, world["product"].pk, world["usage"].pk, world["contact"].pk
+    return {
+        "home": "/",
+        "vendor_list": "/vendors/",
+        "vendor_detail": f"/vendors/{v}/",
+        "vendor_create": "/vendors/new/",
+        "vendor_update": f"/vendors/{v}/edit/",
+        "contact_create": f"/vendors/{v}/contacts/new/",
+        "contact_update": f"/contacts/{c}/edit/",
+        "contact_delete": f"/contacts/{c}/delete/",
+        "product_list": "/products/",
+        "product_detail": f"/products/{p}/",
+        "product_create": f"/vendors/{v}/products/new/",
+        "product_update": f"/products/{p}/edit/",
+        "product_delete": f"/products/{p}/delete/",
+        "usage_create": f"/products/{p}/models/new/",
+        "usage_update": f"/usages/{u}/edit/",
+        "usage_delete": f"/usages/{u}/delete/",
+        "model_list": "/models/",
+        "model_detail": f"/models/{world['usage'].model.pk}/",
+    }
+
+
+READ = {"home", "vendor_list", "vendor_detail", "product_list", "product_detail", "model_list", "model_detail"}
+WRITE = {
+    "vendor_create", "vendor_update", "contact_create", "contact_update", "contact_delete", "product_create",
+    "product_update", "product_delete", "usage_create", "usage_update", "usage_delete",
+}  # fmt: skip
+
+
+def test_anonymous_users_are_sent_to_sign_in_everywhere(client, world):
+    for name, url in _urls(world).items():
+        response = client.get(url)
+        assert response.status_code == 302, name
+        assert response["Location"].startswith("/accounts/login/?next="), name
+
+
+def test_health_check_needs_no_sign_in(client):
+    assert client.get("/healthz").json()["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [("viewer", READ), ("analyst", READ | WRITE), ("admin_user", READ | WRITE)],
+)
+def test_each_role_gets_exactly_its_pages(request, client, world, role, allowed):
+    client.force_login(request.getfixturevalue(role))
+    for name, url in _urls(world).items():
+        expected = 200 if name in allowed else 403
+        assert client.get(url).status_code == expected, f"{role} GET {name}"
+
+
+def test_viewer_cannot_write_by_posting_directly(client, viewer, world):
+    client.force_login(viewer)
+    assert (
+        client.post("/vendors/new/", {"name": "X", "country": "US", "tier": "low", "status": "active"}).status_code
+        == 403
+    )
+    assert client.post(f"/vendors/{world['vendor'].pk}/archive/").status_code == 403
+    assert client.post(f"/vendors/{world['vendor'].pk}/delete/").status_code == 403
+    assert client.post(f"/usages/{world['usage'].pk}/delete/").status_code == 403
+    world["vendor"].refresh_from_db()
+    assert world["vendor"].status == "active"
+
+
+def test_analyst_may_archive_but_not_delete_a_vendor(client, analyst, world):
+    client.force_login(analyst)
+    vendor = world["vendor"]
+    assert client.post(f"/vendors/{vendor.pk}/delete/").status_code == 403
+    assert client.post(f"/vendors/{vendor.pk}/archive/").status_code == 302
+    vendor.refresh_from_db()
+    assert vendor.status == "archived"
+
+
+def test_admin_deleting_a_vendor_with_products_is_refused_with_a_message(client, admin_user, world):
+    client.force_login(admin_user)
+    vendor = world["vendor"]
+
+    page = client.get(f"/vendors/{vendor.pk}/delete/")
+    assert b"cannot be deleted" in page.content and b"Archive" in page.content
+    response = client.post(f"/vendors/{vendor.pk}/delete/", follow=True)
+
+    assert "archive it instead" in response.content.decode()
+    assert type(vendor).objects.filter(pk=vendor.pk).exists()
+
+
+def test_write_buttons_are_hidden_from_viewers(client, viewer, world):
+    client.force_login(viewer)
+    page = client.get(f"/vendors/{world['vendor'].pk}/").content.decode()
+    assert "Add product" not in page and ">Edit<" not in page and "Archive" not in page
+
+
+def test_unknown_ids_answer_404(client, analyst):
+    client.force_login(analyst)
+    for url in ("/vendors/999999/", "/products/999999/", "/models/999999/", "/usages/999999/edit/"):
+        assert client.get(url).status_code == 404, url
