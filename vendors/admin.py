@@ -1,0 +1,141 @@
+"""Admin pages: operators edit the knowledge base here and can inspect everything else, with its history."""
+
+from django.contrib import admin
+from django.db import models
+from simple_history.admin import SimpleHistoryAdmin
+
+from vendors.models import (
+    AIModel,
+    AIModelAlias,
+    ChangeEvent,
+    Contact,
+    DataCategory,
+    Host,
+    HostRegion,
+    LineageEdge,
+    ModelUsage,
+    Product,
+    Publisher,
+    PublisherOrg,
+    Vendor,
+)
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+
+
+@admin.register(Vendor)
+class VendorAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "country", "tier", "status", "updated_at"]
+    list_filter = ["status", "tier", "country"]
+    search_fields = ["name", "website", "description"]
+    inlines = [ContactInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(Product)
+class ProductAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "vendor", "criticality", "status", "business_owner"]
+    list_filter = ["status", "criticality", "data_categories"]
+    search_fields = ["name", "vendor__name"]
+    list_select_related = ["vendor"]
+    autocomplete_fields = ["vendor"]
+    filter_horizontal = ["data_categories"]
+
+
+@admin.register(ModelUsage)
+class ModelUsageAdmin(SimpleHistoryAdmin):
+    list_display = ["product", "model", "role", "share", "host", "region", "declared_by", "declared_at"]
+    list_filter = ["role", "declared_by", "host"]
+    search_fields = ["product__name", "product__vendor__name", "model__name"]
+    list_select_related = ["product__vendor", "model", "host", "region"]
+    autocomplete_fields = ["product", "model", "host", "region", "declared_by_user"]
+
+
+@admin.register(DataCategory)
+class DataCategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "sensitivity"]
+
+
+class AIModelAliasInline(admin.TabularInline):
+    model = AIModelAlias
+    extra = 0
+
+
+class ParentEdgeInline(admin.TabularInline):
+    model = LineageEdge
+    fk_name = "child"
+    extra = 0
+    autocomplete_fields = ["parent"]
+    verbose_name = "parent"
+    verbose_name_plural = "parents"
+
+
+@admin.register(AIModel)
+class AIModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "publisher", "status", "license", "fetched_at"]
+    list_filter = ["kind", "status", "publisher__country"]
+    search_fields = ["name", "aliases__name", "publisher__name"]
+    list_select_related = ["publisher"]
+    autocomplete_fields = ["publisher"]
+    readonly_fields = ["sha", "fetched_at", "hub_created_at", "hub_last_modified", "created_at", "updated_at"]
+    inlines = [AIModelAliasInline, ParentEdgeInline]
+
+
+@admin.register(LineageEdge)
+class LineageEdgeAdmin(admin.ModelAdmin):
+    list_display = ["child", "relation", "parent", "source", "observed_at"]
+    list_filter = ["relation", "source"]
+    search_fields = ["child__name", "parent__name"]
+    list_select_related = ["child", "parent"]
+    autocomplete_fields = ["child", "parent"]
+
+
+@admin.register(ChangeEvent)
+class ChangeEventAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "kind", "summary", "acknowledged_at", "acknowledged_by"]
+    list_filter = ["kind", ("acknowledged_at", admin.EmptyFieldListFilter)]
+    search_fields = ["summary", "model__name", "product__name"]
+    list_select_related = ["acknowledged_by"]
+    date_hierarchy = "occurred_at"
+    readonly_fields = ["kind", "model", "product", "summary", "details", "occurred_at"]
+
+
+class PublisherOrgInline(admin.TabularInline):
+    model = PublisherOrg
+    extra = 1
+
+
+@admin.register(Publisher)
+class PublisherAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "key", "country", "verified", "flag_list"]
+    list_filter = ["country", "verified"]
+    search_fields = ["name", "key", "legal_entity", "orgs__org_id"]
+    inlines = [PublisherOrgInline]
+
+    @admin.display(description="flags")
+    def flag_list(self, publisher: Publisher) -> str:
+        return ", ".join(publisher.flags)
+
+
+class HostRegionInline(admin.TabularInline):
+    model = HostRegion
+    extra = 0
+
+
+@admin.register(Host)
+class HostAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "key", "kind", "country", "verified"]
+    list_filter = ["kind", "country", "verified"]
+    search_fields = ["name", "key", "operator"]
+    inlines = [HostRegionInline]
+
+
+@admin.register(HostRegion)
+class HostRegionAdmin(admin.ModelAdmin):
+    list_display = ["host", "code", "name", "country"]
+    list_filter = ["host", "country"]
+    search_fields = ["code", "name", "host__name"]
+    list_select_related = ["host"]
