@@ -16,7 +16,7 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export RISKREGISTRY_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 endif
 
-.PHONY: install system-deps run serve test lint format bench clean
+.PHONY: install system-deps run demo-lineage serve test lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,7 +46,18 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_knowledge
 	$(BIN)/python manage.py load_demo --with-users
+	@$(MAKE) --no-print-directory demo-lineage
 	@$(MAKE) --no-print-directory serve
+
+# Resolves the demo portfolio's lineage once, against the local demo hub (or HF_ENDPOINT when you set it).
+demo-lineage: install
+	@if [ -n "$$HF_ENDPOINT" ]; then \
+	  $(BIN)/python manage.py refresh_lineage --all; \
+	else \
+	  $(BIN)/python -m tests.fakehub --port $(HUB_PORT) >/dev/null 2>&1 & hub=$$!; \
+	  trap "kill $$hub 2>/dev/null" EXIT; \
+	  HF_ENDPOINT=http://127.0.0.1:$(HUB_PORT) $(BIN)/python manage.py refresh_lineage --all; \
+	fi
 
 # Serves the web app and the demo's local model hub; with REDIS_URL set, also a Celery worker and beat.
 serve: install

@@ -6,10 +6,12 @@ Production mode is ``DEBUG=false``: then SECRET_KEY and ALLOWED_HOSTS are requir
 ``manage.py check --deploy`` apply.
 """
 
+import os
 import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -141,6 +143,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "riskregistry.tasks.worker_heartbeat", "schedule": 60.0, "options": {"expires": 50}},
+    # Supply chains change without a procurement event: re-resolve every model in use (default daily, 03:17 UTC).
+    "lineage-refresh-portfolio": {
+        "task": "vendors.tasks.lineage_refresh_portfolio",
+        "schedule": crontab(
+            minute=env.str("LINEAGE_REFRESH_MINUTE", default="17"),
+            hour=env.str("LINEAGE_REFRESH_HOUR", default="3"),
+            day_of_week=env.str("LINEAGE_REFRESH_DAY_OF_WEEK", default="*"),
+        ),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -148,8 +159,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Model hub. huggingface_hub reads HF_ENDPOINT at import; the hub client passes these explicitly instead.
 # ---------------------------------------------------------------------------------------------------------------
 HF_ENDPOINT = env.str("HF_ENDPOINT", default="https://huggingface.co").rstrip("/")
+# huggingface_hub sends a telemetry request to huggingface.co whatever HF_ENDPOINT says; an install that uses a
+# mirror, or runs offline, must not call out. Read by huggingface_hub at import, which comes after settings.
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 HF_TOKEN = env.str("HF_TOKEN", default="") or None
 HUB_TIMEOUT = env.float("HUB_TIMEOUT", default=10.0)
+HUB_MAX_RETRIES = env.int("HUB_MAX_RETRIES", default=5)
+HUB_REQUESTS_PER_SECOND = env.float("HUB_REQUESTS_PER_SECOND", default=0.0) or None  # 0: no client-side limit
+LINEAGE_CONCURRENCY = env.int("LINEAGE_CONCURRENCY", default=16)  # hub requests in flight per refresh
+LINEAGE_MAX_DEPTH = env.int("LINEAGE_MAX_DEPTH", default=32)
+LINEAGE_MAX_NODES = env.int("LINEAGE_MAX_NODES", default=20000)  # per refresh: a runaway graph stops here
 
 # ---------------------------------------------------------------------------------------------------------------
 # Auth

@@ -82,3 +82,23 @@ def celery_worker_factory(transactional_db, postgres, celery_queue, redis_server
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def fake_hub(settings):
+    """The project's fake model hub on 127.0.0.1 with the recorded repos; the app's hub settings point at it."""
+    from tests.fakehub import FakeHub
+
+    with FakeHub() as hub:
+        settings.HF_ENDPOINT = hub.url
+        settings.HF_TOKEN = None
+        settings.HUB_TIMEOUT = 5.0
+        yield hub
+
+
+@pytest.fixture
+def knowledge(db):
+    """The shipped knowledge base (publishers, hosts, closed models) in the test database."""
+    from django.core.management import call_command
+
+    call_command("load_knowledge", verbosity=0)

@@ -59,7 +59,7 @@ def _sign_in(page, username):
     page.get_by_role("heading", name="Third-party AI portfolio").wait_for()
 
 
-def test_analyst_browses_the_demo_and_adds_a_vendor_product_and_model(page, tmp_path):
+def test_analyst_browses_the_demo_and_adds_a_vendor_product_and_model(page, tmp_path, fake_hub):
     call_command("load_demo", verbosity=0)
     factories.UserFactory(username="ana", role=ANALYST)
 
@@ -95,6 +95,9 @@ def test_analyst_browses_the_demo_and_adds_a_vendor_product_and_model(page, tmp_
     )
     page.get_by_role("button", name="Save").click()
     page.get_by_role("link", name="Qwen/Qwen2.5-7B-Instruct").wait_for()
+    # Registering the usage resolved its lineage after the commit (in-process here: no Redis).
+    assert page.get_by_text("Resolved", exact=True).is_visible()
+    assert fake_hub.metadata_requests("Qwen/Qwen2.5-7B") == 1
     page.screenshot(path=tmp_path / "new-product.png", full_page=True)
 
 

@@ -24,4 +24,6 @@ urlpatterns = [
     path("usages/<int:pk>/delete/", views.ModelUsageDeleteView.as_view(), name="usage_delete"),
     path("models/", views.AIModelListView.as_view(), name="model_list"),
     path("models/<int:pk>/", views.AIModelDetailView.as_view(), name="model_detail"),
+    path("lineage/refresh/", views.LineageRefreshCreateView.as_view(), name="lineage_refresh_create"),
+    path("lineage/refreshes/<int:pk>/", views.LineageRefreshDetailView.as_view(), name="lineage_refresh_detail"),
 ]

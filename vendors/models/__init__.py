@@ -1,7 +1,7 @@
 """What vendors run: the portfolio (vendors, products, model usages), the lineage graph and the knowledge base."""
 
 from vendors.models.knowledge import Host, HostRegion, Publisher, PublisherOrg
-from vendors.models.lineage import AIModel, AIModelAlias, ChangeEvent, LineageEdge
+from vendors.models.lineage import AIModel, AIModelAlias, ChangeEvent, LineageEdge, LineageRefresh
 from vendors.models.portfolio import Contact, DataCategory, ModelUsage, Product, Vendor
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Host",
     "HostRegion",
     "LineageEdge",
+    "LineageRefresh",
     "ModelUsage",
     "Product",
     "Publisher",

@@ -62,6 +62,9 @@ class AIModel(models.Model):
     hub_created_at = models.DateTimeField(null=True, blank=True)
     hub_last_modified = models.DateTimeField(null=True, blank=True)
     fetched_at = models.DateTimeField(null=True, blank=True, help_text="When the hub was last asked.")
+    lineage_notes = models.JSONField(
+        default=list, blank=True, help_text="What the last resolution could not use (e.g. a local base path)."
+    )
     declared_source = models.CharField(max_length=16, choices=DeclaredSource.choices, blank=True)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -200,3 +203,49 @@ class ChangeEvent(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class RefreshScope(models.TextChoices):
+    PORTFOLIO = "portfolio", "Whole portfolio"
+    PRODUCT = "product", "One product"
+    MODELS = "models", "Named models"
+
+
+class RefreshStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class LineageRefresh(models.Model):
+    """One run of lineage resolution over the hub: what it covered, how far it got, what it found."""
+
+    Scope = RefreshScope
+    Status = RefreshStatus
+
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    product = models.ForeignKey("vendors.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    model_names = models.JSONField(default=list, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    nodes_done = models.PositiveIntegerField(default=0)
+    nodes_failed = models.PositiveIntegerField(default=0)
+    nodes_known = models.PositiveIntegerField(default=0, help_text="Nodes discovered so far (grows as it walks).")
+    changes = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            choices_check("scope", RefreshScope, "lineagerefresh_scope_valid"),
+            choices_check("status", RefreshStatus, "lineagerefresh_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} refresh {self.pk} ({self.status})"

@@ -112,6 +112,7 @@ def demo_portfolio_load(*, portfolio: Portfolio) -> LoadReport:
                     share=usage.share,
                     declared_by=usage.declared_by,
                     notes=usage.notes,
+                    resolve=False,  # one portfolio refresh afterwards walks the shared ancestors once
                 )
                 report.add("model usages", "created")
     return report

@@ -13,6 +13,7 @@ from vendors.models import (
     Contact,
     Host,
     HostRegion,
+    LineageRefresh,
     ModelUsage,
     Product,
     Vendor,
@@ -204,9 +205,11 @@ def model_usage_register(
     declared_by: str = ModelUsage.DeclaredBy.ANALYST,
     user: AbstractBaseUser | None = None,
     notes: str = "",
+    resolve: bool = True,
 ) -> ModelUsage:
     """Record that a product uses a model; the model node is found or created in the same transaction, so a
-    refused usage leaves no orphan node behind."""
+    refused usage leaves no orphan node behind. A hub model never resolved before is queued for lineage
+    resolution once the transaction commits (``resolve=False`` leaves that to a later bulk refresh)."""
     model = ai_model_get_or_create(kind=model_kind, name=model_name, declared_source=_declared_source(declared_by))
     usage = ModelUsage(
         product=product,
@@ -229,7 +232,16 @@ def model_usage_register(
         details={"usage": usage.pk, "role": role, "host": usage.host.key if usage.host else None},
         occurred_at=timezone.now(),
     )
+    if resolve:
+        _lineage_resolve_if_new(model)
     return usage
+
+
+def _lineage_resolve_if_new(model: AIModel) -> None:
+    if model.kind == AIModel.Kind.HUB and model.fetched_at is None:
+        from vendors.services.lineage import lineage_refresh_request
+
+        lineage_refresh_request(scope=LineageRefresh.Scope.MODELS, model_names=[model.name])
 
 
 @transaction.atomic
@@ -253,6 +265,7 @@ def model_usage_update(
     usage.full_clean()
     usage.save()
     if previous_model.pk != model.pk:
+        _lineage_resolve_if_new(model)
         ChangeEvent.objects.create(
             kind=ChangeEvent.Kind.MODEL_SWAPPED,
             model=model,

@@ -18,7 +18,7 @@ from vendors.models import AIModel, Contact, Product, Vendor
 PAGE_SIZE = 25
 
 
-def _form_errors_from(form, error: ValidationError, field_map: dict[str, str] | None = None) -> None:
+def form_errors_from(form, error: ValidationError, field_map: dict[str, str] | None = None) -> None:
     """Show a service's ValidationError on the form: field errors on their fields, the rest on the form."""
     field_map = field_map or {}
     if hasattr(error, "error_dict"):
@@ -35,14 +35,14 @@ def _detached(instance):
     return copy.copy(instance) if instance is not None else None
 
 
-class _Guarded(PermissionRequiredMixin):
+class Guarded(PermissionRequiredMixin):
     raise_exception = True  # a signed-in user without the permission gets 403, not a login loop
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Vendors
 # ---------------------------------------------------------------------------------------------------------------
-class VendorListView(_Guarded, FilterView):
+class VendorListView(Guarded, FilterView):
     permission_required = "vendors.view_vendor"
     filterset_class = filters.VendorFilterSet
     template_name = "vendors/vendor_list.html"
@@ -52,7 +52,7 @@ class VendorListView(_Guarded, FilterView):
         return selectors.vendor_queryset().order_by("name")
 
 
-class VendorDetailView(_Guarded, DetailView):
+class VendorDetailView(Guarded, DetailView):
     permission_required = "vendors.view_vendor"
     template_name = "vendors/vendor_detail.html"
     context_object_name = "vendor"
@@ -70,7 +70,7 @@ class VendorDetailView(_Guarded, DetailView):
         return context
 
 
-class VendorFormView(_Guarded, FormView):
+class VendorFormView(Guarded, FormView):
     """Create (no pk) or edit (pk) a vendor."""
 
     form_class = forms.VendorForm
@@ -96,7 +96,7 @@ class VendorFormView(_Guarded, FormView):
                 vendor = services.vendor_update(vendor=self.vendor, **fields)
                 messages.success(self.request, f"Vendor {vendor.name} saved.")
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
             return self.form_invalid(form)
         return redirect(vendor)
 
@@ -104,7 +104,7 @@ class VendorFormView(_Guarded, FormView):
         return {**super().get_context_data(**kwargs), "vendor": self.vendor}
 
 
-class VendorDeleteView(_Guarded, TemplateView):
+class VendorDeleteView(Guarded, TemplateView):
     """Confirm, then delete; a vendor with products is refused and offered archiving instead."""
 
     template_name = "vendors/vendor_confirm_delete.html"
@@ -134,7 +134,7 @@ class VendorDeleteView(_Guarded, TemplateView):
         return redirect("vendors:vendor_list")
 
 
-class VendorArchiveView(_Guarded, TemplateView):
+class VendorArchiveView(Guarded, TemplateView):
     permission_required = "vendors.change_vendor"
     http_method_names = ["post"]
 
@@ -148,7 +148,7 @@ class VendorArchiveView(_Guarded, TemplateView):
 # ---------------------------------------------------------------------------------------------------------------
 # Contacts
 # ---------------------------------------------------------------------------------------------------------------
-class ContactFormView(_Guarded, FormView):
+class ContactFormView(Guarded, FormView):
     form_class = forms.ContactForm
     template_name = "vendors/contact_form.html"
 
@@ -176,7 +176,7 @@ class ContactFormView(_Guarded, FormView):
             else:
                 services.contact_update(contact=self.contact, **fields)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
             return self.form_invalid(form)
         messages.success(self.request, f"Contact {fields['name']} saved.")
         return redirect(self.vendor)
@@ -185,7 +185,7 @@ class ContactFormView(_Guarded, FormView):
         return {**super().get_context_data(**kwargs), "vendor": self.vendor, "contact": self.contact}
 
 
-class ContactDeleteView(_Guarded, TemplateView):
+class ContactDeleteView(Guarded, TemplateView):
     permission_required = "vendors.delete_contact"
     template_name = "confirm_delete.html"
 
@@ -211,7 +211,7 @@ class ContactDeleteView(_Guarded, TemplateView):
 # ---------------------------------------------------------------------------------------------------------------
 # Products
 # ---------------------------------------------------------------------------------------------------------------
-class ProductListView(_Guarded, FilterView):
+class ProductListView(Guarded, FilterView):
     permission_required = "vendors.view_product"
     filterset_class = filters.ProductFilterSet
     template_name = "vendors/product_list.html"
@@ -221,7 +221,7 @@ class ProductListView(_Guarded, FilterView):
         return selectors.product_queryset().order_by("vendor__name", "name")
 
 
-class ProductDetailView(_Guarded, DetailView):
+class ProductDetailView(Guarded, DetailView):
     permission_required = "vendors.view_product"
     template_name = "vendors/product_detail.html"
     context_object_name = "product"
@@ -238,7 +238,7 @@ class ProductDetailView(_Guarded, DetailView):
         return context
 
 
-class ProductFormView(_Guarded, FormView):
+class ProductFormView(Guarded, FormView):
     form_class = forms.ProductForm
     template_name = "vendors/product_form.html"
 
@@ -265,7 +265,7 @@ class ProductFormView(_Guarded, FormView):
             else:
                 product = services.product_update(product=self.product, **fields)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
             return self.form_invalid(form)
         messages.success(self.request, f"Product {product.name} saved.")
         return redirect(product)
@@ -274,7 +274,7 @@ class ProductFormView(_Guarded, FormView):
         return {**super().get_context_data(**kwargs), "vendor": self.vendor, "product": self.product}
 
 
-class ProductDeleteView(_Guarded, TemplateView):
+class ProductDeleteView(Guarded, TemplateView):
     permission_required = "vendors.delete_product"
     template_name = "confirm_delete.html"
 
@@ -304,7 +304,7 @@ class ProductDeleteView(_Guarded, TemplateView):
 # ---------------------------------------------------------------------------------------------------------------
 # Model usages
 # ---------------------------------------------------------------------------------------------------------------
-class ModelUsageFormView(_Guarded, FormView):
+class ModelUsageFormView(Guarded, FormView):
     form_class = forms.ModelUsageForm
     template_name = "vendors/modelusage_form.html"
 
@@ -343,7 +343,7 @@ class ModelUsageFormView(_Guarded, FormView):
                 else:
                     services.model_usage_update(usage=self.usage, **common)
         except ValidationError as error:
-            _form_errors_from(form, error, {"name": "model_name", "model": "model_name", "__all__": "__all__"})
+            form_errors_from(form, error, {"name": "model_name", "model": "model_name", "__all__": "__all__"})
             return self.form_invalid(form)
         messages.success(self.request, f"{data['model_name']} saved on {self.product.name}.")
         return redirect(self.product)
@@ -358,7 +358,7 @@ class ModelUsageFormView(_Guarded, FormView):
         }
 
 
-class ModelUsageDeleteView(_Guarded, TemplateView):
+class ModelUsageDeleteView(Guarded, TemplateView):
     permission_required = "vendors.delete_modelusage"
     template_name = "confirm_delete.html"
 
@@ -384,7 +384,7 @@ class ModelUsageDeleteView(_Guarded, TemplateView):
 # ---------------------------------------------------------------------------------------------------------------
 # Models
 # ---------------------------------------------------------------------------------------------------------------
-class AIModelListView(_Guarded, FilterView):
+class AIModelListView(Guarded, FilterView):
     permission_required = "vendors.view_aimodel"
     filterset_class = filters.AIModelFilterSet
     template_name = "vendors/aimodel_list.html"
@@ -394,7 +394,7 @@ class AIModelListView(_Guarded, FilterView):
         return selectors.ai_model_queryset().order_by("name")
 
 
-class AIModelDetailView(_Guarded, DetailView):
+class AIModelDetailView(Guarded, DetailView):
     permission_required = "vendors.view_aimodel"
     template_name = "vendors/aimodel_detail.html"
     context_object_name = "model"

@@ -1,0 +1,179 @@
+"""Resolving and storing lineage against the fake hub with the real client: the walk, renames, idempotence,
+change events, failures and hostile metadata."""
+
+import pytest
+from django.core.management import call_command
+
+from tests import factories
+from tests.fakehub import make_chain, make_record
+from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageEdge, LineageRefresh
+from vendors.services import lineage
+
+pytestmark = pytest.mark.django_db
+
+
+def _refresh(*names: str) -> LineageRefresh:
+    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.MODELS, model_names=list(names))
+    return lineage.lineage_refresh_run(refresh_id=refresh.pk)
+
+
+def _parents(name: str) -> dict[str, tuple[str, str]]:
+    model = AIModel.objects.get(name=name)
+    return {e.parent.name: (e.relation, e.source) for e in model.parent_edges.select_related("parent")}
+
+
+def _graph_state():
+    return (
+        sorted(AIModel.objects.values_list("name", "status", "sha", "license")),
+        sorted(LineageEdge.objects.values_list("child__name", "parent__name", "relation", "source")),
+        sorted(AIModelAlias.objects.values_list("name", "model__name")),
+    )
+
+
+def test_a_quantized_fine_tune_of_a_distill_resolves_to_its_root(fake_hub, knowledge):
+    refresh = _refresh("northwind-ai/contract-copilot-7b-GGUF")
+
+    assert refresh.status == "done"
+    assert _parents("northwind-ai/contract-copilot-7b-GGUF") == {
+        "northwind-ai/contract-copilot-7b": ("quantized", "card")
+    }
+    assert set(_parents("northwind-ai/contract-copilot-7b")) == {"deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"}
+    assert set(_parents("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B")) == {"Qwen/Qwen2.5-Math-7B"}
+    assert set(_parents("Qwen/Qwen2.5-Math-7B")) == {"Qwen/Qwen2.5-7B"}
+    assert _parents("Qwen/Qwen2.5-7B") == {}
+    root = AIModel.objects.get(name="Qwen/Qwen2.5-7B")
+    assert root.status == "resolved" and len(root.sha) == 40 and root.publisher.country.code == "CN"
+    for name in AIModel.objects.filter(kind="hub").values_list("name", flat=True):
+        assert fake_hub.metadata_requests(name) == 1, name
+
+
+def test_every_shared_ancestor_is_fetched_once_per_refresh(fake_hub):
+    seeds = [
+        "bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF", "gaianet/DeepSeek-R1-Distill-Qwen-7B-GGUF",
+        "eaddario/DeepSeek-R1-Distill-Qwen-7B-GGUF", "yasserrmd/DeepSeek-7B-1M", "lexify/legal-merge-7b",
+        "bespokelabs/Bespoke-Stratos-7B", "open-thoughts/OpenThinker-7B", "unsloth/Qwen2.5-7B-Instruct-bnb-4bit",
+    ]  # fmt: skip
+    _refresh(*seeds)
+    names = list(AIModel.objects.values_list("name", flat=True))
+    assert "Qwen/Qwen2.5-7B" in names
+    assert fake_hub.count("/api/models/", method="GET") == len(names)
+    assert all(fake_hub.metadata_requests(name) == 1 for name in names)
+
+
+def test_running_twice_changes_nothing(fake_hub):
+    _refresh("lexify/legal-merge-7b", "lmstudio-community/Meta-Llama-3.1-8B-Instruct-GGUF")
+    first = _graph_state()
+    events = ChangeEvent.objects.count()
+
+    refresh = _refresh("lexify/legal-merge-7b", "lmstudio-community/Meta-Llama-3.1-8B-Instruct-GGUF")
+
+    assert _graph_state() == first
+    assert ChangeEvent.objects.count() == events and refresh.changes == 0
+
+
+def test_a_renamed_parent_becomes_one_node_with_its_old_id_as_alias(fake_hub):
+    _refresh("lmstudio-community/Meta-Llama-3.1-8B-Instruct-GGUF")
+
+    assert set(_parents("lmstudio-community/Meta-Llama-3.1-8B-Instruct-GGUF")) == {"meta-llama/Llama-3.1-8B-Instruct"}
+    node = AIModel.objects.get(name="meta-llama/Llama-3.1-8B-Instruct")
+    assert AIModelAlias.objects.get(name="meta-llama/Meta-Llama-3.1-8B-Instruct").model == node
+    assert not AIModel.objects.filter(name="meta-llama/Meta-Llama-3.1-8B-Instruct").exists()
+
+
+def test_a_usage_registered_under_an_old_id_ends_on_the_renamed_node(fake_hub):
+    old = factories.ModelUsageFactory(model__name="THUDM/glm-4-9b-chat")
+    new = factories.ModelUsageFactory(model__name="zai-org/glm-4-9b-chat")
+
+    _refresh("THUDM/glm-4-9b-chat", "zai-org/glm-4-9b-chat")
+
+    node = AIModel.objects.get(name="zai-org/glm-4-9b-chat")
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert old.model == node == new.model
+    assert AIModel.objects.filter(name__iexact="THUDM/glm-4-9b-chat").count() == 0
+    assert node.aliases.filter(name="THUDM/glm-4-9b-chat").exists()
+
+
+def test_adapters_are_found_through_adapter_config_in_subfolders_and_cache_paths(fake_hub):
+    _refresh("programasweights/paw-programs", "michaelwzhu/Chinese-LlaMA2-chat-7B-sft-v0.3",
+             "brightdesk/support-agent-8b-lora")  # fmt: skip
+    assert _parents("programasweights/paw-programs") == {"Qwen/Qwen3-0.6B": ("adapter", "adapter_config")}
+    assert _parents("michaelwzhu/Chinese-LlaMA2-chat-7B-sft-v0.3") == {
+        "meta-llama/Llama-2-7b-chat-hf": ("adapter", "adapter_config")
+    }
+    assert set(_parents("brightdesk/support-agent-8b-lora")) == {"brightdesk/support-agent-8b"}
+
+
+def test_merges_keep_every_parent(fake_hub):
+    _refresh("Azazelle/Mocha-Dare-7b-ex")
+    parents = _parents("Azazelle/Mocha-Dare-7b-ex")
+    assert len(parents) == 4 and {relation for relation, _ in parents.values()} == {"merge"}
+
+
+def test_failures_are_recorded_on_their_node_and_the_rest_resolves(fake_hub):
+    fake_hub.fail("Qwen/Qwen2.5-14B-Instruct", 429, times=2, headers={"RateLimit": '"api";r=0;t=0'})
+    _refresh("acme-labs/orphan-ft", "acme-labs/takedown-7b", "helio-health/clinical-notes-qwen-14b")
+
+    missing = AIModel.objects.get(name="acme-labs/deleted-base")
+    assert missing.status == "not_found" and missing.status_reason
+    assert AIModel.objects.get(name="acme-labs/takedown-7b").status == "disabled"
+    assert AIModel.objects.get(name="Qwen/Qwen2.5-14B-Instruct").status == "resolved"  # after two 429s
+
+
+def test_a_cycle_terminates_and_is_stored_once(fake_hub):
+    _refresh("synthetic-loop/a")
+    assert set(_parents("synthetic-loop/a")) == {"synthetic-loop/b"}
+    assert set(_parents("synthetic-loop/b")) == {"synthetic-loop/a"}
+    assert fake_hub.metadata_requests("synthetic-loop/a") == 1
+
+
+def test_a_very_deep_chain_stops_at_the_depth_limit(fake_hub, settings):
+    settings.LINEAGE_MAX_DEPTH = 5
+    for record in make_chain("deep/m", depth=12):
+        fake_hub.add_repo(record)
+    leaf = "deep/m-11"  # deep/m-0 is the root
+
+    _refresh(leaf)
+
+    assert AIModel.objects.filter(status="resolved").count() == 6
+    assert AIModel.objects.filter(status="depth_limit").count() == 1
+    assert AIModel.objects.count() == 7
+
+
+def test_hostile_metadata_is_stored_bounded(fake_hub):
+    _refresh("synthetic-hostile/html-card", "synthetic-hostile/malformed-card")
+    for model in AIModel.objects.all():
+        assert len(model.license) <= 100 and len(model.status_reason) <= 500
+        assert all(len(d) <= 200 for d in model.datasets)
+
+
+def test_changes_on_the_hub_are_recorded_as_events(fake_hub):
+    record = make_record("acme/child", parents="acme/base-a", license="apache-2.0")
+    fake_hub.add_repo(make_record("acme/base-a", license="apache-2.0"))
+    fake_hub.add_repo(make_record("acme/base-b", license="mit"))
+    fake_hub.add_repo(record)
+    _refresh("acme/child")
+    assert not ChangeEvent.objects.exists()  # the first resolution is not a change
+
+    fake_hub.add_repo({**make_record("acme/child", parents="acme/base-b", license="cc-by-nc-4.0"), "sha": "b" * 40})
+    fake_hub.set_gated("acme/base-a", "manual", refuse_metadata=True)
+    _refresh("acme/child", "acme/base-a")
+
+    kinds = set(ChangeEvent.objects.values_list("kind", flat=True))
+    assert {"parent_added", "parent_removed", "license_changed", "new_sha", "gated"} <= kinds
+
+
+def test_declared_parents_survive_a_refresh(fake_hub):
+    child = factories.AIModelFactory(name="Qwen/Qwen2.5-7B")
+    declared = factories.AIModelFactory(kind="declared", name="internal-base")
+    LineageEdge.objects.create(child=child, parent=declared, relation="unknown", source="analyst",
+                               observed_at="2026-01-01T00:00:00Z")  # fmt: skip
+    _refresh("Qwen/Qwen2.5-7B")
+    assert _parents("Qwen/Qwen2.5-7B") == {"internal-base": ("unknown", "analyst")}
+
+
+def test_refresh_lineage_command_covers_the_portfolio(fake_hub):
+    call_command("load_demo", verbosity=0)
+    call_command("refresh_lineage", "--all", verbosity=0)
+    assert not AIModel.objects.filter(kind="hub", status="pending").exists()
+    assert AIModel.objects.get(name="Qwen/Qwen2.5-7B").status == "resolved"

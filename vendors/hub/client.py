@@ -1,0 +1,247 @@
+"""``HubClient``: the one place that talks to the model hub (DESIGN.md: "Only vendors/hub.py talks to the hub").
+
+It goes through huggingface_hub's ``HfApi`` so the hub's error conventions (``X-Error-Code`` → exception class,
+307 renames, auth headers) are interpreted by the hub's own client, and adds what that client leaves out for
+``model_info``: a timeout by default, retries, pacing, bounded file downloads, and a status instead of an
+exception, because one unreachable ancestor must not abort a whole lineage walk.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import httpx2
+from huggingface_hub import HfApi, ModelInfo, hf_hub_url
+from huggingface_hub.errors import (
+    DisabledRepoError,
+    GatedRepoError,
+    HfHubHTTPError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+)
+from huggingface_hub.hf_api import ExpandModelProperty_T
+from huggingface_hub.utils import HFValidationError, build_hf_headers, get_session, validate_repo_id
+
+from vendors.hub.convert import (
+    MAX_LINEAGE_FILE_BYTES,
+    failed_snapshot,
+    lineage_file_paths,
+    parse_json_object,
+    pinned_revision,
+    sibling_names,
+    snapshot_from_info,
+)
+from vendors.hub.retry import Backoff, HubUnavailable, TokenBucket, transient_failure
+from vendors.lineage.snapshot import NodeStatus, RepoSnapshot
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: What lineage reads from ``GET /api/models/{id}``, in one request. Not ``safetensors``: nothing here needs the
+#: parameter counts, and ``ModelInfo`` raises ``KeyError`` on a ``safetensors`` object without ``total``. Not
+#: ``private``/``downloads``/``likes``...: unused. ``baseModels`` is only accepted on this endpoint, not on listings.
+EXPAND: tuple[ExpandModelProperty_T, ...] = (
+    "author",
+    "baseModels",
+    "cardData",
+    "config",
+    "createdAt",
+    "disabled",
+    "gated",
+    "gguf",
+    "lastModified",
+    "library_name",
+    "pipeline_tag",
+    "sha",
+    "siblings",
+    "tags",
+)
+# What a hub answer that does not fit ``ModelInfo`` (or is not JSON at all) raises while being parsed.
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, RecursionError)
+
+
+class LineageFileTooLarge(Exception):
+    """A lineage file larger than ``MAX_LINEAGE_FILE_BYTES``: not read past the limit, not retried."""
+
+
+class HubClient:
+    """Fetches one repo at a time as a ``RepoSnapshot``; safe to share between threads.
+
+    The lineage walk calls ``fetch`` from a thread pool: the underlying HTTP client is huggingface_hub's shared,
+    thread-safe ``httpx2.Client``, the pacer is locked, and nothing else is mutated after ``__init__``.
+    ``sleep`` (and ``clock``, for the pacer) are injectable so tests can count waits instead of waiting.
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint: str | None = None,
+        token: str | None = None,
+        timeout: float | None = None,
+        max_retries: int = 5,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        requests_per_second: float | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if endpoint is None or token is None or timeout is None:
+            from django.conf import settings  # lazily: the module must import without Django configured
+
+            endpoint = settings.HF_ENDPOINT if endpoint is None else endpoint
+            token = settings.HF_TOKEN if token is None else token
+            timeout = settings.HUB_TIMEOUT if timeout is None else timeout
+        if not timeout or timeout <= 0:
+            raise ValueError("the hub timeout must be a positive number of seconds (model_info has none by default)")
+        if max_retries < 0 or backoff_base < 0 or backoff_cap < 0:
+            raise ValueError("max_retries, backoff_base and backoff_cap cannot be negative")
+        if requests_per_second is not None and requests_per_second <= 0:
+            raise ValueError("requests_per_second must be positive (or None for no pacing)")
+        self.endpoint = endpoint.rstrip("/")
+        self.timeout = float(timeout)
+        self.max_retries = max_retries
+        # An empty token means none. Never fall back to a token saved on the machine (``hf auth login``): what
+        # this service sends is what its settings say.
+        self._token: str | bool = token or False
+        self._api = HfApi(endpoint=self.endpoint, token=self._token)
+        self._backoff = Backoff(base=backoff_base, cap=backoff_cap)
+        self._sleep = sleep
+        self._pacer = TokenBucket(requests_per_second, clock=clock, sleep=sleep) if requests_per_second else None
+
+    # ------------------------------------------------------------------------------------------------- public
+    def fetch(self, repo_id: str) -> RepoSnapshot:
+        """One repo's metadata (one ``model_info`` request when it succeeds) and its small lineage files.
+
+        Never raises for anything the hub does: failures come back as a snapshot whose ``status`` is
+        not_found, gated, disabled or error, with a short reason that quotes nothing from the server.
+        """
+        try:
+            info = self._retrying(lambda: self._api.model_info(repo_id, expand=list(EXPAND), timeout=self.timeout))
+        except Exception as exc:  # sorted out below; anything unexpected is re-raised there
+            return self._failed(repo_id, exc)
+        if not _valid_repo_id(info.id):
+            return failed_snapshot(repo_id, NodeStatus.ERROR, "malformed metadata (no valid repo id)", 200)
+        files = self._lineage_files(info)
+        try:
+            return snapshot_from_info(repo_id, info, files)
+        except _MALFORMED as exc:
+            logger.warning("hub: %s: metadata could not be converted (%s)", repo_id, type(exc).__name__)
+            return failed_snapshot(repo_id, NodeStatus.ERROR, "malformed metadata", 200)
+
+    # ----------------------------------------------------------------------------------------------- failures
+    def _failed(self, repo_id: str, exc: Exception) -> RepoSnapshot:
+        """Map a final failure to a node status; GatedRepoError subclasses RepositoryNotFoundError: first."""
+        status = _http_status(exc)
+        if isinstance(exc, HubUnavailable):
+            return failed_snapshot(repo_id, NodeStatus.ERROR, exc.reason, exc.http_status)
+        if isinstance(exc, HFValidationError):  # before ValueError: raised before any request
+            return failed_snapshot(repo_id, NodeStatus.NOT_FOUND, "not a valid hub repo id")
+        if isinstance(exc, GatedRepoError):
+            reason = (
+                "gated: the configured HF_TOKEN has not been granted access on the hub"
+                if self._token
+                else "gated: request access on the hub or set HF_TOKEN"
+            )
+            return failed_snapshot(repo_id, NodeStatus.GATED, reason, status)
+        if isinstance(exc, RepositoryNotFoundError):
+            return failed_snapshot(repo_id, NodeStatus.NOT_FOUND, "not found on the hub (or private)", status)
+        if isinstance(exc, DisabledRepoError):
+            return failed_snapshot(repo_id, NodeStatus.DISABLED, "disabled on the hub", status)
+        if isinstance(exc, HfHubHTTPError):  # 400, 401 (bad token), 403, 404 without an error code...
+            reason = f"hub refused the request (HTTP {status})"
+            if status == 401:
+                reason = "hub rejected the credentials (HTTP 401): check HF_TOKEN"
+            return failed_snapshot(repo_id, NodeStatus.ERROR, reason, status)
+        if isinstance(exc, OfflineModeIsEnabled):
+            return failed_snapshot(repo_id, NodeStatus.ERROR, "hub not asked: offline mode is on (HF_HUB_OFFLINE)")
+        if isinstance(exc, httpx2.HTTPError):  # too many redirects, unsupported protocol, proxy...
+            return failed_snapshot(repo_id, NodeStatus.ERROR, f"could not reach the hub ({type(exc).__name__})")
+        if isinstance(exc, _MALFORMED):  # a 200 whose JSON does not fit ModelInfo (see HUB_API.md 1.4)
+            logger.warning("hub: %s: malformed metadata (%s)", repo_id, type(exc).__name__)
+            return failed_snapshot(repo_id, NodeStatus.ERROR, "malformed metadata", 200)
+        raise exc
+
+    # ------------------------------------------------------------------------------------------------ retries
+    def _retrying(self, request: Callable[[], T]) -> T:
+        """Run ``request`` (one HTTP request), retrying transient failures ``max_retries`` times.
+
+        So a request is sent at most ``max_retries + 1`` times. The wait before retry n is the server's
+        (``RateLimit`` on a 429, else ``Retry-After``) or the jittered exponential backoff, capped either way.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            if self._pacer is not None:
+                self._pacer.acquire()
+            try:
+                return request()
+            except Exception as exc:
+                failure = transient_failure(exc, self.timeout)
+                if failure is None:
+                    raise
+                if attempt > self.max_retries:
+                    tries = f"{attempt} attempt" + ("s" if attempt > 1 else "")
+                    raise HubUnavailable(f"{failure.description}; gave up after {tries}", failure.http_status) from exc
+                wait = self._backoff.wait(attempt, failure.server_wait)
+                logger.info("hub: %s; retry %d/%d in %.1f s", failure.description, attempt, self.max_retries, wait)
+                self._sleep(wait)
+
+    # -------------------------------------------------------------------------------------------------- files
+    def _lineage_files(self, info: ModelInfo) -> dict[str, Mapping[str, Any] | None]:
+        """The repo's ``adapter_config.json`` files at the metadata's commit, parsed; ``None`` for unreadable."""
+        revision = pinned_revision(info.sha if isinstance(info.sha, str) else "")
+        return {path: self._json_file(info.id, revision, path) for path in lineage_file_paths(sibling_names(info))}
+
+    def _json_file(self, repo_id: str, revision: str, path: str) -> dict[str, Any] | None:
+        """A gated, missing, oversized or broken file is ``None``: the node itself stays resolved."""
+        url = hf_hub_url(repo_id, path, revision=revision, endpoint=self.endpoint)
+        try:
+            body = self._retrying(lambda: self._download_small(url))
+        except (HubUnavailable, HfHubHTTPError, httpx2.HTTPError, OfflineModeIsEnabled, LineageFileTooLarge) as exc:
+            logger.info("hub: %s: %s not read (%s, HTTP %s)", repo_id, path, type(exc).__name__, _http_status(exc))
+            return None
+        return parse_json_object(body)
+
+    def _download_small(self, url: str) -> bytes:
+        """GET a small file into memory (no HF disk cache), reading at most ``MAX_LINEAGE_FILE_BYTES``.
+
+        Errors raise a plain ``HfHubHTTPError`` built from the status and headers: ``hf_raise_for_status`` would
+        read the whole (untrusted, unbounded) error body, and which 4xx it was does not matter here.
+        """
+        headers = build_hf_headers(token=self._token)
+        with get_session().stream("GET", url, headers=headers, timeout=self.timeout) as response:
+            if response.status_code >= 400:
+                raise HfHubHTTPError(f"HTTP {response.status_code} for a lineage file", response=response)
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > MAX_LINEAGE_FILE_BYTES:
+                raise LineageFileTooLarge(declared)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():  # decoded bytes: a compressed bomb is bounded too
+                size += len(chunk)
+                if size > MAX_LINEAGE_FILE_BYTES:
+                    raise LineageFileTooLarge(f"more than {MAX_LINEAGE_FILE_BYTES}")
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _valid_repo_id(value: Any) -> bool:
+    """The id the hub answered with keys the node and goes into file URLs: it must be a well-formed repo id."""
+    if not isinstance(value, str):
+        return False
+    try:
+        validate_repo_id(value)
+    except HFValidationError:
+        return False
+    return True
+
+
+def _http_status(exc: BaseException) -> int | None:
+    if isinstance(exc, HubUnavailable):
+        return exc.http_status
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    return status if isinstance(status, int) else None

@@ -1,0 +1,24 @@
+"""Celery entry points for lineage; the logic lives in vendors.services.lineage."""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def lineage_refresh(refresh_id: int) -> None:
+    """Run one lineage refresh from scratch (a redelivered task after a worker died simply runs it again)."""
+    from vendors.models import LineageRefresh
+    from vendors.services import lineage
+
+    if not LineageRefresh.objects.filter(pk=refresh_id).exists():
+        return
+    lineage.lineage_refresh_run(refresh_id=refresh_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def lineage_refresh_portfolio() -> None:
+    """Beat's daily re-resolution of every model in use."""
+    from vendors.models import LineageRefresh
+    from vendors.services import lineage
+
+    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
+    lineage.lineage_refresh_run(refresh_id=refresh.pk)
