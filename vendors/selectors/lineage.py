@@ -1,0 +1,153 @@
+"""Lineage as people and tools read it: a model's ancestry loaded from the stored graph, with roots, chains,
+origin countries, licences and datasets, in the shape of the CLI contract (DESIGN.md "Contracts")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from vendors.lineage.graph import Ancestry, EdgeInfo, NodeInfo, ancestry
+from vendors.models import AIModel, AIModelAlias, LineageEdge
+
+
+def node_key(model: AIModel) -> str:
+    """How a node is named in lineage output: the repo id for hub models, ``kind:name`` otherwise."""
+    return model.name if model.kind == AIModel.Kind.HUB else f"{model.kind}:{model.name}"
+
+
+@dataclass(frozen=True)
+class Subgraph:
+    """Every node reachable upwards from some start nodes, with its parent edges, loaded level by level."""
+
+    models: Mapping[int, AIModel]
+    edges: Mapping[int, Sequence[LineageEdge]]
+    aliases: Mapping[int, tuple[str, ...]]
+
+    def nodes(self) -> dict[str, NodeInfo]:
+        return {
+            node_key(m): NodeInfo(
+                id=node_key(m),
+                status=m.status,
+                publisher_key=m.publisher.key if m.publisher else "",
+                country=m.publisher.country.code if m.publisher and m.publisher.country else "",
+                is_repackager=bool(m.publisher and m.publisher.is_repackager),
+                license=m.license,
+                datasets=tuple(m.datasets),
+            )
+            for m in self.models.values()
+        }
+
+    def parents(self) -> dict[str, list[EdgeInfo]]:
+        return {
+            node_key(self.models[child]): [
+                EdgeInfo(parent=node_key(self.models[e.parent_id]), relation=e.relation, source=e.source)
+                for e in edges
+                if e.parent_id in self.models
+            ]
+            for child, edges in self.edges.items()
+        }
+
+
+def lineage_subgraph(start_ids: Iterable[int], *, max_depth: int | None = None, max_nodes: int = 20000) -> Subgraph:
+    """Load the ancestors of the given models: two queries per generation, whatever the number of starts."""
+    max_depth = settings.LINEAGE_MAX_DEPTH if max_depth is None else max_depth
+    models: dict[int, AIModel] = {}
+    edges: dict[int, list[LineageEdge]] = {}
+    frontier = set(start_ids)
+    for _ in range(max_depth + 2):
+        frontier -= models.keys()
+        if not frontier or len(models) >= max_nodes:
+            break
+        models.update(AIModel.objects.select_related("publisher").in_bulk(frontier))
+        level_edges = LineageEdge.objects.filter(child_id__in=frontier).order_by("child_id", "parent_id")
+        next_frontier = set()
+        for edge in level_edges:
+            edges.setdefault(edge.child_id, []).append(edge)
+            next_frontier.add(edge.parent_id)
+        frontier = next_frontier
+    aliases: dict[int, list[str]] = {}
+    for model_id, name in (
+        AIModelAlias.objects.filter(model_id__in=models).order_by("name").values_list("model_id", "name")
+    ):
+        aliases.setdefault(model_id, []).append(name)
+    return Subgraph(models=models, edges=edges, aliases={k: tuple(v) for k, v in aliases.items()})
+
+
+@dataclass(frozen=True)
+class LineageReport:
+    """One model's lineage: the CLI's JSON object, and what the pages show."""
+
+    subject: str
+    model: AIModel
+    ancestry: Ancestry
+    nodes: tuple[dict, ...]
+    edges: tuple[dict, ...]
+
+    @property
+    def complete(self) -> bool:
+        return self.ancestry.complete
+
+    @property
+    def roots(self) -> tuple[str, ...]:
+        return self.ancestry.roots
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        return tuple(origin.country for origin in self.ancestry.origin_countries)
+
+    def as_json(self) -> dict:
+        return {
+            "subject": self.subject,
+            "status": "complete" if self.complete else "incomplete",
+            "incomplete_reasons": list(self.ancestry.incomplete_reasons),
+            "nodes": list(self.nodes),
+            "edges": list(self.edges),
+            "roots": list(self.roots),
+            "countries": list(self.countries),
+            "licenses": sorted({lic for _, lic in self.ancestry.licenses if lic}),
+            "datasets": list(self.ancestry.datasets),
+        }
+
+
+def _report(subject: str, model: AIModel, graph: Subgraph, nodes, parents) -> LineageReport:
+    found = ancestry(node_key(model), nodes, parents, max_depth=settings.LINEAGE_MAX_DEPTH)
+    in_cycle = {node for edge in found.cycles for node in edge}
+    depth_limited = set(found.depth_limited)
+    by_key = {node_key(m): m for m in graph.models.values()}
+    node_rows = []
+    for key in (found.start, *found.ancestors):
+        m = by_key[key]
+        status = "cycle" if key in in_cycle else "depth_limit" if key in depth_limited else m.status
+        node_rows.append(
+            {
+                "id": key,
+                "status": status,
+                "publisher": m.publisher.name if m.publisher else None,
+                "country": (m.publisher.country.code or None) if m.publisher else None,
+                "repackager": bool(m.publisher and m.publisher.is_repackager),
+                "license": m.license or None,
+                "sha": m.sha or None,
+                "redirected_from": (graph.aliases.get(m.pk) or (None,))[0],
+                "reason": m.status_reason or None,
+            }
+        )
+    walked = {found.start, *found.ancestors}
+    edge_rows = [
+        {"child": child, "parent": e.parent, "relation": e.relation, "source": e.source}
+        for child in (found.start, *found.ancestors)
+        for e in parents.get(child, ())
+        if e.parent in walked
+    ]
+    return LineageReport(subject=subject, model=model, ancestry=found, nodes=tuple(node_rows), edges=tuple(edge_rows))
+
+
+def lineage_reports(models: Sequence[AIModel], *, subjects: Sequence[str] | None = None) -> list[LineageReport]:
+    """Reports for several models from one load of their common subgraph (shared ancestors loaded once)."""
+    graph = lineage_subgraph(m.pk for m in models)
+    nodes, parents = graph.nodes(), graph.parents()
+    subjects = subjects or [node_key(m) for m in models]
+    return [
+        _report(subject, graph.models[m.pk], graph, nodes, parents) for subject, m in zip(subjects, models, strict=True)
+    ]
