@@ -1,0 +1,75 @@
+"""A portfolio refresh survives its worker being killed: a real worker is SIGKILLed in the middle of the walk,
+another one picks the redelivered task up, and the stored graph ends complete with no duplicates."""
+
+import time
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+from django.db.models.functions import Lower
+
+from tests.fakehub import FakeHub
+from vendors.models import AIModel, LineageEdge, LineageRefresh
+from vendors.services import lineage
+
+pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres]
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := predicate():
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def _graph():
+    return (
+        sorted(AIModel.objects.filter(kind="hub").values_list("name", "status", "sha")),
+        sorted(LineageEdge.objects.values_list("child__name", "parent__name", "relation", "source")),
+    )
+
+
+def test_a_killed_worker_loses_nothing_and_duplicates_nothing(celery_worker_factory, settings):
+    call_command("load_demo", verbosity=0)
+    with FakeHub(latency=0.08) as hub:
+        worker_env = {
+            "HF_ENDPOINT": hub.url,
+            "LINEAGE_CONCURRENCY": "2",  # slow enough to be caught in the middle
+            "CELERY_VISIBILITY_TIMEOUT": "3",  # an unacknowledged task comes back 3 s after its worker died
+        }
+        first = celery_worker_factory(extra_env=worker_env)
+        refresh = lineage.lineage_refresh_request(scope=LineageRefresh.Scope.PORTFOLIO)
+
+        def progressed():
+            refresh.refresh_from_db()
+            return refresh.status == "running" and refresh.nodes_done >= 25
+
+        _wait_for(progressed, 60, f"the first worker to get going; its log:\n{first.log()}")
+        first.kill()
+        refresh.refresh_from_db()
+        assert refresh.status == "running", "the refresh finished before the worker could be killed"
+        stored_when_killed = AIModel.objects.filter(kind="hub").exclude(fetched_at=None).count()
+
+        second = celery_worker_factory(extra_env=worker_env)
+
+        def finished():
+            refresh.refresh_from_db()
+            return refresh.status == "done"
+
+        _wait_for(finished, 120, f"the redelivered refresh to finish; second worker log:\n{second.log()}")
+        after_recovery = _graph()
+        assert "vendors.tasks.lineage_refresh" in second.log()  # the task came back to the new worker
+
+        settings.HF_ENDPOINT = hub.url
+        rerun = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
+        lineage.lineage_refresh_run(refresh_id=rerun.pk)
+
+    assert stored_when_killed < len(after_recovery[0])  # killed in the middle, not at the end
+    assert not AIModel.objects.filter(kind="hub", status="pending").exists()
+    duplicates = AIModel.objects.annotate(l=Lower("name")).values("kind", "l").annotate(n=Count("id")).filter(n__gt=1)
+    assert not duplicates.exists()
+    assert not LineageEdge.objects.values("child", "parent").annotate(n=Count("id")).filter(n__gt=1).exists()
+    assert _graph() == after_recovery  # a clean run finds exactly what the recovered run stored
+    assert rerun.changes == 0
