@@ -38,6 +38,7 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(celery_worker_fact
             "HF_ENDPOINT": hub.url,
             "LINEAGE_CONCURRENCY": "2",  # slow enough to be caught in the middle
             "CELERY_VISIBILITY_TIMEOUT": "3",  # an unacknowledged task comes back 3 s after its worker died
+            "CELERY_UNACKED_RESTORE_INTERVAL": "1",  # and is looked for often (kombu's default: every ~100 s)
         }
         first = celery_worker_factory(extra_env=worker_env)
         refresh = lineage.lineage_refresh_request(scope=LineageRefresh.Scope.PORTFOLIO)

@@ -1,0 +1,11 @@
+"""Benchmarks of riskregistry's services against local stand-ins (``python -m benchmarks``; see README.md).
+
+Each benchmark is a module with ``NAME``, ``add_arguments(parser)``, ``run_from_args(args, log) -> report``,
+``format_report(report) -> str`` and ``ok(report) -> bool``; ``BENCHMARKS`` lists them in the order they run.
+"""
+
+from benchmarks import lineage
+
+BENCHMARKS = {lineage.NAME: lineage}
+
+__all__ = ["BENCHMARKS"]
