@@ -92,6 +92,7 @@ class World:
     nodes: tuple[Node, ...]
     records: tuple[dict[str, Any], ...]
     popularity: tuple[float, ...]  # per family: how often products use that base directly
+    deep_chain: tuple[str, ...] = ()  # the forced deepest chain, root first
 
     @property
     def repo_ids(self) -> list[str]:
@@ -162,14 +163,17 @@ def world_build(
         stems.append(f"{brand}-{size}")
         add(names.take(org, stems[-1]), "base", (), 0, i)
 
-    # One chain as deep as allowed, so the depth bound is known: a fine-tune of a fine-tune of ...
+    # One chain as deep as allowed, a fine-tune of a fine-tune of ..., with no other derivatives along it: the
+    # walk can only climb it one generation at a time, which makes the depth bound known.
     deep_family = min(1, n_roots - 1)
     parent = nodes[deep_family].repo_id
+    deep_chain = [parent]
     for depth in range(1, min(chain_length, repos - len(nodes) + 1)):
         org = rng.choice(_COMMUNITY)
         repo_id = names.take(org, f"{stems[deep_family]}-gen{depth}-{rng.choice(_TASKS)}")
         add(repo_id, "finetune", (parent,), depth, deep_family)
         parent = repo_id
+        deep_chain.append(repo_id)
 
     def weight(node: Node) -> float:
         if node.kind == "base":
@@ -178,7 +182,9 @@ def world_build(
 
     while len(nodes) < repos:
         kind = rng.choices(list(_KIND_WEIGHTS), weights=list(_KIND_WEIGHTS.values()))[0]
-        derivable = [n for n in nodes if n.kind in _DERIVABLE and n.depth < chain_length - 1]
+        derivable = [
+            n for n in nodes if n.kind in _DERIVABLE and n.depth < chain_length - 1 and n.repo_id not in deep_chain[1:]
+        ]
         if kind == "merge":
             families = Counter(n.family for n in derivable if n.depth >= 1)
             family = rng.choice(sorted(families)) if families else None
@@ -208,7 +214,7 @@ def world_build(
         add(repo_id, kind, (base.repo_id,), base.depth + 1, base.family)
 
     records = tuple(_record(node, rng) for node in nodes)
-    return World(nodes=tuple(nodes), records=records, popularity=popularity)
+    return World(nodes=tuple(nodes), records=records, popularity=popularity, deep_chain=tuple(deep_chain))
 
 
 def _record(node: Node, rng: random.Random) -> dict[str, Any]:
@@ -237,13 +243,17 @@ class Portfolio:
 def usage_targets(world: World, usages: int, rng: random.Random) -> list[str]:
     """The model of each usage: every leaf at least once (so every repo is reachable from a usage), then leaves
     and popular bases at random. Products deploy leaves (fine-tunes, GGUFs, adapters) and share a few popular
-    bases; the models in between are rarely used directly, so the walk has to discover them."""
+    bases; the models in between are rarely used directly, so the walk has to discover them. The deep chain is
+    used at its tip only, so the walk climbs it one generation at a time (that is the depth bound)."""
     parents = {p for node in world.nodes for p in node.parents}
+    middle_of_chain = set(world.deep_chain[1:-1])
     targets = [node.repo_id for node in world.nodes if node.repo_id not in parents]
 
     def weight(node: Node) -> float:
         if node.kind == "base":
             return 40.0 * world.popularity[node.family]
+        if node.repo_id in middle_of_chain:
+            return 0.0
         return 1.0 if node.repo_id not in parents else 0.02
 
     weights = [weight(node) for node in world.nodes]
@@ -313,7 +323,7 @@ def critical_path_requests(world: World, seeds: set[str]) -> int:
     adapter, its adapter_config.json) has arrived. The longest such sequence bounds the wall time from below.
     """
     by_id = {node.repo_id: node for node in world.nodes}
-    start = {repo_id: 0 for repo_id in seeds}
+    start = dict.fromkeys(seeds, 0)
     heap = [(0, repo_id) for repo_id in seeds]
     finish: dict[str, int] = {}
     while heap:
@@ -346,7 +356,11 @@ class HubProcess:
         )
         self._process.start()
         child.close()
-        self.url = self._call("url", timeout=60)
+        try:
+            self.url = self._call("url", timeout=60)
+        except (EOFError, OSError) as error:
+            self.__exit__()
+            raise RuntimeError("the fake hub process did not start: see its traceback above") from error
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -429,12 +443,14 @@ def request_kind(method: str, raw_path: str) -> tuple[str, str | None]:
 # -------------------------------------------------------------------------------------------------- measuring
 @dataclass
 class RefreshRun:
-    """What one measured refresh did; ``store_s`` is time spent storing nodes on the walk's calling thread."""
+    """What one measured refresh did. ``store_s`` is the time spent in ``lineage_node_store`` on the walk's
+    calling thread, ``db_queries`` the SQL statements the refresh sent (transaction statements included)."""
 
     concurrency: int
     traced_memory: bool
     wall_s: float
     store_s: float
+    db_queries: int
     status: str
     nodes_done: int
     nodes_failed: int
@@ -450,6 +466,7 @@ class RefreshRun:
     nodes_resolved: int
     edges_stored: int
     tracemalloc_peak_bytes: int | None
+    maxrss_before_bytes: int
     maxrss_bytes: int
     missing_repos: list[str] = field(default_factory=list)
     unexpected_repos: list[str] = field(default_factory=list)
@@ -485,6 +502,8 @@ def _store_timer(spent: list[float]) -> Iterator[None]:
 
 def refresh_measure(hub: HubProcess, world: World, *, concurrency: int, trace_memory: bool = False) -> RefreshRun:
     """Reset the lineage state, then time one portfolio refresh with the real hub client."""
+    from django.db import connection
+
     from vendors.hub import HubClient
     from vendors.models import AIModel, LineageEdge, LineageRefresh
     from vendors.services.lineage import lineage_refresh_run
@@ -496,11 +515,19 @@ def refresh_measure(hub: HubProcess, world: World, *, concurrency: int, trace_me
     limits = WalkLimits(max_depth=32, max_nodes=20000, concurrency=concurrency)
     hub.reset_log()
     spent: list[float] = []
+    queries = 0
+
+    def count(execute: Callable[..., Any], *args: Any) -> Any:
+        nonlocal queries
+        queries += 1
+        return execute(*args)
+
     gc.collect()
+    maxrss_before = _maxrss_bytes()
     if trace_memory:
         tracemalloc.start()
     try:
-        with _store_timer(spent):
+        with _store_timer(spent), connection.execute_wrapper(count):
             started = time.perf_counter()
             refresh = lineage_refresh_run(refresh_id=refresh.pk, client=client, limits=limits)
             wall = time.perf_counter() - started
@@ -526,6 +553,7 @@ def refresh_measure(hub: HubProcess, world: World, *, concurrency: int, trace_me
         traced_memory=trace_memory,
         wall_s=wall,
         store_s=sum(spent),
+        db_queries=queries,
         status=refresh.status,
         nodes_done=refresh.nodes_done,
         nodes_failed=refresh.nodes_failed,
@@ -541,6 +569,7 @@ def refresh_measure(hub: HubProcess, world: World, *, concurrency: int, trace_me
         nodes_resolved=len(resolved & expected_repos),
         edges_stored=len(edges),
         tracemalloc_peak_bytes=traced_peak,
+        maxrss_before_bytes=maxrss_before,
         maxrss_bytes=_maxrss_bytes(),
         missing_repos=sorted(expected_repos - resolved)[:20],
         unexpected_repos=sorted(stored - expected_repos)[:20],
@@ -557,20 +586,25 @@ def _warm_up(hub: HubProcess, world: World) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- report
-def _derived(run: RefreshRun, *, repos: int, latency: float, critical: int, requests: int) -> dict[str, float]:
-    sequential = repos * latency
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator > 0 else None
+
+
+def _derived(run: RefreshRun, *, repos: int, latency: float, critical: int, requests: int) -> dict[str, Any]:
+    """The figures the issue asks for; ratios against a bound are ``None`` without latency (no bound)."""
     depth_bound = critical * latency
     throughput_bound = requests / run.concurrency * latency
     return {
         "requests_per_repo": run.metadata_requests / repos,
-        "sequential_bound_s": sequential,
-        "speedup_vs_sequential": sequential / run.wall_s,
+        "sequential_bound_s": repos * latency,
+        "speedup_vs_sequential": _ratio(repos * latency, run.wall_s),
         "depth_bound_s": depth_bound,
-        "wall_over_depth_bound": run.wall_s / depth_bound if depth_bound else 0.0,
+        "wall_over_depth_bound": _ratio(run.wall_s, depth_bound),
         "throughput_bound_s": throughput_bound,
-        "lower_bound_s": max(depth_bound, throughput_bound),
-        "wall_over_lower_bound": run.wall_s / max(depth_bound, throughput_bound, 1e-9),
-        "store_share": run.store_s / run.wall_s,
+        "wall_over_lower_bound": _ratio(run.wall_s, max(depth_bound, throughput_bound)),
+        "store_share": _ratio(run.store_s, run.wall_s),
+        "store_ms_per_node": 1000 * run.store_s / max(run.nodes_done, 1),
+        "queries_per_node": run.db_queries / max(run.nodes_done, 1),
     }
 
 
@@ -585,7 +619,7 @@ def _checks(run: RefreshRun, world: World) -> list[dict[str, Any]]:
          "detail": f"{run.nodes_stored} hub nodes stored" + _some(run.unexpected_repos, "unexpected")},
         {"name": "edges equal the generated parent links",
          "ok": run.edges_stored == edges and not run.missing_edges and not run.unexpected_edges,
-         "detail": f"{run.edges_stored} stored, {edges} generated"
+         "detail": f"{run.edges_stored} stored, {edges} generated (child, parent, relation)"
          + _some(run.missing_edges, "missing") + _some(run.unexpected_edges, "unexpected")},
         {"name": "every repo asked for exactly once",
          "ok": run.metadata_requests == run.repos_requested == repos,
@@ -597,13 +631,15 @@ def _checks(run: RefreshRun, world: World) -> list[dict[str, Any]]:
 
 
 def _some(items: list[Any], label: str) -> str:
-    return f"; {label}: {', '.join(map(str, items[:5]))}" + (" ..." if len(items) > 5 else "") if items else ""
+    if not items:
+        return ""
+    return f"; {label}: {', '.join(map(str, items[:5]))}" + (" ..." if len(items) > 5 else "")
 
 
-def _run_entry(run: RefreshRun, **bounds: Any) -> dict[str, Any]:
-    entry = asdict(run)
-    entry.update(_derived(run, **bounds))
-    return entry
+def _other_run_failures(run: RefreshRun, world: World) -> list[dict[str, Any]]:
+    """Checks of the runs after the headline, listed only when they fail (the headline's are always listed)."""
+    label = f"concurrency {run.concurrency}" + (", traced" if run.traced_memory else "")
+    return [{**check, "name": f"{check['name']} ({label})"} for check in _checks(run, world) if not check["ok"]]
 
 
 def run(
@@ -620,8 +656,9 @@ def run(
 ) -> dict[str, Any]:
     """Build the world and the portfolio, measure the refreshes, return the report (plain JSON-able data).
 
-    ``concurrency`` defaults to ``settings.LINEAGE_CONCURRENCY`` (the headline figure). ``memory`` runs one more,
-    identical refresh under tracemalloc (tracing slows allocation and would distort the timed run).
+    ``concurrency`` defaults to ``settings.LINEAGE_CONCURRENCY`` (the headline figure). ``memory`` adds one
+    identical refresh under tracemalloc: tracing slows allocation several times and would distort the timing.
+    ``sweep`` measures those concurrencies too, each from the same reset state.
     """
     from django.conf import settings
     from django.db import connection
@@ -632,13 +669,17 @@ def run(
     world = world_build(repos=repos, chain_length=chain_length, seed=seed)
     portfolio = portfolio_create(world, usages=usages, seed=seed)
     critical = critical_path_requests(world, set(portfolio.seeds))
-    requests = len(world.nodes) + world.file_fetches
-    bounds = {"repos": len(world.nodes), "latency": latency, "critical": critical, "requests": requests}
-    log(f"lineage: {len(world.nodes)} repos, {portfolio.usages} usages; starting the fake hub ({latency_ms:g} ms)")
+    bounds = {
+        "repos": len(world.nodes),
+        "latency": latency,
+        "critical": critical,
+        "requests": len(world.nodes) + world.file_fetches,
+    }
+    log(f"lineage: {len(world.nodes)} repos, {portfolio.usages} usages; fake hub at +{latency_ms:g} ms per request")
 
     with HubProcess(world.records, latency) as hub:
         _warm_up(hub, world)
-        log(f"lineage: refresh at concurrency {concurrency} (settings.LINEAGE_CONCURRENCY)")
+        log(f"lineage: portfolio refresh at concurrency {concurrency}")
         headline = refresh_measure(hub, world, concurrency=concurrency)
         memory_run = None
         if memory:
@@ -650,6 +691,7 @@ def run(
             sweep_runs.append(headline if value == concurrency else refresh_measure(hub, world, concurrency=value))
 
     derived = _derived(headline, **bounds)
+    speedup = derived["speedup_vs_sequential"]
     return {
         "benchmark": NAME,
         "config": {
@@ -664,115 +706,130 @@ def run(
             "usages": portfolio.usages, "seeds": len(portfolio.seeds),
             "usages_on_most_used_repo": portfolio.usages_per_repo_max,
         },
-        "headline": _run_entry(headline, **bounds),
+        "headline": {**asdict(headline), **derived},
         "memory": asdict(memory_run) if memory_run else None,
-        "sweep": [_run_entry(r, **bounds) for r in sweep_runs],
-        "checks": _checks(headline, world) + [c for r in sweep_runs + [memory_run] if r for c in _failed(r, world)],
+        "sweep": [{**asdict(r), **_derived(r, **bounds)} for r in sweep_runs],
+        "checks": _checks(headline, world) + [
+            check for r in [memory_run, *sweep_runs] if r and r is not headline
+            for check in _other_run_failures(r, world)
+        ],
         "targets": {
             "requests_per_repo": {"target": TARGET_REQUESTS_PER_REPO, "measured": derived["requests_per_repo"],
-                                  "met": derived["requests_per_repo"] <= TARGET_REQUESTS_PER_REPO},
-            "speedup_vs_sequential": {"target": TARGET_SPEEDUP, "measured": derived["speedup_vs_sequential"],
-                                      "met": derived["speedup_vs_sequential"] >= TARGET_SPEEDUP},
+                                  "met": round(derived["requests_per_repo"], 2) == TARGET_REQUESTS_PER_REPO},
+            "speedup_vs_sequential": {"target": TARGET_SPEEDUP, "measured": speedup,
+                                      "met": None if speedup is None else speedup >= TARGET_SPEEDUP},
         },
         "elapsed_s": time.perf_counter() - started,
     }  # fmt: skip
 
 
-def _failed(run: RefreshRun, world: World) -> list[dict[str, Any]]:
-    """Checks of the other runs, reported only when they fail (the headline's are always listed)."""
-    label = f"concurrency {run.concurrency}" + (", traced" if run.traced_memory else "")
-    return [{**c, "name": f"{c['name']} ({label})"} for c in _checks(run, world) if not c["ok"]]
+def _num(value: float | None, spec: str, unit: str = "") -> str:
+    return "n/a" if value is None else f"{value:{spec}}{unit}"
+
+
+def _met(met: bool | None) -> str:
+    return {True: "met", False: "MISSED", None: "n/a without latency"}[met]
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """The report as the table ``python -m benchmarks`` prints."""
-    config, world, head = report["config"], report["world"], report["headline"]
-    latency_ms = config["latency_ms"]
-    mib = 1024 * 1024
-    kinds = ", ".join(f"{n} {k}" for k, n in sorted(world["kinds"].items(), key=lambda kv: -kv[1]))
+    """The report as ``python -m benchmarks`` prints it."""
+    config, world, head, targets = report["config"], report["world"], report["headline"], report["targets"]
+    latency_ms, mib = config["latency_ms"], 1024 * 1024
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(world["kinds"].items(), key=lambda item: -item[1]))
     lines = [
-        f"Lineage refresh: {world['usages']:,} usages ({world['products']} products, {world['vendors']} vendors) "
-        f"over {world['repos']} unique repos",
+        f"Lineage: one portfolio refresh of {world['usages']:,} model usages over {world['repos']} unique hub repos",
+        f"  world: {kinds}; {world['edges']} parent links; longest chain {world['longest_chain']} repos",
+        f"  portfolio: {world['vendors']} vendors, {world['products']} products; {world['seeds']} repos used "
+        f"directly, the most used one by {world['usages_on_most_used_repo']} usages",
         f"  hub: fake hub in a child process, +{latency_ms:g} ms per request; database: {config['database']}",
-        f"  repos: {kinds}; {world['edges']} parent links; {world['seeds']} repos used directly, "
-        f"the most used by {world['usages_on_most_used_repo']} usages",
-        f"  longest chain: {world['longest_chain']} repos; critical path: {world['critical_path_requests']} "
-        f"requests in sequence (adapters need their adapter_config.json before their parent is known)",
         "",
-        f"  {'metric':<44}{'measured':>14}  {'target / bound':<30}",
-        f"  {'-' * 44}{'-' * 14}  {'-' * 30}",
+        f"  {'metric':<52}{'measured':>12}  target / bound",
+        f"  {'-' * 52}{'-' * 12}  {'-' * 34}",
     ]
 
     def row(label: str, value: str, note: str = "") -> None:
-        lines.append(f"  {label:<44}{value:>14}  {note}")
+        lines.append(f"  {label:<52}{value:>12}  {note}".rstrip())
 
-    target = report["targets"]
     row("concurrency (settings.LINEAGE_CONCURRENCY)", f"{head['concurrency']}")
     row("unique repos", f"{world['repos']}")
     row("hub metadata requests (GET /api/models/{id})", f"{head['metadata_requests']}")
     row(
         "  per unique repo",
         f"{head['requests_per_repo']:.2f}",
-        f"target {TARGET_REQUESTS_PER_REPO:.2f}: {_met(target['requests_per_repo']['met'])}",
+        f"target {TARGET_REQUESTS_PER_REPO:.2f}: {_met(targets['requests_per_repo']['met'])}",
     )
     row("  most requests for one repo", f"{head['max_requests_one_repo']}")
     row("hub file requests (adapter_config.json)", f"{head['file_requests']}", f"{world['file_fetches']} adapters")
-    row("other hub requests", f"{head['other_requests']}")
+    row("other hub requests (listings, trees, ...)", f"{head['other_requests']}")
     row("peak requests in flight at the hub", f"{head['peak_in_flight']}", f"concurrency {head['concurrency']}")
-    row("wall time", f"{head['wall_s']:.2f} s")
+    row("wall time of the refresh", f"{head['wall_s']:.2f} s")
     row(
-        "sequential bound (repos x latency)",
+        "sequential bound (unique repos x latency)",
         f"{head['sequential_bound_s']:.2f} s",
         f"{world['repos']} x {latency_ms:g} ms",
     )
     row(
         "  x faster than one request at a time",
-        f"{head['speedup_vs_sequential']:.1f}x",
-        f"target >= {TARGET_SPEEDUP:g}x: {_met(target['speedup_vs_sequential']['met'])}",
+        _num(head["speedup_vs_sequential"], ".1f", "x"),
+        f"target >= {TARGET_SPEEDUP:g}x: {_met(targets['speedup_vs_sequential']['met'])}",
     )
     row(
         "depth bound (critical path x latency)",
         f"{head['depth_bound_s']:.2f} s",
-        f"{world['critical_path_requests']} x {latency_ms:g} ms",
+        f"{world['critical_path_requests']} requests in sequence x {latency_ms:g} ms",
     )
-    row("  wall / depth bound", f"{head['wall_over_depth_bound']:.2f}", "1.00 is as fast as possible")
+    row("  wall / depth bound", _num(head["wall_over_depth_bound"], ".2f"), "1.00 = only the depth waits")
     row(
-        "throughput bound (requests / concurrency x lat.)",
+        "throughput bound (requests / concurrency x latency)",
         f"{head['throughput_bound_s']:.2f} s",
         f"{world['repos'] + world['file_fetches']} requests / {head['concurrency']}",
     )
-    row("  wall / max(depth, throughput bound)", f"{head['wall_over_lower_bound']:.2f}")
-    row("storing nodes (the walk's calling thread)", f"{head['store_s']:.2f} s", f"{head['store_share']:.0%} of wall")
+    row(
+        "  wall / max(depth bound, throughput bound)",
+        _num(head["wall_over_lower_bound"], ".2f"),
+        "1.00 = as fast as the hub allows",
+    )
+    row(
+        "storing nodes (on the walk's calling thread)",
+        f"{head['store_s']:.2f} s",
+        f"{_num(head['store_share'], '.0%')} of wall, {head['store_ms_per_node']:.1f} ms per node",
+    )
+    row("database statements", f"{head['db_queries']:,}", f"{head['queries_per_node']:.1f} per node")
     memory = report["memory"]
     if memory:
-        row("peak Python heap during refresh (tracemalloc)", f"{memory['tracemalloc_peak_bytes'] / mib:.1f} MiB",
-            f"separate traced run: {memory['wall_s']:.2f} s wall")  # fmt: skip
-    row("peak RSS of the process (ru_maxrss)", f"{head['maxrss_bytes'] / mib:.1f} MiB", "whole process, so far")
+        row(
+            "peak Python heap during the refresh (tracemalloc)",
+            f"{memory['tracemalloc_peak_bytes'] / mib:.1f} MiB",
+            f"separate traced run ({memory['wall_s']:.1f} s)",
+        )
+    row(
+        "peak RSS of this process (ru_maxrss)",
+        f"{head['maxrss_bytes'] / mib:.1f} MiB",
+        f"{head['maxrss_before_bytes'] / mib:.1f} MiB before the refresh",
+    )
     row("nodes stored / resolved", f"{head['nodes_stored']} / {head['nodes_resolved']}", f"{world['repos']} repos")
     row("edges stored", f"{head['edges_stored']}", f"{world['edges']} generated")
-    row("change events recorded", f"{head['changes']}", "0 on a first refresh")
+    row("change events recorded", f"{head['changes']}", "none expected on a first refresh")
 
     if report["sweep"]:
         lines += [
             "",
-            "  Concurrency sweep (each run from the same reset state):",
-            f"  {'concurrency':>11} {'wall s':>8} {'x faster':>9} {'wall/depth':>11} {'wall/lower':>11} "
-            f"{'in flight':>10} {'req/repo':>9} {'store s':>8}",
+            "  Concurrency sweep (every run from the same reset state):",
+            f"  {'concurrency':>11} {'wall s':>7} {'x faster':>9} {'wall/depth':>11} {'wall/bound':>11} "
+            f"{'in flight':>10} {'req/repo':>9} {'store s':>8} {'ms/node':>8}",
         ]
         for entry in report["sweep"]:
+            speedup = _num(entry["speedup_vs_sequential"], ".1f", "x")
             lines.append(
-                f"  {entry['concurrency']:>11} {entry['wall_s']:>8.2f} {entry['speedup_vs_sequential']:>8.1f}x "
-                f"{entry['wall_over_depth_bound']:>11.2f} {entry['wall_over_lower_bound']:>11.2f} "
-                f"{entry['peak_in_flight']:>10} {entry['requests_per_repo']:>9.2f} {entry['store_s']:>8.2f}"
+                f"  {entry['concurrency']:>11} {entry['wall_s']:>7.2f} {speedup:>9} "
+                f"{_num(entry['wall_over_depth_bound'], '.2f'):>11} {_num(entry['wall_over_lower_bound'], '.2f'):>11} "
+                f"{entry['peak_in_flight']:>10} {entry['requests_per_repo']:>9.2f} {entry['store_s']:>8.2f} "
+                f"{entry['store_ms_per_node']:>8.1f}"
             )
     lines += ["", "  Checks:"]
     lines += [f"    [{'ok' if c['ok'] else 'FAILED'}] {c['name']}: {c['detail']}" for c in report["checks"]]
-    lines.append(f"  ({report['elapsed_s']:.1f} s in all, including setup)")
+    lines.append(f"  ({report['elapsed_s']:.1f} s in all, setup included)")
     return "\n".join(lines)
-
-
-def _met(met: bool) -> str:
-    return "met" if met else "MISSED"
 
 
 def ok(report: dict[str, Any]) -> bool:
@@ -785,19 +842,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("lineage")
     group.add_argument("--repos", type=int, default=DEFAULT_REPOS, help=f"unique hub repos (default {DEFAULT_REPOS})")
     group.add_argument("--usages", type=int, default=DEFAULT_USAGES, help=f"model usages (default {DEFAULT_USAGES})")
-    group.add_argument(
-        "--latency-ms", type=float, default=DEFAULT_LATENCY_MS, help="added to every hub request (default 50)"
-    )
-    group.add_argument(
-        "--concurrency", type=int, default=None, help="headline concurrency (default settings.LINEAGE_CONCURRENCY)"
-    )
+    group.add_argument("--latency-ms", type=float, default=DEFAULT_LATENCY_MS, help="added to every hub request")
+    group.add_argument("--concurrency", type=int, help="headline concurrency (default: settings.LINEAGE_CONCURRENCY)")
     group.add_argument(
         "--sweep",
         action="store_true",
-        help=f"also measure concurrency {', '.join(map(str, SWEEP_CONCURRENCY))} (concurrency 1 alone takes ~25 s)",
+        help=f"also measure concurrency {', '.join(map(str, SWEEP_CONCURRENCY))} (adds about a minute)",
     )
     group.add_argument("--no-memory", action="store_true", help="skip the extra refresh under tracemalloc")
-    group.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the generated world")
+    group.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the generated world and portfolio")
 
 
 def run_from_args(args: argparse.Namespace, log: Callable[[str], object]) -> dict[str, Any]:

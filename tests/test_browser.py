@@ -96,9 +96,16 @@ def test_analyst_browses_the_demo_and_adds_a_vendor_product_and_model(page, tmp_
     page.get_by_role("button", name="Save").click()
     page.get_by_role("link", name="Qwen/Qwen2.5-7B-Instruct").wait_for()
     # Registering the usage resolved its lineage after the commit (in-process here: no Redis).
-    assert page.get_by_text("Resolved", exact=True).is_visible()
+    row = page.get_by_role("row").filter(has_text="Qwen/Qwen2.5-7B-Instruct")
+    assert "Qwen/Qwen2.5-7B," not in row.inner_text() and "CN" in row.inner_text()  # root and its origin
     assert fake_hub.metadata_requests("Qwen/Qwen2.5-7B") == 1
     page.screenshot(path=tmp_path / "new-product.png", full_page=True)
+
+    page.get_by_role("link", name="Qwen/Qwen2.5-7B-Instruct").click()
+    page.get_by_role("heading", name="Lineage").wait_for()
+    assert page.locator("figure svg").count() == 1  # the Graphviz diagram
+    assert page.get_by_role("link", name="Qwen/Qwen2.5-7B", exact=True).first.is_visible()
+    page.screenshot(path=tmp_path / "model.png", full_page=True)
 
 
 def test_viewer_sees_no_write_actions(page):

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from tests import factories
 from vendors import services
-from vendors.models import AIModel, AIModelAlias, ChangeEvent, ModelUsage, Product, Vendor
+from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageRefresh, ModelUsage, Product, Vendor
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +115,19 @@ def test_removing_a_usage_records_it():
     services.model_usage_remove(usage=usage)
     assert not ModelUsage.objects.exists()
     assert ChangeEvent.objects.get().kind == ChangeEvent.Kind.USAGE_REMOVED
+
+
+def test_registering_a_new_hub_model_enqueues_its_resolution_after_commit(django_capture_on_commit_callbacks):
+    product = factories.ProductFactory()
+    factories.AIModelFactory(name="Qwen/Qwen2.5-7B", fetched_at="2026-01-01T00:00:00Z", status="resolved")
+    factories.AIModelFactory(kind="closed", name="gpt-4o")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.model_usage_register(product=product, model_kind="hub", model_name="deepseek-ai/DeepSeek-R1")
+    assert len(callbacks) == 1
+    assert LineageRefresh.objects.get().model_names == ["deepseek-ai/DeepSeek-R1"]
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.model_usage_register(product=product, model_kind="hub", model_name="Qwen/Qwen2.5-7B")
+        services.model_usage_register(product=product, model_kind="closed", model_name="gpt-4o")
+    assert callbacks == []  # already resolved, or not on the hub

@@ -84,6 +84,7 @@ class LineageReport:
     ancestry: Ancestry
     nodes: tuple[dict, ...]
     edges: tuple[dict, ...]
+    model_ids: Mapping[str, int]  # node id -> AIModel pk, for links
 
     @property
     def complete(self) -> bool:
@@ -140,7 +141,14 @@ def _report(subject: str, model: AIModel, graph: Subgraph, nodes, parents) -> Li
         for e in parents.get(child, ())
         if e.parent in walked
     ]
-    return LineageReport(subject=subject, model=model, ancestry=found, nodes=tuple(node_rows), edges=tuple(edge_rows))
+    return LineageReport(
+        subject=subject,
+        model=model,
+        ancestry=found,
+        nodes=tuple(node_rows),
+        edges=tuple(edge_rows),
+        model_ids={key: by_key[key].pk for key in walked},
+    )
 
 
 def lineage_reports(models: Sequence[AIModel], *, subjects: Sequence[str] | None = None) -> list[LineageReport]:

@@ -5,28 +5,38 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, View
 
-from vendors.models import LineageRefresh, Product
+from vendors.models import AIModel, LineageRefresh, Product
 from vendors.services import lineage
 from vendors.views.portfolio import Guarded
 
 
 class LineageRefreshCreateView(Guarded, View):
-    """POST: refresh the whole portfolio, or one product's models (``product`` in the form)."""
+    """POST: refresh the whole portfolio, one product's models (``product``), or one model (``model``)."""
 
     permission_required = "vendors.change_aimodel"
     http_method_names = ["post"]
 
     def post(self, request):
-        product = None
-        if request.POST.get("product"):
-            try:
-                product = get_object_or_404(Product, pk=int(request.POST["product"]))
-            except ValueError:
-                raise Http404("No such product.") from None
-        scope = LineageRefresh.Scope.PRODUCT if product else LineageRefresh.Scope.PORTFOLIO
-        refresh = lineage.lineage_refresh_request(scope=scope, product=product, user=request.user)
+        product = _object_or_none(Product, request.POST.get("product"))
+        model = _object_or_none(AIModel.objects.filter(kind=AIModel.Kind.HUB), request.POST.get("model"))
+        if model is not None:
+            refresh = lineage.lineage_refresh_request(
+                scope=LineageRefresh.Scope.MODELS, model_names=[model.name], user=request.user
+            )
+        else:
+            scope = LineageRefresh.Scope.PRODUCT if product else LineageRefresh.Scope.PORTFOLIO
+            refresh = lineage.lineage_refresh_request(scope=scope, product=product, user=request.user)
         messages.info(request, "Lineage refresh started.")
         return redirect("vendors:lineage_refresh_detail", pk=refresh.pk)
+
+
+def _object_or_none(queryset, pk: str | None):
+    if not pk:
+        return None
+    try:
+        return get_object_or_404(queryset, pk=int(pk))
+    except ValueError:
+        raise Http404("No such object.") from None
 
 
 class LineageRefreshDetailView(Guarded, DetailView):

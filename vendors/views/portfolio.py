@@ -9,10 +9,11 @@ from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, FormView, TemplateView
 from django_filters.views import FilterView
 
-from vendors import filters, forms, selectors, services
+from vendors import diagrams, filters, forms, selectors, services
 from vendors.models import AIModel, Contact, Product, Vendor
 
 PAGE_SIZE = 25
@@ -235,6 +236,14 @@ class ProductDetailView(Guarded, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["changes"] = selectors.change_events_for(product=self.object)[:20]
+        usages = list(self.object.model_usages.all())
+        reports = selectors.lineage_reports([u.model for u in usages])
+        context["exposure"] = list(zip(usages, reports, strict=True))
+        context["origin_countries"] = sorted({c for r in reports for c in r.countries})
+        context["host_countries"] = sorted(
+            {str(u.region.country) for u in usages if u.region and u.region.country}
+            | {str(u.host.country) for u in usages if u.host and u.host.country and not u.region}
+        )
         return context
 
 
@@ -408,4 +417,23 @@ class AIModelDetailView(Guarded, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["changes"] = selectors.change_events_for(model=self.object)[:20]
+        report = selectors.lineage_reports([self.object])[0]
+        context["report"] = report
+        context["diagram"] = lineage_diagram(report)
+        context["ancestors"] = [
+            (node, reverse("vendors:model_detail", args=[report.model_ids[node["id"]]])) for node in report.nodes
+        ]
         return context
+
+
+def lineage_diagram(report) -> str | None:
+    """The report as inline SVG with each node linking to its model page; None when Graphviz is missing."""
+
+    def url_for(node_id: str) -> str | None:
+        pk = report.model_ids.get(node_id)
+        return reverse("vendors:model_detail", args=[pk]) if pk else None
+
+    try:
+        return mark_safe(diagrams.lineage_svg(report, url_for=url_for))  # noqa: S308 - checked by lineage_svg
+    except diagrams.DiagramUnavailable:
+        return None
