@@ -268,13 +268,15 @@ def portfolio_create(world: World, *, usages: int, seed: int = DEFAULT_SEED) -> 
 
     rng = random.Random(seed + 1)  # noqa: S311 - reproducible test data, not secrets
     targets = usage_targets(world, usages, rng)
-    n_vendors = max(2, len(targets) // 35)
+    # About nine models per product, four products per vendor; enough products for the most used model.
+    n_products = max(len(targets) // 9 + 1, max(Counter(targets).values()))
+    n_vendors = -(-n_products // 4)
     vendors = Vendor.objects.bulk_create(
         Vendor(name=f"Bench Vendor {i:03d}", country=rng.choice(("US", "DE", "FR", "GB", "JP", "CA", "NL")))
         for i in range(n_vendors)
     )
     products = Product.objects.bulk_create(
-        Product(vendor=vendor, name=f"Product {j}") for vendor in vendors for j in range(1, 5)
+        Product(vendor=vendors[i // 4], name=f"Product {i % 4 + 1}") for i in range(n_products)
     )
     seeds = sorted(set(targets))
     models = {m.name: m for m in AIModel.objects.bulk_create(AIModel(kind="hub", name=name) for name in seeds)}
@@ -288,6 +290,8 @@ def portfolio_create(world: World, *, usages: int, seed: int = DEFAULT_SEED) -> 
                 role = ModelUsage.Role.PRIMARY if rng.random() < 0.75 else ModelUsage.Role.FALLBACK
                 rows.append(ModelUsage(product=product, model=models[name], role=role, declared_by="vendor"))
                 break
+    if len(rows) != len(targets):  # cannot happen with enough products; a silent shortfall would skew the report
+        raise RuntimeError(f"only {len(rows)} of {len(targets)} usages found a product")
     ModelUsage.objects.bulk_create(rows, batch_size=500)
     return Portfolio(
         vendors=len(vendors),

@@ -3,6 +3,7 @@
 import pytest
 
 from tests import factories
+from vendors import services
 from vendors.models import AIModel, LineageRefresh
 from vendors.services import lineage
 
@@ -82,3 +83,55 @@ def test_bad_ids_in_the_refresh_form_are_404(analyst_client):
     assert analyst_client.post("/lineage/refresh/", {"product": "abc"}).status_code == 404
     assert analyst_client.post("/lineage/refresh/", {"model": "999999"}).status_code == 404
     assert not LineageRefresh.objects.exists()
+
+
+def test_analyst_declares_a_parent_the_hub_does_not_show_and_removes_it(analyst_client):
+    model = factories.AIModelFactory(kind="declared", name="brightdesk-intent-classifier-v3")
+
+    response = analyst_client.post(
+        f"/models/{model.pk}/parents/new/",
+        {"parent_kind": "hub", "parent_name": "Qwen/Qwen2.5-0.5B-Instruct", "relation": "finetune", "source": "vendor"},
+    )
+
+    assert response.status_code == 302
+    edge = model.parent_edges.get()
+    assert (edge.parent.name, edge.source, edge.relation) == ("Qwen/Qwen2.5-0.5B-Instruct", "vendor", "finetune")
+    page = analyst_client.get(f"/models/{model.pk}/").content.decode()
+    assert "Declared by the vendor" in page
+    analyst_client.post(f"/lineage/edges/{edge.pk}/delete/")
+    assert not model.parent_edges.exists()
+    assert list(model.change_events.values_list("kind", flat=True)) == ["parent_removed", "parent_added"]
+
+
+def test_declaring_a_bad_or_duplicate_parent_is_a_form_error(analyst_client):
+    model = factories.AIModelFactory(name="acme/model")
+    bad = analyst_client.post(
+        f"/models/{model.pk}/parents/new/",
+        {"parent_kind": "hub", "parent_name": "not valid", "relation": "finetune", "source": "analyst"},
+    )
+    assert "ORG/NAME" in bad.content.decode()
+    itself = analyst_client.post(
+        f"/models/{model.pk}/parents/new/",
+        {"parent_kind": "hub", "parent_name": "ACME/model", "relation": "finetune", "source": "analyst"},
+    )
+    assert "its own parent" in itself.content.decode()
+    assert not model.parent_edges.exists()
+
+
+def test_hub_parents_cannot_be_removed_by_hand(analyst_client):
+    edge = factories.AIModelFactory().parent_edges.create(
+        parent=factories.AIModelFactory(), relation="finetune", source="card", observed_at="2026-01-01T00:00:00Z"
+    )
+    response = analyst_client.post(f"/lineage/edges/{edge.pk}/delete/", follow=True)
+    assert "comes from the hub" in response.content.decode()
+    assert type(edge).objects.filter(pk=edge.pk).exists()
+
+
+def test_unknown_publishers_are_listed_for_review(analyst_client, knowledge):
+    factories.ModelUsageFactory(model__name="northwind-ai/contract-copilot-7b")
+    factories.AIModelFactory(name="northwind-ai/contract-copilot-7b-GGUF")
+    services.ai_model_get_or_create(kind="hub", name="Qwen/Qwen2.5-7B")  # a known publisher: not listed
+
+    page = analyst_client.get("/knowledge/unknown-publishers/").content.decode()
+
+    assert "northwind-ai" in page and "Qwen/" not in page

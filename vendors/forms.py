@@ -10,6 +10,7 @@ from vendors.models import (
     DataCategory,
     Host,
     HostRegion,
+    LineageEdge,
     ModelUsage,
     Product,
     Vendor,
@@ -101,3 +102,30 @@ class ModelUsageForm(StyledFormMixin, forms.Form):
             "declared_by": usage.declared_by,
             "notes": usage.notes,
         }
+
+
+class DeclaredParentForm(StyledFormMixin, forms.Form):
+    """A parent stated by the vendor or an analyst, for lineage the hub does not show."""
+
+    parent_kind = forms.ChoiceField(label="Parent kind", choices=AIModel.Kind.choices, initial=AIModel.Kind.HUB)
+    parent_name = forms.CharField(
+        label="Parent model",
+        max_length=200,
+        help_text="Hub repo id, closed API model, or the name of a model with no public record.",
+    )
+    relation = forms.ChoiceField(choices=LineageEdge.Relation.choices, initial=LineageEdge.Relation.FINETUNE)
+    source = forms.ChoiceField(
+        label="Declared by",
+        choices=[(LineageEdge.Source.VENDOR, "The vendor"), (LineageEdge.Source.ANALYST, "An analyst")],
+    )
+
+    def clean(self):
+        data = super().clean()
+        name = (data.get("parent_name") or "").strip()
+        if data.get("parent_kind") == AIModel.Kind.HUB and name:
+            try:
+                validate_hub_repo_id(name)
+            except ValidationError as error:
+                self.add_error("parent_name", error)
+        data["parent_name"] = name
+        return data

@@ -24,6 +24,9 @@ urlpatterns = [
     path("usages/<int:pk>/delete/", views.ModelUsageDeleteView.as_view(), name="usage_delete"),
     path("models/", views.AIModelListView.as_view(), name="model_list"),
     path("models/<int:pk>/", views.AIModelDetailView.as_view(), name="model_detail"),
+    path("models/<int:pk>/parents/new/", views.DeclaredParentView.as_view(), name="declared_parent_create"),
+    path("lineage/edges/<int:pk>/delete/", views.DeclaredParentRemoveView.as_view(), name="declared_parent_delete"),
+    path("knowledge/unknown-publishers/", views.UnknownPublishersView.as_view(), name="unknown_publishers"),
     path("lineage/refresh/", views.LineageRefreshCreateView.as_view(), name="lineage_refresh_create"),
     path("lineage/refreshes/<int:pk>/", views.LineageRefreshDetailView.as_view(), name="lineage_refresh_detail"),
 ]

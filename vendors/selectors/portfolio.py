@@ -179,3 +179,35 @@ def vendor_history(*, vendor: Vendor, limit: int = 200) -> list[HistoryEntry]:
         for records, label in sources
     )
     return sorted(entries, key=lambda entry: entry.when, reverse=True)[:limit]
+
+
+@dataclass(frozen=True)
+class UnknownOrg:
+    """A hub organisation behind models in the graph that the knowledge base does not know yet."""
+
+    org: str
+    model_count: int
+    used_directly: int
+    examples: tuple[str, ...]
+
+
+def unknown_publishers(*, limit_examples: int = 3) -> list[UnknownOrg]:
+    """Hub orgs with no publisher row, most used first: the analyst's review queue for the knowledge base."""
+    orgs: dict[str, dict] = {}
+    rows = (
+        AIModel.objects.filter(kind=AIModel.Kind.HUB, publisher__isnull=True)
+        .annotate(uses=Count("usages"))
+        .order_by("name")
+        .values_list("name", "uses")
+    )
+    for name, uses in rows:
+        org = name.split("/", 1)[0] if "/" in name else "(no organisation)"
+        entry = orgs.setdefault(org.lower(), {"org": org, "models": 0, "used": 0, "examples": []})
+        entry["models"] += 1
+        entry["used"] += bool(uses)
+        if len(entry["examples"]) < limit_examples:
+            entry["examples"].append(name)
+    return sorted(
+        (UnknownOrg(e["org"], e["models"], e["used"], tuple(e["examples"])) for e in orgs.values()),
+        key=lambda u: (-u.used_directly, -u.model_count, u.org.lower()),
+    )

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -350,3 +351,51 @@ def lineage_refresh_request(
     )
     tasks.lineage_refresh.delay_on_commit(refresh.pk)
     return refresh
+
+
+@transaction.atomic
+def lineage_parent_declare(
+    *, child: AIModel, parent_kind: str, parent_name: str, relation: str, source: str, user=None
+) -> LineageEdge:
+    """Record a parent that no public metadata shows, as the vendor or an analyst states it.
+
+    Declared edges are kept apart from the hub's (their source says who declared them) and a hub refresh never
+    removes them.
+    """
+    from vendors.services.portfolio import ai_model_get_or_create
+
+    if source not in (LineageEdge.Source.VENDOR, LineageEdge.Source.ANALYST):
+        raise ValidationError({"source": "A declared parent comes from the vendor or an analyst."})
+    parent = ai_model_get_or_create(kind=parent_kind, name=parent_name, declared_source=source)
+    if parent.pk == child.pk:
+        raise ValidationError({"parent_name": "A model cannot be its own parent."})
+    if LineageEdge.objects.filter(child=child, parent=parent).exists():
+        raise ValidationError({"parent_name": f"{parent.name} is already a parent of {child.name}."})
+    edge = LineageEdge(child=child, parent=parent, relation=relation, source=source, observed_at=timezone.now())
+    edge.full_clean()
+    edge.save()
+    ChangeEvent.objects.create(
+        kind=ChangeEvent.Kind.PARENT_ADDED,
+        model=child,
+        summary=clean_text(f"{child.name} declared as derived from {parent.name} ({relation}, per {source})", 500),
+        details={"parent": parent.name, "relation": relation, "source": source, "user": getattr(user, "pk", None)},
+        occurred_at=edge.observed_at,
+    )
+    if parent.kind == AIModel.Kind.HUB and parent.fetched_at is None:
+        lineage_refresh_request(scope=LineageRefresh.Scope.MODELS, model_names=[parent.name], user=user)
+    return edge
+
+
+@transaction.atomic
+def lineage_parent_remove(*, edge: LineageEdge, user=None) -> None:
+    """Remove a declared parent; what the hub says is removed only by the hub."""
+    if edge.source in HUB_SOURCES:
+        raise ValidationError("This parent comes from the hub's metadata; it changes when the hub's record does.")
+    ChangeEvent.objects.create(
+        kind=ChangeEvent.Kind.PARENT_REMOVED,
+        model=edge.child,
+        summary=clean_text(f"{edge.child.name} no longer declared as derived from {edge.parent.name}", 500),
+        details={"parent": edge.parent.name, "source": edge.source, "user": getattr(user, "pk", None)},
+        occurred_at=timezone.now(),
+    )
+    edge.delete()

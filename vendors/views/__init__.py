@@ -1,6 +1,12 @@
 """The web UI of vendors/: one module per area."""
 
-from vendors.views.lineage import LineageRefreshCreateView, LineageRefreshDetailView
+from vendors.views.knowledge import UnknownPublishersView
+from vendors.views.lineage import (
+    DeclaredParentRemoveView,
+    DeclaredParentView,
+    LineageRefreshCreateView,
+    LineageRefreshDetailView,
+)
 from vendors.views.portfolio import (
     AIModelDetailView,
     AIModelListView,
@@ -24,6 +30,8 @@ __all__ = [
     "AIModelListView",
     "ContactDeleteView",
     "ContactFormView",
+    "DeclaredParentRemoveView",
+    "DeclaredParentView",
     "LineageRefreshCreateView",
     "LineageRefreshDetailView",
     "ModelUsageDeleteView",
@@ -32,6 +40,7 @@ __all__ = [
     "ProductDetailView",
     "ProductFormView",
     "ProductListView",
+    "UnknownPublishersView",
     "VendorArchiveView",
     "VendorDeleteView",
     "VendorDetailView",

@@ -1,13 +1,16 @@
-"""Lineage refreshes started from the UI, and their progress."""
+"""Lineage from the UI: refreshes and their progress, and parents declared by vendors or analysts."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.views.generic import DetailView, View
+from django.views.generic import DetailView, FormView, View
 
-from vendors.models import AIModel, LineageRefresh, Product
+from vendors.forms import DeclaredParentForm
+from vendors.models import AIModel, LineageEdge, LineageRefresh, Product
 from vendors.services import lineage
-from vendors.views.portfolio import Guarded
+from vendors.views.portfolio import Guarded, form_errors_from
 
 
 class LineageRefreshCreateView(Guarded, View):
@@ -52,3 +55,51 @@ class LineageRefreshDetailView(Guarded, DetailView):
         context["percent"] = 100 if refresh.status == "done" else int(100 * refresh.nodes_done / known) if known else 0
         context["running"] = refresh.status in (LineageRefresh.Status.QUEUED, LineageRefresh.Status.RUNNING)
         return context
+
+
+class DeclaredParentView(Guarded, FormView):
+    """Declare a parent the hub does not show (GET: the form; POST: record it)."""
+
+    permission_required = "vendors.add_lineageedge"
+    form_class = DeclaredParentForm
+    template_name = "vendors/declared_parent_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.model = get_object_or_404(AIModel, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                lineage.lineage_parent_declare(
+                    child=self.model,
+                    parent_kind=data["parent_kind"],
+                    parent_name=data["parent_name"],
+                    relation=data["relation"],
+                    source=data["source"],
+                    user=self.request.user,
+                )
+        except ValidationError as error:
+            form_errors_from(form, error, {"name": "parent_name"})
+            return self.form_invalid(form)
+        messages.success(self.request, f"Declared {data['parent_name']} as a parent of {self.model.name}.")
+        return redirect("vendors:model_detail", pk=self.model.pk)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "model": self.model}
+
+
+class DeclaredParentRemoveView(Guarded, View):
+    permission_required = "vendors.delete_lineageedge"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        edge = get_object_or_404(LineageEdge.objects.select_related("child", "parent"), pk=pk)
+        try:
+            lineage.lineage_parent_remove(edge=edge, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{edge.parent.name} is no longer declared as a parent.")
+        return redirect("vendors:model_detail", pk=edge.child_id)
