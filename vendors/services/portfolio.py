@@ -176,6 +176,10 @@ def ai_model_get_or_create(*, kind: str, name: str, declared_source: str = "") -
     model = AIModel(kind=kind, name=name, declared_source=declared_source if kind == AIModel.Kind.DECLARED else "")
     if kind == AIModel.Kind.HUB:
         model.publisher = publisher_for_repo_id(name)
+    else:  # nothing to fetch: what is known was declared
+        model.status = AIModel.Status.RESOLVED
+        who = model.get_declared_source_display().lower() or "analyst"
+        model.status_reason = f"Declared by the {who}; no public record."
     model.full_clean()
     model.save()
     return model
