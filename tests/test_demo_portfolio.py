@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from vendors.demo_portfolio import (
+from vendors.demo import (
     DATA_CATEGORIES,
     DEFAULT_PATH,
     USAGE_DECLARED_BY,
@@ -19,6 +19,7 @@ from vendors.demo_portfolio import (
     PortfolioError,
     UsageSpec,
     load_portfolio,
+    parse_portfolio,
 )
 
 # --- What the rest of the project knows: the fake hub's repos, the closed-model catalogue, the host table ----------
@@ -360,11 +361,14 @@ def test_model_refs_names_every_model_once(portfolio: Portfolio) -> None:
     assert ModelRef("closed", "gpt-4o-mini") in refs
 
 
-def test_country_codes_match_django_countries() -> None:
-    countries = pytest.importorskip("django_countries.data")
-    from vendors.demo_portfolio import COUNTRY_CODES
-
-    assert set(countries.COUNTRIES) == COUNTRY_CODES
+def test_a_code_that_is_not_an_iso_country_is_refused() -> None:
+    data = {"vendor": [{"name": "Nowhere Ltd", "country": "ZZ", "tier": "low", "status": "active"}]}
+    with pytest.raises(PortfolioError) as caught:
+        parse_portfolio(data)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "vendor #1 \"Nowhere Ltd\": country: 'ZZ' is not an ISO 3166-1 alpha-2 code"
+    ]
+    parse_portfolio({"vendor": [{**data["vendor"][0], "country": "GB"}]})  # a real code passes
 
 
 # --- Model references ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""vendors.knowledge_base: the shipped data files, every validation rule, and the lookups.
+"""vendors.knowledge: the shipped data files, every validation rule, and the lookups.
 
 Plain pytest, no Django: ``pytest tests/test_knowledge_base.py -p no:django``.
 """
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vendors.knowledge_base import (
+from vendors.knowledge import (
     CLOSED_MODELS_FILE,
     FLAGS,
     HOSTS_FILE,

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from riskregistry.roles import ADMIN, ANALYST, VIEWER
-from vendors.demo_portfolio import DeclaredModelSpec, ModelRef, Portfolio, ProductSpec, VendorSpec
+from vendors.demo import DeclaredModelSpec, ModelRef, Portfolio, ProductSpec, VendorSpec
 from vendors.models import AIModel, Contact, DataCategory, Host, HostRegion, LineageEdge, ModelUsage, Product, Vendor
 from vendors.services.knowledge import LoadReport
 from vendors.services.portfolio import ai_model_get_or_create, model_usage_register

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from vendors.knowledge_base import ClosedModelRecord, HostRecord, KnowledgeBase, PublisherRecord, Source
+from vendors.knowledge import ClosedModelRecord, HostRecord, KnowledgeBase, PublisherRecord, Source
 from vendors.models import AIModel, AIModelAlias, Host, HostRegion, Publisher, PublisherOrg
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from vendors.demo_portfolio import DEFAULT_PATH, PortfolioError, load_portfolio
+from vendors.demo import DEFAULT_PATH, PortfolioError, load_portfolio
 from vendors.services.demo import DEMO_PASSWORD, demo_portfolio_load, demo_users_create
 
 

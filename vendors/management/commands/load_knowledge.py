@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from vendors.knowledge_base import DEFAULT_DIR, KnowledgeBaseError, load_knowledge_base
+from vendors.knowledge import DEFAULT_DIR, KnowledgeBaseError, load_knowledge_base
 from vendors.services.knowledge import knowledge_base_load
 
 

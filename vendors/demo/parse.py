@@ -1,10 +1,10 @@
-"""The demo portfolio: a TOML inventory of fictional vendors, their products and the models behind them.
+"""Read the demo portfolio TOML and check its own shape.
 
 ``manage.py load_demo`` turns the file into rows. This module only reads it and checks its own shape: known keys,
 required fields, enumeration codes, duplicates, routed shares and references between entries. Whether a hub id,
 a host, a region or a closed model exists is the loader's question, answered against the database.
 
-Pure: standard library only, no Django.
+Pure: the standard library and django-countries' country table; no Django models or settings.
 """
 
 from __future__ import annotations
@@ -14,45 +14,31 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any
 
-DEFAULT_PATH = Path(__file__).resolve().parent / "demo" / "portfolio.toml"
+# A plain dict of ISO 3166-1 alpha-2 codes; importing it needs no Django settings.
+from django_countries.data import COUNTRIES
 
-VENDOR_TIERS = ("critical", "high", "medium", "low")
-VENDOR_STATUSES = ("active", "onboarding", "archived")
-PRODUCT_CRITICALITIES = ("critical", "high", "medium", "low")
-PRODUCT_STATUSES = ("active", "retired")
-DATA_CATEGORIES = (
-    "personal",
-    "sensitive_personal",
-    "health",
-    "financial",
-    "payment_card",
-    "credentials",
-    "source_code",
-    "customer_content",
-    "employee",
-    "confidential_business",
-    "public",
+from vendors.demo.specs import (
+    DATA_CATEGORIES,
+    DECLARED_MODEL_SOURCES,
+    PRODUCT_CRITICALITIES,
+    PRODUCT_STATUSES,
+    USAGE_DECLARED_BY,
+    USAGE_ROLES,
+    VENDOR_STATUSES,
+    VENDOR_TIERS,
+    ContactSpec,
+    DeclaredModelSpec,
+    ModelRef,
+    Portfolio,
+    ProductSpec,
+    UsageSpec,
+    VendorSpec,
 )
-USAGE_ROLES = ("primary", "fallback", "embedding", "reranker", "routed")
-USAGE_DECLARED_BY = ("analyst", "vendor", "bom")
-DECLARED_MODEL_SOURCES = ("vendor", "analyst")
 
-ModelKind = Literal["hub", "closed", "declared"]
-MODEL_KINDS: tuple[ModelKind, ...] = ("hub", "closed", "declared")
-
-# ISO 3166-1 alpha-2, as django-countries ships it (a test keeps the two in step).
-_ISO_3166_ALPHA_2 = """
-    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ
-    CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO
-    FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE
-    JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO
-    MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW
-    PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM
-    TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
-"""
-COUNTRY_CODES = frozenset(_ISO_3166_ALPHA_2.split())
+#: The shipped demo portfolio, next to this module.
+DEFAULT_PATH = Path(__file__).resolve().parent / "portfolio.toml"
 
 # Each table's keys: (required, optional).
 _TABLE_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -67,116 +53,8 @@ _TABLE_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL_RE = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 
-
-# --- The parsed portfolio ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """A model named in the portfolio: ``hub:ORG/NAME``, ``closed:NAME`` or ``declared:NAME``."""
-
-    kind: ModelKind
-    name: str
-
-    @classmethod
-    def parse(cls, text: str) -> ModelRef:
-        """Read a reference; raises ValueError saying what is wrong with it."""
-        kind, sep, name = text.partition(":")
-        if not sep:
-            raise ValueError(f"{text!r} is not a model reference; write hub:ORG/NAME, closed:NAME or declared:NAME")
-        if kind not in MODEL_KINDS:
-            raise ValueError(f"{text!r} has an unknown kind {kind!r}; use one of {', '.join(MODEL_KINDS)}")
-        if not name or name != name.strip() or any(ch.isspace() for ch in name):
-            raise ValueError(f"{text!r} needs a name with no spaces after {kind}:")
-        if kind == "hub":
-            org, slash, repo = name.partition("/")
-            if not (slash and org and repo) or "/" in repo:
-                raise ValueError(f"{text!r} is not a hub repo id; write hub:ORG/NAME")
-        return cls(kind=cast(ModelKind, kind), name=name)
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.name}"
-
-
 # Stands in for a reference that could not be read (already reported), so checks that follow can skip it.
 _BAD_REF = ModelRef("declared", "")
-
-
-@dataclass(frozen=True)
-class ContactSpec:
-    name: str
-    email: str
-    role: str = ""
-
-
-@dataclass(frozen=True)
-class UsageSpec:
-    """A product uses a model in a role, served by a host (and region)."""
-
-    model: ModelRef
-    role: str
-    declared_by: str
-    host: str | None = None
-    region: str | None = None
-    share: int | None = None  # percent of the product's traffic; routed role only
-    notes: str = ""
-
-
-@dataclass(frozen=True)
-class ProductSpec:
-    name: str
-    criticality: str
-    status: str
-    description: str = ""
-    business_owner: str = ""
-    data_categories: tuple[str, ...] = ()
-    usages: tuple[UsageSpec, ...] = ()
-
-
-@dataclass(frozen=True)
-class VendorSpec:
-    name: str
-    country: str
-    tier: str
-    status: str
-    website: str = ""
-    description: str = ""
-    contacts: tuple[ContactSpec, ...] = ()
-    products: tuple[ProductSpec, ...] = ()
-
-
-@dataclass(frozen=True)
-class DeclaredModelSpec:
-    """A model with no public record, known only from what a vendor or an analyst said about it."""
-
-    name: str
-    source: str
-    publisher_hint: str = ""
-    parents: tuple[ModelRef, ...] = ()
-    notes: str = ""
-
-
-@dataclass(frozen=True)
-class Portfolio:
-    vendors: tuple[VendorSpec, ...]
-    declared_models: tuple[DeclaredModelSpec, ...] = ()
-
-    def products(self) -> Iterator[tuple[VendorSpec, ProductSpec]]:
-        for vendor in self.vendors:
-            for product in vendor.products:
-                yield vendor, product
-
-    def usages(self) -> Iterator[tuple[VendorSpec, ProductSpec, UsageSpec]]:
-        for vendor, product in self.products():
-            for usage in product.usages:
-                yield vendor, product, usage
-
-    def model_refs(self) -> set[ModelRef]:
-        """Every model named anywhere: in a usage or as a declared model's parent."""
-        refs = {usage.model for _, _, usage in self.usages()}
-        refs.update(parent for declared in self.declared_models for parent in declared.parents)
-        refs.update(ModelRef("declared", declared.name) for declared in self.declared_models)
-        return refs
 
 
 # --- Errors -------------------------------------------------------------------------------------------------------
@@ -253,7 +131,7 @@ class _Parser:
         self.keys(raw, where, "vendor")
         name = self.text(raw, "name", where)
         country = self.text(raw, "country", where)
-        if country and country not in COUNTRY_CODES:
+        if country and country not in COUNTRIES:
             hint = " (the United Kingdom is GB)" if country.upper() == "UK" else ""
             self.problem(where, f"country: {country!r} is not an ISO 3166-1 alpha-2 code{hint}")
         tier = self.choice(raw, "tier", where, VENDOR_TIERS)
