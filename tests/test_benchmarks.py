@@ -64,7 +64,7 @@ def test_a_tiny_lineage_benchmark_reports_one_request_per_repo():
 
     assert bench.ok(report), report["checks"]
     world, head = report["world"], report["headline"]
-    assert world["repos"] == 10 and world["usages"] == 20 and world["edges"] >= 9
+    assert world["repos"] == 10 and world["usages"] == 20 and world["edges"] > 0
     assert head["metadata_requests"] == head["repos_requested"] == 10
     assert head["requests_per_repo"] == 1.0 and f"{head['requests_per_repo']:.2f}" == "1.00"
     assert report["targets"]["requests_per_repo"]["met"] is True
