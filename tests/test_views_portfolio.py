@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests import factories
-from vendors.models import AIModel, ChangeEvent, ModelUsage, Product, Vendor
+from vendors.models import AIModel, ChangeEvent, DataCategory, ModelUsage, Product, Vendor
 
 pytestmark = pytest.mark.django_db
 
@@ -111,9 +111,10 @@ def test_editing_a_usage_to_another_model_records_a_swap(analyst_client):
 
 def test_editing_a_product_saves_fields_and_data_categories(analyst_client):
     product = factories.ProductFactory(name="Copilot", criticality="low")
+    categories = list(DataCategory.objects.filter(code__in=["personal", "health"]).values_list("pk", flat=True))
     response = analyst_client.post(
         f"/products/{product.pk}/edit/",
-        {"name": "Copilot", "criticality": "critical", "status": "retired", "data_categories": ["1", "2"]},
+        {"name": "Copilot", "criticality": "critical", "status": "retired", "data_categories": categories},
     )
     assert response.status_code == 302
     product.refresh_from_db()

@@ -83,6 +83,23 @@ class Contact(models.Model):
         return f"{self.name} <{self.email}>"
 
 
+# The data categories a product can process: (code, name, description, sensitivity 1-5). Codes are stable:
+# imports and the API use them. Synced after every migrate (vendors.apps), so flushed test databases get them too.
+DATA_CATEGORIES = [
+    ("sensitive_personal", "Special-category personal data", "GDPR Art. 9 data: health, biometrics, beliefs...", 5),
+    ("health", "Health data", "Patient or employee health information (HIPAA PHI, GDPR Art. 9).", 5),
+    ("credentials", "Credentials and secrets", "Passwords, API keys, tokens.", 5),
+    ("payment_card", "Payment card data", "PCI DSS cardholder data.", 5),
+    ("personal", "Personal data", "Any information relating to an identifiable person.", 4),
+    ("financial", "Financial data", "Accounts, transactions, non-public financials.", 4),
+    ("employee", "Employee data", "HR records, performance, compensation.", 4),
+    ("source_code", "Source code", "Proprietary code and infrastructure configuration.", 4),
+    ("confidential_business", "Confidential business information", "Contracts, strategy, trade secrets.", 4),
+    ("customer_content", "Customer content", "Content our customers submit to us.", 3),
+    ("public", "Public data", "Information already public.", 1),
+]
+
+
 class DataCategory(models.Model):
     """A kind of data a product processes (personal data, source code, ...), seeded by a migration."""
 

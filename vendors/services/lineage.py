@@ -1,8 +1,8 @@
-"""Resolve and store lineage: run the hub walk, keep AIModel and LineageEdge rows in step with what the hub
-says, and record a ChangeEvent for every change in a model that was known before.
+"""Resolve lineage: run a refresh (the hub walk, storing each node as it arrives), request one for the
+workers, and record parents that vendors or analysts declare.
 
-Storing is idempotent: running a refresh twice changes nothing the second time, and a refresh interrupted at
-any point (a killed worker) is simply run again from scratch.
+A refresh is idempotent: running it twice changes nothing the second time, and one interrupted at any point (a
+killed worker) is simply run again from scratch.
 """
 
 from __future__ import annotations
@@ -14,258 +14,21 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from vendors.lineage import RepoSnapshot
-from vendors.lineage.discovery import SOURCE_PRIORITY, Discovery
-from vendors.lineage.sanitize import clean_text, datasets_of, license_of
-from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageEdge, LineageRefresh, ModelUsage, Product
-from vendors.services.knowledge import publisher_for_repo_id
+from vendors.lineage.discovery import Discovery
+from vendors.lineage.sanitize import clean_text
+from vendors.models import AIModel, ChangeEvent, LineageEdge, LineageRefresh, Product
+from vendors.services.lineage_store import HUB_SOURCES, GraphStore
 from vendors.services.lineage_walk import WalkLimits, WalkStats, lineage_walk
 
-# Edges the hub walk owns; declared edges (vendor, analyst) are never touched by it.
-HUB_SOURCES = (
-    LineageEdge.Source.CARD,
-    LineageEdge.Source.TAGS,
-    LineageEdge.Source.CONFIG,
-    LineageEdge.Source.ADAPTER_CONFIG,
-    LineageEdge.Source.GGUF,
-)
-_FAILURE_EVENTS = {
-    AIModel.Status.GATED: ChangeEvent.Kind.GATED,
-    AIModel.Status.DISABLED: ChangeEvent.Kind.DISABLED,
-    AIModel.Status.NOT_FOUND: ChangeEvent.Kind.GONE,
-}
 
-
-def _source_rank(source: str) -> int:
-    return SOURCE_PRIORITY.get(source, len(SOURCE_PRIORITY))
-
-
-def _hub_model(name: str) -> AIModel | None:
-    """The hub node for an id or a former id, case-insensitively."""
-    lowered = name.lower()
-    model = AIModel.objects.filter(kind=AIModel.Kind.HUB).annotate(l=Lower("name")).filter(l=lowered).first()
-    if model is None:
-        alias = AIModelAlias.objects.select_related("model").annotate(l=Lower("name")).filter(l=lowered).first()
-        model = alias.model if alias and alias.model.kind == AIModel.Kind.HUB else None
-    return model
-
-
-def _alias_add(model: AIModel, name: str) -> None:
-    if name.lower() != model.name.lower() and not AIModelAlias.objects.filter(name__iexact=name).exists():
-        AIModelAlias.objects.create(name=name, model=model)
-
-
-def _merge_into(old: AIModel, new: AIModel) -> None:
-    """Two rows turned out to be one repo (found under its old and its new id): keep ``new``."""
-    for usage in ModelUsage.objects.filter(model=old):
-        duplicate = ModelUsage.objects.filter(
-            product=usage.product_id, model=new, role=usage.role, host=usage.host_id, region=usage.region_id
-        ).exists()
-        if duplicate:
-            usage.delete()  # the same usage, registered under both names; its history keeps the record
-        else:
-            usage.model = new
-            usage.save(update_fields=["model", "updated_at"])
-    for edge in LineageEdge.objects.filter(parent=old):
-        existing = LineageEdge.objects.filter(child=edge.child_id, parent=new).first()
-        if edge.child_id == new.pk:
-            edge.delete()
-        elif existing is None:
-            edge.parent = new
-            edge.save(update_fields=["parent"])
-        else:  # the child named the repo under both ids: keep the claim with the strongest evidence
-            weaker, stronger = sorted((edge, existing), key=lambda e: _source_rank(e.source), reverse=True)
-            weaker.delete()
-            if stronger.pk == edge.pk:
-                edge.parent = new
-                edge.save(update_fields=["parent"])
-    ChangeEvent.objects.filter(model=old).update(model=new)
-    AIModelAlias.objects.filter(model=old).update(model=new)
-    old.delete()
-
-
-def _node_for(snapshot: RepoSnapshot) -> tuple[AIModel, bool]:
-    """The row for a fetched repo, renamed and merged as the hub's redirect says; (row, renamed now)."""
-    requested, final = _hub_model(snapshot.requested_id), None
-    if snapshot.redirected_from:
-        final = _hub_model(snapshot.repo_id)
-    if requested is not None and final is not None and requested.pk != final.pk:
-        _merge_into(requested, final)
-        requested = final
-    model = final or requested
-    renamed = False
-    if model is None:
-        model = AIModel(kind=AIModel.Kind.HUB, name=snapshot.repo_id)
-        model.full_clean()
-        model.save()
-    elif model.name != snapshot.repo_id and snapshot.status == AIModel.Status.RESOLVED:
-        renamed = model.name.lower() != snapshot.repo_id.lower()
-        old_name = model.name
-        model.name = snapshot.repo_id
-        model.save(update_fields=["name", "updated_at"])
-        if renamed:
-            _alias_add(model, old_name)
-    if snapshot.redirected_from:
-        _alias_add(model, snapshot.requested_id)
-    return model, renamed
-
-
-def _parent_node(repo_id: str) -> AIModel:
-    model = _hub_model(repo_id)
-    if model is None:
-        model = AIModel(kind=AIModel.Kind.HUB, name=repo_id, publisher=publisher_for_repo_id(repo_id))
-        model.full_clean()
-        model.save()
-    return model
-
-
-def _event(kind: str, model: AIModel, summary: str, now: datetime, **details) -> ChangeEvent:
-    return ChangeEvent(kind=kind, model=model, summary=clean_text(summary, 500), details=details, occurred_at=now)
-
-
-@transaction.atomic
-def lineage_node_store(*, snapshot: RepoSnapshot, discovery: Discovery, now: datetime) -> list[ChangeEvent]:
-    """Store one fetched repo and its parent edges; return the change events recorded (none the first time)."""
-    model, renamed = _node_for(snapshot)
-    known_before = model.fetched_at is not None
-    before = {
-        "sha": model.sha,
-        "license": model.license,
-        "status": model.status,
-        "parents": {
-            e.parent.name.lower(): e.parent.name
-            for e in model.parent_edges.filter(source__in=HUB_SOURCES).select_related("parent")
-        },
-    }
-    events: list[ChangeEvent] = []
-    if renamed and known_before:
-        events.append(
-            _event(
-                ChangeEvent.Kind.RENAMED,
-                model,
-                f"{snapshot.requested_id} was renamed to {model.name}",
-                now,
-                old=snapshot.requested_id,
-                new=model.name,
-            )
-        )
-
-    model.status = snapshot.status
-    model.status_reason = clean_text(snapshot.status_reason, 500)
-    model.fetched_at = now
-    if snapshot.status == AIModel.Status.RESOLVED:
-        model.sha = clean_text(snapshot.sha, 40)
-        model.license = license_of(snapshot)
-        model.datasets = list(datasets_of(snapshot))
-        model.pipeline_tag = clean_text(snapshot.pipeline_tag, 100)
-        model.library_name = clean_text(snapshot.library_name, 100)
-        model.gated = snapshot.gated if snapshot.gated in ("auto", "manual") else ""
-        model.hub_created_at, model.hub_last_modified = snapshot.created_at, snapshot.last_modified
-        model.lineage_notes = [clean_text(note, 300) for note in discovery.ignored][:20]
-        if discovery.truncated:
-            model.lineage_notes.append("more parents were declared than are followed; the rest were ignored")
-    if model.publisher_id is None:
-        model.publisher = publisher_for_repo_id(model.name)
-    model.save()
-
-    if snapshot.status == AIModel.Status.RESOLVED:
-        events += _edges_sync(model, discovery, now, announce=known_before)
-        if known_before and before["sha"] and model.sha and before["sha"] != model.sha:
-            events.append(
-                _event(
-                    ChangeEvent.Kind.NEW_SHA,
-                    model,
-                    f"{model.name} has a new revision {model.sha[:10]}",
-                    now,
-                    old=before["sha"],
-                    new=model.sha,
-                )
-            )
-        if known_before and before["license"] != model.license:
-            events.append(
-                _event(
-                    ChangeEvent.Kind.LICENSE_CHANGED,
-                    model,
-                    f"{model.name} licence changed from {before['license'] or 'none'} to {model.license or 'none'}",
-                    now,
-                    old=before["license"],
-                    new=model.license,
-                )
-            )
-    if known_before and before["status"] != model.status:
-        kind = _FAILURE_EVENTS.get(model.status, ChangeEvent.Kind.STATUS_CHANGED)
-        events.append(
-            _event(
-                kind,
-                model,
-                f"{model.name} is now {model.get_status_display().lower()}"
-                + (f": {model.status_reason}" if model.status_reason else ""),
-                now,
-                old=before["status"],
-                new=model.status,
-            )
-        )
-    ChangeEvent.objects.bulk_create(events)
-    return events
-
-
-def _edges_sync(model: AIModel, discovery: Discovery, now: datetime, *, announce: bool) -> list[ChangeEvent]:
-    """Make the hub-sourced parent edges exactly the discovered ones; declared edges stay as they are."""
-    events = []
-    current = {e.parent_id: e for e in model.parent_edges.select_related("parent")}
-    wanted: dict[int, tuple[AIModel, str, str]] = {}
-    for claim in discovery.parents:
-        parent = _parent_node(claim.repo_id)
-        if parent.pk == model.pk:
-            continue
-        # Two claims may name one repo by its old and its new id: keep the strongest evidence.
-        known = wanted.get(parent.pk)
-        if known is None or _source_rank(claim.source) < _source_rank(known[2]):
-            wanted[parent.pk] = (parent, claim.relation, claim.source)
-    for parent_id, edge in current.items():
-        if edge.source in HUB_SOURCES and parent_id not in wanted:
-            edge.delete()
-            if announce:
-                events.append(
-                    _event(
-                        ChangeEvent.Kind.PARENT_REMOVED,
-                        model,
-                        f"{model.name} no longer names {edge.parent.name} as a parent",
-                        now,
-                        parent=edge.parent.name,
-                    )
-                )
-    for parent_id, (parent, relation, source) in wanted.items():
-        edge = current.get(parent_id)
-        if edge is None:
-            LineageEdge.objects.create(child=model, parent=parent, relation=relation, source=source, observed_at=now)
-            if announce:
-                events.append(
-                    _event(
-                        ChangeEvent.Kind.PARENT_ADDED,
-                        model,
-                        f"{model.name} now names {parent.name} as a parent ({relation})",
-                        now,
-                        parent=parent.name,
-                        relation=relation,
-                    )
-                )
-        elif (edge.relation, edge.source) != (relation, source) and edge.source in HUB_SOURCES:
-            edge.relation, edge.source, edge.observed_at = relation, source, now
-            edge.save(update_fields=["relation", "source", "observed_at"])
-    return events
-
-
-def _depth_limited_mark(names: Iterable[str], now: datetime) -> None:
-    for name in names:
-        model = _hub_model(name)
-        if model is not None and model.fetched_at is None:
-            model.status = AIModel.Status.DEPTH_LIMIT
-            model.status_reason = f"beyond the depth limit of {settings.LINEAGE_MAX_DEPTH} generations"
-            model.save(update_fields=["status", "status_reason", "updated_at"])
+def lineage_node_store(
+    *, snapshot: RepoSnapshot, discovery: Discovery, now: datetime, store: GraphStore | None = None
+) -> list[ChangeEvent]:
+    """Store one fetched repo and its parent edges; return the change events it recorded."""
+    return (store or GraphStore()).store(snapshot, discovery, now)
 
 
 def refresh_seeds(refresh: LineageRefresh) -> list[str]:
@@ -303,10 +66,10 @@ def lineage_refresh_run(
     refresh.status, refresh.started_at, refresh.finished_at = LineageRefresh.Status.RUNNING, now, None
     refresh.nodes_done = refresh.nodes_failed = refresh.nodes_known = refresh.changes = 0
     refresh.save()
-    aliases = dict(AIModelAlias.objects.filter(model__kind=AIModel.Kind.HUB).values_list("name", "model__name"))
+    store = GraphStore()
 
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
-        events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now)
+        events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
         refresh.nodes_done += 1
         refresh.nodes_failed += snapshot.status != AIModel.Status.RESOLVED
         refresh.nodes_known = stats.queued
@@ -319,7 +82,7 @@ def lineage_refresh_run(
     stats = WalkStats()
     try:
         lineage_walk(
-            refresh_seeds(refresh), client=client, on_node=on_node, limits=limits, aliases=aliases, stats=stats
+            refresh_seeds(refresh), client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats
         )
     except Exception as error:
         refresh.status = LineageRefresh.Status.FAILED
@@ -327,7 +90,7 @@ def lineage_refresh_run(
         refresh.finished_at = timezone.now()
         refresh.save()
         raise
-    _depth_limited_mark(stats.depth_limited, now)
+    store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
     refresh.status = LineageRefresh.Status.DONE
     refresh.finished_at = timezone.now()
     if stats.node_limit_reached:

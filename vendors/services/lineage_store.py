@@ -1,0 +1,259 @@
+"""Storing what a lineage refresh finds: AIModel and LineageEdge rows kept in step with the hub, and a
+ChangeEvent for every change in a model that was known before.
+
+A refresh holds the hub part of the graph in memory (one query each for nodes, aliases, edges and publisher
+organisations), so storing a node costs one UPDATE plus the INSERTs of whatever is new, not a dozen lookups.
+Storing is idempotent: the same answers stored twice change nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+
+from vendors.lineage import RepoSnapshot
+from vendors.lineage.discovery import SOURCE_PRIORITY, Discovery
+from vendors.lineage.sanitize import clean_text, datasets_of, hub_id, license_of
+from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageEdge, ModelUsage, PublisherOrg
+
+# Edges the hub walk owns; declared edges (vendor, analyst) are never touched by it.
+HUB_SOURCES = frozenset(
+    (
+        LineageEdge.Source.CARD,
+        LineageEdge.Source.TAGS,
+        LineageEdge.Source.CONFIG,
+        LineageEdge.Source.ADAPTER_CONFIG,
+        LineageEdge.Source.GGUF,
+    )
+)
+_FAILURE_EVENTS = {
+    AIModel.Status.GATED: ChangeEvent.Kind.GATED,
+    AIModel.Status.DISABLED: ChangeEvent.Kind.DISABLED,
+    AIModel.Status.NOT_FOUND: ChangeEvent.Kind.GONE,
+}
+_NODE_FIELDS = [
+    "status", "status_reason", "fetched_at", "sha", "license", "datasets", "pipeline_tag", "library_name", "gated",
+    "hub_created_at", "hub_last_modified", "lineage_notes", "publisher", "updated_at",
+]  # fmt: skip
+
+
+def source_rank(source: str) -> int:
+    return SOURCE_PRIORITY.get(source, len(SOURCE_PRIORITY))
+
+
+def _event(kind: str, model: AIModel, summary: str, now: datetime, **details) -> ChangeEvent:
+    return ChangeEvent(kind=kind, model=model, summary=clean_text(summary, 500), details=details, occurred_at=now)
+
+
+class GraphStore:
+    """The hub nodes, their aliases and edges for the length of one refresh, and the writes that keep the
+    database in step with what the hub answers."""
+
+    def __init__(self) -> None:
+        self.models: dict[int, AIModel] = {m.pk: m for m in AIModel.objects.filter(kind=AIModel.Kind.HUB)}
+        self.by_name: dict[str, int] = {m.name.lower(): m.pk for m in self.models.values()}
+        aliases = AIModelAlias.objects.filter(model__kind=AIModel.Kind.HUB).values_list("name", "model_id")
+        self.alias_names: set[str] = set()
+        for name, model_id in aliases:
+            self.by_name.setdefault(name.lower(), model_id)
+            self.alias_names.add(name.lower())
+        self.orgs = dict(PublisherOrg.objects.annotate(l=Lower("org_id")).values_list("l", "publisher_id"))
+        self._load_edges()
+
+    def _load_edges(self) -> None:
+        self.edges: dict[int, dict[int, LineageEdge]] = defaultdict(dict)
+        for edge in LineageEdge.objects.filter(child__kind=AIModel.Kind.HUB):
+            self.edges[edge.child_id][edge.parent_id] = edge
+
+    # -- lookups ------------------------------------------------------------------------------------------------
+    def find(self, name: str) -> AIModel | None:
+        return self.models.get(self.by_name.get(name.lower(), -1))
+
+    def aliases(self) -> dict[str, str]:
+        """Former ids (lower-case) -> current names, for the walk to ask for renamed repos by their new name."""
+        return {
+            name: self.models[pk].name
+            for name, pk in self.by_name.items()
+            if pk in self.models and name != self.models[pk].name.lower()
+        }
+
+    def _publisher_id(self, name: str) -> int | None:
+        return self.orgs.get(name.split("/", 1)[0].lower()) if "/" in name else None
+
+    # -- writes -------------------------------------------------------------------------------------------------
+    def _create(self, name: str) -> AIModel:
+        """A new hub node; ``name`` has passed the hub id grammar already."""
+        model = AIModel(kind=AIModel.Kind.HUB, name=name, publisher_id=self._publisher_id(name))
+        try:
+            with transaction.atomic():
+                model.save()
+        except IntegrityError:  # another refresh created it a moment ago
+            model = AIModel.objects.annotate(l=Lower("name")).get(kind=AIModel.Kind.HUB, l=name.lower())
+        self.models[model.pk] = model
+        self.by_name[name.lower()] = model.pk
+        return model
+
+    def _alias_add(self, model: AIModel, name: str) -> None:
+        lowered = name.lower()
+        if lowered != model.name.lower() and lowered not in self.alias_names:
+            AIModelAlias.objects.get_or_create(name=name, defaults={"model": model})
+            self.alias_names.add(lowered)
+        self.by_name[lowered] = model.pk
+
+    def _merge(self, old: AIModel, new: AIModel) -> None:
+        """Two rows turned out to be one repo (found under its old and its new id): keep ``new``."""
+        for usage in ModelUsage.objects.filter(model=old):
+            duplicate = ModelUsage.objects.filter(
+                product=usage.product_id, model=new, role=usage.role, host=usage.host_id, region=usage.region_id
+            ).exists()
+            if duplicate:
+                usage.delete()  # the same usage, registered under both names; its history keeps the record
+            else:
+                usage.model = new
+                usage.save(update_fields=["model", "updated_at"])
+        for edge in LineageEdge.objects.filter(parent=old):
+            existing = LineageEdge.objects.filter(child=edge.child_id, parent=new).first()
+            if edge.child_id == new.pk:
+                edge.delete()
+            elif existing is None:
+                edge.parent = new
+                edge.save(update_fields=["parent"])
+            else:  # the child named the repo under both ids: keep the claim with the strongest evidence
+                weaker, stronger = sorted((edge, existing), key=lambda e: source_rank(e.source), reverse=True)
+                weaker.delete()
+                if stronger.pk == edge.pk:
+                    edge.parent = new
+                    edge.save(update_fields=["parent"])
+        ChangeEvent.objects.filter(model=old).update(model=new)
+        AIModelAlias.objects.filter(model=old).update(model=new)
+        old_pk = old.pk
+        old.delete()
+        del self.models[old_pk]
+        for name, pk in list(self.by_name.items()):
+            if pk == old_pk:
+                self.by_name[name] = new.pk
+        self._load_edges()  # rare: simplest to read the edges again
+
+    def _node_for(self, snapshot: RepoSnapshot, final_id: str) -> tuple[AIModel, bool]:
+        """The row for a fetched repo, renamed and merged as the hub's redirect says; (row, renamed now)."""
+        requested = self.find(snapshot.requested_id)
+        final = self.find(final_id) if final_id.lower() != snapshot.requested_id.lower() else None
+        if requested is not None and final is not None and requested.pk != final.pk:
+            self._merge(requested, final)
+            requested = final
+        model = final or requested
+        renamed = False
+        if model is None:
+            model = self._create(final_id)
+        elif model.name != final_id and snapshot.status == AIModel.Status.RESOLVED:
+            renamed = model.name.lower() != final_id.lower()
+            old_name = model.name
+            model.name = final_id
+            model.save(update_fields=["name", "updated_at"])
+            self.by_name[final_id.lower()] = model.pk
+            if renamed:
+                self._alias_add(model, old_name)
+        if final_id.lower() != snapshot.requested_id.lower():
+            self._alias_add(model, snapshot.requested_id)
+        return model, renamed
+
+    @transaction.atomic
+    def store(self, snapshot: RepoSnapshot, discovery: Discovery, now: datetime) -> list[ChangeEvent]:
+        """Store one fetched repo and its parent edges; return the change events recorded (none the first
+        time a node is fetched: a first sight is not a change)."""
+        # The hub's answer names the repo; a mirror that answers nonsense keeps the id we asked for.
+        final_id = hub_id(snapshot.repo_id) or snapshot.requested_id
+        model, renamed = self._node_for(snapshot, final_id)
+        known_before = model.fetched_at is not None
+        before_sha, before_license, before_status = model.sha, model.license, model.status
+        events: list[ChangeEvent] = []
+        if renamed and known_before:
+            events.append(_event(ChangeEvent.Kind.RENAMED, model, f"{snapshot.requested_id} was renamed to "
+                                 f"{model.name}", now, old=snapshot.requested_id, new=model.name))  # fmt: skip
+
+        model.status = snapshot.status
+        model.status_reason = clean_text(snapshot.status_reason, 500)
+        model.fetched_at = now
+        if snapshot.status == AIModel.Status.RESOLVED:
+            model.sha = clean_text(snapshot.sha, 40)
+            model.license = license_of(snapshot)
+            model.datasets = list(datasets_of(snapshot))
+            model.pipeline_tag = clean_text(snapshot.pipeline_tag, 100)
+            model.library_name = clean_text(snapshot.library_name, 100)
+            model.gated = snapshot.gated if snapshot.gated in ("auto", "manual") else ""
+            model.hub_created_at, model.hub_last_modified = snapshot.created_at, snapshot.last_modified
+            model.lineage_notes = [clean_text(note, 300) for note in discovery.ignored][:20]
+            if discovery.truncated:
+                model.lineage_notes.append("more parents were declared than are followed; the rest were ignored")
+        if model.publisher_id is None:
+            model.publisher_id = self._publisher_id(model.name)
+        model.save(update_fields=_NODE_FIELDS)
+
+        if snapshot.status == AIModel.Status.RESOLVED:
+            events += self._edges_sync(model, discovery, now, announce=known_before)
+            if known_before and before_sha and model.sha and before_sha != model.sha:
+                events.append(_event(ChangeEvent.Kind.NEW_SHA, model, f"{model.name} has a new revision "
+                                     f"{model.sha[:10]}", now, old=before_sha, new=model.sha))  # fmt: skip
+            if known_before and before_license != model.license:
+                events.append(_event(ChangeEvent.Kind.LICENSE_CHANGED, model, f"{model.name} licence changed from "
+                                     f"{before_license or 'none'} to {model.license or 'none'}", now,
+                                     old=before_license, new=model.license))  # fmt: skip
+        if known_before and before_status != model.status:
+            kind = _FAILURE_EVENTS.get(model.status, ChangeEvent.Kind.STATUS_CHANGED)
+            reason = f": {model.status_reason}" if model.status_reason else ""
+            events.append(_event(kind, model, f"{model.name} is now {model.get_status_display().lower()}{reason}",
+                                 now, old=before_status, new=model.status))  # fmt: skip
+        if events:
+            ChangeEvent.objects.bulk_create(events)
+        return events
+
+    def _edges_sync(self, model: AIModel, discovery: Discovery, now: datetime, *, announce: bool) -> list[ChangeEvent]:
+        """Make the hub-sourced parent edges exactly the discovered ones; declared edges stay as they are."""
+        events = []
+        current = self.edges[model.pk]
+        wanted: dict[int, tuple[AIModel, str, str]] = {}
+        for claim in discovery.parents:
+            parent = self.find(claim.repo_id) or self._create(claim.repo_id)
+            if parent.pk == model.pk:
+                continue
+            # Two claims may name one repo by its old and its new id: keep the strongest evidence.
+            known = wanted.get(parent.pk)
+            if known is None or source_rank(claim.source) < source_rank(known[2]):
+                wanted[parent.pk] = (parent, claim.relation, claim.source)
+        removed = [e for pid, e in current.items() if e.source in HUB_SOURCES and pid not in wanted]
+        if removed:
+            LineageEdge.objects.filter(pk__in=[e.pk for e in removed]).delete()
+            for edge in removed:
+                del current[edge.parent_id]
+                if announce:
+                    parent_name = self.models[edge.parent_id].name if edge.parent_id in self.models else "a model"
+                    events.append(_event(ChangeEvent.Kind.PARENT_REMOVED, model, f"{model.name} no longer names "
+                                         f"{parent_name} as a parent", now, parent=parent_name))  # fmt: skip
+        created = []
+        for parent_id, (parent, relation, source) in wanted.items():
+            edge = current.get(parent_id)
+            if edge is None:
+                created.append(LineageEdge(child=model, parent=parent, relation=relation, source=source,
+                                           observed_at=now))  # fmt: skip
+                if announce:
+                    events.append(_event(ChangeEvent.Kind.PARENT_ADDED, model, f"{model.name} now names "
+                                         f"{parent.name} as a parent ({relation})", now, parent=parent.name,
+                                         relation=relation))  # fmt: skip
+            elif (edge.relation, edge.source) != (relation, source) and edge.source in HUB_SOURCES:
+                edge.relation, edge.source, edge.observed_at = relation, source, now
+                edge.save(update_fields=["relation", "source", "observed_at"])
+        for edge in LineageEdge.objects.bulk_create(created):
+            current[edge.parent_id] = edge
+        return events
+
+    def depth_limited_mark(self, names, *, max_depth: int) -> None:
+        """Repos beyond the depth limit that were never fetched say so, rather than 'not resolved yet'."""
+        for name in names:
+            model = self.find(name)
+            if model is not None and model.fetched_at is None:
+                model.status = AIModel.Status.DEPTH_LIMIT
+                model.status_reason = f"beyond the depth limit of {max_depth} generations"
+                model.save(update_fields=["status", "status_reason", "updated_at"])
