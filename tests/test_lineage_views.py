@@ -135,3 +135,31 @@ def test_unknown_publishers_are_listed_for_review(analyst_client, knowledge):
     page = analyst_client.get("/knowledge/unknown-publishers/").content.decode()
 
     assert "northwind-ai" in page and "Qwen/" not in page
+
+
+def test_the_whole_portfolio_can_be_refreshed_from_the_models_page(
+    analyst_client, fake_hub, django_capture_on_commit_callbacks
+):
+    factories.ModelUsageFactory(model__name="Qwen/Qwen2.5-7B-Instruct")
+    assert "Refresh all lineage" in analyst_client.get("/models/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        analyst_client.post("/lineage/refresh/")
+
+    refresh = LineageRefresh.objects.get()
+    assert (refresh.scope, refresh.status, refresh.nodes_done) == ("portfolio", "done", 2)
+    assert "Last refresh" in analyst_client.get("/models/").content.decode()
+
+
+def test_beat_re_resolves_the_portfolio_daily(settings, fake_hub):
+    from vendors import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["lineage-refresh-portfolio"]
+    assert entry["task"] == "vendors.tasks.lineage_refresh_portfolio"
+    assert entry["schedule"].hour == {3}
+    factories.ModelUsageFactory(model__name="Qwen/Qwen2.5-7B")
+
+    tasks.lineage_refresh_portfolio.apply()
+
+    assert LineageRefresh.objects.get().status == "done"
+    assert AIModel.objects.get(name="Qwen/Qwen2.5-7B").status == "resolved"

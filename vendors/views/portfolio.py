@@ -14,7 +14,7 @@ from django.views.generic import DetailView, FormView, TemplateView
 from django_filters.views import FilterView
 
 from vendors import diagrams, filters, forms, selectors, services
-from vendors.models import AIModel, Contact, Product, Vendor
+from vendors.models import AIModel, Contact, LineageRefresh, Product, Vendor
 
 PAGE_SIZE = 25
 
@@ -401,6 +401,10 @@ class AIModelListView(Guarded, FilterView):
 
     def get_queryset(self):
         return selectors.ai_model_queryset().order_by("name")
+
+    def get_context_data(self, **kwargs):
+        last = LineageRefresh.objects.filter(scope=LineageRefresh.Scope.PORTFOLIO).first()
+        return {**super().get_context_data(**kwargs), "last_refresh": last}
 
 
 class AIModelDetailView(Guarded, DetailView):
