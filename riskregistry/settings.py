@@ -172,6 +172,8 @@ HUB_REQUESTS_PER_SECOND = env.float("HUB_REQUESTS_PER_SECOND", default=0.0) or N
 LINEAGE_CONCURRENCY = env.int("LINEAGE_CONCURRENCY", default=16)  # hub requests in flight per refresh
 LINEAGE_MAX_DEPTH = env.int("LINEAGE_MAX_DEPTH", default=32)
 LINEAGE_MAX_NODES = env.int("LINEAGE_MAX_NODES", default=20000)  # per refresh: a runaway graph stops here
+# A refresh with more seed repos than this is split into chunks that the Celery workers walk in parallel.
+LINEAGE_CHUNK_SIZE = env.int("LINEAGE_CHUNK_SIZE", default=250)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Auth

@@ -177,3 +177,28 @@ def test_refresh_lineage_command_covers_the_portfolio(fake_hub):
     call_command("refresh_lineage", "--all", verbosity=0)
     assert not AIModel.objects.filter(kind="hub", status="pending").exists()
     assert AIModel.objects.get(name="Qwen/Qwen2.5-7B").status == "resolved"
+
+
+def test_a_large_refresh_is_split_into_chunks_that_share_the_walk(
+    fake_hub, settings, django_capture_on_commit_callbacks
+):
+    settings.LINEAGE_CHUNK_SIZE = 3
+    seeds = [
+        "bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF", "gaianet/DeepSeek-R1-Distill-Qwen-7B-GGUF",
+        "eaddario/DeepSeek-R1-Distill-Qwen-7B-GGUF", "yasserrmd/DeepSeek-7B-1M", "lexify/legal-merge-7b",
+        "bespokelabs/Bespoke-Stratos-7B", "open-thoughts/OpenThinker-7B", "unsloth/Qwen2.5-7B-Instruct-bnb-4bit",
+    ]  # fmt: skip
+    for name in seeds:
+        factories.ModelUsageFactory(model__name=name)
+
+    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
+    with django_capture_on_commit_callbacks(execute=True) as enqueued:
+        lineage.lineage_refresh_run(refresh_id=refresh.pk)  # no Redis: the chunk tasks run in-process, in turn
+    assert len(enqueued) == 3
+
+    refresh.refresh_from_db()
+    assert refresh.status == "done" and refresh.chunks.count() == 3
+    names = list(AIModel.objects.values_list("name", flat=True))
+    assert all(fake_hub.metadata_requests(name) == 1 for name in names)
+    assert refresh.nodes_done == len(names) == refresh.claims.count()
+    assert not AIModel.objects.filter(status="pending").exists()

@@ -74,3 +74,49 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(celery_worker_fact
     assert not LineageEdge.objects.values("child", "parent").annotate(n=Count("id")).filter(n__gt=1).exists()
     assert _graph() == after_recovery  # a clean run finds exactly what the recovered run stored
     assert rerun.changes == 0
+
+
+def test_a_large_refresh_is_shared_by_several_workers_and_survives_losing_one(celery_worker_factory, settings):
+    call_command("load_demo", verbosity=0)
+    with FakeHub(latency=0.25) as hub:
+        worker_env = {
+            "HF_ENDPOINT": hub.url,
+            "LINEAGE_CONCURRENCY": "2",
+            "LINEAGE_CHUNK_SIZE": "8",  # the demo's ~80 seed repos make ten chunks
+            "CELERY_VISIBILITY_TIMEOUT": "3",
+            "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        }
+        doomed = celery_worker_factory(extra_env=worker_env, concurrency=1)
+        steady = celery_worker_factory(extra_env=worker_env, concurrency=1)
+        refresh = lineage.lineage_refresh_request(scope=LineageRefresh.Scope.PORTFOLIO)
+
+        def doomed_mid_chunk():
+            return refresh.chunks.filter(worker=doomed.name, done_at=None).exists()
+
+        _wait_for(doomed_mid_chunk, 60, f"a chunk to start on the first worker; its log:\n{doomed.log()}")
+        doomed.kill()
+        orphaned = refresh.chunks.get(worker=doomed.name, done_at=None).pk
+        celery_worker_factory(extra_env=worker_env, concurrency=1)
+
+        def finished():
+            refresh.refresh_from_db()
+            return refresh.status == "done"
+
+        _wait_for(finished, 120, f"the refresh to finish; a surviving worker's log:\n{steady.log()}")
+        after_recovery = _graph()
+        chunks = refresh.chunks.all()
+        assert len(chunks) >= 8 and all(chunk.done_at for chunk in chunks)
+        assert len({chunk.worker for chunk in chunks}) >= 2  # the work was shared between workers
+        assert chunks.get(pk=orphaned).worker != doomed.name  # the killed worker's chunk was walked again
+
+        settings.HF_ENDPOINT = hub.url
+        rerun = LineageRefresh.objects.create(scope=LineageRefresh.Scope.MODELS, model_names=list(
+            AIModel.objects.filter(kind="hub", usages__isnull=False).values_list("name", flat=True).distinct()
+        ))  # fmt: skip
+        lineage.lineage_refresh_run(refresh_id=rerun.pk)
+
+    assert not AIModel.objects.filter(kind="hub", status="pending").exists()
+    assert not AIModel.objects.annotate(l=Lower("name")).values("kind", "l").annotate(n=Count("id")).filter(n__gt=1)
+    assert not LineageEdge.objects.values("child", "parent").annotate(n=Count("id")).filter(n__gt=1).exists()
+    assert _graph() == after_recovery
+    assert rerun.changes == 0

@@ -14,6 +14,17 @@ def lineage_refresh(refresh_id: int) -> None:
     lineage.lineage_refresh_run(refresh_id=refresh_id)
 
 
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def lineage_refresh_chunk(self, chunk_id: int) -> None:
+    """Walk one chunk of a large refresh (several run at once on the workers)."""
+    from vendors.models import LineageRefreshChunk
+    from vendors.services import lineage
+
+    if not LineageRefreshChunk.objects.filter(pk=chunk_id).exists():
+        return
+    lineage.lineage_refresh_chunk_run(chunk_id=chunk_id, worker=self.request.hostname or "")
+
+
 @shared_task(acks_late=True, ignore_result=True)
 def lineage_refresh_portfolio() -> None:
     """Beat's daily re-resolution of every model in use."""

@@ -1,7 +1,15 @@
 """What vendors run: the portfolio (vendors, products, model usages), the lineage graph and the knowledge base."""
 
 from vendors.models.knowledge import Host, HostRegion, Publisher, PublisherOrg
-from vendors.models.lineage import AIModel, AIModelAlias, ChangeEvent, LineageEdge, LineageRefresh
+from vendors.models.lineage import (
+    AIModel,
+    AIModelAlias,
+    ChangeEvent,
+    LineageEdge,
+    LineageRefresh,
+    LineageRefreshChunk,
+    LineageRefreshClaim,
+)
 from vendors.models.portfolio import Contact, DataCategory, ModelUsage, Product, Vendor
 
 __all__ = [
@@ -14,6 +22,8 @@ __all__ = [
     "HostRegion",
     "LineageEdge",
     "LineageRefresh",
+    "LineageRefreshChunk",
+    "LineageRefreshClaim",
     "ModelUsage",
     "Product",
     "Publisher",

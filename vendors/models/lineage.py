@@ -249,3 +249,39 @@ class LineageRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_scope_display()} refresh {self.pk} ({self.status})"
+
+
+class LineageRefreshChunk(models.Model):
+    """A share of a large refresh's seeds, walked by one worker; the workers of a refresh split the graph
+    between them through claims, so each repo is still fetched once."""
+
+    refresh = models.ForeignKey(LineageRefresh, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    seeds = models.JSONField(default=list)
+    worker = models.CharField(max_length=255, blank=True, help_text="The worker that walks (or walked) it.")
+    done_at = models.DateTimeField(null=True, blank=True)
+    nodes_done = models.PositiveIntegerField(default=0)
+    nodes_failed = models.PositiveIntegerField(default=0)
+    nodes_known = models.PositiveIntegerField(default=0)
+    changes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["refresh_id", "index"]
+        constraints = [models.UniqueConstraint(fields=["refresh", "index"], name="lineagerefreshchunk_unique")]
+
+    def __str__(self) -> str:
+        return f"refresh {self.refresh_id} chunk {self.index}"
+
+
+class LineageRefreshClaim(models.Model):
+    """Which chunk of a refresh fetches a repo (lower-case id): the first to claim it."""
+
+    refresh = models.ForeignKey(LineageRefresh, on_delete=models.CASCADE, related_name="claims")
+    name = models.CharField(max_length=200)
+    chunk = models.ForeignKey(LineageRefreshChunk, on_delete=models.CASCADE, related_name="claims")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["refresh", "name"], name="lineagerefreshclaim_unique")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -13,13 +13,21 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from vendors.lineage import RepoSnapshot
 from vendors.lineage.discovery import Discovery
 from vendors.lineage.sanitize import clean_text
-from vendors.models import AIModel, ChangeEvent, LineageEdge, LineageRefresh, Product
+from vendors.models import (
+    AIModel,
+    ChangeEvent,
+    LineageEdge,
+    LineageRefresh,
+    LineageRefreshChunk,
+    LineageRefreshClaim,
+    Product,
+)
 from vendors.services.lineage_store import HUB_SOURCES, GraphStore
 from vendors.services.lineage_walk import WalkLimits, WalkStats, lineage_walk
 
@@ -56,12 +64,11 @@ def lineage_refresh_run(
     from vendors.hub import HubClient
 
     refresh = LineageRefresh.objects.get(pk=refresh_id)
+    seeds = refresh_seeds(refresh)
+    if client is None and progress is None and len(seeds) > settings.LINEAGE_CHUNK_SIZE:
+        return _refresh_fan_out(refresh, seeds)
     client = client or HubClient(requests_per_second=settings.HUB_REQUESTS_PER_SECOND)
-    limits = limits or WalkLimits(
-        max_depth=settings.LINEAGE_MAX_DEPTH,
-        max_nodes=settings.LINEAGE_MAX_NODES,
-        concurrency=settings.LINEAGE_CONCURRENCY,
-    )
+    limits = limits or _default_limits()
     now = timezone.now()
     refresh.status, refresh.started_at, refresh.finished_at = LineageRefresh.Status.RUNNING, now, None
     refresh.nodes_done = refresh.nodes_failed = refresh.nodes_known = refresh.changes = 0
@@ -81,9 +88,7 @@ def lineage_refresh_run(
 
     stats = WalkStats()
     try:
-        lineage_walk(
-            refresh_seeds(refresh), client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats
-        )
+        lineage_walk(seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats)
     except Exception as error:
         refresh.status = LineageRefresh.Status.FAILED
         refresh.error = clean_text(f"{type(error).__name__}: {error}", 500)
@@ -96,6 +101,101 @@ def lineage_refresh_run(
     if stats.node_limit_reached:
         refresh.error = f"stopped at the limit of {limits.max_nodes} nodes; raise LINEAGE_MAX_NODES"
     refresh.save()
+    return refresh
+
+
+def _default_limits() -> WalkLimits:
+    return WalkLimits(
+        max_depth=settings.LINEAGE_MAX_DEPTH,
+        max_nodes=settings.LINEAGE_MAX_NODES,
+        concurrency=settings.LINEAGE_CONCURRENCY,
+    )
+
+
+@transaction.atomic
+def _refresh_fan_out(refresh: LineageRefresh, seeds: list[str]) -> LineageRefresh:
+    """Split a large refresh into chunks of seeds, one Celery task each, so the workers share the walk.
+
+    Running this again (a redelivered coordinator) starts the refresh over: chunks and claims are replaced.
+    """
+    from vendors import tasks
+
+    refresh.status, refresh.started_at, refresh.finished_at = LineageRefresh.Status.RUNNING, timezone.now(), None
+    refresh.nodes_done = refresh.nodes_failed = refresh.nodes_known = refresh.changes = 0
+    refresh.error = ""
+    refresh.save()
+    refresh.chunks.all().delete()
+    size = settings.LINEAGE_CHUNK_SIZE
+    chunks = LineageRefreshChunk.objects.bulk_create(
+        LineageRefreshChunk(refresh=refresh, index=i, seeds=seeds[start : start + size])
+        for i, start in enumerate(range(0, len(seeds), size))
+    )
+    for chunk in chunks:
+        tasks.lineage_refresh_chunk.delay_on_commit(chunk.pk)
+    return refresh
+
+
+def lineage_refresh_chunk_run(
+    *, chunk_id: int, worker: str = "", client=None, limits: WalkLimits | None = None
+) -> None:
+    """Walk one chunk of a large refresh; the last chunk to finish completes the refresh.
+
+    Repos are claimed per refresh, first come first served: a repo (and so its ancestors) claimed by another
+    chunk is that chunk's to fetch. A redelivered chunk recognises its own claims and walks them again.
+    """
+    from vendors.hub import HubClient
+
+    chunk = LineageRefreshChunk.objects.select_related("refresh").get(pk=chunk_id)
+    if chunk.done_at is not None:
+        return
+    client = client or HubClient(requests_per_second=settings.HUB_REQUESTS_PER_SECOND)
+    limits = limits or _default_limits()
+    now = timezone.now()
+    chunk.nodes_done = chunk.nodes_failed = chunk.nodes_known = chunk.changes = 0
+    chunk.worker = worker[:255]
+    chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "worker"])
+    store, stats = GraphStore(), WalkStats()
+
+    def claim(repo_id: str) -> bool:
+        owner, _ = LineageRefreshClaim.objects.get_or_create(
+            refresh_id=chunk.refresh_id, name=repo_id.lower()[:200], defaults={"chunk": chunk}
+        )
+        return owner.chunk_id == chunk.pk
+
+    def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
+        events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
+        chunk.nodes_done += 1
+        chunk.nodes_failed += snapshot.status != AIModel.Status.RESOLVED
+        chunk.nodes_known = stats.queued
+        chunk.changes += len(events)
+        if chunk.nodes_done % 25 == 0:
+            chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes"])
+
+    lineage_walk(chunk.seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats,
+                 claim=claim)  # fmt: skip
+    store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
+    chunk.done_at = timezone.now()
+    chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "done_at"])
+    with transaction.atomic():
+        refresh = LineageRefresh.objects.select_for_update().get(pk=chunk.refresh_id)
+        if refresh.status == LineageRefresh.Status.RUNNING and not refresh.chunks.filter(done_at=None).exists():
+            totals = refresh.chunks.aggregate(
+                done=Sum("nodes_done"), failed=Sum("nodes_failed"), known=Sum("nodes_known"), changes=Sum("changes")
+            )
+            refresh.nodes_done, refresh.nodes_failed = totals["done"], totals["failed"]
+            refresh.nodes_known, refresh.changes = totals["known"], totals["changes"]
+            refresh.status, refresh.finished_at = LineageRefresh.Status.DONE, timezone.now()
+            refresh.save()
+
+
+def refresh_progress(refresh: LineageRefresh) -> LineageRefresh:
+    """A running chunked refresh counts what its chunks have stored so far."""
+    if refresh.status == LineageRefresh.Status.RUNNING and refresh.chunks.exists():
+        totals = refresh.chunks.aggregate(
+            done=Sum("nodes_done"), failed=Sum("nodes_failed"), known=Sum("nodes_known"), changes=Sum("changes")
+        )
+        refresh.nodes_done, refresh.nodes_failed = totals["done"] or 0, totals["failed"] or 0
+        refresh.nodes_known, refresh.changes = totals["known"] or 0, totals["changes"] or 0
     return refresh
 
 

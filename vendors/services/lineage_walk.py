@@ -46,11 +46,14 @@ def lineage_walk(
     limits: WalkLimits = WalkLimits(),
     aliases: Mapping[str, str] | None = None,
     stats: WalkStats | None = None,
+    claim: Callable[[str], bool] | None = None,
 ) -> WalkStats:
     """Fetch every seed and, breadth-first, every ancestor they name, once each.
 
     ``aliases`` maps known former ids (lower-case) to current ids, so a renamed repo that is already known is
-    asked for by its new name and not fetched twice through the redirect.
+    asked for by its new name and not fetched twice through the redirect. ``claim(repo_id)`` (when several
+    walks share one refresh) says whether this walk fetches a repo; a repo claimed by another walk is left to
+    it, ancestors included.
     """
     aliases = {k.lower(): v for k, v in (aliases or {}).items()}
     stats = stats if stats is not None else WalkStats()
@@ -74,6 +77,8 @@ def lineage_walk(
                 stats.node_limit_reached = True
                 return
             seen.add(repo_id.lower())
+            if claim is not None and not claim(repo_id):
+                return
             stats.queued += 1
             pending[pool.submit(client.fetch, repo_id)] = (repo_id, depth)
 
@@ -91,8 +96,8 @@ def lineage_walk(
                 stats.fetched += 1
                 stats.failed += snapshot.status != "resolved"
                 on_node(snapshot, discovery, depth)
-                for claim in discovery.parents:
-                    submit(claim.repo_id, depth + 1)
+                for parent in discovery.parents:
+                    submit(parent.repo_id, depth + 1)
     return stats
 
 

@@ -50,7 +50,7 @@ class LineageRefreshDetailView(Guarded, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        refresh = self.object
+        refresh = lineage.refresh_progress(self.object)
         known = max(refresh.nodes_known, refresh.nodes_done)
         context["percent"] = 100 if refresh.status == "done" else int(100 * refresh.nodes_done / known) if known else 0
         context["running"] = refresh.status in (LineageRefresh.Status.QUEUED, LineageRefresh.Status.RUNNING)
