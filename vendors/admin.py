@@ -13,6 +13,8 @@ from vendors.models import (
     Host,
     HostRegion,
     LineageEdge,
+    LineageRefresh,
+    LineageRefreshChunk,
     ModelUsage,
     Product,
     Publisher,
@@ -139,3 +141,19 @@ class HostRegionAdmin(admin.ModelAdmin):
     list_filter = ["host", "country"]
     search_fields = ["code", "name", "host__name"]
     list_select_related = ["host"]
+
+
+class LineageRefreshChunkInline(admin.TabularInline):
+    model = LineageRefreshChunk
+    extra = 0
+    can_delete = False
+    fields = ["index", "worker", "nodes_done", "nodes_failed", "changes", "done_at"]
+    readonly_fields = fields
+
+
+@admin.register(LineageRefresh)
+class LineageRefreshAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "scope", "status", "nodes_done", "nodes_failed", "changes", "finished_at"]
+    list_filter = ["status", "scope"]
+    readonly_fields = [f.name for f in LineageRefresh._meta.fields]
+    inlines = [LineageRefreshChunkInline]
