@@ -7,9 +7,8 @@ from vendors.views.lineage import (
     LineageRefreshCreateView,
     LineageRefreshDetailView,
 )
+from vendors.views.models import AIModelDetailView, AIModelListView
 from vendors.views.portfolio import (
-    AIModelDetailView,
-    AIModelListView,
     ContactDeleteView,
     ContactFormView,
     ModelUsageDeleteView,

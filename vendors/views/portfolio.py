@@ -9,12 +9,11 @@ from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, FormView, TemplateView
 from django_filters.views import FilterView
 
-from vendors import diagrams, filters, forms, selectors, services
-from vendors.models import AIModel, Contact, LineageRefresh, Product, Vendor
+from vendors import filters, forms, selectors, services
+from vendors.models import AIModel, Contact, Product, Vendor
 
 PAGE_SIZE = 25
 
@@ -388,56 +387,3 @@ class ModelUsageDeleteView(Guarded, TemplateView):
         services.model_usage_remove(usage=self.usage)
         messages.success(request, "Model usage removed; the change is recorded.")
         return HttpResponseRedirect(reverse("vendors:product_detail", args=[product.pk]))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Models
-# ---------------------------------------------------------------------------------------------------------------
-class AIModelListView(Guarded, FilterView):
-    permission_required = "vendors.view_aimodel"
-    filterset_class = filters.AIModelFilterSet
-    template_name = "vendors/aimodel_list.html"
-    paginate_by = PAGE_SIZE
-
-    def get_queryset(self):
-        return selectors.ai_model_queryset().order_by("name")
-
-    def get_context_data(self, **kwargs):
-        last = LineageRefresh.objects.filter(scope=LineageRefresh.Scope.PORTFOLIO).first()
-        return {**super().get_context_data(**kwargs), "last_refresh": last}
-
-
-class AIModelDetailView(Guarded, DetailView):
-    permission_required = "vendors.view_aimodel"
-    template_name = "vendors/aimodel_detail.html"
-    context_object_name = "model"
-
-    def get_object(self, queryset=None):
-        try:
-            return selectors.ai_model_detail(pk=self.kwargs["pk"])
-        except AIModel.DoesNotExist:
-            raise Http404("No such model.") from None
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["changes"] = selectors.change_events_for(model=self.object)[:20]
-        report = selectors.lineage_reports([self.object])[0]
-        context["report"] = report
-        context["diagram"] = lineage_diagram(report)
-        context["ancestors"] = [
-            (node, reverse("vendors:model_detail", args=[report.model_ids[node["id"]]])) for node in report.nodes
-        ]
-        return context
-
-
-def lineage_diagram(report) -> str | None:
-    """The report as inline SVG with each node linking to its model page; None when Graphviz is missing."""
-
-    def url_for(node_id: str) -> str | None:
-        pk = report.model_ids.get(node_id)
-        return reverse("vendors:model_detail", args=[pk]) if pk else None
-
-    try:
-        return mark_safe(diagrams.lineage_svg(report, url_for=url_for))  # noqa: S308 - checked by lineage_svg
-    except diagrams.DiagramUnavailable:
-        return None
