@@ -28,6 +28,10 @@ def test_one_id_prints_one_object_in_the_contract_shape(fake_hub, knowledge):
     assert all(set(node) >= NODE_FIELDS for node in report["nodes"])
     assert all(set(edge) == {"child", "parent", "relation", "source"} for edge in report["edges"])
     assert report["roots"] == ["Qwen/Qwen2.5-7B"]
+    assert report["chains"] == [[
+        "northwind-ai/contract-copilot-7b-GGUF", "northwind-ai/contract-copilot-7b",
+        "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "Qwen/Qwen2.5-Math-7B", "Qwen/Qwen2.5-7B",
+    ]]  # fmt: skip
     assert report["countries"] == ["CN"]
     by_id = {node["id"]: node for node in report["nodes"]}
     assert by_id["Qwen/Qwen2.5-7B"]["country"] == "CN" and len(by_id["Qwen/Qwen2.5-7B"]["sha"]) == 40

@@ -25,6 +25,7 @@ def test_model_page_draws_the_lineage_and_lists_it_as_text(analyst_client, fake_
     root = AIModel.objects.get(name="Qwen/Qwen2.5-7B")
     assert f'href="/models/{root.pk}/"' in page  # diagram and list link to the ancestors
     assert "Origin countries: <strong>CN</strong>" in page
+    assert "Chains to the roots" in page and "Qwen/Qwen2.5-Math-7B → Qwen/Qwen2.5-7B" in page
 
 
 def test_hostile_card_values_never_reach_the_page_as_markup(analyst_client, fake_hub):

@@ -106,6 +106,7 @@ class LineageReport:
             "nodes": list(self.nodes),
             "edges": list(self.edges),
             "roots": list(self.roots),
+            "chains": [list(chain) for chain in self.ancestry.chains],
             "countries": list(self.countries),
             "licenses": sorted({lic for _, lic in self.ancestry.licenses if lic}),
             "datasets": list(self.ancestry.datasets),
