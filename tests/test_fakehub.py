@@ -50,97 +50,14 @@ from tests.fakehub import (
     record_filename,
     records,
 )
+from vendors.demo import load_portfolio
 
-#: Ids the demo portfolio relies on: they must exist exactly as written.
-REQUIRED_IDS = (
-    "Qwen/Qwen2.5-7B",
-    "Qwen/Qwen2.5-7B-Instruct",
-    "Qwen/Qwen2.5-14B",
-    "Qwen/Qwen2.5-14B-Instruct",
-    "Qwen/Qwen2.5-32B",
-    "Qwen/Qwen2.5-32B-Instruct",
-    "Qwen/Qwen2.5-Math-7B",
-    "Qwen/Qwen2.5-7B-Instruct-1M",
-    "Qwen/Qwen3-0.6B-Base",
-    "Qwen/Qwen3-0.6B",
-    "Qwen/Qwen2.5-72B-Instruct",
-    "Qwen/Qwen2.5-3B-Instruct",
-    "Qwen/Qwen2.5-Math-1.5B",
-    "deepseek-ai/DeepSeek-R1",
-    "deepseek-ai/DeepSeek-V3",
-    "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B",
-    "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B",
-    "deepseek-ai/DeepSeek-R1-Distill-Llama-8B",
-    "bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF",
-    "gaianet/DeepSeek-R1-Distill-Qwen-7B-GGUF",
-    "eaddario/DeepSeek-R1-Distill-Qwen-7B-GGUF",
-    "unsloth/Qwen2.5-7B-Instruct-bnb-4bit",
-    "perplexity-ai/r1-1776",
-    "bespokelabs/Bespoke-Stratos-7B",
-    "open-thoughts/OpenThinker-7B",
-    "NovaSky-AI/Sky-T1-32B-Preview",
-    "agentica-org/DeepScaleR-1.5B-Preview",
-    "nvidia/OpenReasoning-Nemotron-7B",
-    "Salesforce/xLAM-2-32b-fc-r",
-    "meta-llama/Llama-3.1-8B",
-    "meta-llama/Llama-3.1-8B-Instruct",
-    "lmstudio-community/Meta-Llama-3.1-8B-Instruct-GGUF",
-    "NousResearch/Hermes-3-Llama-3.1-8B",
-    "unsloth/Hermes-3-Llama-3.1-8B-bnb-4bit",
-    "meta-llama/Llama-3.2-11B-Vision",
-    "meta-llama/Llama-3.2-11B-Vision-Instruct",
-    "meta-llama/Llama-2-7b-hf",
-    "meta-llama/Llama-2-7b-chat-hf",
-    "mistralai/Mistral-7B-v0.1",
-    "mistralai/Mistral-7B-Instruct-v0.3",
-    "mistralai/Mistral-7B-v0.3",
-    "Open-Orca/Mistral-7B-OpenOrca",
-    "akjindal53244/Mistral-7B-v0.1-Open-Platypus",
-    "WizardLM/WizardMath-7B-V1.1",
-    "Azazelle/Mocha-Dare-7b-ex",
-    "yasserrmd/DeepSeek-7B-1M",
-    "zai-org/glm-4-9b",
-    "zai-org/glm-4-9b-chat",
-    "moonshotai/Kimi-K2-Base",
-    "moonshotai/Kimi-K2-Instruct",
-    "tencent/Hunyuan-7B-Pretrain",
-    "tencent/Hunyuan-7B-Instruct",
-    "CohereLabs/c4ai-command-r-08-2024",
-    "BAAI/bge-m3",
-    "BAAI/bge-reranker-v2-m3",
-    "sentence-transformers/all-MiniLM-L6-v2",
-    "nreimers/MiniLM-L6-H384-uncased",
-    "intfloat/multilingual-e5-large",
-    "FacebookAI/xlm-roberta-large",
-    "google/gemma-2-9b",
-    "google/gemma-2-9b-it",
-    "microsoft/Phi-3.5-mini-instruct",
-    "openai/gpt-oss-20b",
-    "openai/gpt-oss-120b",
-    "ibm-granite/granite-3.1-8b-instruct",
-    "ibm-granite/granite-3.1-8b-base",
-    "pinzhenchen/sft-lora-fi-pythia-2b8",
-    "EleutherAI/pythia-2.8b-deduped",
-    "programasweights/paw-programs",
-    "michaelwzhu/Chinese-LlaMA2-chat-7B-sft-v0.3",
-    "EmmanuelEspinoza10/llama-3-70b-corporatus-3k-adapter",
-    "meta-llama/Meta-Llama-3-70B-Instruct",
-    "shyamieee/JARVIS-v1.0",
-    "bartowski/internlm2_5-20b-chat-GGUF",
-    "acme-labs/orphan-ft",
-    "northwind-ai/contract-copilot-7b",
-    "northwind-ai/contract-copilot-7b-GGUF",
-    "helio-health/clinical-notes-qwen-14b",
-    "brightdesk/support-agent-8b",
-    "brightdesk/support-agent-8b-lora",
-    "quantly/finance-reasoner-32b",
-    "codewright/codewright-coder-1.5b",
-    "tallyhr/resume-screener-e5",
-    "lexify/legal-merge-7b",
-    "synthetic-hostile/html-card",
-    "synthetic-loop/a",
-    "synthetic-loop/b",
-)
+
+def _demo_hub_ids() -> set[str]:
+    """The hub ids the demo portfolio uses: each must be recorded, or be a recorded repo's former id."""
+    return {usage.model.name for _, _, usage in load_portfolio().usages() if usage.model.kind == "hub"}
+
+
 RENAMES = {
     "meta-llama/Meta-Llama-3.1-8B": "meta-llama/Llama-3.1-8B",
     "meta-llama/Meta-Llama-3.1-8B-Instruct": "meta-llama/Llama-3.1-8B-Instruct",
@@ -228,7 +145,8 @@ def test_every_record_file_parses_and_is_named_after_its_id() -> None:
     for path, record in zip(files, records, strict=True):
         assert path.name == record_filename(record["id"]), path.name
         assert record["provenance"].startswith(("Modelled on the public Hub page", "Synthetic")), record["id"]
-    assert set(REQUIRED_IDS) <= {r["id"] for r in records}
+    known = {r["id"] for r in records} | {alias for r in records for alias in r.get("aliases", [])}
+    assert _demo_hub_ids() <= known, sorted(_demo_hub_ids() - known)
 
 
 def test_repos_readme_documents_every_record() -> None:
@@ -504,7 +422,9 @@ def test_request_log_and_counting(fresh_hub: FakeHub, tmp_path: Path) -> None:
 
 
 def test_concurrent_requests_overlap_in_the_server() -> None:
-    ids = [repo_id for repo_id in REQUIRED_IDS if repo_id.startswith(("Qwen/", "deepseek-ai/", "mistralai/", "BAAI/"))]
+    ids = sorted(
+        r["id"] for r in load_records() if r["id"].startswith(("Qwen/", "deepseek-ai/", "mistralai/", "BAAI/"))
+    )
     with FakeHub(latency=0.2) as slow:
         api = HfApi(endpoint=slow.url, token=False)
         barrier = threading.Barrier(50)
