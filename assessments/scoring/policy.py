@@ -1,0 +1,156 @@
+"""The scoring policy: which countries concern us, where serving is approved, how much each factor weighs, where
+the tiers start, how old facts and attestations may be, and the licence and evaluation data the rules consult.
+
+A policy is a frozen value with a ``version``; every rating records the version it was computed under, so a
+changed policy is a new version, never an edit in place. ``Policy.default()`` is built from the data files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from assessments.scoring import data
+
+#: Every factor code the rules can emit, and so every key ``weights`` must have.
+FACTOR_CODES = (
+    "origin.country_of_concern",
+    "origin.sanctioned_publisher",
+    "hosting.outside_approved",
+    "hosting.country_of_concern",
+    "evaluation.published_findings",
+    "license.non_commercial",
+    "license.territory_exclusion",
+    "license.unknown",
+    "license.drift",
+    "opacity.incomplete",
+    "opacity.declared_only",
+    "opacity.unknown_publisher",
+    "opacity.gated_ancestor",
+    "discrepancy.answer_contradicts_lineage",
+    "attestation.missing",
+    "attestation.expired",
+    "facts.stale",
+    "changes.unacknowledged",
+)
+
+TIERS = ("low", "moderate", "high", "critical")
+
+#: Points per factor. For ``origin.country_of_concern`` this is an intermediate ancestor; a root gets it times
+#: ``root_multiplier``. For ``changes.unacknowledged`` it is per change, up to ``changes_cap``. Why these numbers:
+#: a root from a country of concern (40) alone is "moderate"; with published findings (DeepSeek R1: 40 + 15) or
+#: a sanctioned publisher (50) it is "high"; a contradicted answer on top (30) makes it "critical". Licence terms
+#: that forbid our use (non-commercial, territory) weigh like an intermediate of concern; gaps in knowledge
+#: (opacity, stale facts, missing attestation) weigh little each but add up.
+DEFAULT_WEIGHTS: Mapping[str, int] = MappingProxyType(
+    {
+        "origin.country_of_concern": 25,
+        "origin.sanctioned_publisher": 50,
+        "hosting.outside_approved": 20,
+        "hosting.country_of_concern": 30,
+        "evaluation.published_findings": 15,
+        "license.non_commercial": 25,
+        "license.territory_exclusion": 25,
+        "license.unknown": 10,
+        "license.drift": 5,
+        "opacity.incomplete": 15,
+        "opacity.declared_only": 10,
+        "opacity.unknown_publisher": 10,
+        "opacity.gated_ancestor": 5,
+        "discrepancy.answer_contradicts_lineage": 30,
+        "attestation.missing": 5,
+        "attestation.expired": 10,
+        "facts.stale": 10,
+        "changes.unacknowledged": 5,
+    }
+)
+
+#: Knowledge-base publisher flags meaning "on a sanctions or export-control list".
+DEFAULT_SANCTION_FLAGS = frozenset({"bis_entity_list", "ofac_sdn", "ofac_ns_cmic", "dod_1260h"})
+
+
+class PolicyError(ValueError):
+    """The policy is inconsistent; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """See the module docstring. ``approved_regions`` is a set of ISO country codes where a model may be served
+    (host operator and serving region); empty means no restriction. ``thresholds`` are the lowest scores of
+    moderate, high and critical."""
+
+    version: int
+    countries_of_concern: frozenset[str]
+    approved_regions: frozenset[str] = frozenset()
+    weights: Mapping[str, int] = field(default_factory=lambda: DEFAULT_WEIGHTS)
+    root_multiplier: float = 1.6
+    changes_cap: int = 20
+    thresholds: tuple[int, int, int] = (25, 50, 75)
+    max_fact_age_days: int = 30
+    attestation_max_age_days: int = 365
+    sanction_flags: frozenset[str] = DEFAULT_SANCTION_FLAGS
+    non_commercial_licenses: frozenset[str] = frozenset()
+    territory_exclusions: tuple[data.TerritoryExclusion, ...] = ()
+    evaluations: tuple[data.Evaluation, ...] = ()
+    sources: tuple[data.Source, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", MappingProxyType(dict(self.weights)))
+        problems = []
+        if self.version < 1:
+            problems.append("version must be >= 1")
+        missing, unknown = set(FACTOR_CODES) - set(self.weights), set(self.weights) - set(FACTOR_CODES)
+        if missing:
+            problems.append(f"weights missing for {sorted(missing)}")
+        if unknown:
+            problems.append(f"unknown factor codes {sorted(unknown)}")
+        if any(not isinstance(w, int) or isinstance(w, bool) or w < 0 for w in self.weights.values()):
+            problems.append("weights must be non-negative integers")
+        if self.root_multiplier < 1:
+            problems.append("root_multiplier must be >= 1 (a root never weighs less than an intermediate)")
+        if self.changes_cap < 0:
+            problems.append("changes_cap must be >= 0")
+        moderate, high, critical = self.thresholds
+        if not 0 < moderate < high < critical <= 100:
+            problems.append("thresholds must satisfy 0 < moderate < high < critical <= 100")
+        if self.max_fact_age_days < 1 or self.attestation_max_age_days < 1:
+            problems.append("maximum ages must be at least one day")
+        for name in ("countries_of_concern", "approved_regions"):
+            bad = sorted(c for c in getattr(self, name) if not (len(c) == 2 and c.isalpha() and c.isupper()))
+            if bad:
+                problems.append(f"{name} must be ISO 3166-1 alpha-2 codes, not {bad}")
+        if problems:
+            raise PolicyError("; ".join(problems))
+
+    def points(self, code: str) -> int:
+        return self.weights[code]
+
+    def tier(self, score: int) -> str:
+        """The tier of a score: the highest whose threshold the score reaches."""
+        reached = sum(score >= threshold for threshold in self.thresholds)
+        return TIERS[reached]
+
+    def with_changes(self, **changes) -> Policy:
+        """A copy with some fields changed (and validated again); bump ``version`` when it is stored."""
+        return replace(self, **changes)
+
+    @classmethod
+    def default(cls) -> Policy:
+        """Version 1: the 15 CFR 791.4 foreign adversaries, no serving restriction, the curated data files."""
+        default_list = next(lst for lst in data.regulation() if lst.default)
+        non_commercial, territory = data.licenses()
+        evaluations = data.evaluations()
+        return cls(
+            version=1,
+            countries_of_concern=default_list.countries,
+            non_commercial_licenses=frozenset(row.license for row in non_commercial),
+            territory_exclusions=territory,
+            evaluations=evaluations,
+            sources=(
+                default_list.source,
+                *(row.source for row in non_commercial),
+                *(row.source for row in territory),
+                *(row.source for row in evaluations),
+            ),
+        )
