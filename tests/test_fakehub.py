@@ -3,7 +3,7 @@
 The point of the fake is to be faithful to what the client expects, so most
 tests go through ``HfApi`` / ``hf_hub_download`` rather than raw HTTP; raw
 ``http.client`` is used where the client hides the detail (307s, headers).
-No Django here: this file must run with ``-p no:django`` and with it.
+No Django here: the file needs no settings or database (the suite's conftest loads Django for other files).
 """
 
 from __future__ import annotations

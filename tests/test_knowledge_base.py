@@ -1,6 +1,6 @@
 """vendors.knowledge: the shipped data files, every validation rule, and the lookups.
 
-Plain pytest, no Django: ``pytest tests/test_knowledge_base.py -p no:django``.
+Plain pytest, no database: the parser needs no Django settings.
 """
 
 from __future__ import annotations
