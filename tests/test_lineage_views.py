@@ -52,7 +52,8 @@ def test_refresh_now_runs_and_shows_progress(analyst_client, fake_hub, django_ca
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = analyst_client.post("/lineage/refresh/", {"product": usage.product.pk})
 
-    assert len(callbacks) == 1  # the refresh was enqueued after the commit (it ran in-process here)
+    # The refresh was enqueued after the commit (it ran in-process here), then the product's ratings.
+    assert ["lineage_refresh" in repr(callbacks[0]), "ratings_refresh" in repr(callbacks[1])] == [True, True]
     refresh = LineageRefresh.objects.get()
     assert response["Location"] == f"/lineage/refreshes/{refresh.pk}/"
     page = analyst_client.get(response["Location"]).content.decode()

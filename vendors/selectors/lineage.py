@@ -84,7 +84,11 @@ class LineageReport:
     ancestry: Ancestry
     nodes: tuple[dict, ...]
     edges: tuple[dict, ...]
-    model_ids: Mapping[str, int]  # node id -> AIModel pk, for links
+    models: Mapping[str, AIModel]  # node id -> its row (publisher loaded), for links and scoring
+
+    @property
+    def model_ids(self) -> dict[str, int]:
+        return {key: model.pk for key, model in self.models.items()}
 
     @property
     def complete(self) -> bool:
@@ -148,7 +152,7 @@ def _report(subject: str, model: AIModel, graph: Subgraph, nodes, parents) -> Li
         ancestry=found,
         nodes=tuple(node_rows),
         edges=tuple(edge_rows),
-        model_ids={key: by_key[key].pk for key in walked},
+        models={key: by_key[key] for key in walked},
     )
 
 

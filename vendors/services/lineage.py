@@ -26,6 +26,7 @@ from vendors.models import (
     LineageRefresh,
     LineageRefreshChunk,
     LineageRefreshClaim,
+    ModelUsage,
     Product,
 )
 from vendors.services.lineage_store import HUB_SOURCES, GraphStore
@@ -100,8 +101,26 @@ def lineage_refresh_run(
     refresh.finished_at = timezone.now()
     if stats.node_limit_reached:
         refresh.error = f"stopped at the limit of {limits.max_nodes} nodes; raise LINEAGE_MAX_NODES"
-    refresh.save()
+    with transaction.atomic():
+        refresh.save()
+        _rescore_after(refresh)
     return refresh
+
+
+def _rescore_after(refresh: LineageRefresh) -> None:
+    """New lineage facts drive new ratings: rescore what the refresh covered once it has committed."""
+    from assessments.services import ratings_refresh_request
+
+    usages = ModelUsage.objects.all()
+    if refresh.scope == LineageRefresh.Scope.PRODUCT:
+        usages = usages.filter(product_id=refresh.product_id)
+    elif refresh.scope == LineageRefresh.Scope.MODELS:
+        usages = usages.filter(model__name__in=refresh.model_names) | usages.filter(
+            model__aliases__name__in=refresh.model_names
+        )
+    ids = None if refresh.scope == LineageRefresh.Scope.PORTFOLIO else sorted(set(usages.values_list("pk", flat=True)))
+    if ids != []:
+        ratings_refresh_request(usage_ids=ids)
 
 
 def _default_limits() -> WalkLimits:
@@ -186,6 +205,7 @@ def lineage_refresh_chunk_run(
             refresh.nodes_known, refresh.changes = totals["known"], totals["changes"]
             refresh.status, refresh.finished_at = LineageRefresh.Status.DONE, timezone.now()
             refresh.save()
+            _rescore_after(refresh)
 
 
 def refresh_progress(refresh: LineageRefresh) -> LineageRefresh:

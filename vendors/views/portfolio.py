@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.generic import DetailView, FormView, TemplateView
 from django_filters.views import FilterView
 
+from assessments.selectors import latest_ratings
 from vendors import filters, forms, selectors, services
 from vendors.models import AIModel, Contact, Product, Vendor
 
@@ -237,7 +238,10 @@ class ProductDetailView(Guarded, DetailView):
         context["changes"] = selectors.change_events_for(product=self.object)[:20]
         usages = list(self.object.model_usages.all())
         reports = selectors.lineage_reports([u.model for u in usages])
-        context["exposure"] = list(zip(usages, reports, strict=True))
+        ratings = latest_ratings(u.pk for u in usages)
+        context["exposure"] = [(u, r, ratings.get(u.pk)) for u, r in zip(usages, reports, strict=True)]
+        # A product is as risky as its riskiest model usage.
+        context["worst"] = max(ratings.values(), key=lambda rating: rating.score, default=None)
         context["origin_countries"] = sorted({c for r in reports for c in r.countries})
         context["host_countries"] = sorted(
             {str(u.region.country) for u in usages if u.region and u.region.country}

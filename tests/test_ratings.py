@@ -1,0 +1,74 @@
+"""Rating snapshots: scored from the stored lineage after a refresh, stored only when they change."""
+
+import pytest
+
+from assessments.models import RiskRating
+from assessments.services import ratings_refresh
+from tests import factories
+from vendors.models import LineageRefresh
+from vendors.services import lineage
+
+pytestmark = pytest.mark.django_db
+
+
+def _resolve(*names):
+    refresh = LineageRefresh.objects.create(scope="models", model_names=list(names))
+    lineage.lineage_refresh_run(refresh_id=refresh.pk)
+
+
+def test_a_us_product_on_a_qwen_base_is_rated_with_the_path_as_evidence(fake_hub, knowledge):
+    usage = factories.ModelUsageFactory(model__name="northwind-ai/contract-copilot-7b-GGUF")
+    _resolve(usage.model.name)
+
+    assert ratings_refresh() == 1
+
+    rating = RiskRating.objects.get(usage=usage)
+    codes = [factor["code"] for factor in rating.factors]
+    assert "origin.country_of_concern" in codes and rating.tier in ("moderate", "high", "critical")
+    origin = next(f for f in rating.factors if f["code"] == "origin.country_of_concern")
+    assert "Qwen/Qwen2.5-7B" in origin["reason"]
+    assert any("→ Qwen/Qwen2.5-7B" in line for line in origin["evidence"])
+    assert rating.policy_version == 1 and rating.inputs_as_of is not None
+
+
+def test_a_new_snapshot_only_when_the_rating_changes(fake_hub, knowledge):
+    usage = factories.ModelUsageFactory(model__name="Qwen/Qwen2.5-7B-Instruct")
+    _resolve(usage.model.name)
+    ratings_refresh()
+    assert ratings_refresh() == 0  # nothing changed
+
+    usage.model.refresh_from_db()
+    usage.model.change_events.create(kind="new_sha", summary="new revision", occurred_at=usage.model.fetched_at)
+    assert ratings_refresh() == 1  # an unacknowledged supply-chain change
+    assert RiskRating.objects.filter(usage=usage).count() == 2
+
+
+def test_rescoring_runs_after_a_lineage_refresh(fake_hub, knowledge, django_capture_on_commit_callbacks):
+    usage = factories.ModelUsageFactory(model__name="deepseek-ai/DeepSeek-R1-Distill-Qwen-7B")
+    with django_capture_on_commit_callbacks(execute=True):
+        _resolve(usage.model.name)
+    assert RiskRating.objects.filter(usage=usage).exists()
+
+
+def test_rescoring_uses_a_fixed_number_of_queries_whatever_the_portfolio(
+    fake_hub, knowledge, django_assert_max_num_queries
+):
+    usages = [factories.ModelUsageFactory(model__name=name) for name in ("Qwen/Qwen2.5-7B", "BAAI/bge-m3")]
+    _resolve("Qwen/Qwen2.5-7B", "BAAI/bge-m3")
+    for _ in range(30):
+        factories.ModelUsageFactory(model=usages[0].model)
+    with django_assert_max_num_queries(40):
+        assert ratings_refresh() == 32
+
+
+def test_the_product_page_shows_each_usage_rating_and_the_worst(analyst_client, fake_hub, knowledge):
+    usage = factories.ModelUsageFactory(model__name="deepseek-ai/DeepSeek-R1-Distill-Qwen-7B")
+    factories.ModelUsageFactory(product=usage.product, model__name="openai/gpt-oss-20b", role="fallback")
+    _resolve("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "openai/gpt-oss-20b")
+    ratings_refresh()
+    worst = max(RiskRating.objects.all(), key=lambda r: r.score)
+
+    page = analyst_client.get(f"/products/{usage.product.pk}/").content.decode()
+
+    assert f"{worst.get_tier_display()} · {worst.score}" in page
+    assert "its riskiest model usage" in page and "country of concern" in page
