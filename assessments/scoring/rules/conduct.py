@@ -1,0 +1,106 @@
+"""What the vendor says and what happened since: discrepancies, attestations, stale facts, changes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from assessments.scoring.facts import Claims, UsageFacts
+from assessments.scoring.policy import Policy
+from assessments.scoring.rules.common import Factor, _bounded, _relation
+from assessments.scoring.rules.origin import _concern_origins, _host_places
+
+
+def _contradictions(facts: UsageFacts, policy: Policy, who: str, claims: Claims) -> list[str]:
+    found = []
+    if claims.no_country_of_concern:
+        for node in sorted(_concern_origins(facts, policy), key=lambda n: (n.id not in facts.roots, n.id)):
+            found.append(f"{who} says no models from countries of concern, but {node.label()} {_relation(facts, node)}")
+    if claims.base_models:
+        declared = {name.lower() for name in claims.base_models}
+        for root in sorted(facts.roots):
+            # Any root counts, resolved or not: the hub names it, whatever its state now.
+            if root.lower() not in declared:
+                found.append(f"{who} names base models {', '.join(claims.base_models)}, but {root} is a root")
+    if claims.hosting_countries:
+        declared = {country.upper() for country in claims.hosting_countries}
+        for what, country in _host_places(facts):
+            if country and country.upper() not in declared:
+                found.append(f"{who} says hosted in {', '.join(sorted(declared))}, but {what} is {country}")
+    return found
+
+
+def discrepancy_answer_contradicts_lineage(facts: UsageFacts, policy: Policy) -> Factor | None:
+    """The vendor's questionnaire answers or signed attestation say something the resolved lineage refutes."""
+    found = _contradictions(facts, policy, "The questionnaire answer", facts.answers)
+    if facts.attestation is not None:
+        who = f"The attestation signed {facts.attestation.signed_at.date().isoformat()}"
+        found += _contradictions(facts, policy, who, facts.attestation.claims)
+    if not found:
+        return None
+    return Factor(
+        "discrepancy.answer_contradicts_lineage",
+        policy.points("discrepancy.answer_contradicts_lineage"),
+        found[0],
+        _bounded(found),
+    )
+
+
+def attestation_missing(facts: UsageFacts, policy: Policy) -> Factor | None:
+    """Nobody at the vendor has signed for this usage's supply chain."""
+    if facts.attestation is not None:
+        return None
+    return Factor(
+        "attestation.missing",
+        policy.points("attestation.missing"),
+        f"No attestation covers {facts.subject}",
+        (),
+    )
+
+
+def attestation_expired(facts: UsageFacts, policy: Policy) -> Factor | None:
+    """An attestation past its expiry date, or older than the policy accepts."""
+    att = facts.attestation
+    if att is None:
+        return None
+    too_old = facts.now - att.signed_at > timedelta(days=policy.attestation_max_age_days)
+    lapsed = att.expires_at is not None and att.expires_at <= facts.now
+    if not (too_old or lapsed):
+        return None
+    why = f"expired {att.expires_at.date().isoformat()}" if lapsed and att.expires_at else "too old"
+    return Factor(
+        "attestation.expired",
+        policy.points("attestation.expired"),
+        f"The attestation for {facts.subject} signed {att.signed_at.date().isoformat()} is {why}",
+        (
+            f"signed {att.signed_at.isoformat()} by {att.signed_by or 'unknown'}; policy maximum age "
+            f"{policy.attestation_max_age_days} days",
+        ),
+    )
+
+
+def facts_stale(facts: UsageFacts, policy: Policy) -> Factor | None:
+    """The lineage was fetched longer ago than the policy allows (or never): the hub may have changed since."""
+    limit = timedelta(days=policy.max_fact_age_days)
+    if facts.facts_as_of is not None and facts.now - facts.facts_as_of <= limit:
+        return None
+    when = "never fetched" if facts.facts_as_of is None else f"last fetched {facts.facts_as_of.date().isoformat()}"
+    return Factor(
+        "facts.stale",
+        policy.points("facts.stale"),
+        f"The lineage of {facts.subject} is {when}; the policy allows {policy.max_fact_age_days} days",
+        (when,),
+    )
+
+
+def changes_unacknowledged(facts: UsageFacts, policy: Policy) -> Factor | None:
+    """Supply-chain changes nobody has looked at: points per change, up to ``changes_cap``."""
+    if not facts.changes:
+        return None
+    changes = sorted(facts.changes, key=lambda c: (c.at, c.kind, c.summary))
+    latest = changes[-1]
+    return Factor(
+        "changes.unacknowledged",
+        min(policy.changes_cap, policy.points("changes.unacknowledged") * len(changes)),
+        f"{len(changes)} unacknowledged supply-chain change(s) to {facts.subject}, latest: {latest.summary}",
+        _bounded(f"{c.at.date().isoformat()} {c.kind}: {c.summary}" for c in changes),
+    )

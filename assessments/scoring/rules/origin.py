@@ -1,0 +1,123 @@
+"""Where the models come from and where they run: origin, sanctions, hosting, published evaluations."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from assessments.scoring.facts import NodeFacts, UsageFacts
+from assessments.scoring.policy import Policy
+from assessments.scoring.rules.common import Factor, _bounded, _per_node
+
+
+def _concern_origins(facts: UsageFacts, policy: Policy) -> list[NodeFacts]:
+    """Nodes published from a country of concern; re-packagers never count as an origin."""
+    return [
+        node
+        for node in facts.nodes.values()
+        if not node.is_repackager and node.country.upper() in policy.countries_of_concern
+    ]
+
+
+def origin_country_of_concern(facts: UsageFacts, policy: Policy) -> Factor | None:
+    """The weights were made in a country of concern. A root (the base every derivative inherits from) weighs
+    ``root_multiplier`` times an intermediate fine-tune."""
+    weight = policy.points("origin.country_of_concern")
+    hits = []
+    for node in _concern_origins(facts, policy):
+        is_root = node.id in facts.roots
+        points = int(weight * policy.root_multiplier) if is_root else weight
+        hits.append((points, node, f"{node.country.upper()}, {'root' if is_root else 'intermediate'}"))
+    return _per_node(
+        facts, "origin.country_of_concern", hits, "from countries of concern", lambda n: "is from a country of concern"
+    )
+
+
+def origin_sanctioned_publisher(facts: UsageFacts, policy: Policy) -> Factor | None:
+    """A publisher on a sanctions or export-control list. Counted for re-packagers too: dealing with a listed
+    party is the problem, whoever made the weights."""
+    weight = policy.points("origin.sanctioned_publisher")
+    hits = [
+        (weight, node, ", ".join(sorted(node.flags & policy.sanction_flags)))
+        for node in facts.nodes.values()
+        if node.flags & policy.sanction_flags
+    ]
+    return _per_node(
+        facts,
+        "origin.sanctioned_publisher",
+        hits,
+        "with listed publishers",
+        lambda n: f"has a publisher on {', '.join(sorted(n.flags & policy.sanction_flags))}",
+    )
+
+
+def _host_places(facts: UsageFacts) -> list[tuple[str, str]]:
+    """``(what, country)`` for the host's operator and serving region; "" country means unknown or global."""
+    host = facts.host
+    if host is None:
+        return []
+    region = f"region {host.region_code or 'global'}"
+    return [
+        (f"{host.name} operator", host.operator_country.upper()),
+        (f"{host.name} {region}", host.region_country.upper()),
+    ]
+
+
+def hosting_outside_approved(facts: UsageFacts, policy: Policy) -> Factor | None:
+    """Served by an operator, or from a region, outside the approved countries. Unknown or global serving
+    counts as outside: it can be served from anywhere. No approved list means no restriction."""
+    if not policy.approved_regions:
+        return None
+    outside = [
+        f"{what}: {country or 'unknown/global'}"
+        for what, country in _host_places(facts)
+        if country not in policy.approved_regions
+    ]
+    if not outside:
+        return None
+    approved = ", ".join(sorted(policy.approved_regions))
+    return Factor(
+        "hosting.outside_approved",
+        policy.points("hosting.outside_approved"),
+        f"{facts.subject} is served outside the approved regions ({approved}): {outside[0]}",
+        _bounded(outside),
+    )
+
+
+def hosting_country_of_concern(facts: UsageFacts, policy: Policy) -> Factor | None:
+    """The host is operated from, or serves from, a country of concern: prompts and data go there."""
+    hits = [f"{what}: {country}" for what, country in _host_places(facts) if country in policy.countries_of_concern]
+    if not hits:
+        return None
+    return Factor(
+        "hosting.country_of_concern",
+        policy.points("hosting.country_of_concern"),
+        f"{facts.subject} is served from a country of concern: {hits[0]}",
+        _bounded(hits),
+    )
+
+
+def evaluation_published_findings(facts: UsageFacts, policy: Policy) -> Factor | None:
+    """A published security evaluation found problems in the model or an ancestor (kept as data with sources)."""
+    weight = policy.points("evaluation.published_findings")
+    hits = []
+    for node in facts.nodes.values():
+        found = [ev for ev in policy.evaluations if any(fnmatchcase(node.id.lower(), p.lower()) for p in ev.models)]
+        if found:
+            hits.append((weight, node, "; ".join(f"{ev.evaluator} {ev.date}" for ev in found)))
+    factor = _per_node(
+        facts,
+        "evaluation.published_findings",
+        hits,
+        "evaluated models",
+        lambda n: "has published security findings",
+    )
+    if factor is None:
+        return None
+    matched = [
+        ev
+        for _, node, _ in sorted(hits, key=lambda hit: hit[1].id)
+        for ev in policy.evaluations
+        if any(fnmatchcase(node.id.lower(), p.lower()) for p in ev.models)
+    ]
+    details = (f"{ev.evaluator}, {ev.date}: {ev.summary} Source: {ev.source.cite()}" for ev in matched)
+    return Factor(factor.code, factor.points, factor.reason, _bounded((*factor.evidence, *details)))
