@@ -3,7 +3,7 @@
 from django.views.generic import TemplateView
 
 from vendors import selectors
-from vendors.views.portfolio import Guarded
+from vendors.views.base import Guarded
 
 
 class UnknownPublishersView(Guarded, TemplateView):

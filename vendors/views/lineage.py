@@ -10,7 +10,7 @@ from django.views.generic import DetailView, FormView, View
 from vendors.forms import DeclaredParentForm
 from vendors.models import AIModel, LineageEdge, LineageRefresh, Product
 from vendors.services import lineage
-from vendors.views.portfolio import Guarded, form_errors_from
+from vendors.views.base import Guarded, form_errors_from
 
 
 class LineageRefreshCreateView(Guarded, View):

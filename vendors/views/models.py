@@ -8,7 +8,7 @@ from django_filters.views import FilterView
 
 from vendors import diagrams, filters, selectors
 from vendors.models import AIModel, LineageRefresh
-from vendors.views.portfolio import PAGE_SIZE, Guarded
+from vendors.views.base import PAGE_SIZE, Guarded
 
 
 class AIModelListView(Guarded, FilterView):

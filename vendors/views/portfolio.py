@@ -1,9 +1,6 @@
 """The web UI for the portfolio. Views validate with forms and write through the services."""
 
-import copy
-
 from django.contrib import messages
-from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
@@ -15,29 +12,7 @@ from django_filters.views import FilterView
 from assessments.selectors import latest_ratings
 from vendors import filters, forms, selectors, services
 from vendors.models import AIModel, Contact, Product, Vendor
-
-PAGE_SIZE = 25
-
-
-def form_errors_from(form, error: ValidationError, field_map: dict[str, str] | None = None) -> None:
-    """Show a service's ValidationError on the form: field errors on their fields, the rest on the form."""
-    field_map = field_map or {}
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field_map.get(field, field)
-            form.add_error(target if target in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def _detached(instance):
-    """A copy for a ModelForm to validate against: ModelForm writes cleaned values onto its instance, and the
-    service must see the row as it was to know what changed."""
-    return copy.copy(instance) if instance is not None else None
-
-
-class Guarded(PermissionRequiredMixin):
-    raise_exception = True  # a signed-in user without the permission gets 403, not a login loop
+from vendors.views.base import PAGE_SIZE, Guarded, detached, form_errors_from
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -85,7 +60,7 @@ class VendorFormView(Guarded, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": _detached(self.vendor)}
+        return {**super().get_form_kwargs(), "instance": detached(self.vendor)}
 
     def form_valid(self, form):
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -166,7 +141,7 @@ class ContactFormView(Guarded, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        instance = _detached(self.contact) or Contact(vendor=self.vendor)
+        instance = detached(self.contact) or Contact(vendor=self.vendor)
         return {**super().get_form_kwargs(), "instance": instance}
 
     def form_valid(self, form):
@@ -267,7 +242,7 @@ class ProductFormView(Guarded, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": _detached(self.product), "vendor": self.vendor}
+        return {**super().get_form_kwargs(), "instance": detached(self.product), "vendor": self.vendor}
 
     def form_valid(self, form):
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
