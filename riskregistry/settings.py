@@ -155,6 +155,8 @@ CELERY_BEAT_SCHEDULE = {
             day_of_week=env.str("LINEAGE_REFRESH_DAY_OF_WEEK", default="*"),
         ),
     },
+    # A risk acceptance is valid through its last day (UTC); just after midnight its factor counts again.
+    "findings-expire": {"task": "assessments.tasks.findings_expire", "schedule": crontab(minute="5", hour="0")},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

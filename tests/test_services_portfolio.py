@@ -117,6 +117,10 @@ def test_removing_a_usage_records_it():
     assert ChangeEvent.objects.get().kind == ChangeEvent.Kind.USAGE_REMOVED
 
 
+def _enqueued(callbacks) -> list[str]:
+    return [callback.func.__self__.name for callback in callbacks]
+
+
 def test_registering_a_new_hub_model_enqueues_its_resolution_after_commit(django_capture_on_commit_callbacks):
     product = factories.ProductFactory()
     factories.AIModelFactory(name="Qwen/Qwen2.5-7B", fetched_at="2026-01-01T00:00:00Z", status="resolved")
@@ -124,10 +128,11 @@ def test_registering_a_new_hub_model_enqueues_its_resolution_after_commit(django
 
     with django_capture_on_commit_callbacks() as callbacks:
         services.model_usage_register(product=product, model_kind="hub", model_name="deepseek-ai/DeepSeek-R1")
-    assert len(callbacks) == 1
+    assert _enqueued(callbacks) == ["vendors.tasks.lineage_refresh", "assessments.tasks.ratings_refresh"]
     assert LineageRefresh.objects.get().model_names == ["deepseek-ai/DeepSeek-R1"]
 
     with django_capture_on_commit_callbacks() as callbacks:
         services.model_usage_register(product=product, model_kind="hub", model_name="Qwen/Qwen2.5-7B")
         services.model_usage_register(product=product, model_kind="closed", model_name="gpt-4o")
-    assert callbacks == []  # already resolved, or not on the hub
+    # already resolved, or not on the hub: no lineage refresh, but the new usages are rated at once
+    assert _enqueued(callbacks) == ["assessments.tasks.ratings_refresh"] * 2

@@ -3,8 +3,9 @@
 Pure: no Django models, no clock, no I/O beyond reading the package's own data files for ``Policy.default()``.
 """
 
-from assessments.scoring.engine import MAX_SCORE, Rating, score
+from assessments.scoring.engine import MAX_SCORE, AcceptedFactor, Rating, score
 from assessments.scoring.facts import (
+    AcceptanceFacts,
     AttestationFacts,
     ChangeFacts,
     Claims,
@@ -15,14 +16,18 @@ from assessments.scoring.facts import (
     UsageFacts,
     usage_facts,
 )
-from assessments.scoring.policy import FACTOR_CODES, TIERS, Policy, PolicyError
+from assessments.scoring.policy import DISCREPANCY, EDITABLE_FIELDS, FACTOR_CODES, TIERS, Policy, PolicyError
 from assessments.scoring.rules import RULES, Factor
 
 __all__ = [
+    "DISCREPANCY",
+    "EDITABLE_FIELDS",
     "FACTOR_CODES",
     "MAX_SCORE",
     "RULES",
     "TIERS",
+    "AcceptanceFacts",
+    "AcceptedFactor",
     "AttestationFacts",
     "ChangeFacts",
     "Claims",

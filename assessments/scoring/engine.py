@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from assessments.scoring.facts import UsageFacts
+from assessments.scoring.facts import AcceptanceFacts, UsageFacts
 from assessments.scoring.policy import Policy
 from assessments.scoring.rules import RULES, Factor
 
@@ -17,25 +17,41 @@ MAX_SCORE = 100
 
 
 @dataclass(frozen=True)
+class AcceptedFactor:
+    """A factor whose risk was accepted: shown with the acceptance, its points not counted."""
+
+    factor: Factor
+    acceptance: AcceptanceFacts
+
+
+@dataclass(frozen=True)
 class Rating:
     score: int  # 0 to 100
     tier: str  # low, moderate, high, critical
-    factors: tuple[Factor, ...]
+    factors: tuple[Factor, ...]  # the factors that count, largest first
     policy_version: int
     inputs_as_of: datetime | None  # when the lineage facts were fetched
+    accepted: tuple[AcceptedFactor, ...] = ()  # factors under a valid risk acceptance
+
+    def all_codes(self) -> frozenset[str]:
+        return frozenset(f.code for f in self.factors) | {a.factor.code for a in self.accepted}
 
 
 def score(facts: UsageFacts, policy: Policy) -> Rating:
-    """Rate one model usage. A factor whose weight is 0 is switched off by the policy and left out."""
+    """Rate one model usage. A factor whose weight is 0 is switched off by the policy and left out; a factor
+    under a risk acceptance still valid at ``facts.now`` is kept aside and its points are not counted."""
     factors = sorted(
         (factor for rule in RULES if (factor := rule(facts, policy)) is not None and factor.points > 0),
         key=lambda factor: (-factor.points, factor.code),
     )
-    total = min(MAX_SCORE, sum(factor.points for factor in factors))
+    valid = {a.code: a for a in sorted(facts.acceptances, key=lambda a: a.until) if a.until > facts.now}
+    counted = tuple(f for f in factors if f.code not in valid)
+    total = min(MAX_SCORE, sum(factor.points for factor in counted))
     return Rating(
         score=total,
         tier=policy.tier(total),
-        factors=tuple(factors),
+        factors=counted,
         policy_version=policy.version,
         inputs_as_of=facts.facts_as_of,
+        accepted=tuple(AcceptedFactor(f, valid[f.code]) for f in factors if f.code in valid),
     )

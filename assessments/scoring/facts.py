@@ -109,6 +109,19 @@ class ChangeFacts:
 
 
 @dataclass(frozen=True)
+class AcceptanceFacts:
+    """Someone accepted the risk of one factor of this usage, with a justification, until ``until`` (exclusive).
+
+    While valid the factor is still shown but its points do not count; once expired it counts again.
+    """
+
+    code: str
+    until: datetime
+    by: str = ""
+    justification: str = ""
+
+
+@dataclass(frozen=True)
 class UsageFacts:
     """Everything one rating is computed from.
 
@@ -116,6 +129,7 @@ class UsageFacts:
     ``incomplete_reasons`` come from the lineage walk (``vendors.lineage.graph.Ancestry``). ``vendor_country`` and
     ``usage_countries`` (where the product is used) decide whether a licence's territory exclusion bites.
     ``facts_as_of`` is when the lineage was last fetched (None: never); ``now`` is the time of rating.
+    ``acceptances`` are the risk acceptances recorded on the usage's findings (valid or not: ``now`` decides).
     """
 
     subject: str
@@ -134,6 +148,7 @@ class UsageFacts:
     attestation: AttestationFacts | None = None
     changes: tuple[ChangeFacts, ...] = ()
     facts_as_of: datetime | None = None
+    acceptances: tuple[AcceptanceFacts, ...] = ()
 
     def __post_init__(self) -> None:
         if self.subject not in self.nodes:

@@ -69,6 +69,36 @@ DEFAULT_WEIGHTS: Mapping[str, int] = MappingProxyType(
 #: Knowledge-base publisher flags meaning "on a sanctions or export-control list".
 DEFAULT_SANCTION_FLAGS = frozenset({"bis_entity_list", "ofac_sdn", "ofac_ns_cmic", "dod_1260h"})
 
+#: Factors that open a finding for someone to remediate or accept (a discrepancy always does, whatever this says;
+#: so does the largest factor of a rating in the critical tier). Origin and sanctions are what procurement must
+#: decide on; hosting in a country of concern is a contract question.
+DEFAULT_CRITICAL_FACTORS = frozenset(
+    {
+        "origin.country_of_concern",
+        "origin.sanctioned_publisher",
+        "hosting.country_of_concern",
+        "discrepancy.answer_contradicts_lineage",
+    }
+)
+DISCREPANCY = "discrepancy.answer_contradicts_lineage"
+
+#: The fields an administrator edits (the rest is curated data with sources, shipped with the code). The order is
+#: the order of the stored document and of the edit form.
+EDITABLE_FIELDS = (
+    "countries_of_concern",
+    "approved_regions",
+    "thresholds",
+    "weights",
+    "root_multiplier",
+    "changes_cap",
+    "max_fact_age_days",
+    "attestation_max_age_days",
+    "sanction_flags",
+    "critical_factors",
+    "finding_due_days",
+    "max_acceptance_days",
+)
+
 
 class PolicyError(ValueError):
     """The policy is inconsistent; the message says what to fix."""
@@ -90,6 +120,9 @@ class Policy:
     max_fact_age_days: int = 30
     attestation_max_age_days: int = 365
     sanction_flags: frozenset[str] = DEFAULT_SANCTION_FLAGS
+    critical_factors: frozenset[str] = DEFAULT_CRITICAL_FACTORS
+    finding_due_days: int = 30
+    max_acceptance_days: int = 365
     non_commercial_licenses: frozenset[str] = frozenset()
     territory_exclusions: tuple[data.TerritoryExclusion, ...] = ()
     evaluations: tuple[data.Evaluation, ...] = ()
@@ -116,6 +149,10 @@ class Policy:
             problems.append("thresholds must satisfy 0 < moderate < high < critical <= 100")
         if self.max_fact_age_days < 1 or self.attestation_max_age_days < 1:
             problems.append("maximum ages must be at least one day")
+        if self.finding_due_days < 1 or self.max_acceptance_days < 1:
+            problems.append("finding due days and the longest risk acceptance must be at least one day")
+        if set(self.critical_factors) - set(FACTOR_CODES):
+            problems.append(f"unknown critical factors {sorted(set(self.critical_factors) - set(FACTOR_CODES))}")
         for name in ("countries_of_concern", "approved_regions"):
             bad = sorted(c for c in getattr(self, name) if not (len(c) == 2 and c.isalpha() and c.isupper()))
             if bad:
@@ -130,6 +167,44 @@ class Policy:
         """The tier of a score: the highest whose threshold the score reaches."""
         reached = sum(score >= threshold for threshold in self.thresholds)
         return TIERS[reached]
+
+    def opens_finding(self, code: str) -> bool:
+        return code == DISCREPANCY or code in self.critical_factors
+
+    def to_document(self) -> dict:
+        """The editable fields as JSON-ready values (sets sorted), for storing a version."""
+        document = {}
+        for name in EDITABLE_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, frozenset):
+                value = sorted(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = dict(sorted(value.items()))
+            document[name] = value
+        return document
+
+    @classmethod
+    def from_document(cls, version: int, document: Mapping) -> Policy:
+        """A stored version: its editable fields over the shipped data (licences, evaluations). Fields a document
+        lacks (added to the policy after it was stored) keep their defaults; unknown keys are refused."""
+        unknown = set(document) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise PolicyError(f"unknown policy fields {sorted(unknown)}")
+        values = {}
+        for name, value in document.items():
+            if name in ("countries_of_concern", "approved_regions", "sanction_flags", "critical_factors"):
+                value = frozenset(str(item) for item in value)
+            elif name == "thresholds":
+                value = tuple(value)
+                if len(value) != 3:
+                    raise PolicyError("thresholds must be three numbers: moderate, high, critical")
+            values[name] = value
+        try:
+            return replace(cls.default(), version=version, **values)
+        except TypeError as error:  # a wrongly typed value that validation could not even compare
+            raise PolicyError(str(error)) from error
 
     def with_changes(self, **changes) -> Policy:
         """A copy with some fields changed (and validated again); bump ``version`` when it is stored."""

@@ -23,6 +23,7 @@ FLAGS: Mapping[str, str] = MappingProxyType(
         "bis_entity_list": "on the US Commerce (BIS) Entity List, 15 CFR 744 Supp. 4",
         "dod_1260h": "on the US DoD section 1260H list of Chinese military companies",
         "ofac_ns_cmic": "on the US Treasury (OFAC) NS-CMIC securities list",
+        "ofac_sdn": "on the US Treasury (OFAC) Specially Designated Nationals (SDN) list",
     }
 )
 

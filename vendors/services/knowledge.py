@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 
 from vendors.knowledge import ClosedModelRecord, HostRecord, KnowledgeBase, PublisherRecord, Source
 from vendors.models import AIModel, AIModelAlias, Host, HostRegion, Publisher, PublisherOrg
+from vendors.services.rescoring import usages_rescore_request
 
 
 @dataclass
@@ -18,6 +19,10 @@ class LoadReport:
 
     def add(self, kind: str, outcome: str) -> None:
         self.counts[(kind, outcome)] += 1
+
+    @property
+    def changed(self) -> bool:
+        return any(count for (_, outcome), count in self.counts.items() if outcome != "unchanged")
 
     def lines(self) -> list[str]:
         kinds = sorted({kind for kind, _ in self.counts})
@@ -155,6 +160,8 @@ def knowledge_base_load(*, knowledge_base: KnowledgeBase) -> LoadReport:
     if assigned:
         report.add("hub models linked to their publisher", "updated")
         report.counts[("hub models linked to their publisher", "updated")] = assigned
+    if report.changed:
+        usages_rescore_request()  # publishers' countries and list flags are scoring facts
     return report
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from vendors.lineage import RepoSnapshot
@@ -31,6 +32,7 @@ from vendors.models import (
 )
 from vendors.services.lineage_store import HUB_SOURCES, GraphStore
 from vendors.services.lineage_walk import WalkLimits, WalkStats, lineage_walk
+from vendors.services.rescoring import usages_depending_on, usages_rescore_request
 
 
 def lineage_node_store(
@@ -108,19 +110,20 @@ def lineage_refresh_run(
 
 
 def _rescore_after(refresh: LineageRefresh) -> None:
-    """New lineage facts drive new ratings: rescore what the refresh covered once it has committed."""
-    from assessments.services import ratings_refresh_request
-
-    usages = ModelUsage.objects.all()
-    if refresh.scope == LineageRefresh.Scope.PRODUCT:
-        usages = usages.filter(product_id=refresh.product_id)
-    elif refresh.scope == LineageRefresh.Scope.MODELS:
-        usages = usages.filter(model__name__in=refresh.model_names) | usages.filter(
-            model__aliases__name__in=refresh.model_names
+    """New lineage facts drive new ratings: rescore what the refresh covered (and, for models, every usage that
+    sits on them) once it has committed."""
+    if refresh.scope == LineageRefresh.Scope.PORTFOLIO:
+        usages_rescore_request()
+    elif refresh.scope == LineageRefresh.Scope.PRODUCT:
+        usages_rescore_request(
+            usage_ids=ModelUsage.objects.filter(product_id=refresh.product_id).values_list("pk", flat=True)
         )
-    ids = None if refresh.scope == LineageRefresh.Scope.PORTFOLIO else sorted(set(usages.values_list("pk", flat=True)))
-    if ids != []:
-        ratings_refresh_request(usage_ids=ids)
+    else:
+        names = [name.lower() for name in refresh.model_names]
+        models = AIModel.objects.annotate(lname=Lower("name")).filter(
+            Q(lname__in=names) | Q(aliases__name__in=refresh.model_names)
+        )
+        usages_rescore_request(usage_ids=usages_depending_on(models))
 
 
 def _default_limits() -> WalkLimits:
@@ -266,6 +269,7 @@ def lineage_parent_declare(
     )
     if parent.kind == AIModel.Kind.HUB and parent.fetched_at is None:
         lineage_refresh_request(scope=LineageRefresh.Scope.MODELS, model_names=[parent.name], user=user)
+    usages_rescore_request(usage_ids=usages_depending_on([child]))
     return edge
 
 
@@ -281,4 +285,6 @@ def lineage_parent_remove(*, edge: LineageEdge, user=None) -> None:
         details={"parent": edge.parent.name, "source": edge.source, "user": getattr(user, "pk", None)},
         occurred_at=timezone.now(),
     )
+    child = edge.child
     edge.delete()
+    usages_rescore_request(usage_ids=usages_depending_on([child]))

@@ -19,6 +19,7 @@ from vendors.models import (
     Vendor,
 )
 from vendors.services.knowledge import publisher_for_repo_id
+from vendors.services.rescoring import usages_rescore_request
 
 _VENDOR_FIELDS = ("name", "country", "website", "tier", "status", "description")
 _PRODUCT_FIELDS = ("name", "description", "criticality", "status", "business_owner")
@@ -238,6 +239,7 @@ def model_usage_register(
     )
     if resolve:
         _lineage_resolve_if_new(model)
+    usages_rescore_request(usage_ids=[usage.pk])
     return usage
 
 
@@ -278,6 +280,7 @@ def model_usage_update(
             details={"usage": usage.pk, "from": previous_model.name, "to": model.name},
             occurred_at=timezone.now(),
         )
+    usages_rescore_request(usage_ids=[usage.pk])
     return usage
 
 

@@ -7,6 +7,7 @@ from fnmatch import fnmatchcase
 from assessments.scoring.facts import NodeFacts, UsageFacts
 from assessments.scoring.policy import Policy
 from assessments.scoring.rules.common import Factor, _bounded, _per_node
+from vendors.knowledge.records import FLAGS
 
 
 def _concern_origins(facts: UsageFacts, policy: Policy) -> list[NodeFacts]:
@@ -32,12 +33,17 @@ def origin_country_of_concern(facts: UsageFacts, policy: Policy) -> Factor | Non
     )
 
 
+def _list_names(flags) -> list[str]:
+    """The knowledge base's wording of each list flag ("on the US Commerce (BIS) Entity List, ..."), not its code."""
+    return [FLAGS.get(flag, f"on the {flag} list") for flag in sorted(flags)]
+
+
 def origin_sanctioned_publisher(facts: UsageFacts, policy: Policy) -> Factor | None:
     """A publisher on a sanctions or export-control list. Counted for re-packagers too: dealing with a listed
     party is the problem, whoever made the weights."""
     weight = policy.points("origin.sanctioned_publisher")
     hits = [
-        (weight, node, ", ".join(sorted(node.flags & policy.sanction_flags)))
+        (weight, node, "; ".join(_list_names(node.flags & policy.sanction_flags)))
         for node in facts.nodes.values()
         if node.flags & policy.sanction_flags
     ]
@@ -46,7 +52,7 @@ def origin_sanctioned_publisher(facts: UsageFacts, policy: Policy) -> Factor | N
         "origin.sanctioned_publisher",
         hits,
         "with listed publishers",
-        lambda n: f"has a publisher on {', '.join(sorted(n.flags & policy.sanction_flags))}",
+        lambda n: f"has a publisher {' and '.join(_list_names(n.flags & policy.sanction_flags))}",
     )
 
 
