@@ -4,8 +4,8 @@ Each benchmark is a module with ``NAME``, ``add_arguments(parser)``, ``run_from_
 ``format_report(report) -> str`` and ``ok(report) -> bool``; ``BENCHMARKS`` lists them in the order they run.
 """
 
-from benchmarks import lineage
+from benchmarks import lineage, ratings
 
-BENCHMARKS = {lineage.NAME: lineage}
+BENCHMARKS = {lineage.NAME: lineage, ratings.NAME: ratings}
 
 __all__ = ["BENCHMARKS"]

@@ -6,14 +6,19 @@ from django import forms
 class StyledFormMixin:
     """Give widgets Bootstrap's classes, and mark invalid fields for assistive technology."""
 
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
+    def add_error(self, field, error):
+        # Every error passes through here, the form's own while cleaning and a service's added afterwards.
+        super().add_error(field, error)
+        for name in self._errors:
+            if name not in self.fields:
+                continue
+            widget_id = f"id_{self.add_prefix(name)}"
+            attrs = self.fields[name].widget.attrs
+            if "is-invalid" not in attrs.get("class", "").split():
                 attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-                attrs["aria-invalid"] = "true"
-                attrs["aria-describedby"] = f"id_{self.add_prefix(name)}-errors"
+            attrs["aria-invalid"] = "true"
+            described = [f"{widget_id}-errors"] + ([f"{widget_id}_helptext"] if self.fields[name].help_text else [])
+            attrs["aria-describedby"] = " ".join(described)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

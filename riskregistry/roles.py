@@ -25,6 +25,10 @@ _ANALYST_EDITS = {
         "lineageedge": ("add", "change", "delete"),
         "changeevent": ("change",),
     },
+    # Findings are worked by analysts (owner, due date, risk acceptance, resolution); the policy is an admin's.
+    "assessments": {
+        "finding": ("change",),
+    },
 }
 
 

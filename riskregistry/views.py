@@ -1,11 +1,20 @@
 """Project-wide pages: the dashboard and the health check."""
 
+import hashlib
+import json
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django_countries import countries
 
+from assessments import charts
+from assessments import selectors as assessment_selectors
 from riskregistry import services
 from riskregistry.celery import app as celery_app
 from vendors import selectors
@@ -13,7 +22,61 @@ from vendors import selectors
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"summary": selectors.portfolio_summary()})
+    dashboard = assessment_selectors.dashboard()
+    return render(
+        request,
+        "home.html",
+        {"summary": selectors.portfolio_summary(), "dashboard": dashboard, "charts": dashboard_charts(dashboard)},
+    )
+
+
+def dashboard_charts(dashboard: assessment_selectors.Dashboard) -> dict[str, str]:
+    """The dashboard's three charts as inline SVG, each bar linking to its blast radius. Drawing takes tens of
+    milliseconds, so each chart is cached under a hash of its data: a new figure only when the data moves."""
+    exposure = reverse("assessments:exposure")
+    specs = {
+        "tiers": (
+            "tier_chart",
+            {
+                "counts": {tier: dashboard.products_by_tier.get(tier, 0) for tier in charts.TIER_COLORS},
+                "title": "Active products by their riskiest model usage",
+                "hrefs": {tier: f"{exposure}?{urlencode({'tier': tier})}" for tier in charts.TIER_COLORS},
+            },
+        ),
+        "countries": (
+            "bar_chart",
+            {
+                "bars": [
+                    charts.Bar(
+                        f"{countries.name(code) or code} ({code})", n, f"{exposure}?{urlencode({'country': code})}"
+                    )
+                    for code, n in dashboard.by_country
+                ],
+                "title": "Products by origin country of their models",
+                "value_label": "products",
+            },
+        ),
+        "roots": (
+            "bar_chart",
+            {
+                "bars": [
+                    charts.Bar(model.name, n, f"{exposure}?{urlencode({'root': model.name})}")
+                    for model, n in dashboard.by_root
+                ],
+                "title": "Products by root model",
+                "value_label": "products",
+            },
+        ),
+    }
+    drawn = {}
+    for name, (kind, arguments) in specs.items():
+        key = "chart:" + hashlib.sha256(json.dumps([kind, arguments], default=repr).encode()).hexdigest()
+        svg = cache.get(key)
+        if svg is None:
+            svg = getattr(charts, kind)(**arguments)
+            cache.set(key, svg, 24 * 3600)
+        drawn[name] = svg
+    return drawn
 
 
 @login_not_required

@@ -3,10 +3,13 @@
 No timings are asserted: they belong to ``python -m benchmarks`` on a quiet machine, not to the test suite.
 """
 
+from collections import Counter
+
 import pytest
 
 from benchmarks import BENCHMARKS
 from benchmarks import lineage as bench
+from benchmarks import ratings as ratings_bench
 from benchmarks.__main__ import _parser
 
 
@@ -55,7 +58,7 @@ def test_the_command_line_selects_benchmarks():
     args = _parser().parse_args(["--only", "lineage", "--sweep", "--json", "out.json"])
 
     assert args.only == ["lineage"] and args.sweep and str(args.json) == "out.json"
-    assert set(BENCHMARKS) == {"lineage"}
+    assert set(BENCHMARKS) == {"lineage", "ratings"}
 
 
 @pytest.mark.django_db
@@ -84,3 +87,90 @@ def test_a_tiny_lineage_benchmark_reports_one_request_per_repo():
     text = bench.format_report(report)
     assert "per unique repo" in text and "1.00" in text and "target 1.00: met" in text
     assert "FAILED" not in text and "Concurrency sweep" in text
+
+
+# ------------------------------------------------------------------------------------------------------ ratings
+# The ratings benchmark at a tiny size: the world it generates, and the report's shape and correctness checks.
+
+
+def test_the_ratings_world_is_deterministic_and_as_deep_as_promised():
+    plan = ratings_bench.world_plan(usages=600, seed=5)
+
+    assert plan == ratings_bench.world_plan(usages=600, seed=5)
+    assert plan.usages != ratings_bench.world_plan(usages=600, seed=6).usages
+    assert len(plan.usages) == 600 and plan.max_depth == ratings_bench.MAX_DEPTH
+    known: set[str] = set()
+    for model in plan.models:  # parents come before their children, names are unique per kind
+        assert set(model.parents) <= known, model
+        known.add(model.name)
+    assert len({(m.model_kind, m.name.lower()) for m in plan.models}) == len(plan.models)
+    depth = {m.name: m.depth for m in plan.models}
+    batch = 500
+    for start in range(0, len(plan.usages), batch):  # every batch loads lineage MAX_DEPTH links deep
+        assert max(depth[u.model] for u in plan.usages[start : start + batch]) == ratings_bench.MAX_DEPTH
+    assert max(Counter((u.product, u.model) for u in plan.usages).values()) == 1  # a product uses a model once
+    kinds = {m.kind for m in plan.models}
+    assert {"base", "finetune", "gguf", "closed", "declared"} <= kinds
+    assert any(p.country in {"CN", "RU", "IR"} for p in plan.publishers)
+    assert any("repackager" in p.flags for p in plan.publishers)
+    assert any(u.host is not None for u in plan.usages) and any(u.host is None for u in plan.usages)
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        (
+            'SELECT "vendors_aimodel"."id" FROM "vendors_aimodel" LEFT OUTER JOIN "vendors_publisher"',
+            "SELECT vendors_aimodel",
+        ),
+        ('INSERT INTO "assessments_riskrating" ("usage_id") VALUES (%s)', "INSERT assessments_riskrating"),
+        ('UPDATE "assessments_riskrating" SET "is_current" = %s', "UPDATE assessments_riskrating"),
+        ('SAVEPOINT "s1_x1"', "SAVEPOINT"),
+        ("BEGIN", "BEGIN"),
+    ],
+)
+def test_ratings_statements_are_classified_by_verb_and_table(sql, expected):
+    assert ratings_bench.statement_kind(sql) == expected
+
+
+def test_the_command_line_has_the_ratings_options():
+    args = _parser().parse_args(["--only", "ratings", "--ratings-usages", "60", "--ratings-small", "20"])
+
+    assert args.only == ["ratings"] and args.ratings_usages == 60 and args.ratings_small == 20
+    assert args.usages == bench.DEFAULT_USAGES  # the lineage benchmark's options are its own
+    assert BENCHMARKS["ratings"] is ratings_bench
+
+
+@pytest.mark.django_db
+def test_a_tiny_ratings_benchmark_checks_snapshots_and_queries_per_batch():
+    from vendors.models import AIModel, ModelUsage, Publisher
+
+    report = ratings_bench.run(usages=60, small=20, profile=True)
+
+    assert ratings_bench.ok(report), report["checks"]
+    first, second, small, scaling = report["first"], report["second"], report["small"], report["scaling"]
+    assert report["world"]["usages"] == first["usages"] == 60 and small["usages"] == 20
+    assert first["snapshots_stored"] == first["rated_usages"] == 60
+    assert second["snapshots_stored"] == 0 and second["rating_rows"] == first["rating_rows"]
+    assert small["snapshots_stored"] == 20
+    assert first["batches"] == small["batches"] == 1 and first["batch_size"] == 500
+    assert first["db_queries"] == first["db_statements"] - first["bulk_insert_splits"] > 0
+    assert {"queries_per_batch_small", "queries_per_batch_large", "queries_per_batch_growth"} <= set(scaling)
+    assert first["statements"] and sum(first["statements"].values()) == first["db_statements"]
+    assert {check["name"] for check in report["checks"]} == {
+        "first rescoring stores one snapshot per usage",
+        "first rescoring of the small portfolio too",
+        "second rescoring stores nothing (nothing changed)",
+        "queries per batch do not grow with the portfolio",
+        "total queries bounded by batches x per-batch queries",
+    }
+    assert set(report["targets"]["first_rescoring_wall_s"]) == {"target", "measured", "met"}
+    assert sum(report["ratings"]["tiers"].values()) == 60
+    assert report["profile"]["snapshots_stored"] == 60 and report["profile"]["cumulative"]
+    # What it built is gone again, the benchmark's publishers included.
+    assert not ModelUsage.objects.exists() and not AIModel.objects.exists() and not ModelUsage.history.exists()
+    assert not Publisher.objects.filter(key__startswith="bench-ratings-").exists()
+
+    text = ratings_bench.format_report(report)
+    assert "queries per batch do not grow" in text and "target < 30 s" in text
+    assert "FAILED" not in text and "cProfile" in text

@@ -163,6 +163,9 @@ QUIET = [
     ("attestation.expired",
      facts(attestation=AttestationFacts(NOW - timedelta(days=365), expires_at=NOW + timedelta(days=1))), POLICY),
     ("facts.stale", facts(facts_as_of=NOW - timedelta(days=30)), POLICY),
+    ("facts.stale",  # closed and declared models only: nothing on the hub to fetch
+     facts(nodes=[node(n, kind=k) for n, k in ((SUBJECT, "closed"), (MID, "declared"), (ROOT, "closed"))],
+           facts_as_of=None), POLICY),
     ("changes.unacknowledged", facts(changes=()), POLICY),
 ]  # fmt: skip
 

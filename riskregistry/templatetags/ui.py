@@ -25,6 +25,11 @@ _STATUS_CLASSES = {
     "error": "text-bg-danger",
     "cycle": "text-bg-danger",
     "depth_limit": "text-bg-warning",
+    # findings: open needs work, accepted is tolerated for a while, the rest are done
+    "open": "text-bg-warning",
+    "accepted": "text-bg-info",
+    "remediated": "text-bg-success",
+    "closed": "text-bg-secondary",
 }
 
 

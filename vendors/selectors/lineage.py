@@ -117,11 +117,12 @@ class LineageReport:
         }
 
 
-def _report(subject: str, model: AIModel, graph: Subgraph, nodes, parents) -> LineageReport:
+def _report(
+    subject: str, model: AIModel, graph: Subgraph, nodes, parents, by_key: Mapping[str, AIModel]
+) -> LineageReport:
     found = ancestry(node_key(model), nodes, parents, max_depth=settings.LINEAGE_MAX_DEPTH)
     in_cycle = {node for edge in found.cycles for node in edge}
     depth_limited = set(found.depth_limited)
-    by_key = {node_key(m): m for m in graph.models.values()}
     node_rows = []
     for key in (found.start, *found.ancestors):
         m = by_key[key]
@@ -161,6 +162,8 @@ def lineage_reports(models: Sequence[AIModel], *, subjects: Sequence[str] | None
     graph = lineage_subgraph(m.pk for m in models)
     nodes, parents = graph.nodes(), graph.parents()
     subjects = subjects or [node_key(m) for m in models]
+    by_key = {node_key(m): m for m in graph.models.values()}  # once per subgraph, not per report
     return [
-        _report(subject, graph.models[m.pk], graph, nodes, parents) for subject, m in zip(subjects, models, strict=True)
+        _report(subject, graph.models[m.pk], graph, nodes, parents, by_key)
+        for subject, m in zip(subjects, models, strict=True)
     ]

@@ -40,10 +40,7 @@ def ai_model_queryset() -> QuerySet[AIModel]:
 def vendor_detail(*, pk: int) -> Vendor:
     return (
         vendor_queryset()
-        .prefetch_related(
-            Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "name")),
-            Prefetch("products", queryset=product_queryset().order_by("status", "name")),
-        )
+        .prefetch_related(Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "name")))
         .get(pk=pk)
     )
 

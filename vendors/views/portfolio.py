@@ -3,13 +3,14 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import DetailView, FormView, TemplateView
 from django_filters.views import FilterView
 
-from assessments.selectors import latest_ratings
+from assessments.selectors import latest_ratings, with_worst_rating, worst_rating
 from vendors import filters, forms, selectors, services
 from vendors.models import AIModel, Contact, Product, Vendor
 from vendors.views.base import PAGE_SIZE, Guarded, detached, form_errors_from
@@ -25,7 +26,9 @@ class VendorListView(Guarded, FilterView):
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
-        return selectors.vendor_queryset().order_by("name")
+        return with_worst_rating(
+            selectors.vendor_queryset(), "products__model_usages", active_only="products__status"
+        ).order_by("name")
 
 
 class VendorDetailView(Guarded, DetailView):
@@ -41,6 +44,10 @@ class VendorDetailView(Guarded, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["products"] = with_worst_rating(
+            selectors.product_queryset().filter(vendor=self.object), "model_usages"
+        ).order_by("status", "name")
+        context["worst"] = worst_rating(Q(product__vendor=self.object, product__status=Product.Status.ACTIVE))
         context["history"] = selectors.vendor_history(vendor=self.object, limit=50)
         context["changes"] = selectors.change_events_for(vendor=self.object)[:20]
         return context
@@ -194,7 +201,7 @@ class ProductListView(Guarded, FilterView):
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
-        return selectors.product_queryset().order_by("vendor__name", "name")
+        return with_worst_rating(selectors.product_queryset(), "model_usages").order_by("vendor__name", "name")
 
 
 class ProductDetailView(Guarded, DetailView):

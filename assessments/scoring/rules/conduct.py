@@ -79,7 +79,12 @@ def attestation_expired(facts: UsageFacts, policy: Policy) -> Factor | None:
 
 
 def facts_stale(facts: UsageFacts, policy: Policy) -> Factor | None:
-    """The lineage was fetched longer ago than the policy allows (or never): the hub may have changed since."""
+    """The lineage was fetched longer ago than the policy allows (or never): the hub may have changed since.
+
+    A lineage of closed and declared models only has nothing on the hub to fetch (the knowledge base and the
+    vendor's word are its facts), so it is never stale."""
+    if facts.facts_as_of is None and not any(node.kind == "hub" for node in facts.nodes.values()):
+        return None
     limit = timedelta(days=policy.max_fact_age_days)
     if facts.facts_as_of is not None and facts.now - facts.facts_as_of <= limit:
         return None

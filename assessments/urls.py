@@ -1,0 +1,21 @@
+from django.urls import path
+
+from assessments.views import exposure, findings, policy
+
+app_name = "assessments"
+
+urlpatterns = [
+    # findings
+    path("findings/", findings.FindingListView.as_view(), name="finding_list"),
+    path("findings/<int:pk>/", findings.FindingDetailView.as_view(), name="finding_detail"),
+    path("findings/<int:pk>/edit/", findings.FindingUpdateView.as_view(), name="finding_update"),
+    path("findings/<int:pk>/accept/", findings.FindingAcceptView.as_view(), name="finding_accept"),
+    path("findings/<int:pk>/revoke/", findings.FindingRevokeView.as_view(), name="finding_revoke"),
+    path("findings/<int:pk>/resolve/", findings.FindingResolveView.as_view(), name="finding_resolve"),
+    # policy
+    path("policy/", policy.PolicyDetailView.as_view(), name="policy_detail"),
+    path("policy/edit/", policy.PolicyEditView.as_view(), name="policy_edit"),
+    # exposure and usages
+    path("exposure/", exposure.ExposureView.as_view(), name="exposure"),
+    path("usages/<int:pk>/", exposure.UsageDetailView.as_view(), name="usage_detail"),
+]

@@ -1,0 +1,170 @@
+"""The findings pages: the list, one finding beside its usage's rating, and the workflow actions (owner and due
+date, risk acceptance, revocation, resolution). Views validate with forms and write through the services."""
+
+from datetime import UTC, date
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views import View
+from django.views.generic import DetailView, FormView
+from django_filters.views import FilterView
+
+from assessments import selectors, services
+from assessments.filters import FindingFilterSet
+from assessments.forms import FindingAcceptForm, FindingResolveForm, FindingUpdateForm
+from assessments.models import LIVE_STATUSES, Finding
+from vendors.views.base import PAGE_SIZE, Guarded, detached, form_errors_from
+
+
+def _today() -> date:
+    # The services date acceptances and due dates in UTC; the pages compare against the same day.
+    return timezone.now().astimezone(UTC).date()
+
+
+def _detail_context(request, finding: Finding, **forms) -> dict:
+    """What the detail page shows; ``forms`` replaces an action's blank form (a bound one, with its errors)."""
+    rating = selectors.latest_ratings([finding.usage_id]).get(finding.usage_id)
+    context = {
+        "finding": finding,
+        "today": _today(),
+        "rating": rating,
+        "factor_in_rating": bool(rating) and any(f["code"] == finding.code for f in rating.factors),
+        "history": finding.history.select_related("history_user").order_by("-history_date", "-history_id"),
+        "can_change": request.user.has_perm("assessments.change_finding"),
+    }
+    if context["can_change"]:
+        context["update_form"] = FindingUpdateForm(initial=FindingUpdateForm.initial_for(finding))
+        context["accept_form"] = _accept_form()
+        context["resolve_form"] = FindingResolveForm()
+        context.update(forms)
+    return context
+
+
+def _accept_form(**kwargs) -> FindingAcceptForm:
+    return FindingAcceptForm(max_days=selectors.policy_current().max_acceptance_days, today=_today(), **kwargs)
+
+
+class FindingListView(Guarded, FilterView):
+    permission_required = "assessments.view_finding"
+    filterset_class = FindingFilterSet
+    template_name = "assessments/finding_list.html"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        return selectors.finding_queryset().order_by(F("due_date").asc(nulls_last=True), "opened_at", "id")
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        if not set(self.request.GET) & set(filterset_class.base_filters):
+            # No filter asked for (a bare list, or only a page number): the live findings, shown as ticked boxes.
+            data = self.request.GET.copy()
+            data.setlist("status", list(LIVE_STATUSES))
+            kwargs["data"] = data
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "today": _today()}
+
+
+class FindingDetailView(Guarded, DetailView):
+    permission_required = "assessments.view_finding"
+    template_name = "assessments/finding_detail.html"
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(selectors.finding_queryset(), pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **_detail_context(self.request, self.object)}
+
+
+class _FindingActionView(Guarded, FormView):
+    """One workflow action: POST validates and calls the service; an error (the form's or the service's) shows
+    the detail page again with this action's form bound and its errors on the right fields. GET shows the page."""
+
+    permission_required = "assessments.change_finding"
+    template_name = "assessments/finding_detail.html"
+    form_key: str  # this action's form on the detail page
+    success_message: str
+
+    # The finding is loaded after the permission check (in get/post), so 403 comes before 404.
+    def get(self, request, *args, **kwargs):
+        self.finding = get_object_or_404(selectors.finding_queryset(), pk=kwargs["pk"])
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.finding = get_object_or_404(selectors.finding_queryset(), pk=kwargs["pk"])
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, finding: Finding, data: dict) -> None:
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            # The service writes on a copy: after an error, the page shows the finding as it is stored.
+            self.perform(detached(self.finding), form.cleaned_data)
+        except ValidationError as error:
+            form_errors_from(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message)
+        return redirect(self.finding)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        return {**context, **_detail_context(self.request, self.finding, **{self.form_key: context["form"]})}
+
+
+class FindingUpdateView(_FindingActionView):
+    form_class = FindingUpdateForm
+    form_key = "update_form"
+    success_message = "Owner and due date saved."
+
+    def get_initial(self):
+        return FindingUpdateForm.initial_for(self.finding)
+
+    def perform(self, finding, data):
+        services.finding_update(finding=finding, owner=data["owner"], due_date=data["due_date"], by=self.request.user)
+
+
+class FindingAcceptView(_FindingActionView):
+    form_key = "accept_form"
+    success_message = "Risk accepted. The usage is being rescored without this factor."
+
+    def get_form(self, form_class=None):
+        return _accept_form(**self.get_form_kwargs())
+
+    def perform(self, finding, data):
+        services.finding_accept(
+            finding=finding,
+            justification=data["justification"],
+            accepted_until=data["accepted_until"],
+            by=self.request.user,
+        )
+
+
+class FindingResolveView(_FindingActionView):
+    form_class = FindingResolveForm
+    form_key = "resolve_form"
+
+    def perform(self, finding, data):
+        services.finding_resolve(
+            finding=finding, status=data["status"], resolution=data["resolution"], by=self.request.user
+        )
+        self.success_message = f"Finding marked {finding.get_status_display().lower()}."
+
+
+class FindingRevokeView(Guarded, View):
+    permission_required = "assessments.change_finding"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        finding = get_object_or_404(Finding, pk=pk)
+        try:
+            services.finding_acceptance_revoke(finding=finding, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Risk acceptance revoked. The factor counts again from the rescoring.")
+        return redirect(finding)
