@@ -118,3 +118,39 @@ def test_viewer_sees_no_write_actions(page):
     page.get_by_role("link", name="Acme AI, Inc.").click()
     assert page.get_by_role("link", name="Edit").count() == 0
     assert page.get_by_role("button", name="Archive").count() == 0
+
+
+def test_analyst_follows_a_dashboard_chart_to_a_finding_and_accepts_the_risk(page, tmp_path, fake_hub):
+    import datetime as dt
+
+    from assessments.models import Finding, RiskRating
+
+    call_command("load_demo", verbosity=0)
+    call_command("refresh_lineage", "--all", verbosity=0)  # in-process here: rescoring follows the refresh
+    factories.UserFactory(username="ana", role=ANALYST)
+
+    _sign_in(page, "ana")
+    chart = page.get_by_role("img", name="Products by origin country of their models")
+    assert chart.is_visible()
+    page.screenshot(path=tmp_path / "dashboard.png", full_page=True)
+    chart.locator("a[*|href$='country=CN']").first.click()  # the bar is a link to its blast radius
+    page.get_by_role("heading", name="Exposure").wait_for()
+    assert "country=CN" in page.url
+    row = page.get_by_role("row").filter(has_text="Contract Copilot").filter(has_text="contract-copilot-7b").first
+    assert "→" in row.inner_text()  # the path that explains why it is listed
+
+    finding = Finding.objects.filter(usage__product__name="Contract Copilot", code="origin.country_of_concern").first()
+    before = RiskRating.objects.get(usage=finding.usage, is_current=True)
+    page.goto(f"/findings/?product={finding.usage.product_id}")  # the list, filtered to the product
+    page.locator(f"a[href='{finding.get_absolute_url()}']").first.click()
+    page.get_by_role("heading", name="Accept the risk").wait_for()
+    page.get_by_label("Justification").fill("Weights run on our own hardware; no data leaves the EU.")
+    until = dt.date.today() + dt.timedelta(days=90)
+    page.get_by_label("Accepted until").fill(until.isoformat())
+    page.get_by_role("button", name="Accept the risk").click()
+    page.get_by_text("Risk accepted").first.wait_for()
+    page.screenshot(path=tmp_path / "finding.png", full_page=True)
+
+    after = RiskRating.objects.get(usage=finding.usage, is_current=True)
+    assert after.score == before.score - finding.points
+    assert page.get_by_text(f"risk accepted until {until.isoformat()}").first.is_visible()

@@ -472,3 +472,27 @@ def test_a_long_title_wraps_on_the_chart_but_stays_one_line_for_screen_readers()
     lines = [text for text in texts(svg) if text.startswith("publ")]
     assert len(lines) == 2
     assert " ".join(lines) == shown
+
+
+def test_charts_render_into_a_pdf_without_fetching_anything():
+    """The quarterly PDF reports embed the same SVG: WeasyPrint draws it and asks for no outside resource."""
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    asked: list[str] = []
+
+    class Refusing(URLFetcher):
+        def fetch(self, url, headers=None):
+            asked.append(url)
+            raise OSError("reports fetch nothing")
+
+    svgs = [
+        charts.tier_chart({"low": 3, "critical": 1}, title="By tier", hrefs={"low": "/exposure/?tier=low"}),
+        charts.bar_chart([charts.Bar("China (CN)", 4, "/exposure/?country=CN")], title="By country", value_label="n"),
+    ]
+    html = f"<html><body><h1>Quarterly report</h1>{''.join(svgs)}</body></html>"
+    document = weasyprint.HTML(string=html, url_fetcher=Refusing()).render()
+
+    assert asked == []
+    assert len(document.pages) >= 1
+    assert document.write_pdf().startswith(b"%PDF")

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assessments.scoring import (
+    AcceptanceFacts,
     AttestationFacts,
     ChangeFacts,
     Claims,
@@ -225,3 +226,21 @@ def test_adding_a_risk_never_lowers_the_score(data, policy):
         if points_after.get(code, 0) < points
     }
     assert not lowered
+
+
+@settings(max_examples=200, deadline=None)
+@given(usages(), POLICIES, st.data())
+def test_a_risk_acceptance_lowers_the_score_only_while_valid(facts, policy, data):
+    plain = score(facts, policy)
+    if not plain.factors:
+        return
+    code = data.draw(st.sampled_from([f.code for f in plain.factors]))
+    valid = replace(facts, acceptances=(AcceptanceFacts(code=code, until=NOW + timedelta(days=1)),))
+    expired = replace(facts, acceptances=(AcceptanceFacts(code=code, until=NOW),))
+
+    accepted = score(valid, policy)
+    assert accepted.score <= plain.score
+    assert code not in {f.code for f in accepted.factors}
+    assert [a.factor.code for a in accepted.accepted] == [code]
+    assert accepted.score == min(100, sum(f.points for f in plain.factors if f.code != code))
+    assert score(expired, policy) == plain  # at its end the acceptance no longer counts

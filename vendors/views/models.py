@@ -6,8 +6,9 @@ from django.utils.safestring import mark_safe
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
+from assessments.selectors import latest_ratings
 from vendors import diagrams, filters, selectors
-from vendors.models import AIModel, LineageRefresh
+from vendors.models import AIModel, LineageRefresh, ModelUsage
 from vendors.views.base import PAGE_SIZE, Guarded
 
 
@@ -45,6 +46,10 @@ class AIModelDetailView(Guarded, DetailView):
         context["ancestors"] = [
             (node, reverse("vendors:model_detail", args=[report.model_ids[node["id"]]])) for node in report.nodes
         ]
+        usages = list(self.object.usages.all())
+        ratings = latest_ratings(u.pk for u in usages)
+        context["usages"] = [(usage, ratings.get(usage.pk)) for usage in usages]
+        context["dependents"] = ModelUsage.objects.filter(exposures__model=self.object, exposures__depth__gt=0).count()
         return context
 
 
