@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,6 +24,7 @@ from assessments.scoring import (
     score,
 )
 from assessments.scoring.policy import TIERS
+from vendors.lineage.graph import shortest_paths
 from vendors.models import AIModel, ChangeEvent, ModelUsage, Product, Publisher
 from vendors.selectors import LineageReport, lineage_reports, model_usage_queryset, node_key
 
@@ -177,19 +178,10 @@ def rating_history(usage: ModelUsage) -> list[RiskRating]:
 
 
 def exposure_paths(report: LineageReport) -> dict[str, tuple[str, ...]]:
-    """The shortest path from the report's subject to each of its nodes, parents taken in id order."""
-    parents: dict[str, list[str]] = {}
-    for edge in report.edges:
-        parents.setdefault(edge["child"], []).append(edge["parent"])
-    found = {report.subject: (report.subject,)}
-    queue = deque([report.subject])
-    while queue:
-        node = queue.popleft()
-        for parent in sorted(set(parents.get(node, ()))):
-            if parent not in found:
-                found[parent] = (*found[node], parent)
-                queue.append(parent)
-    return {node["id"]: found.get(node["id"], (node["id"],)) for node in report.nodes}
+    """The shortest path from the report's subject to each of its nodes."""
+    return shortest_paths(
+        report.subject, ((e["child"], e["parent"]) for e in report.edges), (node["id"] for node in report.nodes)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -22,6 +22,16 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+    """Poll ``predicate`` until it returns something truthy (returned) or ``timeout`` seconds pass (None)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := predicate():
+            return result
+        time.sleep(interval)
+    return None
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 

@@ -32,6 +32,16 @@ def qwen_usage(fake_hub, knowledge):
     return usage
 
 
+def _swap_to_gpt_oss(usage, capture):
+    """The vendor moves the usage to a US model (resolved first); rescoring runs after the commit."""
+    _resolve("openai/gpt-oss-20b")
+    with capture(execute=True):
+        model_usage_update(
+            usage=usage, model_kind="hub", model_name="openai/gpt-oss-20b", role="primary", host=None, region=None,
+            share=None,
+        )  # fmt: skip
+
+
 def _today():
     return timezone.now().astimezone(dt.UTC).date()
 
@@ -137,12 +147,7 @@ def test_swapping_the_model_remediates_the_finding_then_it_can_be_closed(
     qwen_usage, analyst, django_capture_on_commit_callbacks
 ):
     finding = Finding.objects.get(usage=qwen_usage, code="origin.country_of_concern")
-    _resolve("openai/gpt-oss-20b")
-    with django_capture_on_commit_callbacks(execute=True):
-        model_usage_update(
-            usage=qwen_usage, model_kind="hub", model_name="openai/gpt-oss-20b", role="primary", host=None,
-            region=None, share=None,
-        )  # fmt: skip
+    _swap_to_gpt_oss(qwen_usage, django_capture_on_commit_callbacks)
 
     finding.refresh_from_db()
     assert finding.status == Finding.Status.REMEDIATED and finding.resolved_at is not None
@@ -178,12 +183,7 @@ def test_exposure_rows_follow_the_lineage_with_paths_and_roots(qwen_usage, djang
     assert root.is_root and root.path[0] == QWEN_GGUF and root.path[-1] == "Qwen/Qwen2.5-7B"
     assert root.depth == len(root.path) - 1 >= 2
 
-    _resolve("openai/gpt-oss-20b")
-    with django_capture_on_commit_callbacks(execute=True):
-        model_usage_update(
-            usage=qwen_usage, model_kind="hub", model_name="openai/gpt-oss-20b", role="primary", host=None,
-            region=None, share=None,
-        )  # fmt: skip
+    _swap_to_gpt_oss(qwen_usage, django_capture_on_commit_callbacks)
     assert set(Exposure.objects.filter(usage=qwen_usage).values_list("model__name", flat=True)) == {
         "openai/gpt-oss-20b"
     }

@@ -510,3 +510,22 @@ def test_recorded_lineages(recorded_world, start, expected):
     result = ancestry(start, nodes, parents)
     for field, value in expected.items():
         assert getattr(result, field) == value, field
+
+
+@pytest.mark.parametrize(
+    ("edges", "expected"),
+    [
+        ([], {"a": ("a",), "x": ("x",)}),
+        ([("a", "b"), ("b", "c")], {"a": ("a",), "b": ("a", "b"), "c": ("a", "b", "c"), "x": ("x",)}),
+        # two routes to c: the shorter wins; between equals, parents in id order
+        ([("a", "c"), ("a", "b"), ("b", "c")], {"a": ("a",), "b": ("a", "b"), "c": ("a", "c"), "x": ("x",)}),
+        ([("a", "d"), ("a", "b"), ("b", "c"), ("d", "c")], {"c": ("a", "b", "c")}),
+        ([("a", "b"), ("b", "a")], {"a": ("a",), "b": ("a", "b")}),  # a cycle ends the walk
+    ],
+)
+def test_shortest_paths_are_deterministic(edges, expected):
+    from vendors.lineage.graph import shortest_paths
+
+    found = shortest_paths("a", edges, ["a", "b", "c", "d", "x"])
+    assert {node: found[node] for node in expected} == expected
+    assert shortest_paths("a", reversed(edges), ["a", "b", "c", "d", "x"]) == found

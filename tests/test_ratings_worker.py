@@ -1,28 +1,18 @@
 """Rescoring through the real Redis broker and a real worker process: a lineage refresh and a new policy version
 each enqueue a rescoring that a worker runs, with the result in the shared PostgreSQL database."""
 
-import time
-
 import pytest
 
 from assessments import selectors, services
 from assessments.models import Finding, RiskRating
 from tests import factories
+from tests.services import wait_for
 from vendors.models import LineageRefresh
 from vendors.services import lineage
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres]
 
 QWEN_GGUF = "northwind-ai/contract-copilot-7b-GGUF"
-
-
-def _wait_for(predicate, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := predicate():
-            return result
-        time.sleep(0.2)
-    return None
 
 
 def test_a_worker_rescores_after_a_refresh_and_after_a_new_policy_version(celery_worker_factory, fake_hub, knowledge):
@@ -32,8 +22,9 @@ def test_a_worker_rescores_after_a_refresh_and_after_a_new_policy_version(celery
     lineage.lineage_refresh_run(refresh_id=refresh.pk)  # committed: its rescoring goes to the worker
 
     # (Loading the knowledge base may have queued a rescoring of everything too, run while still pending.)
-    first = _wait_for(
-        lambda: RiskRating.objects.filter(usage=usage, is_current=True, inputs_as_of__isnull=False).first()
+    first = wait_for(
+        lambda: RiskRating.objects.filter(usage=usage, is_current=True, inputs_as_of__isnull=False).first(),
+        timeout=60.0,
     )
     assert first is not None, f"no rating: the worker's log:\n{worker.log()}"
     assert first.policy_version == 1
@@ -45,7 +36,9 @@ def test_a_worker_rescores_after_a_refresh_and_after_a_new_policy_version(celery
         policy=current.with_changes(thresholds=(moderate, high, high + 1)), note="Stricter critical tier", based_on=1
     )
 
-    second = _wait_for(lambda: RiskRating.objects.filter(usage=usage, is_current=True, policy_version=2).first())
+    second = wait_for(
+        lambda: RiskRating.objects.filter(usage=usage, is_current=True, policy_version=2).first(), timeout=60.0
+    )
     assert second is not None, f"not rescored under version 2: the worker's log:\n{worker.log()}"
     assert second.score == first.score and second.tier == "critical"
     assert RiskRating.objects.filter(usage=usage, policy_version=1).exists()  # the history keeps version 1's

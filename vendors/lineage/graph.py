@@ -13,7 +13,7 @@ parents are taken sorted by id, so "walk order" below means breadth-first in tha
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from vendors.lineage.sanitize import clean_text
@@ -102,6 +102,23 @@ class Ancestry:
     datasets: tuple[str, ...]
     origin_countries: tuple[CountryOrigin, ...]
     unknown_publishers: tuple[str, ...]
+
+
+def shortest_paths(subject: str, edges: Iterable[tuple[str, str]], nodes: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The shortest path from ``subject`` to each of ``nodes`` over ``(child, parent)`` edges, parents taken in
+    id order so the answer is deterministic; a node the edges do not reach gets a path of its own id only."""
+    parents: dict[str, set[str]] = {}
+    for child, parent in edges:
+        parents.setdefault(child, set()).add(parent)
+    found = {subject: (subject,)}
+    queue = deque([subject])
+    while queue:
+        node = queue.popleft()
+        for parent in sorted(parents.get(node, ())):
+            if parent not in found:
+                found[parent] = (*found[node], parent)
+                queue.append(parent)
+    return {node: found.get(node, (node,)) for node in nodes}
 
 
 def _parents_of(node: str, parents: Mapping[str, Sequence[EdgeInfo]]) -> tuple[str, ...]:

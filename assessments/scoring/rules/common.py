@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from assessments.scoring.facts import NodeFacts, UsageFacts
+from vendors.lineage.graph import shortest_paths
 
 #: Most evidence lines a factor keeps; the last one then says how many more there were.
 MAX_EVIDENCE = 50
@@ -22,22 +22,8 @@ class Factor:
 
 
 def paths(facts: UsageFacts) -> dict[str, tuple[str, ...]]:
-    """Shortest path from the subject to every node, parents taken in id order so the result is deterministic.
-
-    A node the edges do not connect to the subject gets a path of its own id only.
-    """
-    parents: dict[str, list[str]] = {}
-    for edge in facts.edges:
-        parents.setdefault(edge.child, []).append(edge.parent)
-    found = {facts.subject: (facts.subject,)}
-    queue = deque([facts.subject])
-    while queue:
-        node = queue.popleft()
-        for parent in sorted(set(parents.get(node, ()))):
-            if parent not in found:
-                found[parent] = (*found[node], parent)
-                queue.append(parent)
-    return {node_id: found.get(node_id, (node_id,)) for node_id in facts.nodes}
+    """Shortest path from the subject to every node (deterministic; see ``shortest_paths``)."""
+    return shortest_paths(facts.subject, ((e.child, e.parent) for e in facts.edges), facts.nodes)
 
 
 def _chain(path: tuple[str, ...]) -> str:
