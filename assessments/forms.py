@@ -15,6 +15,10 @@ def _date_input(**attrs) -> forms.DateInput:
     return forms.DateInput(attrs={**_DATE, **attrs}, format="%Y-%m-%d")
 
 
+#: The longest justification or resolution taken: a few paragraphs, never a pasted document.
+TEXT_LIMIT = 4000
+
+
 class FindingFilterForm(StyledFormMixin, forms.Form):
     """The findings filter's form, styled like every other form (FindingFilterSet.Meta.form)."""
 
@@ -41,7 +45,9 @@ class FindingUpdateForm(_ActionForm):
 
 class FindingAcceptForm(_ActionForm):
     justification = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="Why the risk is acceptable: auditors read this."
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the risk is acceptable: auditors read this.",
     )
     accepted_until = forms.DateField(label="Accepted until", widget=_date_input())
 
@@ -64,6 +70,7 @@ class FindingResolveForm(_ActionForm):
     )
     resolution = forms.CharField(
         required=False,
+        max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="How it was remediated, or why it is closed (required to close).",
     )

@@ -135,7 +135,8 @@ class PolicyForm(StyledFormMixin, forms.Form):
     max_acceptance_days = _days("Longest risk acceptance (days)", "How long a risk may be accepted at most.")
     note = forms.CharField(
         label="Why does the policy change?",
-        required=False,  # required to save, not to preview: checked in clean() for the save action
+        required=False,
+        max_length=4000,  # required to save, not to preview: checked in clean() for the save action
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Shown with every rating under the new version.",
     )

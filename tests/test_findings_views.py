@@ -387,3 +387,22 @@ def test_missing_findings_are_404(analyst_client):
     assert analyst_client.get("/findings/999999/accept/").status_code == 404
     for url, data in _actions(999999):
         assert analyst_client.post(url, data).status_code == 404, url
+
+
+def test_an_oversized_justification_is_refused_and_nothing_is_saved(analyst_client, fake_hub, knowledge):
+    from assessments.forms import TEXT_LIMIT
+
+    usage = factories.ModelUsageFactory(model__name="northwind-ai/contract-copilot-7b-GGUF")
+    refresh = LineageRefresh.objects.create(scope="models", model_names=[usage.model.name])
+    lineage.lineage_refresh_run(refresh_id=refresh.pk)
+    services.ratings_refresh()
+    finding = Finding.objects.get(usage=usage, code="origin.country_of_concern")
+
+    response = analyst_client.post(
+        f"/findings/{finding.pk}/accept/",
+        {"justification": "x" * (TEXT_LIMIT + 1), "accepted_until": "2099-01-01"},
+    )
+
+    assert response.status_code == 200 and "at most 4000 characters" in response.content.decode()
+    finding.refresh_from_db()
+    assert finding.status == Finding.Status.OPEN and finding.justification == ""
