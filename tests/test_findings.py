@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from assessments import services
+from assessments import selectors, services
 from assessments.models import Exposure, Finding, RiskRating
 from tests import factories
 from vendors.models import LineageRefresh
@@ -200,3 +200,43 @@ def test_rescoring_with_findings_and_exposure_keeps_a_fixed_number_of_queries(
         services.ratings_refresh()
     assert Finding.objects.filter(code="origin.country_of_concern").count() == 41
     assert Exposure.objects.count() == 41 * Exposure.objects.filter(usage=first).count()
+
+
+def test_a_critical_rating_opens_a_finding_for_its_largest_factor(fake_hub, knowledge):
+    usage = factories.ModelUsageFactory(model__name=QWEN_GGUF)
+    _resolve(QWEN_GGUF)
+    # No factor is critical by itself under this policy, but the rating reaches the (low) critical threshold.
+    policy = selectors.policy_current().with_changes(critical_factors=frozenset(), thresholds=(5, 10, 20))
+
+    services.ratings_refresh(policy=policy)
+
+    rating = RiskRating.objects.get(usage=usage, is_current=True)
+    assert rating.tier == "critical"
+    finding = Finding.objects.get(usage=usage)
+    assert finding.trigger == Finding.Trigger.CRITICAL_TIER
+    assert finding.code == rating.counted_factors[0]["code"]
+
+
+DISCREPANCY, ORIGIN = "discrepancy.answer_contradicts_lineage", "origin.country_of_concern"
+
+
+@pytest.mark.parametrize(
+    ("codes", "tier", "critical_factors", "expected"),
+    [
+        ([DISCREPANCY], "high", frozenset(), {DISCREPANCY: "discrepancy"}),  # always, whatever the policy says
+        (["license.unknown", ORIGIN], "moderate", None, {ORIGIN: "critical_factor"}),
+        (["license.unknown"], "moderate", None, {}),
+        (["license.unknown", "facts.stale"], "critical", None, {"license.unknown": "critical_tier"}),
+        ([ORIGIN, "license.unknown"], "critical", None, {ORIGIN: "critical_factor"}),  # one finding per factor
+    ],
+)  # fmt: skip
+def test_which_factors_open_findings(codes, tier, critical_factors, expected):
+    from assessments.scoring import Factor, Rating
+    from assessments.services import _wanted_findings
+
+    policy = selectors.policy_current()
+    if critical_factors is not None:
+        policy = policy.with_changes(critical_factors=critical_factors)
+    factors = tuple(Factor(code, 10, f"{code} fired", ()) for code in codes)
+    rating = Rating(score=50, tier=tier, factors=factors, policy_version=1, inputs_as_of=None)
+    assert _wanted_findings(rating, policy) == expected
