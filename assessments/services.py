@@ -53,17 +53,18 @@ def ratings_refresh(*, usage_ids: Iterable[int] | None = None, policy: Policy | 
 
     Works in batches with a fixed number of queries per batch: the lineage subgraph, the change events, the live
     findings, the current ratings and the exposure rows are each loaded once per batch, never per usage, and
-    written with bulk statements.
+    written with bulk statements. Each batch locks its usages' rows first, so two rescorings of the same usages
+    (a nightly refresh and a risk acceptance, say) take turns instead of both writing a "current" rating.
     """
     policy = policy or selectors.policy_current()
     now = timezone.now()
-    usages = model_usage_queryset().order_by("pk")
+    ids = ModelUsage.objects.order_by("pk")
     if usage_ids is not None:
-        usages = usages.filter(pk__in=list(usage_ids))
+        ids = ids.filter(pk__in=list(usage_ids))
     stored = 0
-    batch = []
-    for usage in usages.iterator(chunk_size=_BATCH):
-        batch.append(usage)
+    batch: list[int] = []
+    for pk in ids.values_list("pk", flat=True).iterator(chunk_size=_BATCH):
+        batch.append(pk)
         if len(batch) == _BATCH:
             stored += _batch_rate(batch, policy, now)
             batch = []
@@ -73,7 +74,9 @@ def ratings_refresh(*, usage_ids: Iterable[int] | None = None, policy: Policy | 
 
 
 @transaction.atomic
-def _batch_rate(usages: Sequence[ModelUsage], policy: Policy, now: datetime) -> int:
+def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime) -> int:
+    # Read under the lock: a usage removed or changed since the ids were listed is seen as it now is.
+    usages = list(model_usage_queryset().select_for_update(of=("self",)).filter(pk__in=usage_ids).order_by("pk"))
     ids = [u.pk for u in usages]
     findings = selectors.live_findings(ids)
     reports = lineage_reports([u.model for u in usages])
@@ -269,6 +272,12 @@ def policy_default_ensure(using: str = "default") -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # Findings
 # ---------------------------------------------------------------------------------------------------------------
+def _lock(finding: Finding) -> None:
+    """Take turns with rescoring (which writes the usage's findings) and see the finding's stored status."""
+    list(ModelUsage.objects.select_for_update().filter(pk=finding.usage_id).values_list("pk", flat=True))
+    finding.status = Finding.objects.values_list("status", flat=True).get(pk=finding.pk)
+
+
 def _current_codes(finding: Finding) -> set[str]:
     rating = selectors.latest_ratings([finding.usage_id]).get(finding.usage_id)
     return {f["code"] for f in rating.factors} if rating else set()
@@ -277,6 +286,7 @@ def _current_codes(finding: Finding) -> set[str]:
 @transaction.atomic
 def finding_update(*, finding: Finding, owner, due_date: date | None, by=None) -> Finding:
     """Assign an owner and a due date."""
+    _lock(finding)
     finding.owner, finding.due_date = owner, due_date
     finding._change_reason = "Owner or due date changed"
     finding.full_clean()
@@ -291,6 +301,7 @@ def finding_accept(
     """Accept the risk until a date (at most the policy's longest acceptance away): while valid, the factor's
     points are not counted. The usage is rescored after commit."""
     today = today or timezone.now().astimezone(UTC).date()
+    _lock(finding)
     policy = selectors.policy_current()
     errors = {}
     if not finding.is_live:
@@ -315,7 +326,9 @@ def finding_accept(
     finding.accepted_by, finding.accepted_at = by, timezone.now()
     finding._change_reason = f"Risk accepted until {accepted_until:%Y-%m-%d}"
     finding.full_clean()
-    finding.save()
+    finding.save(
+        update_fields=["status", "justification", "accepted_until", "accepted_by", "accepted_at", "updated_at"]
+    )
     ratings_refresh_request(usage_ids=[finding.usage_id])
     return finding
 
@@ -323,6 +336,7 @@ def finding_accept(
 @transaction.atomic
 def finding_acceptance_revoke(*, finding: Finding, by=None) -> Finding:
     """Withdraw a risk acceptance: the finding is open again and its factor counts from the next rescoring."""
+    _lock(finding)
     if finding.status != Finding.Status.ACCEPTED:
         raise ValidationError("Only an accepted finding has an acceptance to revoke.")
     finding.status = Finding.Status.OPEN
@@ -338,6 +352,7 @@ def finding_resolve(*, finding: Finding, status: str, resolution: str, by=None) 
     is remediated by fixing it (and refreshing the lineage) or accepted with a justification, never closed."""
     if status not in (Finding.Status.REMEDIATED, Finding.Status.CLOSED):
         raise ValidationError({"status": "A finding is resolved as remediated or closed."})
+    _lock(finding)
     if finding.status == Finding.Status.CLOSED:
         raise ValidationError("The finding is already closed.")
     if finding.is_live and finding.code in _current_codes(finding):
