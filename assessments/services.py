@@ -14,7 +14,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from assessments import selectors
 from assessments.models import Exposure, Finding, RiskRating, ScoringPolicy
 from assessments.scoring import DISCREPANCY, Policy, PolicyError, Rating, score
-from vendors.models import ModelUsage
+from vendors.models import AIModel, ModelUsage
 from vendors.selectors import LineageReport, lineage_reports, model_usage_queryset
 
 _BATCH = 500
@@ -77,11 +77,14 @@ def ratings_refresh(*, usage_ids: Iterable[int] | None = None, policy: Policy | 
 def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime) -> int:
     # Read under the lock: a usage removed or changed since the ids were listed is seen as it now is.
     usages = list(model_usage_queryset().select_for_update(of=("self",)).filter(pk__in=usage_ids).order_by("pk"))
+    latest = selectors.latest_ratings(u.pk for u in usages)
+    # A new usage of a hub model whose lineage has not been fetched yet is rated once the refresh lands (which
+    # rescores it): a rating of "nothing known yet" would only add noise to its history and maybe a finding.
+    usages = [u for u in usages if u.pk in latest or not _awaiting_lineage(u.model)]
     ids = [u.pk for u in usages]
     findings = selectors.live_findings(ids)
     reports = lineage_reports([u.model for u in usages])
     facts = selectors.usage_facts_for(usages, now=now, findings=findings, reports=reports)
-    latest = selectors.latest_ratings(ids)
     ratings = {usage.pk: score(facts[usage.pk], policy) for usage in usages}
     snapshots = []
     for usage in usages:
@@ -114,6 +117,10 @@ def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime) -> int:
     _findings_sync(usages, ratings, findings, policy, now)
     _exposures_sync(usages, reports)
     return len(snapshots)
+
+
+def _awaiting_lineage(model: AIModel) -> bool:
+    return model.kind == AIModel.Kind.HUB and model.status == AIModel.Status.PENDING and model.fetched_at is None
 
 
 def _wanted_findings(rating: Rating, policy: Policy) -> dict[str, str]:

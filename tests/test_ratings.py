@@ -5,7 +5,7 @@ import pytest
 from assessments.models import RiskRating
 from assessments.services import ratings_refresh
 from tests import factories
-from vendors.models import LineageRefresh
+from vendors.models import AIModel, LineageRefresh
 from vendors.services import lineage
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +72,16 @@ def test_the_product_page_shows_each_usage_rating_and_the_worst(analyst_client, 
 
     assert f"{worst.get_tier_display()} · {worst.score}" in page
     assert "its riskiest model usage" in page and "country of concern" in page
+
+
+def test_a_new_usage_is_rated_once_its_lineage_is_fetched_not_before(fake_hub, knowledge):
+    usage = factories.ModelUsageFactory(model__name="Qwen/Qwen2.5-7B-Instruct")  # pending, never fetched
+    closed = factories.ModelUsageFactory(model=AIModel.objects.get(kind="closed", name="gpt-4o"))  # catalogue
+
+    assert ratings_refresh() == 1  # the closed model only: it has nothing on the hub to wait for
+    assert not RiskRating.objects.filter(usage=usage).exists()
+    assert RiskRating.objects.filter(usage=closed).exists()
+
+    _resolve(usage.model.name)
+    assert ratings_refresh() == 1
+    assert RiskRating.objects.get(usage=usage).inputs_as_of is not None
