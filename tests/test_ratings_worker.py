@@ -21,7 +21,6 @@ def test_a_worker_rescores_after_a_refresh_and_after_a_new_policy_version(celery
     refresh = LineageRefresh.objects.create(scope="models", model_names=[QWEN_GGUF])
     lineage.lineage_refresh_run(refresh_id=refresh.pk)  # committed: its rescoring goes to the worker
 
-    # (Loading the knowledge base may have queued a rescoring of everything too, run while still pending.)
     first = wait_for(
         lambda: RiskRating.objects.filter(usage=usage, is_current=True, inputs_as_of__isnull=False).first(),
         timeout=60.0,
