@@ -1,11 +1,23 @@
 """Celery entry points for assessments; the logic lives in assessments.services."""
 
 from celery import shared_task
+from django.db import OperationalError
+
+# A lost database connection or a lock timeout is worth another try; anything else is a bug to see in the log.
+_TRANSIENT = {"autoretry_for": (OperationalError,), "retry_backoff": True, "retry_jitter": True, "max_retries": 5}
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **_TRANSIENT)
 def ratings_refresh(usage_ids: list[int] | None = None) -> None:
     """Rescore usages (all when ``usage_ids`` is None); storing only changed ratings makes reruns harmless."""
     from assessments import services
 
     services.ratings_refresh(usage_ids=usage_ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **_TRANSIENT)
+def findings_expire() -> None:
+    """Daily: rescore usages whose risk acceptances have expired, which reopens those findings."""
+    from assessments import services
+
+    services.findings_expire()
