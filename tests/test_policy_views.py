@@ -8,8 +8,8 @@ from assessments import services
 from assessments.forms_policy import FACTOR_DESCRIPTIONS, PolicyForm, weight_field_name
 from assessments.models import RiskRating, ScoringPolicy
 from assessments.scoring import FACTOR_CODES, Policy
+from assessments.scoring.policy import policy_diff
 from assessments.selectors import policy_current
-from assessments.views.policy import policy_diff
 from tests import factories
 from vendors.models import LineageRefresh
 from vendors.services import lineage

@@ -229,3 +229,43 @@ class Policy:
                 *(row.source for row in evaluations),
             ),
         )
+
+
+#: Document fields that are sets (stored as sorted lists): their diff says what was added and removed.
+_SET_FIELDS = frozenset({"countries_of_concern", "approved_regions", "sanction_flags", "critical_factors"})
+_MISSING = object()
+_MINUS = "\N{MINUS SIGN}"
+
+
+def _shown(value) -> str:
+    if value is _MISSING:
+        return "(not set)"
+    if isinstance(value, (list, tuple)):
+        return "/".join(str(item) for item in value) if value else "(none)"
+    return str(value)
+
+
+def policy_diff(old: Mapping, new: Mapping) -> list[str]:
+    """What differs between two policy documents, one line per change, in the order of the edit form:
+    ``thresholds: 25/50/75 → 30/55/80``, ``weights.origin.country_of_concern: 25 → 30``,
+    ``countries_of_concern: + SY, \N{MINUS SIGN} VE``."""
+    names = [*EDITABLE_FIELDS, *sorted((set(old) | set(new)) - set(EDITABLE_FIELDS))]
+    lines = []
+    for name in names:
+        before, after = old.get(name, _MISSING), new.get(name, _MISSING)
+        if before == after:
+            continue
+        if name in _SET_FIELDS and isinstance(before, list) and isinstance(after, list):
+            added, removed = sorted(set(after) - set(before)), sorted(set(before) - set(after))
+            parts = [f"+ {item}" for item in added] + [f"{_MINUS} {item}" for item in removed]
+            if parts:  # the same members in another order is no change
+                lines.append(f"{name}: {', '.join(parts)}")
+        elif name == "weights" and isinstance(before, Mapping) and isinstance(after, Mapping):
+            codes = [*(c for c in FACTOR_CODES if c in before or c in after), *sorted(set(before) | set(after))]
+            for code in dict.fromkeys(codes):
+                old_weight, new_weight = before.get(code, _MISSING), after.get(code, _MISSING)
+                if old_weight != new_weight:
+                    lines.append(f"weights.{code}: {_shown(old_weight)} → {_shown(new_weight)}")
+        else:
+            lines.append(f"{name}: {_shown(before)} → {_shown(after)}")
+    return lines

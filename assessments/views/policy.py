@@ -3,7 +3,6 @@ preview. Views validate with the form, read through the selectors and write thro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import cached_property
 
 from django.contrib import messages
@@ -14,51 +13,13 @@ from django.views.generic import FormView, TemplateView
 from assessments import selectors, services
 from assessments.forms_policy import FACTOR_DESCRIPTIONS, PolicyForm, country_label
 from assessments.models import ScoringPolicy
-from assessments.scoring import EDITABLE_FIELDS, FACTOR_CODES, TIERS, Policy, PolicyError
+from assessments.scoring import FACTOR_CODES, TIERS, Policy, PolicyError
+from assessments.scoring.policy import policy_diff
 from vendors.knowledge.records import FLAGS
 from vendors.views.base import Guarded, form_errors_from
 
 #: Usages listed in a preview; the rest are counted ("and N more").
 PREVIEW_ROWS = 200
-
-#: Document fields that are sets (stored as sorted lists): their diff says what was added and removed.
-_SET_FIELDS = frozenset({"countries_of_concern", "approved_regions", "sanction_flags", "critical_factors"})
-_MISSING = object()
-_MINUS = "\N{MINUS SIGN}"
-
-
-def _shown(value) -> str:
-    if value is _MISSING:
-        return "(not set)"
-    if isinstance(value, (list, tuple)):
-        return "/".join(str(item) for item in value) if value else "(none)"
-    return str(value)
-
-
-def policy_diff(old: Mapping, new: Mapping) -> list[str]:
-    """What differs between two policy documents, one line per change, in the order of the edit form:
-    ``thresholds: 25/50/75 → 30/55/80``, ``weights.origin.country_of_concern: 25 → 30``,
-    ``countries_of_concern: + SY, \N{MINUS SIGN} VE``."""
-    names = [*EDITABLE_FIELDS, *sorted((set(old) | set(new)) - set(EDITABLE_FIELDS))]
-    lines = []
-    for name in names:
-        before, after = old.get(name, _MISSING), new.get(name, _MISSING)
-        if before == after:
-            continue
-        if name in _SET_FIELDS and isinstance(before, list) and isinstance(after, list):
-            added, removed = sorted(set(after) - set(before)), sorted(set(before) - set(after))
-            parts = [f"+ {item}" for item in added] + [f"{_MINUS} {item}" for item in removed]
-            if parts:  # the same members in another order is no change
-                lines.append(f"{name}: {', '.join(parts)}")
-        elif name == "weights" and isinstance(before, Mapping) and isinstance(after, Mapping):
-            codes = [*(c for c in FACTOR_CODES if c in before or c in after), *sorted(set(before) | set(after))]
-            for code in dict.fromkeys(codes):
-                old_weight, new_weight = before.get(code, _MISSING), after.get(code, _MISSING)
-                if old_weight != new_weight:
-                    lines.append(f"weights.{code}: {_shown(old_weight)} → {_shown(new_weight)}")
-        else:
-            lines.append(f"{name}: {_shown(before)} → {_shown(after)}")
-    return lines
 
 
 def _document(row: ScoringPolicy) -> dict:
