@@ -21,6 +21,7 @@ from vendors.models import (
     PublisherOrg,
     Vendor,
 )
+from vendors.services.rescoring import usages_depending_on, usages_rescore_request
 
 
 class ContactInline(admin.TabularInline):
@@ -121,6 +122,11 @@ class PublisherAdmin(SimpleHistoryAdmin):
     def flag_list(self, publisher: Publisher) -> str:
         return ", ".join(publisher.flags)
 
+    def save_related(self, request, form, formsets, change):
+        # A publisher's country, flags and organisations are scoring facts: rescore what sits on its models.
+        super().save_related(request, form, formsets, change)
+        usages_rescore_request(usage_ids=usages_depending_on(AIModel.objects.filter(publisher=form.instance)))
+
 
 class HostRegionInline(admin.TabularInline):
     model = HostRegion
@@ -134,6 +140,11 @@ class HostAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "key", "operator"]
     inlines = [HostRegionInline]
 
+    def save_related(self, request, form, formsets, change):
+        # The operator's and the regions' countries are scoring facts: rescore the usages served here.
+        super().save_related(request, form, formsets, change)
+        usages_rescore_request(usage_ids=ModelUsage.objects.filter(host=form.instance).values_list("pk", flat=True))
+
 
 @admin.register(HostRegion)
 class HostRegionAdmin(admin.ModelAdmin):
@@ -141,6 +152,10 @@ class HostRegionAdmin(admin.ModelAdmin):
     list_filter = ["host", "country"]
     search_fields = ["code", "name", "host__name"]
     list_select_related = ["host"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        usages_rescore_request(usage_ids=ModelUsage.objects.filter(region=obj).values_list("pk", flat=True))
 
 
 class LineageRefreshChunkInline(admin.TabularInline):
