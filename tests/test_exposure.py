@@ -126,3 +126,18 @@ def test_the_usage_page_shows_the_rating_its_history_and_findings(portfolio, ana
 def test_exposure_and_usage_pages_need_a_sign_in(client, portfolio):
     for url in ("/exposure/", f"/usages/{ModelUsage.objects.first().pk}/"):
         assert client.get(url)["Location"].startswith("/accounts/login/")
+
+
+def test_hostile_model_names_reach_the_dashboard_and_exposure_pages_escaped(knowledge, analyst_client):
+    from vendors.services import model_usage_register
+
+    product = factories.ProductFactory(name="Widget <b>bold</b>")
+    hostile = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    model_usage_register(product=product, model_kind="declared", model_name=hostile, role="primary")
+    services.ratings_refresh()
+    assert {m.name: n for m, n in selectors.exposure_by_root()}[hostile] == 1
+
+    for url in ("/", "/exposure/", f"/exposure/?root={hostile}"):
+        page = analyst_client.get(url).content.decode()
+        assert "<script>alert(1)" not in page and "<img src=x" not in page, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, url
