@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Case, CharField, Count, Max, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Max, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessments.models import LIVE_STATUSES, Exposure, Finding, RiskRating, ScoringPolicy
@@ -266,7 +267,8 @@ def policy_what_if(*, draft: Policy, current: Policy | None = None, now: datetim
 # Roll-ups and exposure
 # ---------------------------------------------------------------------------------------------------------------
 def with_worst_rating(queryset: QuerySet, usages: str = "", *, active_only: str = "") -> QuerySet:
-    """Annotate ``worst_tier`` ("" when nothing is rated), ``worst_rank`` and ``worst_score``: the riskiest current
+    """Annotate ``worst_tier`` ("" when nothing is rated), ``worst_rank``, ``worst_score`` and ``risk_order`` (the
+    score, -1 when unrated, for sorting): the riskiest current
     rating among the usages reached by the lookup ``usages`` ("" for usages themselves, "model_usages" from
     products, "products__model_usages" from vendors). ``active_only`` names a product status lookup to count only
     active products' usages (retired products no longer carry risk)."""
@@ -282,7 +284,8 @@ def with_worst_rating(queryset: QuerySet, usages: str = "", *, active_only: str 
             *(When(worst_rank=i, then=Value(tier)) for i, tier in enumerate(TIERS)),
             default=Value(""),
             output_field=CharField(),
-        )
+        ),
+        risk_order=Coalesce(F("worst_score"), Value(-1)),  # sorts the unrated below every rated one
     )
 
 

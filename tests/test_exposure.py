@@ -141,3 +141,24 @@ def test_hostile_model_names_reach_the_dashboard_and_exposure_pages_escaped(know
         page = analyst_client.get(url).content.decode()
         assert "<script>alert(1)" not in page and "<img src=x" not in page, url
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, url
+
+
+def test_vendor_and_product_lists_sort_by_risk_with_the_unrated_last(portfolio, analyst_client):
+    from vendors.filters import ProductFilterSet, VendorFilterSet
+
+    unrated = factories.ProductFactory(name="Nothing rated yet")
+    qwen_product, openai_product = portfolio["qwen"].product, portfolio["openai"].product
+    assert (
+        RiskRating.objects.get(usage=portfolio["qwen"], is_current=True).score
+        > RiskRating.objects.get(usage=portfolio["openai"], is_current=True).score
+    )
+
+    products = ProductFilterSet({"ordering": "-risk"}, queryset=Product.objects.all()).qs  # bare: it annotates
+    assert list(products)[:2] == [qwen_product, openai_product] and list(products)[-1] == unrated
+    vendors = list(VendorFilterSet({"ordering": "-risk"}, queryset=Vendor.objects.all()).qs)
+    assert vendors[0] == qwen_product.vendor and vendors[-1] == unrated.vendor
+
+    page = analyst_client.get("/vendors/?ordering=-risk").content.decode()
+    assert (
+        page.index(qwen_product.vendor.name) < page.index(openai_product.vendor.name) < page.index(unrated.vendor.name)
+    )

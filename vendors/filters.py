@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 from django_countries import countries
 
+from assessments.selectors import with_worst_rating
 from vendors.models import AIModel, DataCategory, Host, ModelUsage, Product, Vendor
 from vendors.models.portfolio import Criticality
 
@@ -14,8 +15,11 @@ class VendorFilterSet(django_filters.FilterSet):
     tier = django_filters.ChoiceFilter(choices=Criticality.choices)
     status = django_filters.ChoiceFilter(choices=Vendor.Status.choices, empty_label="Current (not archived)")
     ordering = django_filters.OrderingFilter(
-        fields=(("name", "name"), ("country", "country"), ("tier", "tier"), ("updated_at", "updated")),
-    )
+        fields=(
+            ("name", "name"), ("country", "country"), ("tier", "tier"), ("updated_at", "updated"),
+            ("risk_order", "risk"),
+        ),
+    )  # fmt: skip
 
     class Meta:
         model = Vendor
@@ -32,6 +36,8 @@ class VendorFilterSet(django_filters.FilterSet):
         # Archived vendors stay out of the list unless asked for by status.
         if not self.form.cleaned_data.get("status"):
             queryset = queryset.exclude(status=Vendor.Status.ARCHIVED)
+        if "risk_order" not in queryset.query.annotations:  # "risk" ordering, wherever the FilterSet is used
+            queryset = with_worst_rating(queryset, "products__model_usages", active_only="products__status")
         return super().filter_queryset(queryset)
 
 
@@ -44,7 +50,7 @@ class ProductFilterSet(django_filters.FilterSet):
         field_name="data_categories", queryset=DataCategory.objects.all(), to_field_name="code", label="Data category"
     )
     ordering = django_filters.OrderingFilter(
-        fields=(("name", "name"), ("vendor__name", "vendor"), ("criticality", "criticality")),
+        fields=(("name", "name"), ("vendor__name", "vendor"), ("criticality", "criticality"), ("risk_order", "risk")),
     )
 
     class Meta:
@@ -55,6 +61,11 @@ class ProductFilterSet(django_filters.FilterSet):
         return queryset.filter(
             Q(name__icontains=value) | Q(description__icontains=value) | Q(vendor__name__icontains=value)
         )
+
+    def filter_queryset(self, queryset):
+        if "risk_order" not in queryset.query.annotations:  # "risk" ordering, wherever the FilterSet is used
+            queryset = with_worst_rating(queryset, "model_usages")
+        return super().filter_queryset(queryset)
 
 
 class ModelUsageFilterSet(django_filters.FilterSet):
