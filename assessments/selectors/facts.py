@@ -1,0 +1,176 @@
+"""Reads for rescoring: the facts each model usage is scored on, assembled in bulk from the stored graph, and the
+ratings and findings rescoring compares them with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import QuerySet
+
+from assessments.models import LIVE_STATUSES, Finding, RiskRating
+from assessments.scoring import (
+    AcceptanceFacts,
+    ChangeFacts,
+    DriftFacts,
+    EdgeFacts,
+    HostFacts,
+    NodeFacts,
+    UsageFacts,
+)
+from vendors.lineage.graph import shortest_paths
+from vendors.models import AIModel, ChangeEvent, ModelUsage
+from vendors.selectors import LineageReport, lineage_reports, node_key
+
+# Change events that say something about the supply chain (not the bookkeeping of usages).
+SUPPLY_CHAIN_CHANGES = (
+    ChangeEvent.Kind.NEW_SHA,
+    ChangeEvent.Kind.PARENT_ADDED,
+    ChangeEvent.Kind.PARENT_REMOVED,
+    ChangeEvent.Kind.LICENSE_CHANGED,
+    ChangeEvent.Kind.GATED,
+    ChangeEvent.Kind.DISABLED,
+    ChangeEvent.Kind.GONE,
+    ChangeEvent.Kind.RENAMED,
+)
+
+
+def _node_facts(node: dict, model: AIModel) -> NodeFacts:
+    publisher = model.publisher
+    return NodeFacts(
+        id=node["id"],
+        status=node["status"],
+        kind=model.kind,
+        publisher_key=publisher.key if publisher else "",
+        publisher_name=publisher.name if publisher else "",
+        country=(publisher.country.code or "") if publisher else "",
+        flags=frozenset(publisher.flags) if publisher else frozenset(),
+        license=model.license,
+    )
+
+
+def _host_facts(usage: ModelUsage) -> HostFacts | None:
+    if usage.host is None:
+        return None
+    return HostFacts(
+        key=usage.host.key,
+        name=usage.host.name,
+        operator_country=usage.host.country.code or "",
+        region_code=usage.region.code if usage.region else "",
+        region_country=(usage.region.country.code or "") if usage.region else "",
+    )
+
+
+def _facts(
+    usage: ModelUsage,
+    report: LineageReport,
+    changes: dict[int, list[ChangeFacts]],
+    now: datetime,
+    acceptances: tuple[AcceptanceFacts, ...],
+):
+    hub = [m.fetched_at for m in report.models.values() if m.kind == AIModel.Kind.HUB]
+    fetched = hub if None not in hub else []  # a hub model never fetched: the lineage was never fully fetched
+    return UsageFacts(
+        subject=node_key(usage.model),
+        now=now,
+        nodes={node["id"]: _node_facts(node, report.models[node["id"]]) for node in report.nodes},
+        edges=tuple(EdgeFacts(e["child"], e["parent"], e["relation"], e["source"]) for e in report.edges),
+        roots=report.roots,
+        complete=report.complete,
+        incomplete_reasons=report.ancestry.incomplete_reasons,
+        license_drift=tuple(
+            DriftFacts(d.child, d.parent, d.child_license, d.parent_license) for d in report.ancestry.license_drift
+        ),
+        role=usage.role,
+        host=_host_facts(usage),
+        vendor_country=usage.product.vendor.country.code or "",
+        changes=tuple(c for m in report.models.values() for c in changes.get(m.pk, ())),
+        facts_as_of=min(fetched) if fetched else None,
+        acceptances=acceptances,
+    )
+
+
+def acceptance_end(last_day: date) -> datetime:
+    """An acceptance valid through ``last_day`` (UTC) ends at the next midnight."""
+    return datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def acceptance_facts(finding: Finding) -> AcceptanceFacts:
+    by = finding.accepted_by.get_username() if finding.accepted_by_id else ""
+    return AcceptanceFacts(
+        code=finding.code, until=acceptance_end(finding.accepted_until), by=by, justification=finding.justification
+    )
+
+
+def finding_queryset() -> QuerySet[Finding]:
+    """Findings with what their pages and the API show about them loaded (a fixed number of queries per page)."""
+    return Finding.objects.select_related("usage__product__vendor", "usage__model", "owner", "accepted_by")
+
+
+def live_findings(usage_ids: Iterable[int]) -> dict[int, dict[str, Finding]]:
+    """The open and accepted findings of each usage, by factor code (one query)."""
+    live: dict[int, dict[str, Finding]] = {}
+    for finding in Finding.objects.filter(usage_id__in=list(usage_ids), status__in=LIVE_STATUSES).select_related(
+        "accepted_by"
+    ):
+        live.setdefault(finding.usage_id, {})[finding.code] = finding
+    return live
+
+
+def usage_facts_for(
+    usages: Sequence[ModelUsage],
+    *,
+    now: datetime,
+    findings: Mapping[int, Mapping[str, Finding]] | None = None,
+    reports: Sequence[LineageReport] | None = None,
+) -> dict[int, UsageFacts]:
+    """The facts of every usage, from one load of the lineage subgraph they share and one query for changes.
+
+    ``usages`` should come from ``vendors.selectors.model_usage_queryset()`` (product, vendor, host, region
+    loaded). Risk acceptances come from ``findings`` (``live_findings``), loaded here when not given;
+    ``reports`` (``lineage_reports`` of the usages' models, in order) likewise.
+    """
+    if not usages:
+        return {}
+    if findings is None:
+        findings = live_findings(u.pk for u in usages)
+    if reports is None:
+        reports = lineage_reports([u.model for u in usages])
+    model_ids = {m.pk for report in reports for m in report.models.values()}
+    changes: dict[int, list[ChangeFacts]] = {}
+    unacknowledged = ChangeEvent.objects.filter(
+        model_id__in=model_ids, acknowledged_at__isnull=True, kind__in=SUPPLY_CHAIN_CHANGES
+    ).values_list("model_id", "kind", "occurred_at", "summary")
+    for model_id, kind, occurred_at, summary in unacknowledged:
+        changes.setdefault(model_id, []).append(ChangeFacts(kind=kind, at=occurred_at, summary=summary))
+    return {
+        usage.pk: _facts(
+            usage,
+            report,
+            changes,
+            now,
+            tuple(
+                acceptance_facts(f)
+                for f in findings.get(usage.pk, {}).values()
+                if f.status == Finding.Status.ACCEPTED and f.accepted_until
+            ),
+        )
+        for usage, report in zip(usages, reports, strict=True)
+    }
+
+
+def latest_ratings(usage_ids: Iterable[int]) -> dict[int, RiskRating]:
+    """The current rating of each usage (its newest snapshot)."""
+    return {r.usage_id: r for r in RiskRating.objects.filter(usage_id__in=list(usage_ids), is_current=True)}
+
+
+def rating_history(usage: ModelUsage) -> list[RiskRating]:
+    """Every snapshot of a usage, newest first."""
+    return list(RiskRating.objects.filter(usage=usage).order_by("-created_at", "-id"))
+
+
+def exposure_paths(report: LineageReport) -> dict[str, tuple[str, ...]]:
+    """The shortest path from the report's subject to each of its nodes."""
+    return shortest_paths(
+        report.subject, ((e["child"], e["parent"]) for e in report.edges), (node["id"] for node in report.nodes)
+    )

@@ -1,0 +1,99 @@
+"""Reads of the scoring policy: the version in force, the history, and what a draft would change (what-if)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from assessments.models import ScoringPolicy
+from assessments.scoring import (
+    Policy,
+    Rating,
+    score,
+)
+from assessments.scoring.policy import TIERS
+from assessments.selectors.facts import usage_facts_for
+from vendors.models import ModelUsage
+from vendors.selectors import model_usage_queryset
+
+#: Usages scored per round trip in a what-if, as in rescoring.
+_WHAT_IF_BATCH = 500
+
+
+def policy_current() -> Policy:
+    """The policy in force: the newest stored version, or the shipped default before any is stored."""
+    row = ScoringPolicy.objects.order_by("-version").first()
+    return Policy.from_document(row.version, row.document) if row else Policy.default()
+
+
+def policy_versions() -> list[ScoringPolicy]:
+    return list(ScoringPolicy.objects.select_related("created_by").order_by("-version"))
+
+
+@dataclass(frozen=True)
+class TierChange:
+    usage: ModelUsage
+    before: Rating
+    after: Rating
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """What a draft policy would do to the portfolio, against the policy in force, on the same facts."""
+
+    current: Policy
+    draft: Policy
+    usages: int
+    before: Mapping[str, int]  # tier -> usages
+    after: Mapping[str, int]
+    changes: tuple[TierChange, ...]  # usages whose tier would change, largest moves first
+    score_changes: int  # usages whose score would change (tier or not)
+
+
+def policy_what_if(*, draft: Policy, current: Policy | None = None, now: datetime | None = None) -> WhatIf:
+    """Score every usage under both policies from the same facts, in batches (a fixed number of queries per
+    batch), and list those whose tier would change. Nothing is written."""
+    current = current or policy_current()
+    now = now or timezone.now()
+    before: Counter[str] = Counter(dict.fromkeys(TIERS, 0))
+    after: Counter[str] = Counter(dict.fromkeys(TIERS, 0))
+    changes, score_changes, count = [], 0, 0
+    usages = model_usage_queryset().order_by("pk")
+    batch: list[ModelUsage] = []
+
+    def rate(batch: list[ModelUsage]) -> None:
+        nonlocal score_changes, count
+        for usage_id, facts in usage_facts_for(batch, now=now).items():
+            old, new = score(facts, current), score(facts, draft)
+            before[old.tier] += 1
+            after[new.tier] += 1
+            count += 1
+            if old.score != new.score:
+                score_changes += 1
+            if old.tier != new.tier:
+                changes.append(TierChange(usage=by_id[usage_id], before=old, after=new))
+
+    by_id: dict[int, ModelUsage] = {}
+    for usage in usages.iterator(chunk_size=_WHAT_IF_BATCH):
+        by_id[usage.pk] = usage
+        batch.append(usage)
+        if len(batch) == _WHAT_IF_BATCH:
+            rate(batch)
+            batch, by_id = [], {}
+    if batch:
+        rate(batch)
+    rank = {tier: i for i, tier in enumerate(TIERS)}
+    changes.sort(key=lambda c: (-abs(rank[c.after.tier] - rank[c.before.tier]), -c.after.score, c.usage.pk))
+    return WhatIf(
+        current=current,
+        draft=draft,
+        usages=count,
+        before=dict(before),
+        after=dict(after),
+        changes=tuple(changes),
+        score_changes=score_changes,
+    )
