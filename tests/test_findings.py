@@ -232,7 +232,7 @@ DISCREPANCY, ORIGIN = "discrepancy.answer_contradicts_lineage", "origin.country_
 )  # fmt: skip
 def test_which_factors_open_findings(codes, tier, critical_factors, expected):
     from assessments.scoring import Factor, Rating
-    from assessments.services import _wanted_findings
+    from assessments.services.rescoring import _wanted_findings
 
     policy = selectors.policy_current()
     if critical_factors is not None:

@@ -1,19 +1,18 @@
-"""Writes for assessments: rescoring (rating snapshots, exposure rows and findings kept in step with the lineage),
-policy versions, and the findings' workflow (ownership, risk acceptance, resolution)."""
+"""Rescoring: rating snapshots, exposure rows and findings kept in step with the lineage, in batches with a fixed
+number of queries each."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from assessments import selectors
-from assessments.models import Exposure, Finding, RiskRating, ScoringPolicy
-from assessments.scoring import DISCREPANCY, Policy, PolicyError, Rating, score
+from assessments.models import Exposure, Finding, RiskRating
+from assessments.scoring import DISCREPANCY, Policy, Rating, score
 from vendors.models import AIModel, ModelUsage
 from vendors.selectors import LineageReport, lineage_reports, model_usage_queryset
 
@@ -227,166 +226,3 @@ def ratings_refresh_request(*, usage_ids: Iterable[int] | None = None) -> None:
     from assessments import tasks
 
     tasks.ratings_refresh.delay_on_commit(list(usage_ids) if usage_ids is not None else None)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Policy versions
-# ---------------------------------------------------------------------------------------------------------------
-@transaction.atomic
-def policy_version_create(*, policy: Policy, note: str, based_on: int, created_by=None) -> ScoringPolicy:
-    """Store ``policy``'s editable fields as the next version and rescore the whole portfolio under it.
-
-    ``based_on`` is the version the editor started from: if someone saved another version meanwhile the change
-    is refused (the preview the editor saw would be out of date).
-    """
-    current = selectors.policy_current()
-    if based_on != current.version:
-        raise ValidationError(
-            f"The policy changed to version {current.version} while you were editing version {based_on}: "
-            "review your change against it and preview again."
-        )
-    if not note.strip():
-        raise ValidationError({"note": "Say why the policy changes: it is shown with every rating under it."})
-    version = current.version + 1
-    document = policy.to_document()
-    try:
-        Policy.from_document(version, document)
-    except PolicyError as error:
-        raise ValidationError(str(error)) from error
-    if document == current.to_document():
-        raise ValidationError(
-            "Nothing changed: the policy is the same as version %(v)s.", params={"v": current.version}
-        )
-    row = ScoringPolicy(version=version, document=document, note=note.strip(), created_by=created_by)
-    row.full_clean()
-    try:
-        with transaction.atomic():
-            row.save()
-    except IntegrityError:
-        raise ValidationError("Someone saved this version number a moment ago: preview again.") from None
-    ratings_refresh_request()
-    return row
-
-
-def policy_default_ensure(using: str = "default") -> None:
-    """Version 1, the shipped default, is stored after every migrate, so every rating's version has a row."""
-    if not ScoringPolicy.objects.using(using).exists():
-        ScoringPolicy.objects.using(using).create(
-            version=1, document=Policy.default().to_document(), note="The default policy shipped with riskregistry."
-        )
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Findings
-# ---------------------------------------------------------------------------------------------------------------
-def _lock(finding: Finding) -> None:
-    """Take turns with rescoring (which writes the usage's findings) and see the finding's stored status."""
-    list(ModelUsage.objects.select_for_update().filter(pk=finding.usage_id).values_list("pk", flat=True))
-    finding.status = Finding.objects.values_list("status", flat=True).get(pk=finding.pk)
-
-
-def _current_codes(finding: Finding) -> set[str]:
-    rating = selectors.latest_ratings([finding.usage_id]).get(finding.usage_id)
-    return {f["code"] for f in rating.factors} if rating else set()
-
-
-@transaction.atomic
-def finding_update(*, finding: Finding, owner, due_date: date | None, by=None) -> Finding:
-    """Assign an owner and a due date."""
-    _lock(finding)
-    finding.owner, finding.due_date = owner, due_date
-    finding._change_reason = "Owner or due date changed"
-    finding.full_clean()
-    finding.save(update_fields=["owner", "due_date", "updated_at"])
-    return finding
-
-
-@transaction.atomic
-def finding_accept(
-    *, finding: Finding, justification: str, accepted_until: date, by, today: date | None = None
-) -> Finding:
-    """Accept the risk until a date (at most the policy's longest acceptance away): while valid, the factor's
-    points are not counted. The usage is rescored after commit."""
-    today = today or timezone.now().astimezone(UTC).date()
-    _lock(finding)
-    policy = selectors.policy_current()
-    errors = {}
-    if not finding.is_live:
-        errors["__all__"] = f"A {finding.get_status_display().lower()} finding cannot be accepted."
-    if not justification.strip():
-        errors["justification"] = "Say why the risk is acceptable: auditors read this."
-    latest = today + timedelta(days=policy.max_acceptance_days)
-    if accepted_until < today:
-        errors["accepted_until"] = "The acceptance must end today or later."
-    elif accepted_until > latest:
-        errors["accepted_until"] = (
-            f"The policy allows accepting a risk for at most {policy.max_acceptance_days} days "
-            f"(until {latest:%Y-%m-%d})."
-        )
-    if errors:
-        raise ValidationError(errors)
-    finding.status, finding.justification, finding.accepted_until = (
-        Finding.Status.ACCEPTED,
-        justification.strip(),
-        accepted_until,
-    )
-    finding.accepted_by, finding.accepted_at = by, timezone.now()
-    finding._change_reason = f"Risk accepted until {accepted_until:%Y-%m-%d}"
-    finding.full_clean()
-    finding.save(
-        update_fields=["status", "justification", "accepted_until", "accepted_by", "accepted_at", "updated_at"]
-    )
-    ratings_refresh_request(usage_ids=[finding.usage_id])
-    return finding
-
-
-@transaction.atomic
-def finding_acceptance_revoke(*, finding: Finding, by=None) -> Finding:
-    """Withdraw a risk acceptance: the finding is open again and its factor counts from the next rescoring."""
-    _lock(finding)
-    if finding.status != Finding.Status.ACCEPTED:
-        raise ValidationError("Only an accepted finding has an acceptance to revoke.")
-    finding.status = Finding.Status.OPEN
-    finding._change_reason = "Risk acceptance revoked"
-    finding.save(update_fields=["status", "updated_at"])
-    ratings_refresh_request(usage_ids=[finding.usage_id])
-    return finding
-
-
-@transaction.atomic
-def finding_resolve(*, finding: Finding, status: str, resolution: str, by=None) -> Finding:
-    """Mark remediated or closed. Only once the factor has left the usage's current rating: a risk still there
-    is remediated by fixing it (and refreshing the lineage) or accepted with a justification, never closed."""
-    if status not in (Finding.Status.REMEDIATED, Finding.Status.CLOSED):
-        raise ValidationError({"status": "A finding is resolved as remediated or closed."})
-    _lock(finding)
-    if finding.status == Finding.Status.CLOSED:
-        raise ValidationError("The finding is already closed.")
-    if finding.is_live and finding.code in _current_codes(finding):
-        raise ValidationError(
-            "The factor is still in the usage's current rating. Fix it and refresh the lineage, or accept the risk "
-            "with a justification and an expiry."
-        )
-    if status == Finding.Status.CLOSED and not resolution.strip():
-        raise ValidationError({"resolution": "Say why the finding is closed."})
-    finding.status, finding.resolution = status, resolution.strip() or finding.resolution
-    finding.resolved_at = finding.resolved_at or timezone.now()
-    finding._change_reason = f"Marked {finding.get_status_display().lower()}"
-    finding.full_clean()
-    finding.save(update_fields=["status", "resolution", "resolved_at", "updated_at"])
-    return finding
-
-
-def findings_expire(*, today: date | None = None) -> int:
-    """Rescore the usages whose risk acceptances have expired (which reopens those findings); returns how many."""
-    today = today or timezone.now().astimezone(UTC).date()
-    ids = sorted(
-        set(
-            Finding.objects.filter(status=Finding.Status.ACCEPTED, accepted_until__lt=today).values_list(
-                "usage_id", flat=True
-            )
-        )
-    )
-    if ids:
-        ratings_refresh(usage_ids=ids)
-    return len(ids)

@@ -1,0 +1,127 @@
+"""The findings' workflow: ownership, risk acceptance, resolution, and expiring acceptances."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from assessments import selectors
+from assessments.models import Finding
+from assessments.services.rescoring import ratings_refresh, ratings_refresh_request
+from vendors.models import ModelUsage
+
+
+def _lock(finding: Finding) -> None:
+    """Take turns with rescoring (which writes the usage's findings) and see the finding's stored status."""
+    list(ModelUsage.objects.select_for_update().filter(pk=finding.usage_id).values_list("pk", flat=True))
+    finding.status = Finding.objects.values_list("status", flat=True).get(pk=finding.pk)
+
+
+def _current_codes(finding: Finding) -> set[str]:
+    rating = selectors.latest_ratings([finding.usage_id]).get(finding.usage_id)
+    return {f["code"] for f in rating.factors} if rating else set()
+
+
+@transaction.atomic
+def finding_update(*, finding: Finding, owner, due_date: date | None, by=None) -> Finding:
+    """Assign an owner and a due date."""
+    _lock(finding)
+    finding.owner, finding.due_date = owner, due_date
+    finding._change_reason = "Owner or due date changed"
+    finding.full_clean()
+    finding.save(update_fields=["owner", "due_date", "updated_at"])
+    return finding
+
+
+@transaction.atomic
+def finding_accept(
+    *, finding: Finding, justification: str, accepted_until: date, by, today: date | None = None
+) -> Finding:
+    """Accept the risk until a date (at most the policy's longest acceptance away): while valid, the factor's
+    points are not counted. The usage is rescored after commit."""
+    today = today or timezone.now().astimezone(UTC).date()
+    _lock(finding)
+    policy = selectors.policy_current()
+    errors = {}
+    if not finding.is_live:
+        errors["__all__"] = f"A {finding.get_status_display().lower()} finding cannot be accepted."
+    if not justification.strip():
+        errors["justification"] = "Say why the risk is acceptable: auditors read this."
+    latest = today + timedelta(days=policy.max_acceptance_days)
+    if accepted_until < today:
+        errors["accepted_until"] = "The acceptance must end today or later."
+    elif accepted_until > latest:
+        errors["accepted_until"] = (
+            f"The policy allows accepting a risk for at most {policy.max_acceptance_days} days "
+            f"(until {latest:%Y-%m-%d})."
+        )
+    if errors:
+        raise ValidationError(errors)
+    finding.status, finding.justification, finding.accepted_until = (
+        Finding.Status.ACCEPTED,
+        justification.strip(),
+        accepted_until,
+    )
+    finding.accepted_by, finding.accepted_at = by, timezone.now()
+    finding._change_reason = f"Risk accepted until {accepted_until:%Y-%m-%d}"
+    finding.full_clean()
+    finding.save(
+        update_fields=["status", "justification", "accepted_until", "accepted_by", "accepted_at", "updated_at"]
+    )
+    ratings_refresh_request(usage_ids=[finding.usage_id])
+    return finding
+
+
+@transaction.atomic
+def finding_acceptance_revoke(*, finding: Finding, by=None) -> Finding:
+    """Withdraw a risk acceptance: the finding is open again and its factor counts from the next rescoring."""
+    _lock(finding)
+    if finding.status != Finding.Status.ACCEPTED:
+        raise ValidationError("Only an accepted finding has an acceptance to revoke.")
+    finding.status = Finding.Status.OPEN
+    finding._change_reason = "Risk acceptance revoked"
+    finding.save(update_fields=["status", "updated_at"])
+    ratings_refresh_request(usage_ids=[finding.usage_id])
+    return finding
+
+
+@transaction.atomic
+def finding_resolve(*, finding: Finding, status: str, resolution: str, by=None) -> Finding:
+    """Mark remediated or closed. Only once the factor has left the usage's current rating: a risk still there
+    is remediated by fixing it (and refreshing the lineage) or accepted with a justification, never closed."""
+    if status not in (Finding.Status.REMEDIATED, Finding.Status.CLOSED):
+        raise ValidationError({"status": "A finding is resolved as remediated or closed."})
+    _lock(finding)
+    if finding.status == Finding.Status.CLOSED:
+        raise ValidationError("The finding is already closed.")
+    if finding.is_live and finding.code in _current_codes(finding):
+        raise ValidationError(
+            "The factor is still in the usage's current rating. Fix it and refresh the lineage, or accept the risk "
+            "with a justification and an expiry."
+        )
+    if status == Finding.Status.CLOSED and not resolution.strip():
+        raise ValidationError({"resolution": "Say why the finding is closed."})
+    finding.status, finding.resolution = status, resolution.strip() or finding.resolution
+    finding.resolved_at = finding.resolved_at or timezone.now()
+    finding._change_reason = f"Marked {finding.get_status_display().lower()}"
+    finding.full_clean()
+    finding.save(update_fields=["status", "resolution", "resolved_at", "updated_at"])
+    return finding
+
+
+def findings_expire(*, today: date | None = None) -> int:
+    """Rescore the usages whose risk acceptances have expired (which reopens those findings); returns how many."""
+    today = today or timezone.now().astimezone(UTC).date()
+    ids = sorted(
+        set(
+            Finding.objects.filter(status=Finding.Status.ACCEPTED, accepted_until__lt=today).values_list(
+                "usage_id", flat=True
+            )
+        )
+    )
+    if ids:
+        ratings_refresh(usage_ids=ids)
+    return len(ids)
