@@ -43,9 +43,6 @@ def _factor_rows(rating: Rating) -> list[dict]:
     return rows
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Rescoring
-# ---------------------------------------------------------------------------------------------------------------
 def ratings_refresh(*, usage_ids: Iterable[int] | None = None, policy: Policy | None = None) -> int:
     """Score every usage (or the given ones) under the policy in force and store a snapshot where the rating
     changed; keep each usage's exposure rows and findings in step. Returns how many snapshots were stored.
