@@ -240,3 +240,22 @@ def test_which_factors_open_findings(codes, tier, critical_factors, expected):
     factors = tuple(Factor(code, 10, f"{code} fired", ()) for code in codes)
     rating = Rating(score=50, tier=tier, factors=factors, policy_version=1, inputs_as_of=None)
     assert _wanted_findings(rating, policy) == expected
+
+
+def test_retiring_the_product_closes_its_findings_and_reactivating_it_opens_them_again(
+    qwen_usage, django_capture_on_commit_callbacks
+):
+    from vendors.services import product_update
+
+    product = qwen_usage.product
+    with django_capture_on_commit_callbacks(execute=True):
+        product_update(product=product, status="retired")
+    finding = Finding.objects.get(usage=qwen_usage, code="origin.country_of_concern")
+    assert finding.status == Finding.Status.CLOSED and "retired" in finding.resolution
+
+    services.ratings_refresh()
+    assert not Finding.objects.filter(usage=qwen_usage, status__in=["open", "accepted"]).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        product_update(product=product, status="active")
+    assert Finding.objects.filter(usage=qwen_usage, status="open", code="origin.country_of_concern").count() == 1

@@ -140,11 +140,20 @@ def _findings_sync(
     now: datetime,
 ) -> None:
     """Open a finding for each factor that needs one and has none; remediate findings whose factor has left the
-    rating; reopen accepted findings whose acceptance has expired; keep the rest's evidence current."""
+    rating; reopen accepted findings whose acceptance has expired; keep the rest's evidence current. A retired
+    product's findings are closed and none open for it."""
     today = now.astimezone(UTC).date()
     opened, changed = [], []
     for usage in usages:
         rating, findings = ratings[usage.pk], live.get(usage.pk, {})
+        if usage.product.status != usage.product.Status.ACTIVE:
+            for finding in findings.values():  # nobody needs to act on a product no longer in use
+                finding.status, finding.resolved_at = Finding.Status.CLOSED, now
+                finding.resolution = f"Closed when the product was retired (rescored on {today:%Y-%m-%d})."
+                finding._change_reason = "Closed: the product was retired"
+                finding.updated_at = now
+                changed.append(finding)
+            continue
         present = {f.code: f for f in rating.factors} | {a.factor.code: a.factor for a in rating.accepted}
         for code, trigger in _wanted_findings(rating, policy).items():
             if code not in findings:

@@ -124,6 +124,8 @@ def product_update(*, product: Product, data_categories=None, **fields) -> Produ
     if changed:
         product.full_clean()
         product.save(update_fields=[*changed, "updated_at"])
+    if "status" in changed:  # a retired product's findings close; a reactivated one is rated again
+        usages_rescore_request(usage_ids=product.model_usages.values_list("pk", flat=True))
     if data_categories is not None:
         product.data_categories.set(data_categories)
     return product
