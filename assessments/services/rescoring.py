@@ -20,19 +20,19 @@ _BATCH = 500
 _FINDING_SYNC_FIELDS = ["status", "title", "points", "evidence", "resolution", "resolved_at", "updated_at"]
 
 
+def _factor_row(factor) -> dict:
+    return {"code": factor.code, "points": factor.points, "reason": factor.reason, "evidence": list(factor.evidence)}
+
+
 def _factor_rows(rating: Rating) -> list[dict]:
-    rows = [
-        {"code": f.code, "points": f.points, "reason": f.reason, "evidence": list(f.evidence)} for f in rating.factors
-    ]
+    """The factors as stored: those that count, then those under a risk acceptance (with its last valid day)."""
+    rows = [_factor_row(f) for f in rating.factors]
     for accepted in rating.accepted:
-        f, acceptance = accepted.factor, accepted.acceptance
+        acceptance = accepted.acceptance
         last_day = (acceptance.until - timedelta(microseconds=1)).astimezone(UTC).date()
         rows.append(
             {
-                "code": f.code,
-                "points": f.points,
-                "reason": f.reason,
-                "evidence": list(f.evidence),
+                **_factor_row(accepted.factor),
                 "accepted": {
                     "until": last_day.isoformat(),
                     "by": acceptance.by,
