@@ -27,12 +27,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian packages the tests need: Chromium (Playwright drives it; its own browser download is not used) and
-# Graphviz (lineage diagrams). Installed only when missing, and only where we may (root with apt-get).
+# Debian packages the tests need: Chromium (Playwright drives it; its own browser download is not used),
+# Graphviz (lineage diagrams), a CJK font for names such as 杭州深度求索 in PDFs, and poppler-utils (PDF pages
+# as images). Installed only when missing, and only where we may (root with apt-get).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	fc-list 2>/dev/null | grep -qi wqy || missing="$$missing fonts-wqy-microhei"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing system packages:$$missing"; \
