@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_countries import countries
 
 from assessments.forms import FindingFilterForm
-from assessments.models import LIVE_STATUSES, Exposure, Finding, Tier
+from assessments.models import LIVE_STATUSES, Exposure, Finding, RiskRating, Tier
 from assessments.scoring import FACTOR_CODES
 from assessments.selectors import repackager_publisher_ids
 from vendors.models import ModelUsage, Product, Publisher, Vendor
@@ -133,14 +133,14 @@ class ExposureFilterSet(django_filters.FilterSet):
             combined |= condition
         return combined
 
-    def filter_exposure(self, queryset, name, value):
+    def filter_exposure(self, queryset, name, value: str):
         if value in (None, ""):
             return queryset
         # Each lineage filter is its own subquery: "depends on X and on Y" may be through different ancestors.
         matching = Exposure.objects.filter(self.exposure_q(name, value)).values("usage_id")
         return queryset.filter(pk__in=matching)
 
-    def filter_hosting_country(self, queryset, name, value):
+    def filter_hosting_country(self, queryset, name, value: str):
         return queryset.filter(Q(host__country=value) | Q(region__country=value))
 
     def filter_tier(self, queryset, name, value):
@@ -153,3 +153,16 @@ class ExposureFilterSet(django_filters.FilterSet):
         if not self.form.cleaned_data.get("include_retired"):
             queryset = queryset.filter(product__status=Product.Status.ACTIVE)
         return super().filter_queryset(queryset)
+
+
+class RiskRatingFilterSet(django_filters.FilterSet):
+    usage = django_filters.ModelChoiceFilter(queryset=ModelUsage.objects.all())
+    product = django_filters.ModelChoiceFilter(field_name="usage__product", queryset=Product.objects.all())
+    vendor = django_filters.ModelChoiceFilter(field_name="usage__product__vendor", queryset=Vendor.objects.all())
+    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices)
+    current = django_filters.BooleanFilter(field_name="is_current", label="Current (in force)")
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label="Rated at or after")
+
+    class Meta:
+        model = RiskRating
+        fields = ["usage", "product", "vendor", "tier", "current", "since"]

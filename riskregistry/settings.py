@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "django_filters",
     "django_countries",
     "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "riskregistry",
     "vendors",
@@ -248,12 +251,56 @@ X_FRAME_OPTIONS = "DENY"
 # ---------------------------------------------------------------------------------------------------------------
 # REST API
 # ---------------------------------------------------------------------------------------------------------------
+# Keys are sent as "Authorization: Bearer <key>"; the signed-in session works too (the browsable API). Pagination
+# and filters are set on the base viewset (riskregistry.api_base), which the authentication module must not import.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissions"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "riskregistry.api_auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["riskregistry.api_auth.RolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["riskregistry.api_auth.ClientRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "riskregistry.api_base.exception_handler",
+}
+# Requests per API key (or signed-in user) and period: "1000/minute", "50/second", ...
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/minute")
+API_PAGE_SIZE_MAX = 500
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "riskregistry API",
+    "DESCRIPTION": (
+        "Vendors, products, the models behind them with their lineage, ratings, findings and exposure, and the "
+        "change feed. Send an API key as `Authorization: Bearer <key>`. Every error has the shape "
+        "`{detail, code, fields}`."
+    ),
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CriticalityEnum": "vendors.models.portfolio.Criticality",
+        "VendorStatusEnum": "vendors.models.portfolio.VendorStatus",
+        "ProductStatusEnum": "vendors.models.portfolio.ProductStatus",
+        "UsageRoleEnum": "vendors.models.portfolio.UsageRole",
+        "UsageDeclaredByEnum": "vendors.models.portfolio.UsageDeclaredBy",
+        "ModelKindEnum": "vendors.models.lineage.AIModelKind",
+        "ModelStatusEnum": "vendors.models.lineage.AIModelStatus",
+        "EdgeRelationEnum": "vendors.models.lineage.EdgeRelation",
+        "EdgeSourceEnum": "vendors.models.lineage.EdgeSource",
+        "DeclaredSourceEnum": "vendors.models.lineage.DeclaredSource",
+        "ChangeKindEnum": "vendors.models.lineage.ChangeKind",
+        "HostKindEnum": "vendors.models.knowledge.HostKind",
+        "TierEnum": "assessments.models.Tier",
+        "FindingStatusEnum": "assessments.models.FindingStatus",
+        "FindingTriggerEnum": "assessments.models.FindingTrigger",
+        "CountryEnum": "django_countries.countries",
+    },
 }
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django_countries import countries
 
 from assessments.selectors import with_worst_rating
-from vendors.models import AIModel, DataCategory, Host, ModelUsage, Product, Vendor
+from vendors.models import AIModel, ChangeEvent, DataCategory, Host, LineageEdge, ModelUsage, Product, Publisher, Vendor
 from vendors.models.portfolio import Criticality
 
 
@@ -95,3 +95,60 @@ class AIModelFilterSet(django_filters.FilterSet):
 
     def filter_in_use(self, queryset, name, value):
         return queryset.filter(usages__isnull=not value).distinct()
+
+
+class PublisherFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+    country = django_filters.ChoiceFilter(choices=countries)
+    flag = django_filters.CharFilter(method="filter_flag", label="Flag (repackager, entity_list, ...)")
+
+    class Meta:
+        model = Publisher
+        fields = ["q", "country", "flag"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value) | Q(key__icontains=value) | Q(legal_entity__icontains=value)
+        ).distinct()
+
+    def filter_flag(self, queryset, name, value):
+        # In Python: JSON containment is not portable across databases, and the knowledge base is small.
+        ids = [pk for pk, flags in Publisher.objects.values_list("pk", "flags") if value in (flags or [])]
+        return queryset.filter(pk__in=ids)
+
+
+class HostFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+    country = django_filters.ChoiceFilter(choices=countries)
+    kind = django_filters.ChoiceFilter(choices=Host.Kind.choices)
+
+    class Meta:
+        model = Host
+        fields = ["q", "country", "kind"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(key__icontains=value) | Q(operator__icontains=value))
+
+
+class ChangeEventFilterSet(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=ChangeEvent.Kind.choices)
+    model = django_filters.ModelChoiceFilter(queryset=AIModel.objects.all())
+    product = django_filters.ModelChoiceFilter(queryset=Product.objects.all())
+    vendor = django_filters.ModelChoiceFilter(field_name="product__vendor", queryset=Vendor.objects.all())
+    since = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte", label="Occurred at or after")
+    acknowledged = django_filters.BooleanFilter(field_name="acknowledged_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = ChangeEvent
+        fields = ["kind", "model", "product", "vendor", "since", "acknowledged"]
+
+
+class LineageEdgeFilterSet(django_filters.FilterSet):
+    child = django_filters.ModelChoiceFilter(queryset=AIModel.objects.all())
+    parent = django_filters.ModelChoiceFilter(queryset=AIModel.objects.all())
+    source = django_filters.MultipleChoiceFilter(choices=LineageEdge.Source.choices)
+    relation = django_filters.ChoiceFilter(choices=LineageEdge.Relation.choices)
+
+    class Meta:
+        model = LineageEdge
+        fields = ["child", "parent", "source", "relation"]

@@ -1,0 +1,10 @@
+"""The assessments app's REST API routes: (prefix, viewset, basename), registered on the one router."""
+
+from assessments.api import views
+
+ROUTES = [
+    ("ratings", views.RiskRatingViewSet, "rating"),
+    ("findings", views.FindingViewSet, "finding"),
+    ("exposure", views.ExposureViewSet, "exposure"),
+    ("policy-versions", views.PolicyVersionViewSet, "policy-version"),
+]

@@ -1,0 +1,98 @@
+"""REST API viewsets for assessments: ratings with their history, findings and their workflow, exposure (the
+blast radius) and the scoring policy's versions. Thin doors over the selectors, FilterSets and services."""
+
+from django.db.models import F
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins
+from rest_framework.decorators import action
+
+from assessments import filters, selectors, services
+from assessments.api import serializers as s
+from assessments.models import RiskRating, ScoringPolicy
+from riskregistry.api_auth import needs
+from riskregistry.api_base import RegistryViewSet
+from vendors.api.views import usage_queryset
+
+_READ = (mixins.ListModelMixin, mixins.RetrieveModelMixin)
+_CHANGE_FINDING = needs("assessments.change_finding")
+
+
+class RiskRatingViewSet(*_READ, RegistryViewSet):
+    """Rating snapshots with every factor. ``current=true`` gives each usage's rating in force; ``usage=ID``
+    its history (newest first)."""
+
+    selector = staticmethod(lambda: RiskRating.objects.all())
+    serializer_class = s.RiskRatingSerializer
+    filterset_class = filters.RiskRatingFilterSet
+
+
+class FindingViewSet(*_READ, mixins.UpdateModelMixin, RegistryViewSet):
+    """Findings and their workflow: owner and due date (PATCH), risk acceptance, revocation, resolution."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    selector = staticmethod(
+        lambda: selectors.finding_queryset().order_by(F("due_date").asc(nulls_last=True), "opened_at", "id")
+    )
+    serializer_class = s.FindingSerializer
+    filterset_class = filters.FindingFilterSet
+
+    @extend_schema(request=s.FindingUpdateSerializer, responses={200: s.FindingSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        finding = self.get_object()
+        data = s.FindingUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = {"owner": finding.owner, "due_date": finding.due_date, **data.validated_data}
+        return self.respond(services.finding_update(finding=finding, **values, by=request.user))
+
+    @extend_schema(request=s.FindingAcceptSerializer, responses={200: s.FindingSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[_CHANGE_FINDING])
+    def accept(self, request, pk=None):
+        """Accept the risk until a date, with a justification: the factor stops counting while valid."""
+        data = s.FindingAcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self.respond(services.finding_accept(finding=self.get_object(), **data.validated_data, by=request.user))
+
+    @extend_schema(request=None, responses={200: s.FindingSerializer})
+    @action(detail=True, methods=["post"], url_path="revoke-acceptance", permission_classes=[_CHANGE_FINDING])
+    def revoke_acceptance(self, request, pk=None):
+        """Withdraw a risk acceptance: the finding is open again."""
+        return self.respond(services.finding_acceptance_revoke(finding=self.get_object(), by=request.user))
+
+    @extend_schema(request=s.FindingResolveSerializer, responses={200: s.FindingSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[_CHANGE_FINDING])
+    def resolve(self, request, pk=None):
+        """Mark remediated or closed, once the factor has left the usage's current rating."""
+        data = s.FindingResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self.respond(services.finding_resolve(finding=self.get_object(), **data.validated_data, by=request.user))
+
+
+class ExposureViewSet(mixins.ListModelMixin, RegistryViewSet):
+    """The blast radius: model usages of active products (``include_retired`` for all) that depend on a
+    publisher, model, root model, origin country or licence anywhere in their lineage, with the matching paths."""
+
+    selector = staticmethod(
+        lambda: usage_queryset().order_by("product__vendor__name", "product__name", "model__name", "pk")
+    )
+    serializer_class = s.ExposureSerializer
+    filterset_class = filters.ExposureFilterSet
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "matches": getattr(self, "_matches", {})}
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        filterset = self.filter_backends[0]().get_filterset(self.request, self.get_queryset(), self)
+        criteria = filterset.lineage_criteria() if filterset is not None else None
+        if page is not None and criteria is not None:
+            self._matches = selectors.exposure_matches([u.pk for u in page], criteria)
+        return page
+
+
+class PolicyVersionViewSet(*_READ, RegistryViewSet):
+    """The scoring policy's versions, newest first; the newest is in force."""
+
+    selector = staticmethod(lambda: ScoringPolicy.objects.select_related("created_by"))
+    serializer_class = s.PolicyVersionSerializer
+    lookup_field = "version"
+    lookup_value_regex = r"\d+"

@@ -1,0 +1,224 @@
+"""What every REST API viewset shares: the base viewset (a selector in, the page's FilterSet on lists, a total
+order, replies re-read through the selector), pagination, brief nested serializers, the one error shape and the
+schema that documents it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Errors: {"detail", "code", "fields": {name: [message]}} for every status
+# ---------------------------------------------------------------------------------------------------------------
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class Gone(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "This resource existed and was removed."
+    default_code = "gone"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+    code = serializers.CharField(help_text="What went wrong, for a program: invalid, not_found, throttled, ...")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Per-field messages of a 400 (non_field_errors: about the whole request).",
+    )
+
+
+def _first_code(codes) -> str:
+    if isinstance(codes, dict):
+        codes = next(iter(codes.values()), "invalid")
+    if isinstance(codes, list):
+        codes = codes[0] if codes else "invalid"
+    return _first_code(codes) if isinstance(codes, (dict, list)) else str(codes)
+
+
+def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as {"field" or "field.sub" or "items.0.name": [messages]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for name, value in errors.items():
+            key = "non_field_errors" if name in ("__all__", "non_field_errors") and not prefix else str(name)
+            flat.update(_flatten(value, f"{prefix}{key}" if not prefix else f"{prefix}.{key}"))
+    elif isinstance(errors, list) and any(isinstance(e, (dict, list)) for e in errors):
+        for index, value in enumerate(errors):
+            flat.update(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        messages = errors if isinstance(errors, list) else [errors]
+        flat[prefix or "non_field_errors"] = [str(m) for m in messages]
+    return flat
+
+
+def exception_handler(exc, context):
+    """DRF's handler, after turning a service's ValidationError into a 400 with field errors and a protected
+    deletion into a 409; then every error body takes the one shape."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, ProtectedError):
+        exc = Conflict("Other records depend on this one; it cannot be deleted. Retire or archive it instead.")
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        only = fields.get("non_field_errors")
+        detail = only[0] if only and len(fields) == 1 else "The request has invalid fields."
+        response.data = {"detail": detail, "code": _first_code(exc.get_codes()), "fields": fields}
+    else:
+        detail = exc.detail if not isinstance(exc.detail, (dict, list)) else str(exc.detail)
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        response.data = {"detail": str(detail), "code": code, "fields": {}}
+    return response
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pagination
+# ---------------------------------------------------------------------------------------------------------------
+class PagePagination(PageNumberPagination):
+    """``?page=N&page_size=M``; the envelope is count, next, previous, results."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = settings.API_PAGE_SIZE_MAX
+
+
+class FeedPagination(CursorPagination):
+    """Cursor pages in id order. ``next`` is never null: on the last page it is the cursor after the last item,
+    so a poller stores it and asks again later for what came since, never missing or repeating an item."""
+
+    ordering = "id"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = settings.API_PAGE_SIZE_MAX
+
+    def get_next_link(self):
+        link = super().get_next_link()
+        if link is not None or (self.cursor and self.cursor.reverse):
+            return link
+        if self.page:
+            position = self._get_position_from_instance(self.page[-1], self.ordering)
+        else:
+            position = self.cursor.position if self.cursor else None
+        return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["next"].pop("nullable", None)
+        response["required"] = ["next", "results"]
+        return response
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Serializers
+# ---------------------------------------------------------------------------------------------------------------
+def brief(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The serializer's ``Meta.brief_fields`` only, as its own schema component (``VendorBrief``): for nesting."""
+    cached = _BRIEFS.get(serializer_class)
+    if cached is None:
+        name = serializer_class.__name__.removesuffix("Serializer") + "Brief"
+        meta = type("Meta", (serializer_class.Meta,), {"fields": serializer_class.Meta.brief_fields})
+        cached = type(name, (serializer_class,), {"Meta": meta, "__doc__": serializer_class.__doc__})
+        _BRIEFS[serializer_class] = cached
+    return cached
+
+
+_BRIEFS: dict[type, type] = {}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Schema: every operation documents the errors it can answer
+# ---------------------------------------------------------------------------------------------------------------
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "riskregistry.api_auth.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key (shown once when an admin creates it): `Authorization: Bearer <key>`.",
+        }
+
+
+class RegistrySchema(AutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        codes = ["401", "403", "429"]
+        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
+            codes.append("400")
+        if "{" in self.path or self._is_list_view():
+            codes.append("404")  # an unknown id, or a page past the end
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes += ["400", "409"]
+        if "{" in self.path and getattr(self.view, "gone_when_removed", False):
+            codes.append("410")
+        for code in codes:
+            responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code, direction=direction))
+        return responses
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The base viewset
+# ---------------------------------------------------------------------------------------------------------------
+class RegistryViewSet(viewsets.GenericViewSet):
+    """Reads through ``selector``, lists filtered by the page's FilterSet (``filterset_class``) in a total
+    order, replies re-read through the selector so they have the same joins and annotations as the list.
+
+    ``gone_when_removed``: an id that existed (its model keeps history) answers 410 instead of 404.
+    """
+
+    selector = None
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = PagePagination
+    schema = RegistrySchema()
+    gone_when_removed = False
+
+    def get_queryset(self):
+        return self.selector()
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":  # DRF filters detail routes too; VendorFilterSet would hide archived ones
+            return queryset
+        qs = super().filter_queryset(queryset)
+        # End on pk: annotate() voids Meta.ordering, and ties would move rows across pages.
+        return qs.order_by(*(qs.query.order_by or qs.model._meta.ordering), "pk")
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            if self.gone_when_removed and self._was_removed():
+                raise Gone() from None
+            raise
+
+    def _was_removed(self) -> bool:
+        model = self.get_queryset().model
+        value = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+        history = getattr(model, "history", None)
+        if history is None or not str(value).isdigit():
+            return False
+        return history.filter(id=int(value), history_type="-").exists()
+
+    def respond(self, obj, status: int = 200) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=obj.pk)).data, status=status)

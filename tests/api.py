@@ -1,0 +1,104 @@
+"""What the REST API tests share: a small world with one of every object the API serves, and keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from assessments.models import Exposure, Finding, RiskRating, ScoringPolicy
+from riskregistry import services
+from tests import factories
+from vendors.models import ChangeEvent, LineageEdge
+
+
+@dataclass
+class World:
+    vendor: object
+    contact: object
+    product: object
+    usage: object
+    model: object
+    parent: object
+    edge: object
+    publisher: object
+    host: object
+    rating: object
+    finding: object
+    change: object
+    policy: object
+
+    def ids(self) -> dict[str, object]:
+        """The lookup value of one object per API resource (the router's basename -> id)."""
+        return {
+            "vendor": self.vendor.pk,
+            "contact": self.contact.pk,
+            "product": self.product.pk,
+            "model-usage": self.usage.pk,
+            "model": self.model.pk,
+            "lineage-edge": self.edge.pk,
+            "publisher": self.publisher.pk,
+            "host": self.host.pk,
+            "change": self.change.pk,
+            "rating": self.rating.pk,
+            "finding": self.finding.pk,
+            "policy-version": self.policy.version,
+        }
+
+
+def build_world(suffix: str = "") -> World:
+    publisher = factories.PublisherFactory(name=f"Alibaba Cloud{suffix}", country="CN")
+    region = factories.HostRegionFactory(host__name=f"Groq{suffix}", country="US")
+    parent = factories.AIModelFactory(name=f"Qwen/Qwen2.5-7B{suffix}", publisher=publisher, status="resolved")
+    model = factories.AIModelFactory(name=f"acme/copilot-7b{suffix}", status="resolved")
+    edge = LineageEdge.objects.create(
+        child=model, parent=parent, relation="finetune", source="analyst", observed_at=timezone.now()
+    )
+    usage = factories.ModelUsageFactory(
+        model=model, host=region.host, region=region, product__vendor__name=f"Acme AI{suffix}, Inc."
+    )
+    contact = factories.ContactFactory(vendor=usage.product.vendor)
+    RiskRating.objects.create(usage=usage, score=30, tier="moderate", factors=[], policy_version=1, is_current=False)
+    factor = {"code": "origin.country_of_concern", "points": 40, "reason": "CN ancestor", "evidence": ["a", "b"]}
+    rating = RiskRating.objects.create(usage=usage, score=70, tier="high", factors=[factor], policy_version=1)
+    Exposure.objects.create(usage=usage, model=model, depth=0, path=[model.name])
+    Exposure.objects.create(usage=usage, model=parent, depth=1, is_root=True, path=[model.name, parent.name])
+    finding = Finding.objects.create(
+        usage=usage,
+        code=factor["code"],
+        trigger="critical_factor",
+        title=factor["reason"],
+        points=40,
+        evidence=["a", "b"],
+    )
+    change = ChangeEvent.objects.create(
+        kind="usage_added", model=model, product=usage.product, summary="added", occurred_at=timezone.now()
+    )
+    return World(
+        vendor=usage.product.vendor,
+        contact=contact,
+        product=usage.product,
+        usage=usage,
+        model=model,
+        parent=parent,
+        edge=edge,
+        publisher=publisher,
+        host=region.host,
+        rating=rating,
+        finding=finding,
+        change=change,
+        policy=ScoringPolicy.objects.order_by("-version").first(),
+    )
+
+
+def key_client(user, scope: str = "read-write", **options) -> APIClient:
+    """A client sending a fresh key of ``user`` as a bearer token."""
+    _, raw = services.api_key_create(owner=user, scope=scope, **options)
+    return bearer_client(raw)
+
+
+def bearer_client(raw: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client

@@ -1,0 +1,42 @@
+"""Every list endpoint issues the same number of queries whatever the page size (no query per row), measured with
+a real key (as an integration calls)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.schemas.generators import EndpointEnumerator
+
+from assessments.models import ScoringPolicy
+from tests.api import build_world, key_client
+
+pytestmark = pytest.mark.django_db
+
+
+def _list_urls() -> list[str]:
+    return sorted(
+        path
+        for path, method, _ in EndpointEnumerator().get_api_endpoints()
+        if path.startswith("/api/v1/") and method == "GET" and "{" not in path and path != "/api/v1/"
+    )
+
+
+def test_list_endpoints_query_count_does_not_depend_on_the_page_size(analyst):
+    worlds = [build_world(f" {i}") for i in range(3)]
+    first = ScoringPolicy.objects.get()
+    for version in (2, 3):
+        ScoringPolicy.objects.create(version=version, document=first.document, note=f"v{version}")
+    client = key_client(analyst, scope="read")
+    urls = _list_urls()
+    assert len(urls) >= 13
+    for url in urls:
+        counts, sizes = [], []
+        for page_size in (2, 20):
+            client.get(url, {"page_size": page_size})  # warm: the key's last use, permission caches
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url, {"page_size": page_size, "include_retired": "true"})
+            assert response.status_code == 200, url
+            counts.append(len(queries))
+            sizes.append(len(response.json()["results"]))
+        assert sizes[0] < sizes[1], (url, sizes, "add rows to the world so the two pages differ")
+        assert counts[0] == counts[1], (url, counts)
+    assert worlds

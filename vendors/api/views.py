@@ -1,0 +1,221 @@
+"""REST API viewsets for vendors' objects: thin doors over the selectors (reads, filtered by the pages'
+FilterSets) and the services (writes, so history, change events and rescoring follow)."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from assessments.models import RiskRating
+from assessments.selectors import with_worst_rating
+from riskregistry.api_base import FeedPagination, RegistryViewSet
+from vendors import filters, selectors, services
+from vendors.api import serializers as s
+from vendors.models import ChangeEvent, Contact, Host, LineageEdge, Publisher
+from vendors.services import lineage
+
+_READ = (mixins.ListModelMixin, mixins.RetrieveModelMixin)
+
+
+class WritableViewSet(*_READ, RegistryViewSet):
+    """Create, update (PATCH) and delete through services: ``create_serializer_class`` and
+    ``update_serializer_class`` check shapes; ``perform_create``/``perform_update``/``perform_destroy`` call the
+    service and return what it wrote."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    gone_when_removed = True
+    create_serializer_class = None
+    update_serializer_class = None
+
+    def create(self, request, *args, **kwargs):
+        data = self.create_serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self.respond(self.perform_create(dict(data.validated_data)), status=201)
+
+    def partial_update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        data = self.update_serializer_class(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        return self.respond(self.perform_update(instance, dict(data.validated_data)))
+
+    def destroy(self, request, *args, **kwargs):
+        self.perform_destroy(self.get_object())
+        return Response(status=204)
+
+
+def _writes(read, create, update):
+    """The OpenAPI of a writable viewset: the write serializers in, the read serializer out."""
+    return extend_schema_view(
+        create=extend_schema(request=create, responses={201: read}),
+        partial_update=extend_schema(request=update, responses={200: read}),
+    )
+
+
+@_writes(s.VendorSerializer, s.VendorWriteSerializer, s.VendorWriteSerializer)
+class VendorViewSet(WritableViewSet):
+    """Vendors with their roll-ups (counts, the worst current rating). Archived vendors are listed only when
+    asked for by ``status``; deleting a vendor with products is refused (archive it)."""
+
+    selector = staticmethod(
+        lambda: with_worst_rating(selectors.vendor_queryset(), "products__model_usages", active_only="products__status")
+    )
+    serializer_class = s.VendorSerializer
+    filterset_class = filters.VendorFilterSet
+    create_serializer_class = update_serializer_class = s.VendorWriteSerializer
+
+    def perform_create(self, data):
+        return services.vendor_create(**data)
+
+    def perform_update(self, vendor, data):
+        return services.vendor_update(vendor=vendor, **data)
+
+    def perform_destroy(self, vendor):
+        services.vendor_delete(vendor=vendor)
+
+
+@_writes(s.ContactSerializer, s.ContactCreateSerializer, s.ContactWriteSerializer)
+class ContactViewSet(WritableViewSet):
+    """People at vendors."""
+
+    selector = staticmethod(lambda: Contact.objects.all())
+    serializer_class = s.ContactSerializer
+    filterset_fields = ["vendor"]
+    create_serializer_class, update_serializer_class = s.ContactCreateSerializer, s.ContactWriteSerializer
+
+    def perform_create(self, data):
+        return services.contact_create(**data)
+
+    def perform_update(self, contact, data):
+        return services.contact_update(contact=contact, **data)
+
+    def perform_destroy(self, contact):
+        services.contact_delete(contact=contact)
+
+
+@_writes(s.ProductSerializer, s.ProductCreateSerializer, s.ProductWriteSerializer)
+class ProductViewSet(WritableViewSet):
+    """Products with their roll-ups; a product with model usages is retired (``status``), not deleted."""
+
+    selector = staticmethod(lambda: with_worst_rating(selectors.product_queryset(), "model_usages"))
+    serializer_class = s.ProductSerializer
+    filterset_class = filters.ProductFilterSet
+    create_serializer_class, update_serializer_class = s.ProductCreateSerializer, s.ProductWriteSerializer
+
+    def perform_create(self, data):
+        return services.product_create(**data)
+
+    def perform_update(self, product, data):
+        return services.product_update(product=product, **data)
+
+    def perform_destroy(self, product):
+        services.product_delete(product=product)
+
+
+def usage_queryset():
+    current = RiskRating.objects.filter(is_current=True)
+    return selectors.model_usage_queryset().prefetch_related(
+        Prefetch("ratings", queryset=current, to_attr="current_ratings")
+    )
+
+
+@_writes(s.ModelUsageSerializer, s.ModelUsageCreateSerializer, s.ModelUsageWriteSerializer)
+class ModelUsageViewSet(WritableViewSet):
+    """Which models each product uses, in which role, served by whom and where, with the current rating.
+    Registering one resolves its lineage and rates it after the transaction commits."""
+
+    selector = staticmethod(usage_queryset)
+    serializer_class = s.ModelUsageSerializer
+    filterset_class = filters.ModelUsageFilterSet
+    create_serializer_class, update_serializer_class = s.ModelUsageCreateSerializer, s.ModelUsageWriteSerializer
+
+    def perform_create(self, data):
+        return services.model_usage_register(**data, user=self.request.user)
+
+    def perform_update(self, usage, data):
+        current = {
+            "model_kind": usage.model.kind,
+            "model_name": usage.model.name,
+            "role": usage.role,
+            "host": usage.host,
+            "region": usage.region,
+            "share": usage.share,
+            "notes": usage.notes,
+        }
+        return services.model_usage_update(usage=usage, **{**current, **data})
+
+    def partial_update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        # Only the fields sent: the write serializer's defaults must not overwrite the usage's values.
+        data = self.update_serializer_class(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        sent = {k: v for k, v in data.validated_data.items() if k in request.data}
+        return self.respond(self.perform_update(instance, sent))
+
+    def perform_destroy(self, usage):
+        services.model_usage_remove(usage=usage)
+
+
+class AIModelViewSet(*_READ, RegistryViewSet):
+    """The nodes of the lineage graph, with how many usages and products sit on each."""
+
+    selector = staticmethod(selectors.ai_model_queryset)
+    serializer_class = s.AIModelSerializer
+    filterset_class = filters.AIModelFilterSet
+
+    @extend_schema(responses={200: s.LineageSerializer})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def lineage(self, request, pk=None):
+        """The model's lineage as `manage.py lineage --json` prints it: nodes, edges, roots, chains, countries."""
+        model = self.get_object()
+        return Response(selectors.lineage_reports([model])[0].as_json())
+
+
+class LineageEdgeViewSet(*_READ, mixins.CreateModelMixin, mixins.DestroyModelMixin, RegistryViewSet):
+    """Parent edges of the lineage graph. Declaring a parent (POST) records it as the analyst's or the vendor's
+    word and rescores what depends on it; only declared parents can be removed (the hub's change with the hub)."""
+
+    selector = staticmethod(lambda: LineageEdge.objects.select_related("child", "parent"))
+    serializer_class = s.LineageEdgeSerializer
+    filterset_class = filters.LineageEdgeFilterSet
+
+    @extend_schema(request=s.DeclaredParentSerializer, responses={201: s.LineageEdgeSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.DeclaredParentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        edge = lineage.lineage_parent_declare(**data.validated_data, user=request.user)
+        return self.respond(edge, status=201)
+
+    def destroy(self, request, *args, **kwargs):
+        lineage.lineage_parent_remove(edge=self.get_object(), user=request.user)
+        return Response(status=204)
+
+
+class PublisherViewSet(*_READ, RegistryViewSet):
+    """Model publishers from the knowledge base (edited by admins)."""
+
+    selector = staticmethod(lambda: Publisher.objects.prefetch_related("orgs"))
+    serializer_class = s.PublisherSerializer
+    filterset_class = filters.PublisherFilterSet
+
+
+class HostViewSet(*_READ, RegistryViewSet):
+    """Hosts (inference providers, clouds) and their regions, from the knowledge base."""
+
+    selector = staticmethod(lambda: Host.objects.prefetch_related("regions"))
+    serializer_class = s.HostSerializer
+    filterset_class = filters.HostFilterSet
+
+
+class ChangeEventViewSet(*_READ, RegistryViewSet):
+    """The change feed: every supply-chain change in id order, by cursor. Store ``next`` (never null) and ask
+    for it later: you get what came since, never missing or repeating an event."""
+
+    selector = staticmethod(lambda: ChangeEvent.objects.select_related("model", "product__vendor", "acknowledged_by"))
+    serializer_class = s.ChangeEventSerializer
+    filterset_class = filters.ChangeEventFilterSet
+    pagination_class = FeedPagination
+
+    def filter_queryset(self, queryset):
+        # The cursor orders by id; the base's total order would be overridden by it anyway.
+        return super(RegistryViewSet, self).filter_queryset(queryset) if self.action == "list" else queryset
