@@ -4,7 +4,7 @@ are worked on their own pages where the rules of the workflow hold); operators i
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from assessments.models import Exposure, Finding, RiskRating, ScoringPolicy
+from assessments.models import Attestation, AttestationRequest, Exposure, Finding, RiskRating, ScoringPolicy
 
 
 class _ReadOnly:
@@ -47,3 +47,22 @@ class ExposureAdmin(_ReadOnly, admin.ModelAdmin):
     list_filter = ["is_root"]
     list_select_related = ["usage__product", "usage__model", "model"]
     search_fields = ["model__name", "usage__product__name"]
+
+
+@admin.register(AttestationRequest)
+class AttestationRequestAdmin(_ReadOnly, SimpleHistoryAdmin):
+    """Requests are made and cancelled on the Attestations pages; their claims never change."""
+
+    list_display = ["__str__", "status", "deadline", "created_by", "created_at"]
+    list_filter = ["status", "scope"]
+    list_select_related = ["vendor", "product", "created_by"]
+    search_fields = ["vendor__name", "product__name"]
+
+
+@admin.register(Attestation)
+class AttestationAdmin(_ReadOnly, admin.ModelAdmin):
+    """Signed attestations are immutable: shown, never edited or deleted."""
+
+    list_display = ["__str__", "signer_title", "corrected_count", "signed_at", "expires_at", "statement_sha256"]
+    list_select_related = ["request__vendor"]
+    search_fields = ["signer_name", "request__vendor__name", "statement_sha256"]

@@ -21,3 +21,11 @@ def findings_expire() -> None:
     from assessments import services
 
     services.findings_expire()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **_TRANSIENT)
+def attestation_signed_notify(attestation_id: int) -> None:
+    """Email the analyst who asked that the vendor signed an attestation."""
+    from assessments import services
+
+    services.attestation_signed_notify(attestation_id=attestation_id)

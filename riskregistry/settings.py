@@ -216,11 +216,21 @@ STORAGES = {
         if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+    # Signed attestation PDFs: outside the web root (no URL); the app serves them to signed-in users and the portal.
+    "attestations": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.str("ATTESTATION_ROOT", default=str(VAR_DIR / "attestations")), "base_url": None},
+    },
 }
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request when it is missing
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# ---------------------------------------------------------------------------------------------------------------
+# Attestations
+# ---------------------------------------------------------------------------------------------------------------
+ATTESTATION_DEADLINE_DAYS = env.int("ATTESTATION_DEADLINE_DAYS", default=30)  # default deadline of a new request
 
 # ---------------------------------------------------------------------------------------------------------------
 # Internationalisation

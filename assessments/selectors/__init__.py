@@ -2,6 +2,12 @@
 (``facts``), the scoring policy and what a draft would change (``policy``), and the portfolio's roll-ups and
 exposure (``exposure``)."""
 
+from assessments.selectors.attestations import (
+    attestation_claims,
+    attestation_facts_for,
+    attestation_products,
+    attestation_request_queryset,
+)
 from assessments.selectors.exposure import (
     Dashboard,
     dashboard,
@@ -33,6 +39,10 @@ __all__ = [
     "WhatIf",
     "acceptance_end",
     "acceptance_facts",
+    "attestation_claims",
+    "attestation_facts_for",
+    "attestation_products",
+    "attestation_request_queryset",
     "dashboard",
     "exposure_by_country",
     "exposure_by_root",

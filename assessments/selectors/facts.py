@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from assessments.models import LIVE_STATUSES, Finding, RiskRating
 from assessments.scoring import (
     AcceptanceFacts,
+    AttestationFacts,
     ChangeFacts,
     DriftFacts,
     EdgeFacts,
@@ -18,6 +19,7 @@ from assessments.scoring import (
     NodeFacts,
     UsageFacts,
 )
+from assessments.selectors.attestations import attestation_facts_for
 from vendors.lineage.graph import shortest_paths
 from vendors.models import AIModel, ChangeEvent, ModelUsage
 from vendors.selectors import LineageReport, lineage_reports, node_key
@@ -67,6 +69,7 @@ def _facts(
     changes: dict[int, list[ChangeFacts]],
     now: datetime,
     acceptances: tuple[AcceptanceFacts, ...],
+    attestation: AttestationFacts | None = None,
 ):
     hub = [m.fetched_at for m in report.models.values() if m.kind == AIModel.Kind.HUB]
     fetched = hub if None not in hub else []  # a hub model never fetched: the lineage was never fully fetched
@@ -87,6 +90,7 @@ def _facts(
         changes=tuple(c for m in report.models.values() for c in changes.get(m.pk, ())),
         facts_as_of=min(fetched) if fetched else None,
         acceptances=acceptances,
+        attestation=attestation,
     )
 
 
@@ -128,7 +132,8 @@ def usage_facts_for(
 
     ``usages`` should come from ``vendors.selectors.model_usage_queryset()`` (product, vendor, host, region
     loaded). Risk acceptances come from ``findings`` (``live_findings``), loaded here when not given;
-    ``reports`` (``lineage_reports`` of the usages' models, in order) likewise.
+    ``reports`` (``lineage_reports`` of the usages' models, in order) likewise. The newest signed attestation
+    covering each usage comes with what it declared (one query).
     """
     if not usages:
         return {}
@@ -143,6 +148,7 @@ def usage_facts_for(
     ).values_list("model_id", "kind", "occurred_at", "summary")
     for model_id, kind, occurred_at, summary in unacknowledged:
         changes.setdefault(model_id, []).append(ChangeFacts(kind=kind, at=occurred_at, summary=summary))
+    attestations = attestation_facts_for(u.pk for u in usages)
     return {
         usage.pk: _facts(
             usage,
@@ -154,6 +160,7 @@ def usage_facts_for(
                 for f in findings.get(usage.pk, {}).values()
                 if f.status == Finding.Status.ACCEPTED and f.accepted_until
             ),
+            attestations.get(usage.pk),
         )
         for usage, report in zip(usages, reports, strict=True)
     }

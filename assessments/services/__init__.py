@@ -1,6 +1,14 @@
-"""Writes for assessments: rescoring (``rescoring``), policy versions (``policy``) and the findings' workflow
-(``findings``). Views, tasks and commands call these; nothing else writes assessments' rows."""
+"""Writes for assessments: rescoring (``rescoring``), policy versions (``policy``), the findings' workflow
+(``findings``) and attestation requests and signatures (``attestations``). Views, tasks and commands call
+these; nothing else writes assessments' rows."""
 
+from assessments.services.attestations import (
+    attestation_request_cancel,
+    attestation_request_create,
+    attestation_sign,
+    attestation_signed_notify,
+    responses_clean,
+)
 from assessments.services.findings import (
     finding_accept,
     finding_acceptance_revoke,
@@ -12,6 +20,10 @@ from assessments.services.policy import policy_default_ensure, policy_version_cr
 from assessments.services.rescoring import ratings_refresh, ratings_refresh_request
 
 __all__ = [
+    "attestation_request_cancel",
+    "attestation_request_create",
+    "attestation_sign",
+    "attestation_signed_notify",
     "finding_accept",
     "finding_acceptance_revoke",
     "finding_resolve",
@@ -21,4 +33,5 @@ __all__ = [
     "policy_version_create",
     "ratings_refresh",
     "ratings_refresh_request",
+    "responses_clean",
 ]
