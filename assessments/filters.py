@@ -12,7 +12,8 @@ from django.utils import timezone
 from django_countries import countries
 
 from assessments.forms import FindingFilterForm
-from assessments.models import LIVE_STATUSES, Exposure, Finding, RiskRating, Tier
+from assessments.forms_attestations import AttestationRequestFilterForm
+from assessments.models import LIVE_STATUSES, AttestationRequest, Exposure, Finding, RiskRating, Tier
 from assessments.scoring import FACTOR_CODES
 from assessments.selectors import repackager_publisher_ids
 from vendors.models import ModelUsage, Product, Publisher, Vendor
@@ -166,3 +167,35 @@ class RiskRatingFilterSet(django_filters.FilterSet):
     class Meta:
         model = RiskRating
         fields = ["usage", "product", "vendor", "tier", "current", "since"]
+
+
+def _attestation_overdue() -> Q:
+    today = timezone.now().astimezone(UTC).date()
+    return Q(status=AttestationRequest.Status.OPEN, deadline__lt=today)
+
+
+class AttestationRequestFilterSet(django_filters.FilterSet):
+    """Attestation requests by status, vendor, product, overdue (open past the deadline) and deadline."""
+
+    status = django_filters.ChoiceFilter(choices=AttestationRequest.Status.choices, empty_label="Any")
+    vendor = django_filters.ModelChoiceFilter(queryset=Vendor.objects.order_by("name"), empty_label="Any")
+    product = django_filters.ModelChoiceFilter(
+        queryset=Product.objects.select_related("vendor").order_by("vendor__name", "name"), empty_label="Any"
+    )
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label="Overdue", widget=_yes_no("Overdue", "Not overdue")
+    )
+    deadline_before = django_filters.DateFilter(
+        field_name="deadline",
+        lookup_expr="lte",
+        label="Deadline on or before",
+        widget=forms.DateInput({"type": "date"}),
+    )
+
+    class Meta:
+        model = AttestationRequest
+        fields = ["status", "vendor", "product", "overdue", "deadline_before"]
+        form = AttestationRequestFilterForm
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(_attestation_overdue()) if value else queryset.exclude(_attestation_overdue())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.views import exposure, findings, policy
+from assessments.views import attestations, exposure, findings, policy
 
 app_name = "assessments"
 
@@ -18,4 +18,30 @@ urlpatterns = [
     # exposure and usages
     path("exposure/", exposure.ExposureView.as_view(), name="exposure"),
     path("usages/<int:pk>/", exposure.UsageDetailView.as_view(), name="usage_detail"),
+    # attestations
+    path("attestations/", attestations.AttestationRequestListView.as_view(), name="attestation_request_list"),
+    path(
+        "vendors/<int:vendor_pk>/attestations/new/",
+        attestations.AttestationRequestCreateView.as_view(),
+        name="attestation_request_create_vendor",
+    ),
+    path(
+        "products/<int:product_pk>/attestations/new/",
+        attestations.AttestationRequestCreateView.as_view(),
+        name="attestation_request_create_product",
+    ),
+    path(
+        "attestations/<int:pk>/", attestations.AttestationRequestDetailView.as_view(), name="attestation_request_detail"
+    ),
+    path(
+        "attestations/<int:pk>/request.pdf",
+        attestations.AttestationRequestPdfView.as_view(),
+        name="attestation_request_pdf",
+    ),
+    path("attestations/<int:pk>/signed.pdf", attestations.AttestationSignedPdfView.as_view(), name="attestation_pdf"),
+    path(
+        "attestations/<int:pk>/cancel/",
+        attestations.AttestationRequestCancelView.as_view(),
+        name="attestation_request_cancel",
+    ),
 ]

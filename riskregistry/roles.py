@@ -28,6 +28,8 @@ _ANALYST_EDITS = {
     # Findings are worked by analysts (owner, due date, risk acceptance, resolution); the policy is an admin's.
     "assessments": {
         "finding": ("change",),
+        # Analysts ask vendors to attest and withdraw requests; signatures come only from the vendor portal.
+        "attestationrequest": ("add", "change"),
     },
 }
 
