@@ -4,8 +4,8 @@ Each benchmark is a module with ``NAME``, ``add_arguments(parser)``, ``run_from_
 ``format_report(report) -> str`` and ``ok(report) -> bool``; ``BENCHMARKS`` lists them in the order they run.
 """
 
-from benchmarks import lineage, ratings
+from benchmarks import attestations, lineage, ratings
 
-BENCHMARKS = {lineage.NAME: lineage, ratings.NAME: ratings}
+BENCHMARKS = {lineage.NAME: lineage, ratings.NAME: ratings, attestations.NAME: attestations}
 
 __all__ = ["BENCHMARKS"]
