@@ -1,5 +1,4 @@
-"""What we conclude about vendors: the scoring policy's versions, risk ratings, exposure and findings
-(questionnaires, attestations and reports follow)."""
+"""What we conclude about model usages: the scoring policy's versions, risk ratings, exposure and findings."""
 
 from django.conf import settings
 from django.db import models
