@@ -30,6 +30,10 @@ _ANALYST_EDITS = {
         "finding": ("change",),
         # Analysts ask vendors to attest and withdraw requests; signatures come only from the vendor portal.
         "attestationrequest": ("add", "change"),
+        "assessment": ("add", "change"),
+        "answer": ("add", "change"),
+        "answercomment": ("add",),
+        "evidence": ("add", "change"),
     },
 }
 

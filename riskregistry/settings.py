@@ -162,6 +162,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # A risk acceptance is valid through its last day (UTC); just after midnight its factor counts again.
     "findings-expire": {"task": "assessments.tasks.findings_expire", "schedule": crontab(minute="5", hour="0")},
+    # Reminders before an assessment's due date and once overdue; recurring assessments due soon are sent.
+    "assessments-remind": {"task": "assessments.tasks.assessments_remind", "schedule": crontab(minute="30", hour="7")},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -211,6 +213,14 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Vendors' evidence: outside the web root (no URL); the app serves it to signed-in users and its portal only.
+    "evidence": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(Path(env.str("EVIDENCE_ROOT", default=str(VAR_DIR / "evidence")))),
+            "base_url": None,
+        },
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -231,6 +241,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Attestations
 # ---------------------------------------------------------------------------------------------------------------
 ATTESTATION_DEADLINE_DAYS = env.int("ATTESTATION_DEADLINE_DAYS", default=30)  # default deadline of a new request
+# Questionnaires and the vendor portal
+# ---------------------------------------------------------------------------------------------------------------
+# The address links in emails and command output start with (the portal is reached from outside).
+PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+PORTAL_LINK_DAYS = env.int("PORTAL_LINK_DAYS", default=30)  # a link expires this long after it is issued
+PORTAL_SESSION_HOURS = env.int("PORTAL_SESSION_HOURS", default=12)
+# Requests per minute to the portal per link and per client address (django-ratelimit rates).
+PORTAL_RATE_PER_LINK = env.str("PORTAL_RATE_PER_LINK", default="60/m")
+PORTAL_RATE_PER_ADDRESS = env.str("PORTAL_RATE_PER_ADDRESS", default="120/m")
+EVIDENCE_MAX_MB = env.int("EVIDENCE_MAX_MB", default=20)
+ASSESSMENT_REMINDER_DAYS = tuple(env.list("ASSESSMENT_REMINDER_DAYS", cast=int, default=[7, 3, 1]))
 
 # ---------------------------------------------------------------------------------------------------------------
 # Internationalisation

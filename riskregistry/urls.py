@@ -19,4 +19,5 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("vendors.urls")),
     path("", include("assessments.urls")),
+    path("portal/", include("assessments.urls_portal")),
 ]

@@ -1,6 +1,7 @@
 """What we ask and conclude about vendors: the scoring policy, ratings, exposure and findings (``ratings``),
 questionnaire versions (``questionnaires``), assessments with their answers, comments and evidence
-(``assessments``) and the vendor portal's links (``portal``)."""
+(``assessments``), attestation requests and signed attestations (``attestations``) and the vendor portal's links
+(``portal``)."""
 
 from assessments.models.assessments import (
     Answer,
@@ -9,6 +10,13 @@ from assessments.models.assessments import (
     AssessmentEvent,
     AssessmentLink,
     Evidence,
+)
+from assessments.models.attestations import (
+    Attestation,
+    AttestationCoverage,
+    AttestationRequest,
+    AttestationRequestStatus,
+    AttestationScope,
 )
 from assessments.models.portal import PortalLink, live_link_constraint
 from assessments.models.questionnaires import QuestionnaireVersion
@@ -32,6 +40,11 @@ __all__ = [
     "Assessment",
     "AssessmentEvent",
     "AssessmentLink",
+    "Attestation",
+    "AttestationCoverage",
+    "AttestationRequest",
+    "AttestationRequestStatus",
+    "AttestationScope",
     "Evidence",
     "Exposure",
     "Finding",

@@ -183,30 +183,3 @@ class Finding(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
-
-
-# Attestation requests and signed attestations live in their own module.
-from assessments.models_attestations import (  # noqa: E402
-    Attestation,
-    AttestationCoverage,
-    AttestationRequest,
-    AttestationRequestStatus,
-    AttestationScope,
-)
-
-__all__ = [
-    "LIVE_STATUSES",
-    "TIER_ORDER",
-    "Attestation",
-    "AttestationCoverage",
-    "AttestationRequest",
-    "AttestationRequestStatus",
-    "AttestationScope",
-    "Exposure",
-    "Finding",
-    "FindingStatus",
-    "FindingTrigger",
-    "RiskRating",
-    "ScoringPolicy",
-    "Tier",
-]

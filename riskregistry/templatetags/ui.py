@@ -51,3 +51,9 @@ def query_with(context, **changes) -> str:
     for key, value in changes.items():
         query[key] = value
     return query.urlencode()
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]`` in a template (None when absent or not a mapping)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assessments", "0002_policy_findings_exposure"),
+        ("assessments", "0003_attestations"),
         ("vendors", "0003_lineage_refresh_chunks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,0 +1,243 @@
+"""Writing answers: a draft save (the portal's or an analyst's on the vendor's behalf), per-question comments and
+evidence uploads. A save keeps every valid answer and reports the others, so nothing typed is lost silently."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import puremagic
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from assessments.models import Answer, AnswerComment, Assessment, Evidence
+from assessments.models.assessments import OPEN_STATUSES
+from assessments.questionnaires import logic, questionnaire_of
+from assessments.services.assessments import event_record, mark_in_progress
+
+
+class AssessmentLocked(ValidationError):
+    """The assessment no longer takes answers (submitted, accepted, cancelled): 409 in the portal."""
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    value: object = None
+    na: bool = False
+    na_reason: str = ""
+
+
+@dataclass
+class SaveResult:
+    saved: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _writable(assessment: Assessment) -> Assessment:
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if locked.status not in OPEN_STATUSES:
+        raise AssessmentLocked(
+            f"This questionnaire is {locked.get_status_display().lower()}; answers can no longer be changed."
+        )
+    return locked
+
+
+def _channel(by) -> tuple[str, object]:
+    if by is not None and getattr(by, "is_authenticated", False):
+        return Answer.Channel.ANALYST, by
+    return Answer.Channel.PORTAL, None
+
+
+@transaction.atomic
+def answers_save(*, assessment: Assessment, answers: Mapping[str, RawAnswer], by=None) -> SaveResult:
+    """Store the given answers (question id -> RawAnswer); ``by`` is the analyst answering on the vendor's behalf
+    (None: the vendor, through the portal). Unknown question ids are refused; a value that does not fit its
+    question is reported in ``errors`` and the stored answer left as it was."""
+    assessment = _writable(assessment)
+    q = questionnaire_of(assessment.questionnaire.definition)
+    today = timezone.now().date()
+    channel, user = _channel(by)
+    stored = {a.question_id: a for a in Answer.objects.select_for_update().filter(assessment=assessment)}
+    result = SaveResult()
+    unknown = sorted(set(answers) - {question.id for question in q.questions()})
+    if unknown:
+        raise ValidationError(f"Unknown question id(s): {', '.join(unknown[:5])}")
+    for question_id, raw in answers.items():
+        question = q.question(question_id)
+        try:
+            reason = logic.check_na(question, raw.na, raw.na_reason)
+            value = None if raw.na else logic.clean_value(question, raw.value, today=today)
+        except logic.AnswerError as error:
+            result.errors[question_id] = str(error)
+            continue
+        if question.type == "file" and value:
+            owned = set(
+                Evidence.objects.filter(assessment=assessment, question_id=question_id, pk__in=value).values_list(
+                    "pk", flat=True
+                )
+            )
+            value = [pk for pk in value if pk in owned] or None
+        answer = stored.get(question_id)
+        if answer is None:
+            if value is None and not raw.na:
+                continue  # nothing said, nothing to store
+            answer = Answer(assessment=assessment, question_id=question_id)
+        elif (answer.value, answer.na, answer.na_reason) == (value, raw.na, reason):
+            continue
+        answer.value, answer.na, answer.na_reason = value, raw.na, reason
+        answer.channel, answer.entered_by, answer.round = channel, user, assessment.round
+        answer.save()
+        result.saved += 1
+    if result.saved:
+        mark_in_progress(assessment, by)
+        if user is not None:
+            event_record(assessment=assessment, action="answered_on_behalf", by=by, note=f"{result.saved} answer(s)")
+    return result
+
+
+@transaction.atomic
+def answer_comment_add(*, assessment: Assessment, question_id: str, body: str, by=None, internal: bool = False):
+    """A comment on a question: an analyst's (``by``), possibly internal, or the vendor's (``by`` None)."""
+    q = questionnaire_of(assessment.questionnaire.definition)
+    if q.question(question_id) is None:
+        raise ValidationError({"question_id": "No such question."})
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "Write a comment."})
+    if len(body) > 4000:
+        raise ValidationError({"body": "Keep a comment under 4000 characters."})
+    analyst = by is not None and getattr(by, "is_authenticated", False)
+    if not analyst:
+        _writable(assessment)
+    comment = AnswerComment(
+        assessment=assessment,
+        question_id=question_id,
+        author_kind=AnswerComment.AuthorKind.ANALYST if analyst else AnswerComment.AuthorKind.VENDOR,
+        author=by if analyst else None,
+        body=body,
+        internal=internal and analyst,
+        round=assessment.round,
+    )
+    comment.full_clean()
+    comment.save()
+    return comment
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Evidence
+# ---------------------------------------------------------------------------------------------------------------
+_MAGIC = {"pdf": {".pdf"}, "png": {".png"}, "jpeg": {".jpg", ".jpeg", ".jfif"}}
+_OFFICE = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
+_MIME = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "txt": "text/plain",
+    "csv": "text/csv",
+    "json": "application/json",
+}
+
+
+def sniff(data: bytes, accept: list[str]) -> str | None:
+    """Which of the accepted kinds the content is (read from the bytes, never the name), or None."""
+    try:
+        found = {m.extension.lower() for m in puremagic.magic_string(data)}
+    except puremagic.PureError:
+        found = set()
+    for kind in accept:
+        if kind in _MAGIC and found & _MAGIC[kind]:
+            return kind
+        if kind in _OFFICE and data[:4] == b"PK\x03\x04":
+            try:
+                with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                    if _OFFICE[kind] in archive.namelist():
+                        return kind
+            except zipfile.BadZipFile:
+                continue
+    if not found and b"\x00" not in data:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if "json" in accept:
+            try:
+                json.loads(text)
+                return "json"
+            except ValueError:
+                pass
+        for kind in ("csv", "txt"):
+            if kind in accept:
+                return kind
+    return None
+
+
+@transaction.atomic
+def evidence_add(*, assessment: Assessment, question_id: str, upload, by=None) -> Evidence:
+    """Store an uploaded file for a file question (or any question, as supporting evidence), after checking its
+    size and its type on the content. ``upload`` is a Django UploadedFile."""
+    assessment = _writable(assessment)
+    q = questionnaire_of(assessment.questionnaire.definition)
+    question = q.question(question_id)
+    if question is None:
+        raise ValidationError({"file": "No such question."})
+    accept = question.accept or ["pdf", "png", "jpeg", "docx", "xlsx", "txt"]
+    limit = settings.EVIDENCE_MAX_MB * 1024 * 1024
+    if upload.size > limit:
+        raise ValidationError({"file": f"The file is larger than {settings.EVIDENCE_MAX_MB} MB."})
+    if question.type == "file":
+        count = Evidence.objects.filter(assessment=assessment, question_id=question_id, retired_at__isnull=True).count()
+        if count >= question.max_files:
+            raise ValidationError({"file": f"At most {question.max_files} files for this question."})
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationError({"file": f"The file is larger than {settings.EVIDENCE_MAX_MB} MB."})
+    if not data:
+        raise ValidationError({"file": "The file is empty."})
+    kind = sniff(data, accept)
+    if kind is None:
+        raise ValidationError({"file": f"The file's content is not one of: {', '.join(accept)} (whatever its name)."})
+    channel, user = _channel(by)
+    name = (getattr(upload, "name", "") or "evidence").replace("\\", "/").rsplit("/", 1)[-1][:200] or "evidence"
+    evidence = Evidence(
+        assessment=assessment,
+        question_id=question_id,
+        original_name=name,
+        content_type=_MIME[kind],
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        channel=channel,
+        uploaded_by=user,
+    )
+    # A random stored name: the vendor's file name never reaches the file system.
+    evidence.file.save(f"{get_random_string(24)}.{kind}", ContentFile(data), save=False)
+    evidence.full_clean()
+    evidence.save()
+    if question.type == "file":
+        answer, _created = Answer.objects.get_or_create(assessment=assessment, question_id=question_id)
+        answer.value = [*(answer.value or []), evidence.pk]
+        answer.channel, answer.entered_by, answer.round = channel, user, assessment.round
+        answer.save()
+    mark_in_progress(assessment, by)
+    return evidence
+
+
+@transaction.atomic
+def evidence_retire(*, evidence: Evidence, by=None) -> None:
+    """Take a file off its answer; the file and its record are kept."""
+    assessment = _writable(evidence.assessment)
+    evidence.retired_at = timezone.now()
+    evidence.save(update_fields=["retired_at"])
+    answer = Answer.objects.filter(assessment=assessment, question_id=evidence.question_id).first()
+    if answer is not None and isinstance(answer.value, list) and evidence.pk in answer.value:
+        answer.value = [pk for pk in answer.value if pk != evidence.pk] or None
+        answer.save()

@@ -1,0 +1,133 @@
+"""The vendor portal for an assessment: enter with the token, then answer (drafts saved), attach evidence,
+comment, submit, and read what was submitted. Writes go through the services; the vendor sees no points,
+factors or internal notes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+
+from assessments import selectors, services
+from assessments.models import Assessment, AssessmentLink, Evidence
+from assessments.views.answer_form import form_sections, parse_post, progress
+from assessments.views.portal_base import PortalEntryView, PortalSessionMixin, portal_error
+
+
+class AssessmentEnterView(PortalEntryView):
+    link_model = AssessmentLink
+
+    def clean_url(self, link: AssessmentLink) -> str:
+        return reverse("portal:assessment", args=[link.assessment_id])
+
+
+def save_form(request, assessment: Assessment, *, by=None) -> tuple[dict, dict]:
+    """Save a posted questionnaire form (answers, uploads, comments): (posted answers, errors by question).
+    Valid answers are stored even when others are refused."""
+    q = selectors.questionnaire(assessment)
+    posted, comments = parse_post(q, request.POST)
+    result = services.answers_save(assessment=assessment, answers=posted, by=by)
+    errors = dict(result.errors)
+    for key, upload in request.FILES.items():
+        question_id = key.removeprefix("f:")
+        try:
+            evidence = services.evidence_add(assessment=assessment, question_id=question_id, upload=upload, by=by)
+        except ValidationError as error:
+            errors[question_id] = "; ".join(error.messages)
+            continue
+        if question_id in posted and q.question(question_id).type == "file":
+            raw = posted[question_id]
+            posted[question_id] = type(raw)(value=[*(raw.value or []), evidence.pk], na=raw.na, na_reason=raw.na_reason)
+    for question_id, body in comments.items():
+        try:
+            services.answer_comment_add(assessment=assessment, question_id=question_id, body=body, by=by)
+        except ValidationError as error:
+            errors[question_id] = "; ".join(error.messages)
+    return posted, errors
+
+
+class AssessmentPortalView(PortalSessionMixin, View):
+    link_model = AssessmentLink
+    template_name = "portal/assessment.html"
+
+    def render_form(self, request, *, posted=None, errors=None, status=200):
+        assessment = Assessment.objects.select_related("questionnaire", "product__vendor").get(pk=self.subject.pk)
+        q = selectors.questionnaire(assessment)
+        states = selectors.answer_states(assessment)
+        answered, total = progress(q, states)
+        context = {
+            "assessment": assessment,
+            "questionnaire": q,
+            "sections": form_sections(
+                q,
+                answers=selectors.answers_by_question(assessment),
+                evidence=selectors.evidence_by_question(assessment),
+                comments=selectors.comments_by_question(assessment, include_internal=False),
+                prefill=selectors.model_table_prefill(assessment.product),
+                posted=posted,
+                errors=errors,
+            ),
+            "read_only": not assessment.is_open,
+            "answered": answered,
+            "total": total,
+            "errors": errors or {},
+            "evidence_url": "portal:assessment_evidence",
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request, pk: int):
+        return self.render_form(request)
+
+    def post(self, request, pk: int):
+        assessment = self.subject
+        if not assessment.is_open:
+            return portal_error(
+                request, 409, "Already submitted", "This questionnaire was submitted; its answers can no longer change."
+            )
+        try:
+            with transaction.atomic():
+                posted, errors = save_form(request, assessment)
+                if request.POST.get("action") == "submit" and not errors:
+                    services.assessment_submit(assessment=assessment)
+        except services.AssessmentLocked as error:
+            return portal_error(request, 409, "Already submitted", error.messages[0])
+        except ValidationError as error:
+            missing = error.message_dict if hasattr(error, "error_dict") else {}
+            top = missing.pop("__all__", error.messages[:1])
+            messages.error(request, "Your answers are saved, but not submitted yet. " + " ".join(top))
+            return self.render_form(request, errors={k: v[0] for k, v in missing.items()}, status=400)
+        if errors:
+            messages.error(request, "Some answers need a correction (marked below); the others are saved.")
+            return self.render_form(request, posted=posted, errors=errors, status=400)
+        if request.POST.get("action") == "submit":
+            messages.success(request, "Thank you: your answers were submitted. You can still read them here.")
+        else:
+            messages.success(request, "Saved. You can come back with the same link and continue.")
+        return redirect("portal:assessment", pk=assessment.pk)
+
+
+class AssessmentPortalEvidenceView(PortalSessionMixin, View):
+    """Download a file of this assessment (the portal session's only)."""
+
+    link_model = AssessmentLink
+
+    def get(self, request, pk: int, evidence_pk: int):
+        evidence = get_object_or_404(Evidence, pk=evidence_pk, assessment_id=self.subject.pk)
+        return evidence_response(evidence)
+
+
+def evidence_response(evidence: Evidence) -> FileResponse:
+    """A file as a download (never rendered inline), with its checked type."""
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.") from None
+    response = FileResponse(handle, as_attachment=True, filename=evidence.original_name,
+                            content_type=evidence.content_type)  # fmt: skip
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
