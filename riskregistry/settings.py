@@ -243,8 +243,6 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 ATTESTATION_DEADLINE_DAYS = env.int("ATTESTATION_DEADLINE_DAYS", default=30)  # default deadline of a new request
 # Questionnaires and the vendor portal
 # ---------------------------------------------------------------------------------------------------------------
-# The address links in emails and command output start with (the portal is reached from outside).
-PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 PORTAL_LINK_DAYS = env.int("PORTAL_LINK_DAYS", default=30)  # a link expires this long after it is issued
 PORTAL_SESSION_HOURS = env.int("PORTAL_SESSION_HOURS", default=12)
 # Requests per minute to the portal per link and per client address (django-ratelimit rates).

@@ -65,7 +65,7 @@ def submitted(*, assessment: Assessment) -> None:
     """The analyst who sent it hears that the vendor submitted."""
     if assessment.sent_by is None or not assessment.sent_by.email:
         return
-    url = f"{settings.PUBLIC_URL}{reverse('assessments:assessment_detail', args=[assessment.pk])}"
+    url = f"{settings.SITE_URL.rstrip('/')}{reverse('assessments:assessment_detail', args=[assessment.pk])}"
     _send(
         f"Submitted: {assessment.questionnaire.title} for {assessment.product}",
         "assessments/email/submitted.txt",

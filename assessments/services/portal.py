@@ -1,6 +1,6 @@
 """Portal links of any kind (an assessment's, an attestation request's): mint, verify, supersede, revoke.
 
-A link is ``PUBLIC_URL`` + a path holding a token of 32 random bytes (256 bits, URL-safe base64); only the token's
+A link is ``SITE_URL`` + a path holding a token of 32 random bytes (256 bits, URL-safe base64); only the token's
 SHA-256 is stored, so the database alone never opens the portal. Minting a link supersedes the subject's live
 one, which from then on answers 410 like an expired or revoked link; an unknown or malformed token is a 404.
 """
@@ -40,8 +40,8 @@ def token_hash(token: str) -> str:
 
 
 def public_url(path: str) -> str:
-    """An absolute address for a path of this app, as people outside reach it (settings.PUBLIC_URL)."""
-    return f"{settings.PUBLIC_URL}{path}"
+    """An absolute address for a path of this app, as people outside reach it (settings.SITE_URL)."""
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
 
 
 def _live(link_model: type[PortalLink], subject) -> list[PortalLink]:
