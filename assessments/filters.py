@@ -1,6 +1,6 @@
-"""Assessments' FilterSets, each shared by its page and the REST API: findings, and exposure (the blast radius:
-which model usages, so products and vendors, depend on a publisher, a model, a root, an origin country or a
-licence anywhere in their lineage)."""
+"""Assessments' FilterSets, each shared by its page and the REST API: findings, assessments, and exposure (the
+blast radius: which model usages, so products and vendors, depend on a publisher, a model, a root, an origin country
+or a licence anywhere in their lineage)."""
 
 from datetime import UTC
 
@@ -12,8 +12,10 @@ from django.utils import timezone
 from django_countries import countries
 
 from assessments.forms import FindingFilterForm
+from assessments.forms_assessments import AssessmentFilterForm
 from assessments.forms_attestations import AttestationRequestFilterForm
-from assessments.models import LIVE_STATUSES, AttestationRequest, Exposure, Finding, RiskRating, Tier
+from assessments.models import LIVE_STATUSES, Assessment, AttestationRequest, Exposure, Finding, RiskRating, Tier
+from assessments.models.assessments import OPEN_STATUSES
 from assessments.scoring import FACTOR_CODES
 from assessments.selectors import repackager_publisher_ids
 from vendors.models import ModelUsage, Product, Publisher, Vendor
@@ -199,3 +201,35 @@ class AttestationRequestFilterSet(django_filters.FilterSet):
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(_attestation_overdue()) if value else queryset.exclude(_attestation_overdue())
+
+
+def _assessment_overdue() -> Q:
+    today = timezone.now().astimezone(UTC).date()
+    return Q(status__in=OPEN_STATUSES, due_date__lt=today)
+
+
+class AssessmentFilterSet(django_filters.FilterSet):
+    """Assessments by status, vendor, product, questionnaire, overdue (open past the due date) and due before."""
+
+    status = django_filters.ChoiceFilter(choices=Assessment.Status.choices, empty_label="Any")
+    vendor = django_filters.ModelChoiceFilter(
+        field_name="product__vendor", label="Vendor", queryset=Vendor.objects.order_by("name"), empty_label="Any"
+    )
+    product = django_filters.ModelChoiceFilter(
+        queryset=Product.objects.select_related("vendor").order_by("vendor__name", "name"), empty_label="Any"
+    )
+    questionnaire = django_filters.CharFilter(field_name="questionnaire__key", label="Questionnaire key")
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label="Overdue", widget=_yes_no("Overdue", "Not overdue")
+    )
+    due_before = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="lt", label="Due before", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = Assessment
+        fields = ["status", "vendor", "product", "questionnaire", "overdue", "due_before"]
+        form = AssessmentFilterForm
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(_assessment_overdue()) if value else queryset.exclude(_assessment_overdue())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.views import attestations, exposure, findings, policy
+from assessments.views import assessments, attestations, exposure, findings, policy
 
 app_name = "assessments"
 
@@ -12,6 +12,17 @@ urlpatterns = [
     path("findings/<int:pk>/accept/", findings.FindingAcceptView.as_view(), name="finding_accept"),
     path("findings/<int:pk>/revoke/", findings.FindingRevokeView.as_view(), name="finding_revoke"),
     path("findings/<int:pk>/resolve/", findings.FindingResolveView.as_view(), name="finding_resolve"),
+    # assessments
+    path("assessments/", assessments.AssessmentListView.as_view(), name="assessment_list"),
+    path("assessments/send/", assessments.AssessmentSendView.as_view(), name="assessment_send"),
+    path("assessments/<int:pk>/", assessments.AssessmentDetailView.as_view(), name="assessment_detail"),
+    path("assessments/<int:pk>/answer/", assessments.AssessmentAnswerView.as_view(), name="assessment_answer"),
+    path(
+        "assessments/<int:pk>/evidence/<int:evidence_pk>/",
+        assessments.AssessmentEvidenceView.as_view(),
+        name="assessment_evidence",
+    ),
+    path("assessments/<int:pk>/<str:action>/", assessments.AssessmentActionView.as_view(), name="assessment_action"),
     # policy
     path("policy/", policy.PolicyDetailView.as_view(), name="policy_detail"),
     path("policy/edit/", policy.PolicyEditView.as_view(), name="policy_edit"),

@@ -248,6 +248,8 @@ class AnswerClaims:
     base_models: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     criticality: str = ""
     data_categories: tuple[str, ...] = ()
+    #: claim (``base_models:<model>`` per model) -> "question id “text”: the answer", to show beside a finding
+    sources: Mapping[str, str] = field(default_factory=dict)
 
 
 def countries(text: str) -> tuple[str, ...]:
@@ -259,22 +261,33 @@ def countries(text: str) -> tuple[str, ...]:
 def claims(questionnaire: Questionnaire, answers: Mapping[str, AnswerState]) -> AnswerClaims:
     shown = visible(questionnaire, answers)
     values: dict = {}
+    sources: dict[str, str] = {}
     for question in questionnaire.questions():
         state = answers.get(question.id)
         if question.claim is None or question.id not in shown or state is None or state.na or not state.given:
             continue
+        asked = f"{question.id} “{question.text[:160]}”"
         if question.claim == "no_country_of_concern":
             values["no_country_of_concern"] = state.value == "yes"
+            sources["no_country_of_concern"] = f"{asked}: {state.value}"
         elif question.claim == "hosting_countries":
             values["hosting_countries"] = countries(str(state.value))
+            sources["hosting_countries"] = f"{asked}: {str(state.value)[:200]}"
         elif question.claim == "base_models":
             bases: dict[str, list[str]] = {}
             for row in state.value:
-                if row.get("base_model"):
-                    bases.setdefault(row["model"].lower(), []).append(row["base_model"])
+                for base in (row.get("base_model") or "").split(","):
+                    if base.strip():
+                        bases.setdefault(row["model"].lower(), []).append(base.strip())
             values["base_models"] = {name: tuple(dict.fromkeys(b)) for name, b in bases.items()}
+            for row in state.value:
+                if row.get("base_model"):
+                    how = row.get("relation") or "derived"
+                    sources[f"base_models:{row['model'].lower()}"] = (
+                        f"{asked}: {row['model']} ({how}) from {row['base_model']}"
+                    )
         elif question.claim == "criticality":
             values["criticality"] = str(state.value)
         elif question.claim == "data_categories":
             values["data_categories"] = tuple(v for v in state.value if v != "public")
-    return AnswerClaims(**values)
+    return AnswerClaims(**values, sources=sources)

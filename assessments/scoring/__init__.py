@@ -13,6 +13,7 @@ from assessments.scoring.facts import (
     EdgeFacts,
     HostFacts,
     NodeFacts,
+    QuestionnaireFacts,
     UsageFacts,
     usage_facts,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "NodeFacts",
     "Policy",
     "PolicyError",
+    "QuestionnaireFacts",
     "Rating",
     "UsageFacts",
     "score",

@@ -87,6 +87,20 @@ class Claims:
     no_country_of_concern: bool | None = None
     base_models: tuple[str, ...] = ()
     hosting_countries: tuple[str, ...] = ()
+    #: Where the claims were made (questionnaire, question, answer), shown beside a contradiction.
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuestionnaireFacts:
+    """An accepted questionnaire about the usage's product: its risk points (0-100, None: nothing scorable)
+    and the factor codes of the answers that earned them."""
+
+    key: str
+    title: str
+    assessment_id: int
+    score: int | None
+    factors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +144,7 @@ class UsageFacts:
     ``usage_countries`` (where the product is used) decide whether a licence's territory exclusion bites.
     ``facts_as_of`` is when the lineage was last fetched (None: never); ``now`` is the time of rating.
     ``acceptances`` are the risk acceptances recorded on the usage's findings (valid or not: ``now`` decides).
+    ``answers`` are the claims of the product's accepted questionnaires, ``questionnaires`` their risk points.
     """
 
     subject: str
@@ -145,6 +160,7 @@ class UsageFacts:
     vendor_country: str = ""
     usage_countries: tuple[str, ...] = ()
     answers: Claims = field(default_factory=Claims)
+    questionnaires: tuple[QuestionnaireFacts, ...] = ()
     attestation: AttestationFacts | None = None
     changes: tuple[ChangeFacts, ...] = ()
     facts_as_of: datetime | None = None

@@ -29,6 +29,7 @@ FACTOR_CODES = (
     "opacity.unknown_publisher",
     "opacity.gated_ancestor",
     "discrepancy.answer_contradicts_lineage",
+    "questionnaire.answer_points",
     "attestation.missing",
     "attestation.expired",
     "facts.stale",
@@ -59,6 +60,7 @@ DEFAULT_WEIGHTS: Mapping[str, int] = MappingProxyType(
         "opacity.unknown_publisher": 10,
         "opacity.gated_ancestor": 5,
         "discrepancy.answer_contradicts_lineage": 30,
+        "questionnaire.answer_points": 20,
         "attestation.missing": 5,
         "attestation.expired": 10,
         "facts.stale": 10,
@@ -196,6 +198,9 @@ class Policy:
         for name, value in document.items():
             if name in ("countries_of_concern", "approved_regions", "sanction_flags", "critical_factors"):
                 value = frozenset(str(item) for item in value)
+            elif name == "weights":
+                # A factor added to the rules after the document was stored weighs its default.
+                value = {**DEFAULT_WEIGHTS, **value} if isinstance(value, Mapping) else value
             elif name == "thresholds":
                 value = tuple(value)
                 if len(value) != 3:

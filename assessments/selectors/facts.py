@@ -13,12 +13,15 @@ from assessments.scoring import (
     AcceptanceFacts,
     AttestationFacts,
     ChangeFacts,
+    Claims,
     DriftFacts,
     EdgeFacts,
     HostFacts,
     NodeFacts,
+    QuestionnaireFacts,
     UsageFacts,
 )
+from assessments.selectors.assessments import AcceptedAnswers, accepted_answers
 from assessments.selectors.attestations import attestation_facts_for
 from vendors.lineage.graph import shortest_paths
 from vendors.models import AIModel, ChangeEvent, ModelUsage
@@ -63,6 +66,29 @@ def _host_facts(usage: ModelUsage) -> HostFacts | None:
     )
 
 
+def _claims(usage: ModelUsage, accepted: Sequence[AcceptedAnswers]) -> Claims:
+    """What the product's accepted questionnaires say about this usage (the model-table rows of its model)."""
+    no_concern, countries, bases, sources = None, [], [], []
+    model = usage.model.name.lower()
+    for item in accepted:
+        said, where = item.claims, f"{item.title} (assessment #{item.assessment_id}), "
+        if said.no_country_of_concern is not None:
+            no_concern = bool(no_concern) or said.no_country_of_concern
+            sources.append(where + said.sources.get("no_country_of_concern", ""))
+        if said.hosting_countries:
+            countries += said.hosting_countries
+            sources.append(where + said.sources.get("hosting_countries", ""))
+        if said.base_models.get(model):
+            bases += said.base_models[model]
+            sources.append(where + said.sources.get(f"base_models:{model}", ""))
+    return Claims(
+        no_country_of_concern=no_concern,
+        base_models=tuple(dict.fromkeys(bases)),
+        hosting_countries=tuple(dict.fromkeys(countries)),
+        sources=tuple(sources),
+    )
+
+
 def _facts(
     usage: ModelUsage,
     report: LineageReport,
@@ -70,6 +96,7 @@ def _facts(
     now: datetime,
     acceptances: tuple[AcceptanceFacts, ...],
     attestation: AttestationFacts | None = None,
+    accepted: Sequence[AcceptedAnswers] = (),
 ):
     hub = [m.fetched_at for m in report.models.values() if m.kind == AIModel.Kind.HUB]
     fetched = hub if None not in hub else []  # a hub model never fetched: the lineage was never fully fetched
@@ -91,6 +118,8 @@ def _facts(
         facts_as_of=min(fetched) if fetched else None,
         acceptances=acceptances,
         attestation=attestation,
+        answers=_claims(usage, accepted),
+        questionnaires=tuple(QuestionnaireFacts(a.key, a.title, a.assessment_id, a.score, a.factors) for a in accepted),
     )
 
 
@@ -149,6 +178,7 @@ def usage_facts_for(
     for model_id, kind, occurred_at, summary in unacknowledged:
         changes.setdefault(model_id, []).append(ChangeFacts(kind=kind, at=occurred_at, summary=summary))
     attestations = attestation_facts_for(u.pk for u in usages)
+    accepted = accepted_answers({u.product_id for u in usages})
     return {
         usage.pk: _facts(
             usage,
@@ -161,6 +191,7 @@ def usage_facts_for(
                 if f.status == Finding.Status.ACCEPTED and f.accepted_until
             ),
             attestations.get(usage.pk),
+            accepted.get(usage.product_id, ()),
         )
         for usage, report in zip(usages, reports, strict=True)
     }

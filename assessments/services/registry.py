@@ -13,7 +13,8 @@ from assessments.models import Assessment
 from assessments.questionnaires import logic, questionnaire_of
 from assessments.selectors.assessments import answer_states
 from vendors.models import AIModel, DataCategory, Host, HostRegion, LineageEdge, ModelUsage
-from vendors.services import lineage_parent_declare, model_usage_register, product_update
+from vendors.services import model_usage_register, product_update
+from vendors.services.lineage import lineage_parent_declare
 from vendors.services.portfolio import ai_model_find
 from vendors.services.rescoring import usages_rescore_request
 

@@ -89,10 +89,11 @@ class AssessmentPortalView(PortalSessionMixin, View):
                 request, 409, "Already submitted", "This questionnaire was submitted; its answers can no longer change."
             )
         try:
+            # The draft is saved in its own transaction: a refused submit keeps everything typed.
             with transaction.atomic():
                 posted, errors = save_form(request, assessment)
-                if request.POST.get("action") == "submit" and not errors:
-                    services.assessment_submit(assessment=assessment)
+            if request.POST.get("action") == "submit" and not errors:
+                services.assessment_submit(assessment=assessment)
         except services.AssessmentLocked as error:
             return portal_error(request, 409, "Already submitted", error.messages[0])
         except ValidationError as error:

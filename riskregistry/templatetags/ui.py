@@ -57,3 +57,15 @@ def query_with(context, **changes) -> str:
 def get_item(mapping, key):
     """``mapping[key]`` in a template (None when absent or not a mapping)."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def overdue(assessment, today) -> bool:
+    """An open assessment past its due date."""
+    return assessment.is_overdue(today)
+
+
+@register.filter
+def link_state(link, now) -> str:
+    """A portal link's state: live, superseded, revoked or expired."""
+    return link.state(now)

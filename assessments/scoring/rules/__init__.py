@@ -17,6 +17,7 @@ from assessments.scoring.rules.conduct import (
     changes_unacknowledged,
     discrepancy_answer_contradicts_lineage,
     facts_stale,
+    questionnaire_answer_points,
 )
 from assessments.scoring.rules.licence import (
     license_drift,
@@ -53,6 +54,7 @@ RULES: tuple[Callable[[UsageFacts, Policy], Factor | None], ...] = (
     opacity_unknown_publisher,
     opacity_gated_ancestor,
     discrepancy_answer_contradicts_lineage,
+    questionnaire_answer_points,
     attestation_missing,
     attestation_expired,
     facts_stale,

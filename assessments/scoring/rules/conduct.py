@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from assessments.scoring.facts import Claims, UsageFacts
 from assessments.scoring.policy import Policy
-from assessments.scoring.rules.common import Factor, _bounded, _relation
+from assessments.scoring.rules.common import Factor, _bounded, _chain, _relation, paths
 from assessments.scoring.rules.origin import _concern_origins, _host_places
 
 
@@ -32,16 +32,43 @@ def _contradictions(facts: UsageFacts, policy: Policy, who: str, claims: Claims)
 def discrepancy_answer_contradicts_lineage(facts: UsageFacts, policy: Policy) -> Factor | None:
     """The vendor's questionnaire answers or signed attestation say something the resolved lineage refutes."""
     found = _contradictions(facts, policy, "The questionnaire answer", facts.answers)
+    sources = list(facts.answers.sources) if found else []
     if facts.attestation is not None:
         who = f"The attestation signed {facts.attestation.signed_at.date().isoformat()}"
-        found += _contradictions(facts, policy, who, facts.attestation.claims)
+        signed = _contradictions(facts, policy, who, facts.attestation.claims)
+        found += signed
+        sources += list(facts.attestation.claims.sources) if signed else []
     if not found:
         return None
+    # The question and answer, then the resolved chain to each root, beside the contradiction.
+    route = paths(facts)
+    chains = [f"resolved chain: {_chain(route[root])}" for root in sorted(facts.roots) if root in route]
     return Factor(
         "discrepancy.answer_contradicts_lineage",
         policy.points("discrepancy.answer_contradicts_lineage"),
         found[0],
-        _bounded(found),
+        _bounded([*found, *sources, *chains]),
+    )
+
+
+def questionnaire_answer_points(facts: UsageFacts, policy: Policy) -> Factor | None:
+    """The risk points of the product's accepted questionnaires, scaled to the policy's weight: a questionnaire
+    scoring 100 (every scorable answer the riskiest) counts the full weight. The worst questionnaire counts."""
+    scored = [q for q in facts.questionnaires if q.score]
+    if not scored:
+        return None
+    worst = max(scored, key=lambda q: (q.score, q.key))
+    points = round(policy.points("questionnaire.answer_points") * worst.score / 100)
+    if points <= 0:
+        return None
+    codes = ", ".join(worst.factors) or "no factor named"
+    return Factor(
+        "questionnaire.answer_points",
+        points,
+        f"The accepted {worst.title} answers score {worst.score}/100 risk points ({codes})",
+        _bounded(
+            f"{q.title} (assessment #{q.assessment_id}): {q.score}/100, {', '.join(q.factors) or '-'}" for q in scored
+        ),
     )
 
 
