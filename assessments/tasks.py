@@ -29,3 +29,12 @@ def attestation_signed_notify(attestation_id: int) -> None:
     from assessments import services
 
     services.attestation_signed_notify(attestation_id=attestation_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **_TRANSIENT)
+def assessments_remind() -> None:
+    """Daily: email reminders (with a new portal link) before the due date and once overdue; stamped, so a rerun
+    sends nothing twice."""
+    from assessments import services
+
+    services.assessments_remind()

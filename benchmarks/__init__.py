@@ -4,8 +4,13 @@ Each benchmark is a module with ``NAME``, ``add_arguments(parser)``, ``run_from_
 ``format_report(report) -> str`` and ``ok(report) -> bool``; ``BENCHMARKS`` lists them in the order they run.
 """
 
-from benchmarks import attestations, lineage, ratings
+from benchmarks import attestations, lineage, portal, ratings
 
-BENCHMARKS = {lineage.NAME: lineage, ratings.NAME: ratings, attestations.NAME: attestations}
+BENCHMARKS = {
+    lineage.NAME: lineage,
+    ratings.NAME: ratings,
+    attestations.NAME: attestations,
+    portal.NAME: portal,
+}
 
 __all__ = ["BENCHMARKS"]

@@ -58,7 +58,7 @@ def test_the_command_line_selects_benchmarks():
     args = _parser().parse_args(["--only", "lineage", "--sweep", "--json", "out.json"])
 
     assert args.only == ["lineage"] and args.sweep and str(args.json) == "out.json"
-    assert set(BENCHMARKS) == {"lineage", "ratings", "attestations"}
+    assert set(BENCHMARKS) == {"lineage", "ratings", "attestations", "portal"}
 
 
 @pytest.mark.django_db
@@ -174,3 +174,14 @@ def test_a_tiny_ratings_benchmark_checks_snapshots_and_queries_per_batch():
     text = ratings_bench.format_report(report)
     assert "queries per batch do not grow" in text and "target < 30 s" in text
     assert "FAILED" not in text and "cProfile" in text
+
+
+@pytest.mark.django_db
+def test_the_portal_benchmark_saves_and_submits_a_small_assessment():
+    from benchmarks import portal
+
+    report = portal.run(questions=8, rows=3, repeat=1)
+
+    assert portal.ok(report), report["checks"]
+    assert {"portal_save", "portal_submit", "service_save"} <= set(report["figures"])
+    assert "portal save / service alone" in portal.format_report(report)

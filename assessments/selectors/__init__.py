@@ -40,6 +40,7 @@ from assessments.selectors.facts import (
     latest_ratings,
     live_findings,
     rating_history,
+    submission_discrepancies,
     usage_facts_for,
 )
 from assessments.selectors.policy import TierChange, WhatIf, policy_current, policy_versions, policy_what_if
@@ -78,6 +79,7 @@ __all__ = [
     "questionnaire",
     "rating_history",
     "repackager_publisher_ids",
+    "submission_discrepancies",
     "usage_facts_for",
     "with_worst_rating",
     "worst_rating",

@@ -4,9 +4,11 @@ ratings and findings rescoring compares them with."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from assessments.models import LIVE_STATUSES, Finding, RiskRating
 from assessments.scoring import (
@@ -16,6 +18,7 @@ from assessments.scoring import (
     Claims,
     DriftFacts,
     EdgeFacts,
+    Factor,
     HostFacts,
     NodeFacts,
     QuestionnaireFacts,
@@ -212,3 +215,31 @@ def exposure_paths(report: LineageReport) -> dict[str, tuple[str, ...]]:
     return shortest_paths(
         report.subject, ((e["child"], e["parent"]) for e in report.edges), (node["id"] for node in report.nodes)
     )
+
+
+def submission_discrepancies(assessment) -> list[tuple[ModelUsage, Factor]]:
+    """What a submitted (not yet accepted) assessment's answers would contradict in the product's resolved
+    lineage, usage by usage: the review shows it before the analyst accepts."""
+    from assessments.questionnaires import logic, questionnaire_of
+    from assessments.scoring.rules.conduct import discrepancy_answer_contradicts_lineage
+    from assessments.selectors.assessments import answer_states
+    from assessments.selectors.policy import policy_current
+    from vendors.selectors import model_usage_queryset
+
+    usages = list(model_usage_queryset().filter(product=assessment.product))
+    if not usages:
+        return []
+    states = answer_states(assessment)
+    said = logic.claims(questionnaire_of(assessment.questionnaire.definition), states)
+    submission = AcceptedAnswers(
+        assessment.pk, assessment.questionnaire.key, assessment.questionnaire.title, assessment.score, (), said
+    )
+    policy = policy_current()
+    found = []
+    for usage in usages:
+        facts = usage_facts_for([usage], now=timezone.now())[usage.pk]
+        facts = replace(facts, answers=_claims(usage, [submission]))
+        factor = discrepancy_answer_contradicts_lineage(facts, policy)
+        if factor is not None:
+            found.append((usage, factor))
+    return found

@@ -106,6 +106,9 @@ def _detail_context(request, assessment, **extra) -> dict:
         "review_form": ReviewForm(),
         "comment_form": CommentForm(),
         "discrepancies": discrepancies,
+        "contradictions": (
+            selectors.submission_discrepancies(assessment) if assessment.status == assessment.Status.SUBMITTED else []
+        ),
         "evidence_url": "assessments:assessment_evidence",
         **extra,
     }
