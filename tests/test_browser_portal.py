@@ -46,7 +46,7 @@ def test_mbom_questionnaire_round_trip(browser, live_server, portfolio, tmp_path
     page.get_by_label("Contacts").select_option(label="Cora Compliance <cora@acme.example>")
     page.get_by_label("Due date").fill((timezone.now().date() + timedelta(days=21)).isoformat())
     page.get_by_role("button", name="Send").click()
-    message = page.get_by_text("Portal link").inner_text()
+    message = page.get_by_role("alert").filter(has_text="Portal link").inner_text()
     url = re.search(r"https?://\S+/portal/a/\S+/", message).group(0)
     path = "/" + url.split("://", 1)[1].split("/", 1)[1]
 

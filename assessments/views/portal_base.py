@@ -29,16 +29,19 @@ def _grant_key(link_model: type[PortalLink], subject_id: int) -> str:
     return f"{link_model._meta.label_lower}:{subject_id}"
 
 
-def portal_headers(response: HttpResponse) -> HttpResponse:
+def portal_headers(response: HttpResponse, *, referrer: str = "same-origin") -> HttpResponse:
+    """Never cached; no Referer leaves the site. The token's own URL answers ``no-referrer``; the clean pages
+    after it ``same-origin``, because under ``no-referrer`` browsers send ``Origin: null`` with a form's POST,
+    which the CSRF check must refuse."""
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = referrer
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
 def portal_error(request, status: int, title: str, message: str) -> HttpResponse:
     body = render_to_string("portal/error.html", {"title": title, "message": message, "status": status}, request)
-    return portal_headers(HttpResponse(body, status=status))
+    return portal_headers(HttpResponse(body, status=status), referrer="no-referrer")
 
 
 def gone(request, state: str = "") -> HttpResponse:
@@ -102,7 +105,7 @@ class PortalEntryView(View):
             return gone(request, error.state)
         links.portal_link_touch(link=link)
         portal_grant(request, link)
-        return portal_headers(redirect(self.clean_url(link)))
+        return portal_headers(redirect(self.clean_url(link)), referrer="no-referrer")
 
 
 @method_decorator(login_not_required, name="dispatch")
