@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.views import assessments, attestations, exposure, findings, policy
+from assessments.views import assessments, attestation_links, attestations, exposure, findings, policy
 
 app_name = "assessments"
 
@@ -54,5 +54,15 @@ urlpatterns = [
         "attestations/<int:pk>/cancel/",
         attestations.AttestationRequestCancelView.as_view(),
         name="attestation_request_cancel",
+    ),
+    path(
+        "attestations/<int:pk>/link/",
+        attestation_links.AttestationLinkSendView.as_view(),
+        name="attestation_link_send",
+    ),
+    path(
+        "attestations/<int:pk>/link/revoke/",
+        attestation_links.AttestationLinkRevokeView.as_view(),
+        name="attestation_link_revoke",
     ),
 ]

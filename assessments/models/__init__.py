@@ -14,6 +14,7 @@ from assessments.models.assessments import (
 from assessments.models.attestations import (
     Attestation,
     AttestationCoverage,
+    AttestationLink,
     AttestationRequest,
     AttestationRequestStatus,
     AttestationScope,
@@ -42,6 +43,7 @@ __all__ = [
     "AssessmentLink",
     "Attestation",
     "AttestationCoverage",
+    "AttestationLink",
     "AttestationRequest",
     "AttestationRequestStatus",
     "AttestationScope",

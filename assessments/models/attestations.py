@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from assessments.models.portal import PortalLink, live_link_constraint
 from assessments.storages import attestation_storage
 from vendors.models.base import choices_check
 
@@ -143,3 +144,20 @@ class Attestation(models.Model):
         from assessments.attestation import Response
 
         return {row["claim_id"]: Response.from_json(row) for row in self.responses}
+
+
+class AttestationLink(PortalLink):
+    """A vendor-portal link that opens one attestation request (to confirm or correct and sign it)."""
+
+    SUBJECT_FIELD = "request"
+
+    request = models.ForeignKey(AttestationRequest, on_delete=models.PROTECT, related_name="links")
+
+    class Meta(PortalLink.Meta):
+        constraints = [
+            *PortalLink.Meta.constraints,
+            live_link_constraint("request", "attestationlink_one_live_per_request"),
+        ]
+
+    def __str__(self) -> str:
+        return f"link to {self.request_id} issued {self.issued_at:%Y-%m-%d}"

@@ -33,7 +33,7 @@ def _today() -> date:
     return timezone.now().astimezone(UTC).date()
 
 
-def _pdf_response(data: bytes, filename: str) -> HttpResponse:
+def pdf_response(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
@@ -115,6 +115,11 @@ class AttestationRequestDetailView(Guarded, DetailView):
         request = self.object
         attestation = getattr(request, "attestation", None)
         responses = attestation.response_map() if attestation else None
+        can_change = self.request.user.has_perm("assessments.change_attestationrequest")
+        now = timezone.now()
+        links = list(request.links.select_related("issued_by"))
+        for link in links:
+            link.state_now = link.state(now)
         return {
             **super().get_context_data(**kwargs),
             "snapshot": snapshot_from_json(request.claims),
@@ -122,8 +127,11 @@ class AttestationRequestDetailView(Guarded, DetailView):
             "attestation": attestation,
             "today": _today(),
             "history": request.history.select_related("history_user").order_by("history_date", "history_id"),
-            "can_cancel": request.status == AttestationRequest.Status.OPEN
-            and self.request.user.has_perm("assessments.change_attestationrequest"),
+            "can_cancel": can_change and request.status == AttestationRequest.Status.OPEN,
+            "can_send": can_change and request.status == AttestationRequest.Status.OPEN,
+            "links": links,
+            "live_link": any(link.state_now == "live" for link in links),
+            "contacts": list(request.vendor.contacts.all()),
         }
 
 
@@ -135,7 +143,7 @@ class AttestationRequestPdfView(Guarded, View):
     def get(self, request, pk):
         attestation_request = get_object_or_404(selectors.attestation_request_queryset(), pk=pk)
         pdf = attestation_request_pdf(attestation_request)
-        return _pdf_response(pdf, f"{attestation_request.reference}-request.pdf")
+        return pdf_response(pdf, f"{attestation_request.reference}-request.pdf")
 
 
 class AttestationSignedPdfView(Guarded, View):
@@ -162,7 +170,7 @@ def signed_pdf_response(attestation) -> HttpResponse:
             status=500,
             content_type="text/plain",
         )
-    return _pdf_response(data, f"{attestation.request.reference}-signed.pdf")
+    return pdf_response(data, f"{attestation.request.reference}-signed.pdf")
 
 
 class AttestationRequestCancelView(Guarded, View):
