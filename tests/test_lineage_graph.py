@@ -22,6 +22,7 @@ from vendors.lineage import (
     LicenseDrift,
     NodeInfo,
     NodeStatus,
+    Problem,
     Relation,
     ancestry,
     datasets_of,
@@ -204,10 +205,11 @@ def test_holes_make_the_lineage_incomplete(edges, info, reason):
     assert any(r.startswith(reason) for r in result.incomplete_reasons), result.incomplete_reasons
 
 
-def test_missing_parent_is_a_dead_end_root():
+def test_missing_parent_is_a_dead_end_not_a_root():
     result = walk({"a": ["?gone"]})
     assert result.ancestors == ("gone",)
-    assert result.roots == ("gone",)
+    assert result.roots == ()
+    assert result.chains == (("a", "gone"),)
     assert result.unknown_publishers == ("a", "gone")
     assert result.licenses == (("a", ""), ("gone", ""))
 
@@ -215,8 +217,9 @@ def test_missing_parent_is_a_dead_end_root():
 def test_unknown_start():
     result = ancestry("nowhere", {}, {})
     assert result.ancestors == ()
-    assert result.roots == ("nowhere",)
+    assert result.roots == ()
     assert result.incomplete_reasons == ("nowhere: not fetched yet",)
+    assert result.problems == (Problem("not_fetched", "nowhere", "nowhere: not fetched yet"),)
 
 
 def test_reasons_are_bounded():

@@ -26,16 +26,18 @@ from huggingface_hub.hf_api import ExpandModelProperty_T
 from huggingface_hub.utils import HFValidationError, build_hf_headers, get_session, validate_repo_id
 
 from vendors.hub.convert import (
+    LINEAGE_FILE_NAME,
     MAX_LINEAGE_FILE_BYTES,
+    MAX_LINEAGE_FILES,
     failed_snapshot,
-    lineage_file_paths,
+    lineage_file_plan,
     parse_json_object,
     pinned_revision,
     sibling_names,
     snapshot_from_info,
 )
 from vendors.hub.retry import Backoff, HubUnavailable, TokenBucket, transient_failure
-from vendors.lineage.snapshot import NodeStatus, RepoSnapshot
+from vendors.lineage.snapshot import EvidenceSource, NodeStatus, RepoSnapshot, SourceFailure, SourceProblem
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -124,9 +126,9 @@ class HubClient:
             return self._failed(repo_id, exc)
         if not _valid_repo_id(info.id):
             return failed_snapshot(repo_id, NodeStatus.ERROR, "malformed metadata (no valid repo id)", 200)
-        files = self._lineage_files(info)
+        files, failures = self._lineage_files(info)
         try:
-            return snapshot_from_info(repo_id, info, files)
+            return snapshot_from_info(repo_id, info, files, failures)
         except _MALFORMED as exc:
             logger.warning("hub: %s: metadata could not be converted (%s)", repo_id, type(exc).__name__)
             return failed_snapshot(repo_id, NodeStatus.ERROR, "malformed metadata", 200)
@@ -190,20 +192,63 @@ class HubClient:
                 self._sleep(wait)
 
     # -------------------------------------------------------------------------------------------------- files
-    def _lineage_files(self, info: ModelInfo) -> dict[str, Mapping[str, Any] | None]:
-        """The repo's ``adapter_config.json`` files at the metadata's commit, parsed; ``None`` for unreadable."""
+    def _lineage_files(self, info: ModelInfo) -> tuple[dict[str, Mapping[str, Any] | None], list[SourceFailure]]:
+        """The repo's ``adapter_config.json`` files at the metadata's commit, parsed (``None`` for unreadable),
+        and why each unreadable one, or one left unread, was not read."""
         revision = pinned_revision(info.sha if isinstance(info.sha, str) else "")
-        return {path: self._json_file(info.id, revision, path) for path in lineage_file_paths(sibling_names(info))}
+        paths, unread = lineage_file_plan(sibling_names(info))
+        files: dict[str, Mapping[str, Any] | None] = {}
+        failures: list[SourceFailure] = []
+        for path in paths:
+            files[path], failure = self._json_file(info.id, revision, path)
+            if failure is not None:
+                failures.append(failure)
+        if unread:
+            failures.append(
+                SourceFailure(
+                    EvidenceSource.ADAPTER_CONFIG,
+                    f"{unread} more {LINEAGE_FILE_NAME} files",
+                    SourceProblem.NOT_READ,
+                    f"at most {MAX_LINEAGE_FILES} are read per repo, and only at safe paths",
+                )
+            )
+        return files, failures
 
-    def _json_file(self, repo_id: str, revision: str, path: str) -> dict[str, Any] | None:
-        """A gated, missing, oversized or broken file is ``None``: the node itself stays resolved."""
+    def _json_file(self, repo_id: str, revision: str, path: str) -> tuple[dict[str, Any] | None, SourceFailure | None]:
+        """The parsed file, or ``None`` and why not: gated, refused, missing, failing, oversized or not JSON."""
         url = hf_hub_url(repo_id, path, revision=revision, endpoint=self.endpoint)
         try:
             body = self._retrying(lambda: self._download_small(url))
         except (HubUnavailable, HfHubHTTPError, httpx2.HTTPError, OfflineModeIsEnabled, LineageFileTooLarge) as exc:
             logger.info("hub: %s: %s not read (%s, HTTP %s)", repo_id, path, type(exc).__name__, _http_status(exc))
-            return None
-        return parse_json_object(body)
+            kind, reason = self._file_failure(exc)
+            return None, SourceFailure(EvidenceSource.ADAPTER_CONFIG, path, kind, reason)
+        document = parse_json_object(body)
+        if document is None:
+            return None, SourceFailure(EvidenceSource.ADAPTER_CONFIG, path, SourceProblem.ERROR, "not a JSON object")
+        return document, None
+
+    def _file_failure(self, exc: Exception) -> tuple[str, str]:
+        """Why a file was not read, as a ``SourceProblem`` and a reason in our own words."""
+        if isinstance(exc, HubUnavailable):
+            return SourceProblem.ERROR, exc.reason
+        if isinstance(exc, LineageFileTooLarge):
+            return SourceProblem.ERROR, f"larger than {MAX_LINEAGE_FILE_BYTES:,} bytes"
+        if isinstance(exc, OfflineModeIsEnabled):
+            return SourceProblem.ERROR, "offline mode is on (HF_HUB_OFFLINE)"
+        if isinstance(exc, HfHubHTTPError):
+            status = _http_status(exc)
+            response = getattr(exc, "response", None)
+            code = response.headers.get("X-Error-Code", "") if response is not None else ""
+            if code == "GatedRepo":
+                granted = "the configured HF_TOKEN has not been granted access"
+                return SourceProblem.GATED, granted if self._token else "request access on the hub or set HF_TOKEN"
+            if status in (401, 403):
+                return SourceProblem.FORBIDDEN, f"HTTP {status}"
+            if status == 404:
+                return SourceProblem.MISSING, "HTTP 404"
+            return SourceProblem.ERROR, f"HTTP {status}"
+        return SourceProblem.ERROR, f"could not reach the hub ({type(exc).__name__})"
 
     def _download_small(self, url: str) -> bytes:
         """GET a small file into memory (no HF disk cache), reading at most ``MAX_LINEAGE_FILE_BYTES``.

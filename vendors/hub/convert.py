@@ -16,7 +16,7 @@ from typing import Any
 
 from huggingface_hub import ModelInfo
 
-from vendors.lineage.snapshot import NodeStatus, RepoSnapshot
+from vendors.lineage.snapshot import EvidenceSource, NodeStatus, RepoSnapshot, SourceFailure, SourceProblem
 
 #: The lineage files fetched from a repo: PEFT adapters name their base model only there.
 LINEAGE_FILE_NAME = "adapter_config.json"
@@ -41,9 +41,22 @@ def failed_snapshot(repo_id: str, status: str, reason: str, http_status: int | N
 
 
 def snapshot_from_info(
-    requested_id: str, info: ModelInfo, files: Mapping[str, Mapping[str, Any] | None]
+    requested_id: str,
+    info: ModelInfo,
+    files: Mapping[str, Mapping[str, Any] | None],
+    failures: Iterable[SourceFailure] = (),
 ) -> RepoSnapshot:
-    """The snapshot of a successful metadata answer (``info.id`` is the id after any rename redirect)."""
+    """The snapshot of a successful metadata answer (``info.id`` is the id after any rename redirect).
+
+    ``failures`` are the parent sources that could not be read (files); a card the hub parsed into something
+    that is not an object is one more.
+    """
+    failures = list(failures)
+    card = info.card_data
+    if card is not None and not isinstance(card, Mapping) and not hasattr(card, "to_dict"):
+        failures.append(
+            SourceFailure(EvidenceSource.CARD, "README.md", SourceProblem.ERROR, "card metadata is not an object")
+        )
     return RepoSnapshot(
         requested_id=requested_id,
         repo_id=info.id,
@@ -64,6 +77,7 @@ def snapshot_from_info(
         created_at=_datetime(info.created_at),
         last_modified=_datetime(info.last_modified),
         files=dict(files),
+        source_failures=tuple(failures),
     )
 
 
@@ -108,8 +122,16 @@ def pinned_revision(sha: str) -> str:
 
 def lineage_file_paths(siblings: Iterable[str]) -> list[str]:
     """The ``adapter_config.json`` files worth fetching: safe paths only, root first, then by path, capped."""
-    wanted = {path for path in siblings if path.rsplit("/", 1)[-1] == LINEAGE_FILE_NAME and _safe_path(path)}
-    return sorted(wanted, key=lambda path: (path.count("/"), path))[:MAX_LINEAGE_FILES]
+    return lineage_file_plan(siblings)[0]
+
+
+def lineage_file_plan(siblings: Iterable[str]) -> tuple[list[str], int]:
+    """``(paths to fetch, how many other adapter_config.json files are listed)``: those past the cap, and
+    those whose path is not safe to put in a URL, are left unread (and the repo is then not a root)."""
+    named = {path for path in siblings if path.rsplit("/", 1)[-1] == LINEAGE_FILE_NAME}
+    wanted = sorted((p for p in named if _safe_path(p)), key=lambda path: (path.count("/"), path))
+    read = wanted[:MAX_LINEAGE_FILES]
+    return read, len(named) - len(read)
 
 
 def parse_json_object(body: bytes) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vendors.lineage.gaps import MAX_GAPS, Gap, GapCode, failure_gap
 from vendors.lineage.sanitize import LIST_SCAN_FACTOR, MAX_TAGS_SCANNED, clean_text, hub_id
 from vendors.lineage.snapshot import EvidenceSource, ParentClaim, Relation, RepoSnapshot
 
@@ -67,12 +68,17 @@ class Discovery:
     """The parents of one repo, whether the list was cut at ``MAX_PARENTS``, and what could not be used.
 
     ``ignored`` holds short readable notes ("adapter_config.json: base is a local path '/data/base'") so the
-    UI can say why lineage is incomplete instead of silently showing fewer parents.
+    UI can say why lineage is incomplete instead of silently showing fewer parents. ``gaps`` are what keeps
+    the repo from being a root (unread sources, parents cut at the fan-out limit, parents named in a way that
+    cannot be followed); ``declared`` is how many parents the metadata named (a lower bound when a source was
+    too long to read in full).
     """
 
     parents: tuple[ParentClaim, ...]
     truncated: bool
     ignored: tuple[str, ...]
+    gaps: tuple[Gap, ...] = ()
+    declared: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,16 +93,31 @@ class _Notes:
 
     def __init__(self) -> None:
         self.items: dict[str, None] = {}
+        self.gaps: dict[Gap, None] = {}
         self.truncated = False
+        self.declared_at_least = 0  # the longest parent list met, counted in full even when not read in full
+        self.uncounted = False  # a list was cut whose parents cannot be counted without reading it (tags)
 
     def add(self, note: str) -> None:
         if len(self.items) < MAX_IGNORED:
             self.items.setdefault(clean_text(note, MAX_IGNORED_LEN), None)
 
-    def scan(self, values: Any, limit: int = MAX_SCAN) -> list[Any]:
+    def gap(self, gap: Gap) -> None:
+        if len(self.gaps) < MAX_GAPS:
+            self.gaps.setdefault(gap, None)
+
+    def unusable(self, note: str) -> None:
+        """A parent is named but cannot be followed: a note, and a gap (the node's base is unknowable)."""
+        self.add(note)
+        self.gap(Gap(GapCode.PARENT_UNUSABLE, detail=clean_text(note, 200)))
+
+    def scan(self, values: Any, limit: int = MAX_SCAN, *, parents: bool = True) -> list[Any]:
         """At most ``limit`` elements of a list; a longer list marks the result truncated."""
+        if parents:
+            self.declared_at_least = max(self.declared_at_least, len(values))
         if len(values) > limit:
             self.truncated = True
+            self.uncounted |= not parents
         return list(values[:limit])
 
 
@@ -138,11 +159,11 @@ def _parse_ref(value: Any, where: str, notes: _Notes) -> str | None:
     repo_id = normalize_repo_ref(value)
     if repo_id is None:
         if not isinstance(value, str):
-            notes.add(f"{where} is {_quote(value)}, not a repo id")
+            notes.unusable(f"{where} is {_quote(value)}, not a repo id")
         elif value.strip().startswith(("/", "./", "../", "~")) or "\\" in value:
-            notes.add(f"{where} is a local path {_quote(value)}, not a hub repo")
+            notes.unusable(f"{where} is a local path {_quote(value)}, not a hub repo")
         else:
-            notes.add(f"{where} {_quote(value)} is not a hub repo id")
+            notes.unusable(f"{where} {_quote(value)} is not a hub repo id")
     return repo_id
 
 
@@ -169,7 +190,7 @@ def _card_claims(card: Mapping[str, Any], notes: _Notes) -> tuple[list[_Claim], 
     if isinstance(raw, str):
         raw = [raw]
     elif not isinstance(raw, list | tuple):
-        notes.add(f"card base_model is {_quote(raw)}, expected a repo id or a list of them")
+        notes.unusable(f"card base_model is {_quote(raw)}, expected a repo id or a list of them")
         return [], set()
     claims, declared = [], set()
     for index, item in enumerate(notes.scan(raw)):
@@ -189,7 +210,7 @@ def _tag_claims(tags: Any, notes: _Notes) -> list[_Claim]:
             notes.add(f"tags is {_quote(tags)}, not a list")
         return []
     claims = []
-    for tag in notes.scan(tags, MAX_TAGS_SCANNED):
+    for tag in notes.scan(tags, MAX_TAGS_SCANNED, parents=False):
         if not isinstance(tag, str) or not tag.startswith("base_model:"):
             continue
         rest = tag.removeprefix("base_model:")
@@ -215,7 +236,7 @@ def _base_models_claims(value: Any, notes: _Notes) -> list[_Claim]:
         relation = _relation(value.get("relation"), "baseModels relation", notes)
         models = value.get("models")
     if not isinstance(models, list | tuple):
-        notes.add(f"baseModels is {_quote(models)}, not a list of models")
+        notes.unusable(f"baseModels is {_quote(models)}, not a list of models")
         return []
     claims = []
     for item in notes.scan(models):
@@ -231,7 +252,7 @@ def _peft_claims(config: Mapping[str, Any], notes: _Notes) -> list[_Claim]:
     if peft is None:
         return []
     if not isinstance(peft, Mapping):
-        notes.add(f"config.peft is {_quote(peft)}, not an object")
+        notes.unusable(f"config.peft is {_quote(peft)}, not an object")
         return []
     repo_id = _parse_ref(peft.get("base_model_name_or_path"), "config.peft base_model_name_or_path", notes)
     return [_Claim(repo_id, None, EvidenceSource.CONFIG)] if repo_id else []
@@ -245,7 +266,7 @@ def _adapter_paths(files: Mapping[str, Any]) -> Iterator[str]:
     yield from sorted(paths, key=lambda p: (p.count("/"), p))[:MAX_ADAPTER_FILES]
 
 
-def _adapter_claims(files: Any, notes: _Notes) -> list[_Claim]:
+def _adapter_claims(files: Any, notes: _Notes, failed_paths: frozenset[str] = frozenset()) -> list[_Claim]:
     if not isinstance(files, Mapping):
         return []
     claims = []
@@ -254,10 +275,12 @@ def _adapter_claims(files: Any, notes: _Notes) -> list[_Claim]:
         document = files[path]
         if not isinstance(document, Mapping):
             notes.add(f"{where} could not be read or parsed")
+            if path not in failed_paths:  # the client said why already; otherwise say it here
+                notes.gap(Gap(GapCode.SOURCE_ERROR, EvidenceSource.ADAPTER_CONFIG, where, "not a JSON object"))
             continue
         base = document.get("base_model_name_or_path")
         if base is None or (isinstance(base, str) and not base.strip()):
-            notes.add(f"{where} names no base_model_name_or_path")
+            notes.unusable(f"{where} names no base_model_name_or_path")
             continue
         repo_id = _parse_ref(base, f"{where} base_model_name_or_path", notes)
         if repo_id:
@@ -288,7 +311,7 @@ def _gguf_claims(gguf: Any, notes: _Notes) -> list[_Claim]:
         if repo_id is None and isinstance(entry.get("organization"), str) and isinstance(entry.get("name"), str):
             repo_id = hub_id(f"{entry['organization'].strip()}/{entry['name'].strip()}")
         if repo_id is None:
-            notes.add(f"gguf general.base_model.{index} does not name a hub repo")
+            notes.unusable(f"gguf general.base_model.{index} does not name a hub repo")
             continue
         claims.append(_Claim(repo_id, Relation.UNKNOWN, EvidenceSource.GGUF))
     return claims
@@ -343,9 +366,13 @@ def discover_parents(snapshot: RepoSnapshot) -> Discovery:
     they are skipped with a note in ``ignored``.
     """
     notes = _Notes()
+    failures = snapshot.source_failures if isinstance(snapshot.source_failures, tuple | list) else ()
+    for failure in failures[:MAX_GAPS]:
+        notes.gap(failure_gap(failure))
     card = snapshot.card_data if isinstance(snapshot.card_data, Mapping) else {}
     if not isinstance(snapshot.card_data, Mapping) and snapshot.card_data is not None:
         notes.add(f"card metadata is {_quote(snapshot.card_data)}, not an object")
+        notes.gap(Gap(GapCode.SOURCE_ERROR, EvidenceSource.CARD, "README.md", "card metadata is not an object"))
     config = snapshot.config if isinstance(snapshot.config, Mapping) else {}
 
     card_claims, declared = _card_claims(card, notes)
@@ -355,7 +382,7 @@ def discover_parents(snapshot: RepoSnapshot) -> Discovery:
         *tag_claims,
         *_base_models_claims(snapshot.base_models, notes),
         *_peft_claims(config, notes),
-        *_adapter_claims(snapshot.files, notes),
+        *_adapter_claims(snapshot.files, notes, frozenset(f.path for f in failures[:MAX_GAPS])),
     ]
     own_ids = {snapshot.requested_id.lower(), snapshot.repo_id.lower()}
 
@@ -385,4 +412,11 @@ def discover_parents(snapshot: RepoSnapshot) -> Discovery:
         parents.append(ParentClaim(repo_id=group[0].repo_id, relation=relation, source=source))
     if len(parents) > MAX_PARENTS:
         notes.truncated = True
-    return Discovery(parents=tuple(parents[:MAX_PARENTS]), truncated=notes.truncated, ignored=tuple(notes.items))
+    kept = tuple(parents[:MAX_PARENTS])
+    declared = max(len(parents), notes.declared_at_least)
+    if notes.truncated:
+        notes.gap(Gap(GapCode.PARENTS_TRUNCATED, followed=len(kept), declared=max(declared, len(kept) + 1),
+                      declared_exact=not notes.uncounted or notes.declared_at_least > 0))  # fmt: skip
+    return Discovery(
+        parents=kept, truncated=notes.truncated, ignored=tuple(notes.items), gaps=tuple(notes.gaps), declared=declared
+    )

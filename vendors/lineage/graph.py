@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from vendors.lineage.gaps import Gap, GapCode
 from vendors.lineage.sanitize import clean_text
 from vendors.lineage.snapshot import NodeStatus, Relation
 
@@ -25,6 +26,33 @@ MAX_NODES = 4096
 MAX_ANCESTRY_DATASETS = 256
 #: Most incomplete-reasons kept; the last one then says how many more there were.
 MAX_REASONS = 64
+
+
+class Incomplete:
+    """Why a lineage is incomplete: the closed set of ``Problem.code`` values (the node gap codes included)."""
+
+    NOT_FETCHED = "not_fetched"
+    # A node whose status says it was not read, under the status's own name.
+    NOT_FOUND, GATED, DISABLED, ERROR = NodeStatus.NOT_FOUND, NodeStatus.GATED, NodeStatus.DISABLED, NodeStatus.ERROR
+    CYCLE, DEPTH_LIMIT = NodeStatus.CYCLE, NodeStatus.DEPTH_LIMIT
+    UNKNOWN_STATUS = "unknown_status"
+    NODE_LIMIT = "node_limit"
+    CHAIN_LIMIT = "chain_limit"
+    ALL = frozenset(
+        {NOT_FETCHED, NOT_FOUND, GATED, DISABLED, ERROR, CYCLE, DEPTH_LIMIT, UNKNOWN_STATUS, NODE_LIMIT, CHAIN_LIMIT}
+        | GapCode.ALL
+    )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason the lineage is incomplete: its code (``Incomplete``), the node it is about (``""`` for the
+    walk as a whole) and the readable reason."""
+
+    code: str
+    node: str
+    reason: str
+
 
 _STATUS_REASONS: Mapping[str, str] = {
     NodeStatus.NOT_FOUND: "not found on the hub (deleted, renamed away or private)",
@@ -47,6 +75,7 @@ class NodeInfo:
     is_repackager: bool = False  # publishes others' weights (quantizers): not an origin
     license: str = ""
     datasets: tuple[str, ...] = ()
+    gaps: tuple[Gap, ...] = ()  # sources not read, parents not followed: never a root, never complete
 
 
 @dataclass(frozen=True)
@@ -84,7 +113,10 @@ class Ancestry:
     start first where it is included); ``origin_countries`` is sorted by country. ``chains`` are paths from
     ``start`` to where the walk could not go on (a root, the depth limit, or only edges back into the path).
     ``cycles`` are the back-edges ``(child, parent)`` found; they are never followed. ``depth_limited`` are
-    nodes at ``max_depth`` whose parents were not visited.
+    nodes at ``max_depth`` whose parents were not visited. A node with no parent is a root only when it was
+    fully read (resolved, every parent source read); otherwise it is a dead end and the lineage is incomplete.
+    ``problems`` (at most ``MAX_REASONS``) say why, with a code each; ``problem_counts`` counts every problem
+    by code, those past the bound included; ``incomplete_reasons`` are the problems' readable reasons.
     """
 
     start: str
@@ -97,6 +129,8 @@ class Ancestry:
     nodes_truncated: bool
     complete: bool
     incomplete_reasons: tuple[str, ...]
+    problems: tuple[Problem, ...]
+    problem_counts: Mapping[str, int]
     licenses: tuple[tuple[str, str], ...]
     license_drift: tuple[LicenseDrift, ...]
     datasets: tuple[str, ...]
@@ -234,8 +268,14 @@ def ancestry(
     dag = {node: tuple(p for p in kept if (node, p) not in back) for node, kept in expanded.items()}
     chains, chains_truncated = _chains(start, dag, max_depth + 1, max_chains)
 
-    roots = tuple(node for node in order if not _parents_of(node, parents))
-    reasons = _reasons(order, nodes, cycles, depth_limited, max_depth, nodes_truncated, max_nodes, chains_truncated)
+    roots = tuple(node for node in order if not _parents_of(node, parents) and _fully_read(nodes.get(node)))
+    problems = _problems(order, nodes, cycles, depth_limited, max_depth, nodes_truncated, max_nodes, chains_truncated)
+    counts: dict[str, int] = {}
+    for problem in problems:
+        counts[problem.code] = counts.get(problem.code, 0) + 1
+    if len(problems) > MAX_REASONS:
+        more = len(problems) - MAX_REASONS + 1
+        problems = [*problems[: MAX_REASONS - 1], Problem(problems[MAX_REASONS - 1].code, "", f"… and {more} more")]
     infos = [nodes.get(node) or NodeInfo(id=node, status="") for node in order]
     return Ancestry(
         start=start,
@@ -246,8 +286,10 @@ def ancestry(
         cycles=tuple(cycles),
         depth_limited=tuple(depth_limited),
         nodes_truncated=nodes_truncated,
-        complete=not reasons,
-        incomplete_reasons=reasons,
+        complete=not problems,
+        incomplete_reasons=tuple(problem.reason for problem in problems),
+        problems=tuple(problems),
+        problem_counts=dict(sorted(counts.items())),
         licenses=tuple((info.id, info.license) for info in infos),
         license_drift=_license_drift(expanded, nodes),
         datasets=_datasets(infos),
@@ -256,7 +298,11 @@ def ancestry(
     )
 
 
-def _reasons(
+def _fully_read(info: NodeInfo | None) -> bool:
+    return info is not None and info.status == NodeStatus.RESOLVED and not info.gaps
+
+
+def _problems(
     order: Sequence[str],
     nodes: Mapping[str, NodeInfo],
     cycles: Sequence[tuple[str, str]],
@@ -265,25 +311,35 @@ def _reasons(
     nodes_truncated: bool,
     max_nodes: int,
     chains_truncated: bool,
-) -> tuple[str, ...]:
-    """Short readable reasons, one per problem, naming the node; bounded to ``MAX_REASONS``."""
-    reasons: list[str] = []
+) -> list[Problem]:
+    """Every problem, one per node status or gap, cycle, depth limit and bound, in walk order (not bounded)."""
+    problems: list[Problem] = []
     for node in order:
         info = nodes.get(node)
-        if info is None:
-            reasons.append(f"{_label(node)}: not fetched yet")
-        elif info.status != NodeStatus.RESOLVED:
+        label = _label(node)
+        if info is None or info.status == "pending":  # no row yet, or a row not fetched yet
+            problems.append(Problem(Incomplete.NOT_FETCHED, node, f"{label}: not fetched yet"))
+            continue
+        gaps = tuple(gap for gap in info.gaps if isinstance(gap, Gap))
+        explained = any(gap.code in GapCode.FAILURES for gap in gaps)  # the gap is why the status is not resolved
+        if info.status != NodeStatus.RESOLVED and not explained:
+            code = info.status if info.status in _STATUS_REASONS else Incomplete.UNKNOWN_STATUS
             status = _STATUS_REASONS.get(info.status, f"status {clean_text(info.status, 40)}")
-            reasons.append(f"{_label(node)}: {status}")
-    reasons += [f"cycle: {_label(child)} names {_label(parent)}, already on the path" for child, parent in cycles]
-    reasons += [f"{_label(node)}: parents not followed (depth limit {max_depth})" for node in depth_limited]
+            problems.append(Problem(code, node, f"{label}: {status}"))
+        problems += [Problem(gap.code, node, f"{label}: {gap.text()}") for gap in gaps]
+    problems += [
+        Problem(Incomplete.CYCLE, child, f"cycle: {_label(child)} names {_label(parent)}, already on the path")
+        for child, parent in cycles
+    ]
+    problems += [
+        Problem(Incomplete.DEPTH_LIMIT, node, f"{_label(node)}: parents not followed (depth limit {max_depth})")
+        for node in depth_limited
+    ]
     if nodes_truncated:
-        reasons.append(f"walk stopped after {max_nodes} nodes")
+        problems.append(Problem(Incomplete.NODE_LIMIT, "", f"walk stopped after {max_nodes} nodes"))
     if chains_truncated:
-        reasons.append("not every chain to a root is listed (chain limit)")
-    if len(reasons) > MAX_REASONS:
-        reasons = [*reasons[: MAX_REASONS - 1], f"… and {len(reasons) - MAX_REASONS + 1} more"]
-    return tuple(reasons)
+        problems.append(Problem(Incomplete.CHAIN_LIMIT, "", "not every chain to a root is listed (chain limit)"))
+    return problems
 
 
 def _license_drift(expanded: Mapping[str, tuple[str, ...]], nodes: Mapping[str, NodeInfo]) -> tuple[LicenseDrift, ...]:

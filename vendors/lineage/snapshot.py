@@ -41,6 +41,26 @@ class EvidenceSource:
     GGUF = "gguf"
 
 
+class SourceProblem:
+    """Why a source that could name a parent was not read (the ``kind`` of a ``SourceFailure``)."""
+
+    GATED = "gated"  # the hub wants an accepted licence / a granted token (X-Error-Code: GatedRepo)
+    FORBIDDEN = "forbidden"  # refused without the gate's code (403, a rejected token)
+    MISSING = "missing"  # the listing names the file, fetching it answers 404
+    ERROR = "error"  # 5xx or timeouts past the retries, too large, not valid JSON, not the expected shape
+    NOT_READ = "not_read"  # left unread on purpose: more files than are read per repo, an unsafe path
+
+
+@dataclass(frozen=True)
+class SourceFailure:
+    """A source of parent claims that exists but could not be read: its parents are unknown, not absent."""
+
+    source: str  # an EvidenceSource value
+    path: str  # the file ("adapter_config.json", "README.md", "model-Q4_K_M.gguf")
+    kind: str  # a SourceProblem value
+    reason: str  # short, from our own words (nothing quoted from the server)
+
+
 @dataclass(frozen=True)
 class RepoSnapshot:
     """One hub repo as fetched: the metadata answer (with the expanded keys) and the small lineage files.
@@ -72,6 +92,9 @@ class RepoSnapshot:
     # Lineage files fetched from the repo, by path (e.g. "adapter_config.json", "sub/adapter_config.json"):
     # the parsed JSON object, or None when the file could not be read or parsed.
     files: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    # Sources that could name a parent but were not read (a gated adapter_config.json, a GGUF header that timed
+    # out...): the node is then not a root, whatever the other sources say.
+    source_failures: tuple[SourceFailure, ...] = ()
 
     @property
     def redirected_from(self) -> str | None:

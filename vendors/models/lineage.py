@@ -65,6 +65,12 @@ class AIModel(models.Model):
     lineage_notes = models.JSONField(
         default=list, blank=True, help_text="What the last resolution could not use (e.g. a local base path)."
     )
+    lineage_gaps = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Why this model's parents may be more than those stored: parent sources not read (gated, "
+        "missing, failing), parents cut at the fan-out limit, parents named in a way that cannot be followed.",
+    )
     declared_source = models.CharField(max_length=16, choices=DeclaredSource.choices, blank=True)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

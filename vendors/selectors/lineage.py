@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from vendors.lineage.gaps import gaps_from_stored
 from vendors.lineage.graph import Ancestry, EdgeInfo, NodeInfo, ancestry
 from vendors.models import AIModel, AIModelAlias, LineageEdge
 
@@ -35,6 +36,7 @@ class Subgraph:
                 is_repackager=bool(m.publisher and m.publisher.is_repackager),
                 license=m.license,
                 datasets=tuple(m.datasets),
+                gaps=gaps_from_stored(m.lineage_gaps),
             )
             for m in self.models.values()
         }
@@ -107,6 +109,8 @@ class LineageReport:
             "subject": self.subject,
             "status": "complete" if self.complete else "incomplete",
             "incomplete_reasons": list(self.ancestry.incomplete_reasons),
+            "problems": [{"code": p.code, "node": p.node or None, "reason": p.reason} for p in self.ancestry.problems],
+            "problem_counts": dict(self.ancestry.problem_counts),
             "nodes": list(self.nodes),
             "edges": list(self.edges),
             "roots": list(self.roots),
@@ -138,6 +142,7 @@ def _report(
                 "sha": m.sha or None,
                 "redirected_from": (graph.aliases.get(m.pk) or (None,))[0],
                 "reason": m.status_reason or None,
+                "gaps": [gap.as_dict() for gap in gaps_from_stored(m.lineage_gaps)],
             }
         )
     walked = {found.start, *found.ancestors}

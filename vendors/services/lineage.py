@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from vendors.lineage import RepoSnapshot
 from vendors.lineage.discovery import Discovery
+from vendors.lineage.gaps import node_outcome
 from vendors.lineage.sanitize import clean_text
 from vendors.models import (
     AIModel,
@@ -81,7 +82,7 @@ def lineage_refresh_run(
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
         events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
         refresh.nodes_done += 1
-        refresh.nodes_failed += snapshot.status != AIModel.Status.RESOLVED
+        refresh.nodes_failed += node_outcome(snapshot, discovery.gaps)[0] != AIModel.Status.RESOLVED
         refresh.nodes_known = stats.queued
         refresh.changes += len(events)
         if refresh.nodes_done % 25 == 0:  # progress for the UI, without a write per node
@@ -187,7 +188,7 @@ def lineage_refresh_chunk_run(
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
         events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
         chunk.nodes_done += 1
-        chunk.nodes_failed += snapshot.status != AIModel.Status.RESOLVED
+        chunk.nodes_failed += node_outcome(snapshot, discovery.gaps)[0] != AIModel.Status.RESOLVED
         chunk.nodes_known = stats.queued
         chunk.changes += len(events)
         if chunk.nodes_done % 25 == 0:

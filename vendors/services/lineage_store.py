@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 
 from vendors.lineage import RepoSnapshot
 from vendors.lineage.discovery import SOURCE_PRIORITY, Discovery
+from vendors.lineage.gaps import GapCode, node_outcome
 from vendors.lineage.sanitize import clean_text, datasets_of, hub_id, license_of
 from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageEdge, ModelUsage, PublisherOrg
 
@@ -36,7 +37,7 @@ _FAILURE_EVENTS = {
 }
 _NODE_FIELDS = [
     "status", "status_reason", "fetched_at", "sha", "license", "datasets", "pipeline_tag", "library_name", "gated",
-    "hub_created_at", "hub_last_modified", "lineage_notes", "publisher", "updated_at",
+    "hub_created_at", "hub_last_modified", "lineage_notes", "lineage_gaps", "publisher", "updated_at",
 ]  # fmt: skip
 
 
@@ -174,9 +175,12 @@ class GraphStore:
             events.append(_event(ChangeEvent.Kind.RENAMED, model, f"{snapshot.requested_id} was renamed to "
                                  f"{model.name}", now, old=snapshot.requested_id, new=model.name))  # fmt: skip
 
-        model.status = snapshot.status
-        model.status_reason = clean_text(snapshot.status_reason, 500)
+        # The metadata may have been read while a parent source was not (a gated adapter_config.json): the
+        # node is then gated or error, but what was read is stored all the same.
+        model.status, reason = node_outcome(snapshot, discovery.gaps)
+        model.status_reason = clean_text(reason, 500)
         model.fetched_at = now
+        model.lineage_gaps = [gap.as_dict() for gap in discovery.gaps] if snapshot.status == "resolved" else []
         if snapshot.status == AIModel.Status.RESOLVED:
             model.sha = clean_text(snapshot.sha, 40)
             model.license = license_of(snapshot)
@@ -186,8 +190,7 @@ class GraphStore:
             model.gated = snapshot.gated if snapshot.gated in ("auto", "manual") else ""
             model.hub_created_at, model.hub_last_modified = snapshot.created_at, snapshot.last_modified
             model.lineage_notes = [clean_text(note, 300) for note in discovery.ignored][:20]
-            if discovery.truncated:
-                model.lineage_notes.append("more parents were declared than are followed; the rest were ignored")
+            model.lineage_notes += [gap.text() for gap in discovery.gaps if gap.code == GapCode.PARENTS_TRUNCATED]
         if model.publisher_id is None:
             model.publisher_id = self._publisher_id(model.name)
         model.save(update_fields=_NODE_FIELDS)

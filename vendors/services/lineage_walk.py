@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from vendors.lineage import RepoSnapshot
 from vendors.lineage.discovery import Discovery, discover_parents
+from vendors.lineage.gaps import node_outcome
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def lineage_walk(
                     aliases[snapshot.requested_id.lower()] = snapshot.repo_id
                 discovery = discover_parents(snapshot)
                 stats.fetched += 1
-                stats.failed += snapshot.status != "resolved"
+                stats.failed += node_outcome(snapshot, discovery.gaps)[0] != "resolved"
                 on_node(snapshot, discovery, depth)
                 for parent in discovery.parents:
                     submit(parent.repo_id, depth + 1)
