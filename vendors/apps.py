@@ -8,6 +8,7 @@ class VendorsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_data_categories_sync, sender=self, dispatch_uid="vendors.data_categories_sync")
+        post_migrate.connect(_knowledge_base_sync, sender=self, dispatch_uid="vendors.knowledge_base_sync")
 
 
 def _data_categories_sync(sender, using="default", **kwargs) -> None:
@@ -19,3 +20,22 @@ def _data_categories_sync(sender, using="default", **kwargs) -> None:
         DataCategory.objects.using(using).update_or_create(
             code=code, defaults={"name": name, "description": description, "sensitivity": sensitivity}
         )
+
+
+def _knowledge_base_sync(sender, using="default", verbosity=1, stdout=None, **kwargs) -> None:
+    """The shipped knowledge base is loaded by every ``migrate`` (and after every test-database flush), so no
+    database answers lineage questions with unknown countries because a step was skipped. Idempotent; rows an
+    admin edited are left alone and named. Skipped while the schema is not at its latest state (a migration
+    back), since the loader writes today's columns."""
+    from django.db import connections
+    from django.db.migrations.loader import MigrationLoader
+
+    connection = connections[using]
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    if any(node not in loader.applied_migrations for node in loader.graph.leaf_nodes(sender.label)):
+        return
+    from vendors.services.knowledge import knowledge_base_load_shipped
+
+    report = knowledge_base_load_shipped()
+    if stdout is not None and verbosity > 0 and (report.changed or report.kept):
+        stdout.write("Knowledge base: " + "; ".join(report.lines()) + "\n")

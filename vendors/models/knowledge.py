@@ -28,6 +28,12 @@ class Publisher(models.Model):
     verified = models.BooleanField(default=False, help_text="Every fact on this row was checked against a source.")
     notes = models.TextField(blank=True)
     sources = models.JSONField(default=list, blank=True)
+    shipped_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Digest of the values last loaded from the shipped files; differs once an admin edits the row.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -80,6 +86,12 @@ class Host(models.Model):
     verified = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
     sources = models.JSONField(default=list, blank=True)
+    shipped_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Digest of the values last loaded from the shipped files; differs once an admin edits the row.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -101,6 +113,12 @@ class HostRegion(models.Model):
     country = CountryField(blank=True)
     hostnames = models.JSONField(default=list, blank=True)
     notes = models.TextField(blank=True)
+    shipped_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Digest of the values last loaded from the shipped files; differs once an admin edits the row.",
+    )
 
     class Meta:
         ordering = ["host__name", "code"]

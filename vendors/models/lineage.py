@@ -72,6 +72,12 @@ class AIModel(models.Model):
         "missing, failing), parents cut at the fan-out limit, parents named in a way that cannot be followed.",
     )
     declared_source = models.CharField(max_length=16, choices=DeclaredSource.choices, blank=True)
+    shipped_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Closed models from the shipped catalogue: digest of the values last loaded from it.",
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

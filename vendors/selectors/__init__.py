@@ -1,6 +1,12 @@
 """Reads shared by the web UI, the API and the CLI."""
 
-from vendors.selectors.lineage import LineageReport, lineage_reports, lineage_subgraph, node_key
+from vendors.selectors.lineage import (
+    LineageReport,
+    knowledge_base_warning,
+    lineage_reports,
+    lineage_subgraph,
+    node_key,
+)
 from vendors.selectors.portfolio import (
     HistoryEntry,
     PortfolioSummary,
@@ -26,6 +32,7 @@ __all__ = [
     "ai_model_detail",
     "ai_model_queryset",
     "change_events_for",
+    "knowledge_base_warning",
     "lineage_reports",
     "lineage_subgraph",
     "model_usage_queryset",

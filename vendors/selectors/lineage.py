@@ -10,7 +10,19 @@ from django.conf import settings
 
 from vendors.lineage.gaps import gaps_from_stored
 from vendors.lineage.graph import Ancestry, EdgeInfo, NodeInfo, ancestry
-from vendors.models import AIModel, AIModelAlias, LineageEdge
+from vendors.models import AIModel, AIModelAlias, LineageEdge, Publisher
+
+#: What pages and commands say when the knowledge base is empty.
+KNOWLEDGE_BASE_EMPTY = (
+    "The knowledge base is empty: no publisher, host or country is known, so every origin country shows as "
+    "unknown. Run `python manage.py migrate` (it loads the shipped knowledge base) or `python manage.py "
+    "load_knowledge`."
+)
+
+
+def knowledge_base_warning() -> str:
+    """``KNOWLEDGE_BASE_EMPTY`` when no publisher is known at all (jurisdiction cannot be answered), else ``""``."""
+    return "" if Publisher.objects.exists() else KNOWLEDGE_BASE_EMPTY
 
 
 def node_key(model: AIModel) -> str:

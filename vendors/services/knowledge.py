@@ -1,36 +1,79 @@
-"""Load the curated knowledge base (vendors/knowledge/*.toml) into the database, idempotently."""
+"""Load the curated knowledge base (vendors/knowledge/*.toml) into the database, idempotently.
 
+``migrate`` loads the shipped files (``knowledge_base_load_shipped``, from the app's post_migrate hook), so every
+database has them; ``load_knowledge`` loads them (or another folder) on demand. A row the files own keeps a digest of
+the values last loaded (``shipped_fingerprint``): when an admin has edited the row since, a newer shipped version
+leaves it alone and the load reports it, unless asked to replace edits.
+"""
+
+import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models.functions import Lower
+from django_countries.fields import Country
 
-from vendors.knowledge import ClosedModelRecord, HostRecord, KnowledgeBase, PublisherRecord, Source
+from vendors.knowledge import (
+    DEFAULT_DIR,
+    ClosedModelRecord,
+    HostRecord,
+    KnowledgeBase,
+    PublisherRecord,
+    Source,
+    load_knowledge_base,
+)
 from vendors.models import AIModel, AIModelAlias, Host, HostRegion, Publisher, PublisherOrg
 from vendors.services.rescoring import usages_rescore_request
 
 
 @dataclass
 class LoadReport:
-    """What a load did, per kind of row: created, updated, unchanged."""
+    """What a load did, per kind of row: created, updated, unchanged, or kept (edited by an admin since the
+    last load, so left as the admin made it); ``kept`` names those rows."""
 
+    replace_edits: bool = False
     counts: Counter = field(default_factory=Counter)
+    kept: list[str] = field(default_factory=list)
 
     def add(self, kind: str, outcome: str) -> None:
         self.counts[(kind, outcome)] += 1
 
     @property
     def changed(self) -> bool:
-        return any(count for (_, outcome), count in self.counts.items() if outcome != "unchanged")
+        return any(count for (_, outcome), count in self.counts.items() if outcome not in ("unchanged", "kept"))
 
     def lines(self) -> list[str]:
         kinds = sorted({kind for kind, _ in self.counts})
-        return [
-            f"{kind}: {self.counts[(kind, 'created')]} created, {self.counts[(kind, 'updated')]} updated, "
-            f"{self.counts[(kind, 'unchanged')]} unchanged"
-            for kind in kinds
-        ]
+        lines = []
+        for kind in kinds:
+            line = (
+                f"{kind}: {self.counts[(kind, 'created')]} created, {self.counts[(kind, 'updated')]} updated, "
+                f"{self.counts[(kind, 'unchanged')]} unchanged"
+            )
+            if self.counts[(kind, "kept")]:
+                line += f", {self.counts[(kind, 'kept')]} edited by an admin and left alone"
+            lines.append(line)
+        if self.kept:
+            lines.append("Left as an admin edited them (load_knowledge --replace-edits restores the shipped values): "
+                         + ", ".join(self.kept))  # fmt: skip
+        return lines
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, Country):
+        return value.code or ""
+    return value
+
+
+def _fingerprint(values: dict) -> str:
+    """A digest of the file-owned values of a row, the same whether read from a file or from the row."""
+    plain = {name: _plain(value) for name, value in values.items()}
+    return hashlib.sha256(json.dumps(plain, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _sources(sources: tuple[Source, ...]) -> list[dict]:
@@ -42,23 +85,29 @@ def _sources(sources: tuple[Source, ...]) -> list[dict]:
 
 def _upsert(model, lookup: dict, values: dict, report: LoadReport, kind: str):
     """update_or_create that saves only when something differs, so reloading leaves rows (and their audit
-    history) untouched."""
+    history) untouched, and that leaves alone a row an admin edited since the last load."""
+    shipped = _fingerprint(values)
     instance = model.objects.filter(**lookup).first()
     if instance is None:
-        instance = model(**lookup, **values)
+        instance = model(**lookup, **values, shipped_fingerprint=shipped)
         instance.full_clean()
         instance.save()
         report.add(kind, "created")
         return instance
+    current = _fingerprint({name: getattr(instance, name) for name in values})
+    edited = bool(instance.shipped_fingerprint) and current != instance.shipped_fingerprint
+    if edited and not report.replace_edits:
+        report.add(kind, "kept")
+        report.kept.append(f"{kind[:-1] if kind.endswith('s') else kind} {instance}")
+        return instance
     changed = [name for name, value in values.items() if getattr(instance, name) != value]
-    if changed:
+    if changed or instance.shipped_fingerprint != shipped:
         for name in changed:
             setattr(instance, name, values[name])
+        instance.shipped_fingerprint = shipped
         instance.full_clean()
         instance.save()
-        report.add(kind, "updated")
-    else:
-        report.add(kind, "unchanged")
+    report.add(kind, "updated" if changed else "unchanged")
     return instance
 
 
@@ -144,13 +193,14 @@ def _closed_model_load(record: ClosedModelRecord, publishers: dict[str, Publishe
 
 
 @transaction.atomic
-def knowledge_base_load(*, knowledge_base: KnowledgeBase) -> LoadReport:
+def knowledge_base_load(*, knowledge_base: KnowledgeBase, replace_edits: bool = False) -> LoadReport:
     """Create or update every publisher, host, region and closed model the files name.
 
-    The files own the rows they name: an admin's edit to such a row is replaced by the file's value on the next
-    load (the audit history keeps both). Rows that admins added, and that no file names, are left alone.
+    The files own the rows they name, until an admin edits one: that row is then left as the admin made it and
+    the report names it (``replace_edits`` restores the files' values; the audit history keeps both). Rows that
+    admins added, and that no file names, are left alone.
     """
-    report = LoadReport()
+    report = LoadReport(replace_edits=replace_edits)
     publishers = {record.key: _publisher_load(record, report) for record in knowledge_base.publishers}
     for record in knowledge_base.hosts:
         _host_load(record, report)
@@ -163,6 +213,11 @@ def knowledge_base_load(*, knowledge_base: KnowledgeBase) -> LoadReport:
     if report.changed:
         usages_rescore_request()  # publishers' countries and list flags are scoring facts
     return report
+
+
+def knowledge_base_load_shipped() -> LoadReport:
+    """Load the files shipped with riskregistry (what ``migrate`` does after every run)."""
+    return knowledge_base_load(knowledge_base=load_knowledge_base(DEFAULT_DIR))
 
 
 def publisher_for_repo_id(repo_id: str) -> Publisher | None:

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, FormView, View
 
+from vendors import selectors
 from vendors.forms import DeclaredParentForm
 from vendors.models import AIModel, LineageEdge, LineageRefresh, Product
 from vendors.services import lineage
@@ -54,6 +55,7 @@ class LineageRefreshDetailView(Guarded, DetailView):
         known = max(refresh.nodes_known, refresh.nodes_done)
         context["percent"] = 100 if refresh.status == "done" else int(100 * refresh.nodes_done / known) if known else 0
         context["running"] = refresh.status in (LineageRefresh.Status.QUEUED, LineageRefresh.Status.RUNNING)
+        context["knowledge_warning"] = selectors.knowledge_base_warning()
         return context
 
 

@@ -23,7 +23,8 @@ class AIModelListView(Guarded, FilterView):
 
     def get_context_data(self, **kwargs):
         last = LineageRefresh.objects.filter(scope=LineageRefresh.Scope.PORTFOLIO).first()
-        return {**super().get_context_data(**kwargs), "last_refresh": last}
+        context = super().get_context_data(**kwargs)
+        return {**context, "last_refresh": last, "knowledge_warning": selectors.knowledge_base_warning()}
 
 
 class AIModelDetailView(Guarded, DetailView):
@@ -40,6 +41,7 @@ class AIModelDetailView(Guarded, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["changes"] = selectors.change_events_for(model=self.object)[:20]
+        context["knowledge_warning"] = selectors.knowledge_base_warning()
         report = selectors.lineage_reports([self.object])[0]
         context["report"] = report
         context["diagram"] = lineage_diagram(report)

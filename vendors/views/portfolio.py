@@ -218,6 +218,7 @@ class ProductDetailView(Guarded, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["changes"] = selectors.change_events_for(product=self.object)[:20]
+        context["knowledge_warning"] = selectors.knowledge_base_warning()
         usages = list(self.object.model_usages.all())
         reports = selectors.lineage_reports([u.model for u in usages])
         ratings = latest_ratings(u.pk for u in usages)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from vendors.models import AIModel, LineageRefresh
-from vendors.selectors import LineageReport, lineage_reports
+from vendors.selectors import LineageReport, knowledge_base_warning, lineage_reports
 from vendors.services import lineage
 from vendors.services.portfolio import ai_model_find
 from vendors.validators import validate_hub_repo_id
@@ -33,6 +33,8 @@ class Command(BaseCommand):
         if problems:
             raise CommandError("\n".join(problems))
 
+        if warning := knowledge_base_warning():  # on stderr: the JSON on stdout stays a clean document
+            self.stderr.write(self.style.ERROR(f"WARNING: {warning}"))
         refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.MODELS, model_names=list(repo_ids))
         lineage.lineage_refresh_run(refresh_id=refresh.pk)
         models = [ai_model_find(kind=AIModel.Kind.HUB, name=repo_id) for repo_id in repo_ids]

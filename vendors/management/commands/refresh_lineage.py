@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from vendors.models import LineageRefresh, Product
+from vendors.selectors import knowledge_base_warning
 from vendors.services import lineage
 
 
@@ -27,6 +28,8 @@ class Command(BaseCommand):
             if target is None:
                 raise CommandError(f"There is no product with id {product}.")
         scope = LineageRefresh.Scope.PRODUCT if target else LineageRefresh.Scope.PORTFOLIO
+        if warning := knowledge_base_warning():
+            self.stderr.write(self.style.ERROR(f"WARNING: {warning}"))
         if enqueue:
             refresh = lineage.lineage_refresh_request(scope=scope, product=target)
             self.stdout.write(f"Refresh {refresh.pk} queued for the workers.")
