@@ -1,7 +1,9 @@
 """Lineage drawn as SVG by Graphviz, so pages and PDFs show the same picture.
 
-Every label is built from stored values and passed to Graphviz as plain text (it escapes it into the SVG); the
-result is checked to contain only what Graphviz itself writes before anyone puts it in a page.
+Every label is built from stored values, cleaned of markup characters and of anything a browser could read as
+a script (``javascript:``, ``on…=``), and passed to Graphviz as plain text (it escapes it into the SVG). The result
+is checked to contain only what Graphviz itself writes before anyone puts it in a page; should a label still trip
+that check, the diagram is drawn again with strict labels (letters, digits and ``/._-`` only) rather than dropped.
 """
 
 from __future__ import annotations
@@ -25,35 +27,56 @@ _STATUS_STYLE = {
 }
 _UNSAFE_SVG = re.compile(r"<\s*(script|foreignObject|iframe|object|embed)|\son\w+\s*=|javascript:", re.IGNORECASE)
 _PLAIN = re.compile(r"[^\w .,:;/()+\-@#&'·]", re.UNICODE)
+_STRICT = re.compile(r"[^A-Za-z0-9 ./_-]")
+# Text a browser could take for a script even without markup: a scheme such as "javascript:", "on…=" handlers.
+_SCRIPTISH = re.compile(r"(java|vb|live)\s*script\s*:|\bon(\w+)\s*=", re.IGNORECASE)
 
 
 class DiagramUnavailable(RuntimeError):
-    """Graphviz (the ``dot`` program) is not installed, or refused the graph."""
+    """No diagram could be drawn; ``reason`` says why in words for the page (Graphviz missing or failing)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
-def _text(value: str, limit: int = 60) -> str:
-    """Label text: printable, short, no markup characters (Graphviz escapes what remains)."""
-    value = _PLAIN.sub("", value or "")
+def _text(value: str, limit: int = 60, *, strict: bool = False) -> str:
+    """Label text: printable, short, no markup characters and nothing script-like (Graphviz escapes the rest)."""
+    value = (_STRICT if strict else _PLAIN).sub("", value or "")
+    value = _SCRIPTISH.sub(lambda m: f"{m.group(1)}script " if m.group(1) else f"on{m.group(2)} ", value)
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _label(node: dict) -> str:
-    lines = [_text(node["id"], 70)]
+def _label(node: dict, strict: bool = False) -> str:
+    lines = [_text(node["id"], 70, strict=strict)]
     who = node["publisher"] or "unknown publisher"
     if node["country"]:
         who += f" ({node['country']})"
     if node["repackager"]:
         who += ", re-packager"
-    lines.append(_text(who))
+    lines.append(_text(who, strict=strict))
     details = [node["license"] or "licence unknown"]
     if node["status"] != "resolved":
         details.append(node["status"].replace("_", " "))
-    lines.append(_text(" · ".join(details)))
+    lines.append(_text(" - ".join(details) if strict else " · ".join(details), strict=strict))
     return "\n".join(lines)
 
 
 def lineage_svg(report: LineageReport, *, url_for: Callable[[str], str | None] = lambda node_id: None) -> str:
-    """The report's graph as an inline SVG element (roots at the top, the subject at the bottom)."""
+    """The report's graph as an inline SVG element (roots at the top, the subject at the bottom).
+
+    Raises ``DiagramUnavailable`` only when Graphviz is missing or fails, or (never seen) when even strict labels
+    leave markup Graphviz does not write; its ``reason`` says which.
+    """
+    svg = _render(report, url_for, strict=False)
+    if _UNSAFE_SVG.search(svg):  # a label Graphviz passed through in a form a browser might run: draw plainer
+        svg = _render(report, url_for, strict=True)
+    if _UNSAFE_SVG.search(svg):
+        raise DiagramUnavailable("the diagram was not shown: Graphviz's output held markup that is never expected")
+    return svg
+
+
+def _render(report: LineageReport, url_for: Callable[[str], str | None], *, strict: bool) -> str:
     graph = graphviz.Digraph(
         graph_attr={"rankdir": "BT", "bgcolor": "transparent", "nodesep": "0.3", "ranksep": "0.45"},
         node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica", "fontsize": "10"},
@@ -65,16 +88,15 @@ def lineage_svg(report: LineageReport, *, url_for: Callable[[str], str | None] =
             attrs.update(penwidth="2", color="#0b5394")
         url = url_for(node["id"])
         if url:
-            attrs.update(URL=url, target="_top", tooltip=_text(node["id"], 96))
-        graph.node(f"n{index}", _label(node), **attrs)
+            attrs.update(URL=url, target="_top", tooltip=_text(node["id"], 96, strict=strict))
+        graph.node(f"n{index}", _label(node, strict), **attrs)
     ids = {node["id"]: f"n{index}" for index, node in enumerate(report.nodes)}
     for edge in report.edges:
-        graph.edge(ids[edge["child"]], ids[edge["parent"]], label=_text(edge["relation"]))
+        graph.edge(ids[edge["child"]], ids[edge["parent"]], label=_text(edge["relation"], strict=strict))
     try:
         svg = graph.pipe(format="svg", encoding="utf-8")
-    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as error:
-        raise DiagramUnavailable(str(error)) from error
-    svg = svg[svg.index("<svg") :]
-    if _UNSAFE_SVG.search(svg):  # Graphviz never writes these; refuse rather than inline anything unexpected
-        raise DiagramUnavailable("the diagram contained unexpected markup")
-    return svg
+    except graphviz.ExecutableNotFound as error:
+        raise DiagramUnavailable("the diagram needs Graphviz on the server") from error
+    except graphviz.CalledProcessError as error:
+        raise DiagramUnavailable(f"Graphviz could not draw this graph (exit status {error.returncode})") from error
+    return svg[svg.index("<svg") :]

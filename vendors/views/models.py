@@ -44,7 +44,7 @@ class AIModelDetailView(Guarded, DetailView):
         context["knowledge_warning"] = selectors.knowledge_base_warning()
         report = selectors.lineage_reports([self.object])[0]
         context["report"] = report
-        context["diagram"] = lineage_diagram(report)
+        context["diagram"], context["diagram_problem"] = lineage_diagram(report)
         context["ancestors"] = [
             (node, reverse("vendors:model_detail", args=[report.model_ids[node["id"]]])) for node in report.nodes
         ]
@@ -55,14 +55,14 @@ class AIModelDetailView(Guarded, DetailView):
         return context
 
 
-def lineage_diagram(report) -> str | None:
-    """The report as inline SVG with each node linking to its model page; None when Graphviz is missing."""
+def lineage_diagram(report) -> tuple[str | None, str]:
+    """The report as inline SVG with each node linking to its model page, or None and why there is none."""
 
     def url_for(node_id: str) -> str | None:
         pk = report.model_ids.get(node_id)
         return reverse("vendors:model_detail", args=[pk]) if pk else None
 
     try:
-        return mark_safe(diagrams.lineage_svg(report, url_for=url_for))  # noqa: S308 - checked by lineage_svg
-    except diagrams.DiagramUnavailable:
-        return None
+        return mark_safe(diagrams.lineage_svg(report, url_for=url_for)), ""  # noqa: S308 - checked by lineage_svg
+    except diagrams.DiagramUnavailable as problem:
+        return None, problem.reason
