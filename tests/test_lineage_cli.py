@@ -66,5 +66,5 @@ def test_invalid_ids_are_refused_with_the_grammar_and_nothing_is_stored(fake_hub
     with pytest.raises(CommandError) as raised:
         _lineage("Qwen/Qwen2.5-7B", "not a repo", "--json")
     assert "ORG/NAME" in str(raised.value)
-    assert not AIModel.objects.exists() and not LineageRefresh.objects.exists()
+    assert not AIModel.objects.filter(kind="hub").exists() and not LineageRefresh.objects.exists()
     assert fake_hub.count("/api/models/") == 0

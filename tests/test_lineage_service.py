@@ -135,9 +135,9 @@ def test_a_very_deep_chain_stops_at_the_depth_limit(fake_hub, settings):
 
     _refresh(leaf)
 
-    assert AIModel.objects.filter(status="resolved").count() == 6
+    assert AIModel.objects.filter(kind="hub", status="resolved").count() == 6
     assert AIModel.objects.filter(status="depth_limit").count() == 1
-    assert AIModel.objects.count() == 7
+    assert AIModel.objects.filter(kind="hub").count() == 7
 
 
 def test_hostile_metadata_is_stored_bounded(fake_hub):

@@ -57,7 +57,7 @@ def test_refresh_now_runs_and_shows_progress(analyst_client, fake_hub, django_ca
     refresh = LineageRefresh.objects.get()
     assert response["Location"] == f"/lineage/refreshes/{refresh.pk}/"
     page = analyst_client.get(response["Location"]).content.decode()
-    assert refresh.status == "done" and "2 of 2 repos resolved" in page
+    assert refresh.status == "done" and "2 of 2 repos fetched" in page
     assert 'http-equiv="refresh"' not in page  # finished: the page stops reloading
 
 

@@ -65,7 +65,7 @@ def test_a_bad_repo_id_saves_nothing():
     with pytest.raises(ValidationError) as raised:
         services.model_usage_register(product=product, model_kind="hub", model_name="not//valid")
     assert "ORG/NAME" in str(raised.value)
-    assert not AIModel.objects.exists()
+    assert not AIModel.objects.filter(kind="hub").exists()
     assert not ModelUsage.objects.exists()
     assert not ChangeEvent.objects.exists()
 
@@ -91,7 +91,7 @@ def test_renamed_repo_ids_and_case_lead_to_the_same_node():
 
     assert services.ai_model_get_or_create(kind="hub", name="thudm/GLM-4-9b-chat") == model
     assert services.ai_model_get_or_create(kind="hub", name="ZAI-ORG/glm-4-9b-chat") == model
-    assert AIModel.objects.count() == 1
+    assert AIModel.objects.filter(kind="hub").count() == 1
 
 
 def test_new_hub_models_are_linked_to_the_publisher_of_their_org():

@@ -57,7 +57,7 @@ def test_invalid_repo_id_in_the_usage_form_shows_the_expected_form(analyst_clien
     body = response.content.decode()
     assert response.status_code == 200
     assert "ORG/NAME" in body and 'aria-invalid="true"' in body
-    assert not AIModel.objects.exists() and not ModelUsage.objects.exists()
+    assert not AIModel.objects.filter(kind="hub").exists() and not ModelUsage.objects.exists()
 
 
 def test_usage_form_registers_a_hub_model_with_host_and_region(analyst_client, analyst):

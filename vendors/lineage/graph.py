@@ -116,7 +116,8 @@ class Ancestry:
     nodes at ``max_depth`` whose parents were not visited. A node with no parent is a root only when it was
     fully read (resolved, every parent source read); otherwise it is a dead end and the lineage is incomplete.
     ``problems`` (at most ``MAX_REASONS``) say why, with a code each; ``problem_counts`` counts every problem
-    by code, those past the bound included; ``incomplete_reasons`` are the problems' readable reasons.
+    by code and ``problem_keys`` holds every ``(code, node)``, those past the bound included;
+    ``incomplete_reasons`` are the problems' readable reasons.
     """
 
     start: str
@@ -131,6 +132,7 @@ class Ancestry:
     incomplete_reasons: tuple[str, ...]
     problems: tuple[Problem, ...]
     problem_counts: Mapping[str, int]
+    problem_keys: frozenset[tuple[str, str]]  # every (code, node) problem, past the bound too
     licenses: tuple[tuple[str, str], ...]
     license_drift: tuple[LicenseDrift, ...]
     datasets: tuple[str, ...]
@@ -270,6 +272,7 @@ def ancestry(
 
     roots = tuple(node for node in order if not _parents_of(node, parents) and _fully_read(nodes.get(node)))
     problems = _problems(order, nodes, cycles, depth_limited, max_depth, nodes_truncated, max_nodes, chains_truncated)
+    keys = frozenset((problem.code, problem.node) for problem in problems)
     counts: dict[str, int] = {}
     for problem in problems:
         counts[problem.code] = counts.get(problem.code, 0) + 1
@@ -290,6 +293,7 @@ def ancestry(
         incomplete_reasons=tuple(problem.reason for problem in problems),
         problems=tuple(problems),
         problem_counts=dict(sorted(counts.items())),
+        problem_keys=keys,
         licenses=tuple((info.id, info.license) for info in infos),
         license_drift=_license_drift(expanded, nodes),
         datasets=_datasets(infos),

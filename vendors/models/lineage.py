@@ -227,6 +227,7 @@ class RefreshStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     DONE = "done", "Done"
+    PARTIAL = "partial", "Partly done (a part failed)"
     FAILED = "failed", "Failed"
 
 
@@ -251,6 +252,11 @@ class LineageRefresh(models.Model):
     nodes_known = models.PositiveIntegerField(default=0, help_text="Nodes discovered so far (grows as it walks).")
     changes = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=500, blank=True)
+    problems = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Lineage problems in what the refresh covered, counted by code (cycles, depth limits, gated...).",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -276,6 +282,7 @@ class LineageRefreshChunk(models.Model):
     nodes_failed = models.PositiveIntegerField(default=0)
     nodes_known = models.PositiveIntegerField(default=0)
     changes = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True, help_text="Why this part failed (blank: it did not).")
 
     class Meta:
         ordering = ["refresh_id", "index"]

@@ -3,9 +3,11 @@
 from vendors.selectors.lineage import (
     LineageReport,
     knowledge_base_warning,
+    lineage_problem_counts,
     lineage_reports,
     lineage_subgraph,
     node_key,
+    problem_summary,
 )
 from vendors.selectors.portfolio import (
     HistoryEntry,
@@ -33,11 +35,13 @@ __all__ = [
     "ai_model_queryset",
     "change_events_for",
     "knowledge_base_warning",
+    "lineage_problem_counts",
     "lineage_reports",
     "lineage_subgraph",
     "model_usage_queryset",
     "node_key",
     "portfolio_summary",
+    "problem_summary",
     "product_detail",
     "product_queryset",
     "unknown_publishers",

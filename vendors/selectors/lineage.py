@@ -184,3 +184,45 @@ def lineage_reports(models: Sequence[AIModel], *, subjects: Sequence[str] | None
         _report(subject, graph.models[m.pk], graph, nodes, parents, by_key)
         for subject, m in zip(subjects, models, strict=True)
     ]
+
+
+#: How each problem code reads in a summary: (one, several).
+_PROBLEM_LABELS: Mapping[str, tuple[str, str]] = {
+    "not_fetched": ("model not fetched", "models not fetched"),
+    "not_found": ("model not found", "models not found"),
+    "gated": ("gated model", "gated models"),
+    "disabled": ("disabled model", "disabled models"),
+    "error": ("failed model", "failed models"),
+    "cycle": ("cycle", "cycles"),
+    "depth_limit": ("depth limit reached", "depth limits reached"),
+    "unknown_status": ("model in an unknown state", "models in an unknown state"),
+    "node_limit": ("walk stopped at the node limit", "walks stopped at the node limit"),
+    "chain_limit": ("chain list cut at its limit", "chain lists cut at their limit"),
+    "source_gated": ("gated lineage file", "gated lineage files"),
+    "source_forbidden": ("refused lineage file", "refused lineage files"),
+    "source_missing": ("missing lineage file", "missing lineage files"),
+    "source_error": ("unreadable lineage source", "unreadable lineage sources"),
+    "source_not_read": ("unread lineage file", "unread lineage files"),
+    "parents_truncated": ("truncated parent list", "truncated parent lists"),
+    "parent_unusable": ("parent that cannot be followed", "parents that cannot be followed"),
+}
+
+
+def lineage_problem_counts(models: Sequence[AIModel]) -> dict[str, int]:
+    """Every lineage problem in the ancestry of ``models``, counted once per (code, node) and by code."""
+    seen: set[tuple[str, str]] = set()
+    for report in lineage_reports(models) if models else ():
+        seen |= report.ancestry.problem_keys
+    counts: dict[str, int] = {}
+    for code, _ in seen:
+        counts[code] = counts.get(code, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def problem_summary(counts: Mapping[str, int]) -> str:
+    """``{"cycle": 2, "gated": 1}`` as "2 cycles, 1 gated model"; ``"no lineage problems"`` when empty."""
+    parts = []
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        one, several = _PROBLEM_LABELS.get(code, (code.replace("_", " "), code.replace("_", " ")))
+        parts.append(f"{count} {one if count == 1 else several}")
+    return ", ".join(parts) if parts else "no lineage problems"

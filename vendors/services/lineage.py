@@ -7,6 +7,7 @@ killed worker) is simply run again from scratch.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -31,9 +32,12 @@ from vendors.models import (
     ModelUsage,
     Product,
 )
+from vendors.selectors import lineage_problem_counts
 from vendors.services.lineage_store import HUB_SOURCES, GraphStore
 from vendors.services.lineage_walk import WalkLimits, WalkStats, lineage_walk
 from vendors.services.rescoring import usages_depending_on, usages_rescore_request
+
+logger = logging.getLogger(__name__)
 
 
 def lineage_node_store(
@@ -76,6 +80,7 @@ def lineage_refresh_run(
     now = timezone.now()
     refresh.status, refresh.started_at, refresh.finished_at = LineageRefresh.Status.RUNNING, now, None
     refresh.nodes_done = refresh.nodes_failed = refresh.nodes_known = refresh.changes = 0
+    refresh.error, refresh.problems = "", {}
     refresh.save()
     store = GraphStore()
 
@@ -104,10 +109,21 @@ def lineage_refresh_run(
     refresh.finished_at = timezone.now()
     if stats.node_limit_reached:
         refresh.error = f"stopped at the limit of {limits.max_nodes} nodes; raise LINEAGE_MAX_NODES"
+    refresh.problems = refresh_problem_counts(seeds)
     with transaction.atomic():
         refresh.save()
         _rescore_after(refresh)
     return refresh
+
+
+def refresh_problem_counts(seeds: Iterable[str]) -> dict[str, int]:
+    """The lineage problems (cycles, depth limits, gated or failed nodes, unread sources...) in the ancestry of
+    a refresh's seeds, counted by code: what its summary reports besides the counts of nodes."""
+    names = {name.lower() for name in seeds if isinstance(name, str)}
+    if not names:
+        return {}
+    models = list(AIModel.objects.annotate(lname=Lower("name")).filter(kind=AIModel.Kind.HUB, lname__in=names))
+    return lineage_problem_counts(models)
 
 
 def _rescore_after(refresh: LineageRefresh) -> None:
@@ -145,7 +161,7 @@ def _refresh_fan_out(refresh: LineageRefresh, seeds: list[str]) -> LineageRefres
 
     refresh.status, refresh.started_at, refresh.finished_at = LineageRefresh.Status.RUNNING, timezone.now(), None
     refresh.nodes_done = refresh.nodes_failed = refresh.nodes_known = refresh.changes = 0
-    refresh.error = ""
+    refresh.error, refresh.problems = "", {}
     refresh.save()
     refresh.chunks.all().delete()
     size = settings.LINEAGE_CHUNK_SIZE
@@ -164,7 +180,10 @@ def lineage_refresh_chunk_run(
     """Walk one chunk of a large refresh; the last chunk to finish completes the refresh.
 
     Repos are claimed per refresh, first come first served: a repo (and so its ancestors) claimed by another
-    chunk is that chunk's to fetch. A redelivered chunk recognises its own claims and walks them again.
+    chunk is that chunk's to fetch. A redelivered chunk recognises its own claims and walks them again. A chunk
+    that raises (a bug, a database error, the task's time limit) is recorded as a failed part, with the reason,
+    and still counts as finished, so the refresh ends ``partial`` or ``failed`` rather than running forever; the
+    next refresh walks its seeds again.
     """
     from vendors.hub import HubClient
 
@@ -175,8 +194,8 @@ def lineage_refresh_chunk_run(
     limits = limits or _default_limits()
     now = timezone.now()
     chunk.nodes_done = chunk.nodes_failed = chunk.nodes_known = chunk.changes = 0
-    chunk.worker = worker[:255]
-    chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "worker"])
+    chunk.worker, chunk.error = worker[:255], ""
+    chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "worker", "error"])
     store, stats = GraphStore(), WalkStats()
 
     def claim(repo_id: str) -> bool:
@@ -194,22 +213,46 @@ def lineage_refresh_chunk_run(
         if chunk.nodes_done % 25 == 0:
             chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes"])
 
-    lineage_walk(chunk.seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats,
-                 claim=claim)  # fmt: skip
-    store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
+    try:
+        lineage_walk(chunk.seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(),
+                     stats=stats, claim=claim)  # fmt: skip
+        store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
+    except Exception as error:  # recorded on the chunk: the refresh must finish, with the reason
+        logger.exception("lineage refresh %s: chunk %s failed", chunk.refresh_id, chunk.index)
+        chunk.error = clean_text(f"{type(error).__name__}: {error}", 500) or type(error).__name__
     chunk.done_at = timezone.now()
-    chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "done_at"])
+    chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "done_at", "error"])
+    _refresh_finish_if_last(chunk.refresh_id)
+
+
+def _refresh_finish_if_last(refresh_id: int) -> None:
+    """Complete a chunked refresh once every chunk has finished: done, partial (some chunks failed) or failed
+    (all of them), with the totals, the reason and the lineage problems of its seeds."""
     with transaction.atomic():
-        refresh = LineageRefresh.objects.select_for_update().get(pk=chunk.refresh_id)
-        if refresh.status == LineageRefresh.Status.RUNNING and not refresh.chunks.filter(done_at=None).exists():
-            totals = refresh.chunks.aggregate(
-                done=Sum("nodes_done"), failed=Sum("nodes_failed"), known=Sum("nodes_known"), changes=Sum("changes")
+        refresh = LineageRefresh.objects.select_for_update().get(pk=refresh_id)
+        if refresh.status != LineageRefresh.Status.RUNNING or refresh.chunks.filter(done_at=None).exists():
+            return
+        totals = refresh.chunks.aggregate(
+            done=Sum("nodes_done"), failed=Sum("nodes_failed"), known=Sum("nodes_known"), changes=Sum("changes")
+        )
+        refresh.nodes_done, refresh.nodes_failed = totals["done"] or 0, totals["failed"] or 0
+        refresh.nodes_known, refresh.changes = totals["known"] or 0, totals["changes"] or 0
+        chunks = list(refresh.chunks.order_by("index").values_list("index", "error", "seeds"))
+        failed = [(index, error) for index, error, _ in chunks if error]
+        refresh.status = LineageRefresh.Status.DONE
+        if failed:
+            refresh.status = (
+                LineageRefresh.Status.FAILED if len(failed) == len(chunks) else LineageRefresh.Status.PARTIAL
             )
-            refresh.nodes_done, refresh.nodes_failed = totals["done"], totals["failed"]
-            refresh.nodes_known, refresh.changes = totals["known"], totals["changes"]
-            refresh.status, refresh.finished_at = LineageRefresh.Status.DONE, timezone.now()
-            refresh.save()
-            _rescore_after(refresh)
+            refresh.error = clean_text(
+                f"{len(failed)} of {len(chunks)} parts failed (the next refresh walks them again); "
+                f"part {failed[0][0] + 1}: {failed[0][1]}",
+                500,
+            )
+        refresh.problems = refresh_problem_counts(seed for _, _, seeds in chunks for seed in seeds)
+        refresh.finished_at = timezone.now()
+        refresh.save()
+        _rescore_after(refresh)
 
 
 def refresh_progress(refresh: LineageRefresh) -> LineageRefresh:

@@ -53,9 +53,10 @@ class LineageRefreshDetailView(Guarded, DetailView):
         context = super().get_context_data(**kwargs)
         refresh = lineage.refresh_progress(self.object)
         known = max(refresh.nodes_known, refresh.nodes_done)
-        context["percent"] = 100 if refresh.status == "done" else int(100 * refresh.nodes_done / known) if known else 0
+        context["percent"] = 100 if refresh.finished_at else int(100 * refresh.nodes_done / known) if known else 0
         context["running"] = refresh.status in (LineageRefresh.Status.QUEUED, LineageRefresh.Status.RUNNING)
         context["knowledge_warning"] = selectors.knowledge_base_warning()
+        context["problems"] = selectors.problem_summary(refresh.problems)
         return context
 
 

@@ -24,7 +24,13 @@ class AIModelListView(Guarded, FilterView):
     def get_context_data(self, **kwargs):
         last = LineageRefresh.objects.filter(scope=LineageRefresh.Scope.PORTFOLIO).first()
         context = super().get_context_data(**kwargs)
-        return {**context, "last_refresh": last, "knowledge_warning": selectors.knowledge_base_warning()}
+        problems = selectors.problem_summary(last.problems) if last else ""
+        return {
+            **context,
+            "last_refresh": last,
+            "last_refresh_problems": problems,
+            "knowledge_warning": selectors.knowledge_base_warning(),
+        }
 
 
 class AIModelDetailView(Guarded, DetailView):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from vendors.models import LineageRefresh, Product
-from vendors.selectors import knowledge_base_warning
+from vendors.selectors import knowledge_base_warning, problem_summary
 from vendors.services import lineage
 
 
@@ -45,6 +45,8 @@ class Command(BaseCommand):
             refresh = lineage.lineage_refresh_run(refresh_id=refresh.pk, progress=progress)
         if not quiet:
             self.stdout.write(
-                f"{refresh.nodes_done} repos resolved ({refresh.nodes_failed} with problems), "
-                f"{refresh.changes} changes recorded." + (f" Note: {refresh.error}" if refresh.error else "")
+                f"Refresh {refresh.pk} {refresh.get_status_display().lower()}: {refresh.nodes_done} repos fetched "
+                f"({refresh.nodes_failed} could not be read in full), {refresh.changes} changes recorded. "
+                f"Lineage problems: {problem_summary(refresh.problems)}."
+                + (f" Note: {refresh.error}" if refresh.error else "")
             )
