@@ -177,12 +177,16 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 HF_TOKEN = env.str("HF_TOKEN", default="") or None
 HUB_TIMEOUT = env.float("HUB_TIMEOUT", default=10.0)
 HUB_MAX_RETRIES = env.int("HUB_MAX_RETRIES", default=5)
+HUB_REQUEST_DEADLINE = env.float("HUB_REQUEST_DEADLINE", default=30.0)  # seconds per request, all reads included
+HUB_NODE_BUDGET = env.float("HUB_NODE_BUDGET", default=120.0)  # seconds per repo: its requests and retry waits
 HUB_REQUESTS_PER_SECOND = env.float("HUB_REQUESTS_PER_SECOND", default=0.0) or None  # 0: no client-side limit
 LINEAGE_CONCURRENCY = env.int("LINEAGE_CONCURRENCY", default=16)  # hub requests in flight per refresh
 LINEAGE_MAX_DEPTH = env.int("LINEAGE_MAX_DEPTH", default=32)
 LINEAGE_MAX_NODES = env.int("LINEAGE_MAX_NODES", default=20000)  # per refresh: a runaway graph stops here
 # A refresh with more seed repos than this is split into chunks that the Celery workers walk in parallel.
 LINEAGE_CHUNK_SIZE = env.int("LINEAGE_CHUNK_SIZE", default=250)
+# Without Redis, "Refresh now" runs the refresh on a thread beside the web server (the request answers at once).
+LINEAGE_REFRESH_BESIDE = env.bool("LINEAGE_REFRESH_BESIDE", default=True)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Auth

@@ -12,6 +12,13 @@ from tests import factories
 from tests.services import WorkerProcess, database_url_for_test_database, redis_reachable, redis_url, require
 
 
+@pytest.fixture(autouse=True)
+def _refresh_in_the_test_thread(settings):
+    """Embedded refreshes run on the request's thread in tests, inside the test's transaction; the one test of
+    the background thread turns it back on."""
+    settings.LINEAGE_REFRESH_BESIDE = False
+
+
 @pytest.fixture
 def admin_user(db):
     return factories.UserFactory(username="ada-admin", role=ADMIN)

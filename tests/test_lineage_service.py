@@ -54,7 +54,7 @@ def test_every_shared_ancestor_is_fetched_once_per_refresh(fake_hub):
         "bespokelabs/Bespoke-Stratos-7B", "open-thoughts/OpenThinker-7B", "unsloth/Qwen2.5-7B-Instruct-bnb-4bit",
     ]  # fmt: skip
     _refresh(*seeds)
-    names = list(AIModel.objects.values_list("name", flat=True))
+    names = list(AIModel.objects.filter(kind="hub").values_list("name", flat=True))
     assert "Qwen/Qwen2.5-7B" in names
     assert fake_hub.count("/api/models/", method="GET") == len(names)
     assert all(fake_hub.metadata_requests(name) == 1 for name in names)
@@ -199,7 +199,7 @@ def test_a_large_refresh_is_split_into_chunks_that_share_the_walk(
 
     refresh.refresh_from_db()
     assert refresh.status == "done" and refresh.chunks.count() == 3
-    names = list(AIModel.objects.values_list("name", flat=True))
+    names = list(AIModel.objects.filter(kind="hub").values_list("name", flat=True))
     assert all(fake_hub.metadata_requests(name) == 1 for name in names)
     assert refresh.nodes_done == len(names) == refresh.claims.count()
     assert not AIModel.objects.filter(status="pending").exists()

@@ -113,6 +113,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         self.query = parse_qs(split.query, keep_blank_values=True)
         self.segments = [unquote(part) for part in self.raw_path.split("/")[1:]]
         self.request_id = self.headers.get("X-Amzn-Trace-Id") or str(uuid.uuid4())
+        self.drip = 0.0
         with hub.state.request(self.command, self.raw_path, self.query):
             try:
                 if hub.latency > 0:
@@ -135,7 +136,16 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD" and body:
-            self.wfile.write(body)
+            if self.drip <= 0:
+                self.wfile.write(body)
+                return
+            hub = self.server.hub
+            for index in range(len(body)):  # one byte at a time: every read succeeds, the whole never ends
+                self.wfile.write(body[index : index + 1])
+                self.wfile.flush()
+                hub.pause(self.drip)
+                if hub.stopping:
+                    return
 
     def _json(self, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(payload, ensure_ascii=False).encode()
@@ -156,6 +166,9 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         hub = self.server.hub
         if rule.status == "hang":
             hub.pause(rule.delay if rule.delay > 0 else 3600)
+            return False
+        if rule.status == "drip":
+            self.drip = rule.delay if rule.delay > 0 else 1.0
             return False
         if rule.delay > 0:
             hub.pause(rule.delay)

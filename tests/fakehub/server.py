@@ -67,6 +67,10 @@ class FakeHub:
         self._thread: threading.Thread | None = None
 
     # ---------------------------------------------------------- lifecycle
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
     def pause(self, seconds: float) -> None:
         """Sleep in a handler thread; returns early when the hub stops so threads never outlive it."""
         self._stopping.wait(seconds)
@@ -154,7 +158,7 @@ class FakeHub:
     def fail(
         self,
         target: str,
-        status: int | Literal["hang"],
+        status: int | Literal["hang", "drip"],
         times: int | None = 1,
         headers: dict[str, str] | None = None,
         *,
@@ -165,11 +169,13 @@ class FakeHub:
         ``status`` 429 gets ``RateLimit: "api";r=0;t=0`` and ``Retry-After: 0``
         unless ``headers`` override them; 5xx get a Hub-like JSON error.
         ``"hang"`` stalls for ``delay`` seconds (default: until :meth:`stop`)
-        and then answers normally, to exercise client timeouts; with an HTTP
-        status, ``delay`` makes the error slow.  ``times=None`` fails forever.
+        and then answers normally, to exercise client timeouts; ``"drip"``
+        answers normally but sends the body one byte every ``delay`` seconds
+        (default 1), so no single read times out; with an HTTP status,
+        ``delay`` makes the error slow.  ``times=None`` fails forever.
         Returns the rule, whose ``hits`` counts the requests it caught.
         """
-        if status != "hang" and not 400 <= int(status) <= 599:
+        if status not in ("hang", "drip") and not 400 <= int(status) <= 599:
             raise ValueError("status must be an HTTP error code or 'hang'")
         return self.state.add_failure(FailureRule(target, status, times, dict(headers or {}), delay))
 

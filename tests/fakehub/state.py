@@ -32,10 +32,11 @@ class LoggedRequest(NamedTuple):
 
 @dataclass
 class FailureRule:
-    """An injected failure: ``status`` is an HTTP code, or ``"hang"`` to stall then answer normally."""
+    """An injected failure: ``status`` is an HTTP code, ``"hang"`` to stall then answer normally, or ``"drip"``
+    to answer normally but send the body one byte every ``delay`` seconds (a hub that never quite times out)."""
 
     target: str
-    status: int | Literal["hang"]
+    status: int | Literal["hang", "drip"]
     times: int | None = 1
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0

@@ -25,6 +25,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.hf_api import ExpandModelProperty_T
 from huggingface_hub.utils import HFValidationError, build_hf_headers, get_session, validate_repo_id
 
+from vendors.hub import transport
 from vendors.hub.convert import (
     LINEAGE_FILE_NAME,
     MAX_LINEAGE_FILE_BYTES,
@@ -36,7 +37,8 @@ from vendors.hub.convert import (
     sibling_names,
     snapshot_from_info,
 )
-from vendors.hub.retry import Backoff, HubUnavailable, TokenBucket, transient_failure
+from vendors.hub.retry import Backoff, HubUnavailable, TokenBucket, TransientFailure, transient_failure
+from vendors.hub.transport import ResponseTooLarge
 from vendors.lineage.snapshot import EvidenceSource, NodeStatus, RepoSnapshot, SourceFailure, SourceProblem
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ EXPAND: tuple[ExpandModelProperty_T, ...] = (
 )
 # What a hub answer that does not fit ``ModelInfo`` (or is not JSON at all) raises while being parsed.
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, RecursionError)
+#: Largest metadata answer read (headers included); real ones are KiB, a repo listing 10,000 files a few MiB.
+MAX_METADATA_BYTES = 16 * 1024 * 1024
 
 
 class LineageFileTooLarge(Exception):
@@ -87,24 +91,36 @@ class HubClient:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         requests_per_second: float | None = None,
+        request_deadline: float | None = None,
+        node_budget: float | None = None,
+        max_metadata_bytes: int = MAX_METADATA_BYTES,
         sleep: Callable[[float], object] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if endpoint is None or token is None or timeout is None:
+        if endpoint is None or token is None or timeout is None or request_deadline is None or node_budget is None:
             from django.conf import settings  # lazily: the module must import without Django configured
 
             endpoint = settings.HF_ENDPOINT if endpoint is None else endpoint
             token = settings.HF_TOKEN if token is None else token
             timeout = settings.HUB_TIMEOUT if timeout is None else timeout
+            request_deadline = settings.HUB_REQUEST_DEADLINE if request_deadline is None else request_deadline
+            node_budget = settings.HUB_NODE_BUDGET if node_budget is None else node_budget
         if not timeout or timeout <= 0:
             raise ValueError("the hub timeout must be a positive number of seconds (model_info has none by default)")
+        if request_deadline <= 0 or node_budget <= 0 or max_metadata_bytes <= 0:
+            raise ValueError("request_deadline, node_budget and max_metadata_bytes must be positive")
         if max_retries < 0 or backoff_base < 0 or backoff_cap < 0:
             raise ValueError("max_retries, backoff_base and backoff_cap cannot be negative")
         if requests_per_second is not None and requests_per_second <= 0:
             raise ValueError("requests_per_second must be positive (or None for no pacing)")
         self.endpoint = endpoint.rstrip("/")
         self.timeout = float(timeout)
+        self.request_deadline = float(request_deadline)
+        self.node_budget = float(node_budget)
+        self.max_metadata_bytes = max_metadata_bytes
         self.max_retries = max_retries
+        self._clock = clock
+        transport.install()
         # An empty token means none. Never fall back to a token saved on the machine (``hf auth login``): what
         # this service sends is what its settings say.
         self._token: str | bool = token or False
@@ -119,14 +135,23 @@ class HubClient:
 
         Never raises for anything the hub does: failures come back as a snapshot whose ``status`` is
         not_found, gated, disabled or error, with a short reason that quotes nothing from the server.
+
+        Bounded in time and size: each request ends within ``request_deadline`` seconds (connect and every read
+        included), all of the node's requests and retry waits within ``node_budget``, and the metadata answer is
+        not read past ``max_metadata_bytes``.
         """
+        started = self._clock()
         try:
-            info = self._retrying(lambda: self._api.model_info(repo_id, expand=list(EXPAND), timeout=self.timeout))
+            info = self._retrying(
+                lambda: self._api.model_info(repo_id, expand=list(EXPAND), timeout=self.timeout),
+                started=started,
+                max_bytes=self.max_metadata_bytes,
+            )
         except Exception as exc:  # sorted out below; anything unexpected is re-raised there
             return self._failed(repo_id, exc)
         if not _valid_repo_id(info.id):
             return failed_snapshot(repo_id, NodeStatus.ERROR, "malformed metadata (no valid repo id)", 200)
-        files, failures = self._lineage_files(info)
+        files, failures = self._lineage_files(info, started)
         try:
             return snapshot_from_info(repo_id, info, files, failures)
         except _MALFORMED as exc:
@@ -139,6 +164,9 @@ class HubClient:
         status = _http_status(exc)
         if isinstance(exc, HubUnavailable):
             return failed_snapshot(repo_id, NodeStatus.ERROR, exc.reason, exc.http_status)
+        if isinstance(exc, ResponseTooLarge):
+            reason = f"metadata not read: the hub's answer is larger than {exc.limit:,} bytes"
+            return failed_snapshot(repo_id, NodeStatus.ERROR, reason)
         if isinstance(exc, HFValidationError):  # before ValueError: raised before any request
             return failed_snapshot(repo_id, NodeStatus.NOT_FOUND, "not a valid hub repo id")
         if isinstance(exc, GatedRepoError):
@@ -167,32 +195,52 @@ class HubClient:
         raise exc
 
     # ------------------------------------------------------------------------------------------------ retries
-    def _retrying(self, request: Callable[[], T]) -> T:
+    def _retrying(self, request: Callable[[], T], *, started: float, max_bytes: int | None = None) -> T:
         """Run ``request`` (one HTTP request), retrying transient failures ``max_retries`` times.
 
-        So a request is sent at most ``max_retries + 1`` times. The wait before retry n is the server's
-        (``RateLimit`` on a 429, else ``Retry-After``) or the jittered exponential backoff, capped either way.
+        So a request is sent at most ``max_retries + 1`` times, each bounded by ``request_deadline``, and never
+        past the node's budget (``node_budget`` seconds from ``started``, waits included). The wait before retry n
+        is the server's (``RateLimit`` on a 429, else ``Retry-After``) or the jittered exponential backoff, capped
+        either way.
         """
         attempt = 0
         while True:
             attempt += 1
             if self._pacer is not None:
                 self._pacer.acquire()
+            left = self.node_budget - (self._clock() - started)
+            if left <= 0:
+                raise HubUnavailable(f"the per-node time budget of {self.node_budget:g} s ran out", None)
+            deadline = time.monotonic() + min(self.request_deadline, left)
             try:
-                return request()
+                with transport.bounded(deadline=deadline, max_bytes=max_bytes):
+                    return request()
             except Exception as exc:
                 failure = transient_failure(exc, self.timeout)
                 if failure is None:
                     raise
+                if isinstance(exc, httpx2.TimeoutException) and time.monotonic() >= deadline - 0.05:
+                    failure = TransientFailure(
+                        f"hub did not finish answering before the request's deadline "
+                        f"({min(self.request_deadline, left):g} s)"
+                    )
+                tries = f"{attempt} attempt" + ("s" if attempt > 1 else "")
                 if attempt > self.max_retries:
-                    tries = f"{attempt} attempt" + ("s" if attempt > 1 else "")
                     raise HubUnavailable(f"{failure.description}; gave up after {tries}", failure.http_status) from exc
                 wait = self._backoff.wait(attempt, failure.server_wait)
+                if self._clock() - started + wait >= self.node_budget:
+                    raise HubUnavailable(
+                        f"{failure.description}; gave up after {tries}: the per-node time budget of "
+                        f"{self.node_budget:g} s would run out before the next one",
+                        failure.http_status,
+                    ) from exc
                 logger.info("hub: %s; retry %d/%d in %.1f s", failure.description, attempt, self.max_retries, wait)
                 self._sleep(wait)
 
     # -------------------------------------------------------------------------------------------------- files
-    def _lineage_files(self, info: ModelInfo) -> tuple[dict[str, Mapping[str, Any] | None], list[SourceFailure]]:
+    def _lineage_files(
+        self, info: ModelInfo, started: float
+    ) -> tuple[dict[str, Mapping[str, Any] | None], list[SourceFailure]]:
         """The repo's ``adapter_config.json`` files at the metadata's commit, parsed (``None`` for unreadable),
         and why each unreadable one, or one left unread, was not read."""
         revision = pinned_revision(info.sha if isinstance(info.sha, str) else "")
@@ -200,7 +248,7 @@ class HubClient:
         files: dict[str, Mapping[str, Any] | None] = {}
         failures: list[SourceFailure] = []
         for path in paths:
-            files[path], failure = self._json_file(info.id, revision, path)
+            files[path], failure = self._json_file(info.id, revision, path, started)
             if failure is not None:
                 failures.append(failure)
         if unread:
@@ -214,11 +262,13 @@ class HubClient:
             )
         return files, failures
 
-    def _json_file(self, repo_id: str, revision: str, path: str) -> tuple[dict[str, Any] | None, SourceFailure | None]:
+    def _json_file(
+        self, repo_id: str, revision: str, path: str, started: float
+    ) -> tuple[dict[str, Any] | None, SourceFailure | None]:
         """The parsed file, or ``None`` and why not: gated, refused, missing, failing, oversized or not JSON."""
         url = hf_hub_url(repo_id, path, revision=revision, endpoint=self.endpoint)
         try:
-            body = self._retrying(lambda: self._download_small(url))
+            body = self._retrying(lambda: self._download_small(url), started=started)
         except (HubUnavailable, HfHubHTTPError, httpx2.HTTPError, OfflineModeIsEnabled, LineageFileTooLarge) as exc:
             logger.info("hub: %s: %s not read (%s, HTTP %s)", repo_id, path, type(exc).__name__, _http_status(exc))
             kind, reason = self._file_failure(exc)

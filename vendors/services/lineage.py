@@ -8,6 +8,7 @@ killed worker) is simply run again from scratch.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -270,7 +271,10 @@ def refresh_progress(refresh: LineageRefresh) -> LineageRefresh:
 def lineage_refresh_request(
     *, scope: str, product: Product | None = None, model_names: Iterable[str] = (), user=None
 ) -> LineageRefresh:
-    """Record a refresh and enqueue it after commit (in-process without Redis)."""
+    """Record a refresh and hand it over after commit: to the Celery workers with Redis; without Redis (the
+    embedded mode) to a thread beside the web server, so the request that asked answers at once and the progress
+    page follows the refresh as it runs."""
+    from riskregistry.celery import app
     from vendors import tasks
 
     refresh = LineageRefresh.objects.create(
@@ -279,8 +283,31 @@ def lineage_refresh_request(
         model_names=list(model_names),
         requested_by=user if user is not None and user.is_authenticated else None,
     )
-    tasks.lineage_refresh.delay_on_commit(refresh.pk)
+    if app.conf.task_always_eager and settings.LINEAGE_REFRESH_BESIDE:
+        transaction.on_commit(lambda: _refresh_beside(refresh.pk))
+    else:
+        tasks.lineage_refresh.delay_on_commit(refresh.pk)
     return refresh
+
+
+def _refresh_beside(refresh_id: int) -> threading.Thread:
+    """Run the refresh task's body on a thread of its own (not a daemon: a process that exits waits for it)."""
+
+    def run() -> None:
+        from django.db import connection
+
+        from vendors import tasks
+
+        try:
+            tasks.lineage_refresh.apply(args=(refresh_id,))
+        except Exception:  # recorded on the refresh by the service; the thread has no one else to tell
+            logger.exception("lineage refresh %s failed", refresh_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=run, name=f"lineage-refresh-{refresh_id}")
+    thread.start()
+    return thread
 
 
 @transaction.atomic
