@@ -95,9 +95,11 @@ def test_renamed_repo_ids_and_case_lead_to_the_same_node():
 
 
 def test_new_hub_models_are_linked_to_the_publisher_of_their_org():
-    org = factories.PublisherOrgFactory(org_id="Qwen", publisher__country="CN")
-    model = services.ai_model_get_or_create(kind="hub", name="qwen/Qwen2.5-7B")
+    org = factories.PublisherOrgFactory(org_id="acme-open-models", publisher__country="CN")
+    model = services.ai_model_get_or_create(kind="hub", name="ACME-open-models/acme-7b")
     assert model.publisher == org.publisher
+    qwen = services.ai_model_get_or_create(kind="hub", name="qwen/Qwen2.5-7B")  # the shipped knowledge base's
+    assert qwen.publisher.key == "alibaba-qwen"
 
 
 def test_swapping_a_usage_model_records_the_swap():
@@ -124,7 +126,7 @@ def _enqueued(callbacks) -> list[str]:
 def test_registering_a_new_hub_model_enqueues_its_resolution_after_commit(django_capture_on_commit_callbacks):
     product = factories.ProductFactory()
     factories.AIModelFactory(name="Qwen/Qwen2.5-7B", fetched_at="2026-01-01T00:00:00Z", status="resolved")
-    factories.AIModelFactory(kind="closed", name="gpt-4o")
+    assert AIModel.objects.filter(kind="closed", name="gpt-4o").exists()  # from the shipped knowledge base
 
     with django_capture_on_commit_callbacks() as callbacks:
         services.model_usage_register(product=product, model_kind="hub", model_name="deepseek-ai/DeepSeek-R1")
