@@ -185,6 +185,8 @@ def test_accepting_declares_usages_and_parents_and_a_contradiction_opens_a_discr
     assert "questionnaire.answer_points" in {f["code"] for f in rating.factors}
     detail = client.get(assessment.get_absolute_url()).content.decode()
     assert "Discrepancies with the resolved lineage" in detail
+    page = client.get(finding.get_absolute_url()).content.decode()
+    assert "The vendor's word" in page and assessment.get_absolute_url() in page  # beside the resolved chain
 
 
 def test_an_analyst_answers_on_the_vendors_behalf_comments_and_returns(client, product, analyst):
@@ -263,3 +265,39 @@ def test_reminders_go_out_once_before_the_due_date_and_once_overdue(
     # Each reminder carries a new link; the first one answers 410 now.
     assert client.get("/" + url.split("://", 1)[1].split("/", 1)[1]).status_code == 410
     assert "/portal/a/" in mail.outbox[-1].body
+
+
+def test_accepting_a_recurring_assessment_sends_the_next_one(client, product, analyst):
+    assessment, _url = services.assessment_send(
+        product=product, questionnaire="ai-intake", due_date=timezone.now().date() + timedelta(days=5),
+        recurrence=Assessment.Recurrence.QUARTERLY, by=analyst,
+    )  # fmt: skip
+    client.force_login(analyst)
+    data = {"shown": ["intake.uses_ai", "intake.criticality", "intake.data_categories", "intake.policy"],
+            "q:intake.uses_ai": "yes", "q:intake.criticality": "high", "q:intake.data_categories": ["personal"],
+            "q:intake.policy": "yes", "action": "submit"}  # fmt: skip
+    assert client.post(f"/assessments/{assessment.pk}/answer/", data).status_code == 302
+    assert client.post(f"/assessments/{assessment.pk}/accept/").status_code == 302
+    following = Assessment.objects.get(previous=assessment)
+    assert following.status == Assessment.Status.SENT and following.recurrence == "quarterly"
+    assert following.due_date > assessment.due_date
+    product.refresh_from_db()
+    assert product.criticality == "high"  # the intake sets the product's criticality and data categories
+    assert list(product.data_categories.values_list("code", flat=True)) == ["personal"]
+
+
+def test_a_portal_session_reaches_only_its_own_evidence(client, product, analyst):
+    mine, my_url = _send(product, analyst)
+    theirs, their_url = _send(factories.ProductFactory(), analyst)
+    services.evidence_add(assessment=theirs, question_id="origin.derivation_file", upload=_Upload(PDF, "theirs.pdf"))
+    evidence = Evidence.objects.get(assessment=theirs)
+    page = _enter(client, my_url)
+    assert client.get(f"{page}evidence/{evidence.pk}/").status_code == 404
+    assert client.get(f"/portal/assessments/{theirs.pk}/evidence/{evidence.pk}/").status_code == 403
+    assert mine.pk != theirs.pk and their_url != my_url
+
+
+class _Upload(io.BytesIO):
+    def __init__(self, data: bytes, name: str):
+        super().__init__(data)
+        self.name, self.size = name, len(data)

@@ -13,6 +13,7 @@ from assessments.selectors.assessments import (
     evidence_by_question,
     model_table_prefill,
     questionnaire,
+    vendor_statements,
 )
 from assessments.selectors.attestations import (
     attestation_claims,
@@ -81,6 +82,7 @@ __all__ = [
     "repackager_publisher_ids",
     "submission_discrepancies",
     "usage_facts_for",
+    "vendor_statements",
     "with_worst_rating",
     "worst_rating",
 ]

@@ -121,3 +121,14 @@ def accepted_answers(product_ids: Iterable[int]) -> dict[int, list[AcceptedAnswe
             )
         )
     return result
+
+
+def vendor_statements(product: Product, *, limit: int = 5) -> list[tuple[Assessment, list[Evidence]]]:
+    """The product's accepted assessments, newest first, with their evidence: what a discrepancy finding shows
+    beside the resolved chain."""
+    accepted = (
+        Assessment.objects.filter(product=product, status=Assessment.Status.ACCEPTED)
+        .select_related("questionnaire")
+        .order_by("-accepted_at", "-id")[:limit]
+    )
+    return [(a, list(Evidence.objects.filter(assessment=a, retired_at__isnull=True))) for a in accepted]

@@ -34,6 +34,9 @@ def _detail_context(request, finding: Finding, **forms) -> dict:
         "factor_in_rating": bool(rating) and any(f["code"] == finding.code for f in rating.factors),
         "history": finding.history.select_related("history_user").order_by("-history_date", "-history_id"),
         "can_change": request.user.has_perm("assessments.change_finding"),
+        "statements": (
+            selectors.vendor_statements(finding.usage.product) if finding.trigger == Finding.Trigger.DISCREPANCY else []
+        ),
     }
     if context["can_change"]:
         context["update_form"] = FindingUpdateForm(initial=FindingUpdateForm.initial_for(finding))
