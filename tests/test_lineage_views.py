@@ -139,6 +139,21 @@ def test_unknown_publishers_are_listed_for_review(analyst_client, knowledge):
     assert "northwind-ai" in page and "Qwen/" not in page
 
 
+def test_an_admin_adds_an_unknown_organisation_as_a_publisher_from_the_list(client, admin_user):
+    factories.AIModelFactory(name="northwind-ai/contract-copilot-7b")
+    admin_user.is_staff = True  # the admin site is for staff
+    admin_user.save(update_fields=["is_staff"])
+    client.force_login(admin_user)
+
+    page = client.get("/knowledge/unknown-publishers/").content.decode()
+    link = "/admin/vendors/publisher/add/?org=northwind-ai"
+    assert f'href="{link}"' in page and "with its country and a source" in page
+
+    form = client.get(link).content.decode()
+    assert 'name="orgs-0-org_id"' in form and 'value="northwind-ai"' in form  # the organisation, filled in
+    assert 'name="key"' in form and "Northwind" not in form
+
+
 def test_the_whole_portfolio_can_be_refreshed_from_the_models_page(
     analyst_client, fake_hub, django_capture_on_commit_callbacks
 ):

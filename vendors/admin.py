@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.db import models
+from django.utils.text import slugify
 from simple_history.admin import SimpleHistoryAdmin
 
 from vendors.models import (
@@ -117,6 +118,25 @@ class PublisherAdmin(SimpleHistoryAdmin):
     list_filter = ["country", "verified"]
     search_fields = ["name", "key", "legal_entity", "orgs__org_id"]
     inlines = [PublisherOrgInline]
+
+    def get_changeform_initial_data(self, request):
+        """``?org=ORG`` (the "publishers to identify" page's links) starts a publisher named after that hub
+        organisation; its country and a source are the admin's to fill in."""
+        initial = super().get_changeform_initial_data(request)
+        org = request.GET.get("org", "").strip()[:96]
+        if org:
+            initial.setdefault("name", org)
+            initial.setdefault("key", slugify(org)[:100])
+            initial.setdefault("sources", [{"title": "", "url": ""}])
+        return initial
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        """The hub organisation of ``?org=ORG`` is filled in as the new publisher's first organisation."""
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        org = request.GET.get("org", "").strip()[:96]
+        if obj is None and org and isinstance(inline, PublisherOrgInline) and request.method == "GET":
+            kwargs["initial"] = [{"org_id": org}]
+        return kwargs
 
     @admin.display(description="flags")
     def flag_list(self, publisher: Publisher) -> str:
