@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from assessments import services as assessment_services
 from assessments.models import Exposure, Finding, RiskRating, ScoringPolicy
 from riskregistry import services
 from tests import factories
-from vendors.models import ChangeEvent, LineageEdge
+from vendors.models import ChangeEvent, LineageEdge, Product, Vendor
 
 
 @dataclass
@@ -28,6 +30,7 @@ class World:
     finding: object
     change: object
     policy: object
+    attestation_request: object
 
     def ids(self) -> dict[str, object]:
         """The lookup value of one object per API resource (the router's basename -> id)."""
@@ -44,7 +47,20 @@ class World:
             "rating": self.rating.pk,
             "finding": self.finding.pk,
             "policy-version": self.policy.version,
+            "attestation-request": self.attestation_request.pk,
         }
+
+
+def _attestation_request(model, suffix: str):
+    """On a vendor of its own, archived once asked (a request is kept for good, so what it covers can no longer
+    be deleted, and the walk deletes the world's vendor and product)."""
+    attested = factories.ModelUsageFactory(model=model, product__vendor__name=f"Attested{suffix} Ltd").product
+    request = assessment_services.attestation_request_create(
+        product=attested, deadline=timezone.now().date() + dt.timedelta(days=30)
+    )
+    Product.objects.filter(pk=attested.pk).update(status=Product.Status.RETIRED)
+    Vendor.objects.filter(pk=attested.vendor_id).update(status=Vendor.Status.ARCHIVED)
+    return request
 
 
 def build_world(suffix: str = "") -> World:
@@ -89,6 +105,7 @@ def build_world(suffix: str = "") -> World:
         finding=finding,
         change=change,
         policy=ScoringPolicy.objects.order_by("-version").first(),
+        attestation_request=_attestation_request(model, suffix),
     )
 
 

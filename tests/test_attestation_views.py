@@ -127,3 +127,16 @@ def test_an_analyst_cancels_an_open_request(analyst_client, portfolio):  # noqa:
     request.refresh_from_db()
     assert request.status == "cancelled"
     assert "Cancelled" in analyst_client.get(request.get_absolute_url()).content.decode()
+
+
+def test_the_api_lists_requests_with_their_claims_and_signature(portfolio, signed, analyst):  # noqa: F811
+    from tests.api import key_client
+
+    client = key_client(analyst, scope="read")
+    listed = client.get("/api/v1/attestation-requests/?status=signed").json()
+
+    assert [row["reference"] for row in listed["results"]] == [signed.reference]
+    detail = client.get(f"/api/v1/attestation-requests/{signed.pk}/").json()
+    assert detail["attestation"]["statement_sha256"] == signed.attestation.statement_sha256
+    assert detail["claims"]["products"][0]["name"] == "Contract Copilot"
+    assert client.post("/api/v1/attestation-requests/", {}, format="json").status_code in (403, 405)

@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from assessments.models import Exposure, Finding, RiskRating, ScoringPolicy
+from assessments.models import Attestation, AttestationRequest, Exposure, Finding, RiskRating, ScoringPolicy
 from riskregistry.api_base import brief
 from vendors.api.serializers import AIModelSerializer, ModelUsageSerializer
 
@@ -106,4 +106,33 @@ class PolicyVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScoringPolicy
         fields = ["version", "note", "document", "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class AttestationSerializer(serializers.ModelSerializer):
+    """A signed attestation (immutable): per-claim responses, the signer, the statement's and the PDF's SHA-256."""
+
+    class Meta:
+        model = Attestation
+        fields = [
+            "signer_name", "signer_title", "signer_email", "signed_at", "responses", "corrected_count",
+            "statement", "statement_sha256", "pdf_sha256", "expires_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class AttestationRequestSerializer(serializers.ModelSerializer):
+    """An attestation request: the claims asked about (as resolved when it was made), the deadline, the status,
+    and the signed attestation once there is one."""
+
+    reference = serializers.CharField(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    attestation = AttestationSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = AttestationRequest
+        fields = [
+            "id", "reference", "vendor", "product", "scope", "status", "deadline", "claim_count", "claims",
+            "message", "created_by", "created_at", "cancelled_at", "attestation",
+        ]  # fmt: skip
         read_only_fields = fields

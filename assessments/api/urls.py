@@ -7,4 +7,5 @@ ROUTES = [
     ("findings", views.FindingViewSet, "finding"),
     ("exposure", views.ExposureViewSet, "exposure"),
     ("policy-versions", views.PolicyVersionViewSet, "policy-version"),
+    ("attestation-requests", views.AttestationRequestViewSet, "attestation-request"),
 ]

@@ -96,3 +96,12 @@ class PolicyVersionViewSet(*_READ, RegistryViewSet):
     serializer_class = s.PolicyVersionSerializer
     lookup_field = "version"
     lookup_value_regex = r"\d+"
+
+
+class AttestationRequestViewSet(*_READ, RegistryViewSet):
+    """Attestation requests with their claims and, once signed, the attestation (read-only: requests are made on
+    the pages or with ``attestation_request``, signatures come from the vendor portal)."""
+
+    selector = staticmethod(selectors.attestation_request_queryset)
+    serializer_class = s.AttestationRequestSerializer
+    filterset_class = filters.AttestationRequestFilterSet
