@@ -89,13 +89,17 @@ class RiskRating(models.Model):
 class Exposure(models.Model):
     """Usage ``usage`` depends on model ``model``: the product's model itself (depth 0) or one of its ancestors,
     with the shortest path to it. Rebuilt with the ratings from the same lineage, so "which products sit on a
-    DeepSeek base?" is a database query (publisher, country and licence are joined through the model)."""
+    DeepSeek base?" is a database query (publisher, country and licence are joined through the model).
+
+    Its history (rows added, changed and removed by rescoring) is what the exposure looked like at any past time,
+    which the quarterly reports read."""
 
     usage = models.ForeignKey("vendors.ModelUsage", on_delete=models.CASCADE, related_name="exposures")
     model = models.ForeignKey("vendors.AIModel", on_delete=models.CASCADE, related_name="exposures")
     depth = models.PositiveSmallIntegerField(help_text="Edges between the product's model and this one.")
     is_root = models.BooleanField(default=False, help_text="An ancestor with no known parent.")
     path = models.JSONField(default=list, help_text="Node ids from the product's model to this one.")
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["usage", "model"], name="exposure_unique_usage_model")]

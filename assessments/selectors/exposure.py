@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.db.models import Case, CharField, Count, F, Max, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
@@ -118,7 +118,23 @@ class Dashboard:
         return self.products_by_tier.get("", 0)
 
 
-def dashboard(*, riskiest: int = 8) -> Dashboard:
+def dashboard(*, riskiest: int = 8, as_of: datetime | None = None) -> Dashboard:
+    """The dashboard's figures now, or as they stood at ``as_of`` (rebuilt from history; what reports read)."""
+    if as_of is not None:
+        from assessments.selectors.asof import portfolio_as_of
+
+        state = portfolio_as_of(as_of)
+        counts = state.finding_counts()
+        return Dashboard(
+            products_by_tier=state.products_by_tier(),
+            by_country=state.exposure_by_country(),
+            by_root=state.exposure_by_root(limit=10),
+            riskiest=state.riskiest(limit=riskiest),
+            findings_open=counts["open"],
+            findings_overdue=counts["overdue"],
+            findings_accepted=counts["accepted"],
+            policy_version=state.policy_version or 0,
+        )
     today = timezone.now().astimezone(UTC).date()
     live = Finding.objects.filter(status__in=LIVE_STATUSES)
     counts = live.aggregate(

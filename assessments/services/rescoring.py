@@ -111,7 +111,7 @@ def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime) -> int:
         )
         RiskRating.objects.bulk_create(snapshots)
     _findings_sync(usages, ratings, findings, policy, now)
-    _exposures_sync(usages, reports)
+    _exposures_sync(usages, reports, now)
     return len(snapshots)
 
 
@@ -194,9 +194,10 @@ def _findings_sync(
         bulk_update_with_history(changed, Finding, fields=_FINDING_SYNC_FIELDS, default_date=now)
 
 
-def _exposures_sync(usages: Sequence[ModelUsage], reports: Sequence[LineageReport]) -> None:
+def _exposures_sync(usages: Sequence[ModelUsage], reports: Sequence[LineageReport], now: datetime) -> None:
     """Make each usage's exposure rows match its lineage: one row per node (the model itself and every
-    ancestor) with the shortest path to it; rows only written where something differs."""
+    ancestor) with the shortest path to it; rows only written where something differs, each write recorded in
+    the rows' history (what a report of a past quarter reads)."""
     ids = [u.pk for u in usages]
     existing = {(e.usage_id, e.model_id): e for e in Exposure.objects.filter(usage_id__in=ids)}
     wanted: dict[tuple[int, int], Exposure] = {}
@@ -218,13 +219,34 @@ def _exposures_sync(usages: Sequence[ModelUsage], reports: Sequence[LineageRepor
         elif (old.depth, old.is_root, old.path) != (row.depth, row.is_root, row.path):
             old.depth, old.is_root, old.path = row.depth, row.is_root, row.path
             update.append(old)
-    gone = [old.pk for key, old in existing.items() if key not in wanted]
+    gone = [old for key, old in existing.items() if key not in wanted]
     if gone:
-        Exposure.objects.filter(pk__in=gone).delete()
+        _exposure_history_removed(gone, now)
+        Exposure.objects.filter(pk__in=[old.pk for old in gone]).delete()
     if create:
-        Exposure.objects.bulk_create(create)
+        bulk_create_with_history(create, Exposure, default_change_reason="Rescoring", default_date=now)
     if update:
-        Exposure.objects.bulk_update(update, ["depth", "is_root", "path"])
+        bulk_update_with_history(
+            update, Exposure, ["depth", "is_root", "path"], default_change_reason="Rescoring", default_date=now
+        )
+
+
+def _exposure_history_removed(rows: Sequence[Exposure], now: datetime) -> None:
+    """Record removed exposure rows in their history (simple-history records no bulk deletes)."""
+    historical = Exposure.history.model
+    tracked = historical.tracked_fields
+    historical.objects.bulk_create(
+        [
+            historical(
+                history_date=now,
+                history_type="-",
+                history_change_reason="Rescoring",
+                **{field.attname: getattr(row, field.attname) for field in tracked},
+            )
+            for row in rows
+        ],
+        batch_size=_BATCH,
+    )
 
 
 def ratings_refresh_request(*, usage_ids: Iterable[int] | None = None) -> None:
