@@ -12,7 +12,7 @@ ANALYST = "analyst"
 VIEWER = "viewer"
 ROLES = (ADMIN, ANALYST, VIEWER)
 
-_DOMAIN_APPS = ("vendors", "assessments")
+_DOMAIN_APPS = ("vendors", "assessments", "reports")
 
 # The portfolio and the lineage facts analysts maintain day to day.
 _ANALYST_EDITS = {
@@ -34,6 +34,10 @@ _ANALYST_EDITS = {
         "answer": ("add", "change"),
         "answercomment": ("add",),
         "evidence": ("add", "change"),
+    },
+    # Anyone may read and download reports; analysts ask for new ones. Reports are never changed or deleted.
+    "reports": {
+        "report": ("add",),
     },
 }
 

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "riskregistry",
     "vendors",
     "assessments",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,11 @@ CELERY_BEAT_SCHEDULE = {
     "findings-expire": {"task": "assessments.tasks.findings_expire", "schedule": crontab(minute="5", hour="0")},
     # Reminders before an assessment's due date and once overdue; recurring assessments due soon are sent.
     "assessments-remind": {"task": "assessments.tasks.assessments_remind", "schedule": crontab(minute="30", hour="7")},
+    # The quarterly report of the quarter that just ended, early on the first day of the next one (UTC).
+    "quarterly-report": {
+        "task": "reports.tasks.quarterly_reports_due",
+        "schedule": crontab(minute="30", hour="0", day_of_month="1", month_of_year="1,4,7,10"),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

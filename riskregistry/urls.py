@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("vendors.urls")),
     path("", include("assessments.urls")),
     path("portal/", include("assessments.urls_portal")),
+    path("", include("reports.urls")),
 ]

@@ -214,11 +214,22 @@ class PortfolioAsOf:
         models = self.models(pk for pk, _ in rows)
         return [(models[pk], n) for pk, n in rows if pk in models]
 
+    @cached_property
+    def _root_paths(self) -> dict[int, list[list[str]]]:
+        paths: dict[int, list[list[str]]] = defaultdict(list)
+        for e in self.exposures:
+            if e.is_root:
+                paths[e.usage_id].append(list(e.path))
+        return {usage_id: sorted(found, key=lambda p: (len(p), p)) for usage_id, found in paths.items()}
+
     def chains(self, usage_id: int) -> list[list[str]]:
         """The paths from a usage's model to each of its root models, as they stood."""
-        return sorted(
-            (list(e.path) for e in self.exposures if e.usage_id == usage_id and e.is_root), key=lambda p: (len(p), p)
-        )
+        return self._root_paths.get(usage_id, [])
+
+    @cached_property
+    def node_models(self) -> dict[str, int]:
+        """Lineage node id (the last step of an exposure path) → model id, for the exposure rows as they stood."""
+        return {e.path[-1]: e.model_id for e in self.exposures if e.path}
 
     # ---- findings ------------------------------------------------------------------------------------------
     @cached_property
@@ -260,11 +271,15 @@ def portfolio_as_of(as_of: datetime) -> PortfolioAsOf:
     )
 
 
-def finding_flow(start: datetime, end: datetime, *, at_end: PortfolioAsOf) -> FindingFlow:
+def finding_flow(
+    start: datetime, end: datetime, *, at_end: PortfolioAsOf, usage_ids: Iterable[int] | None = None
+) -> FindingFlow:
     """Findings opened, accepted and closed (remediated or closed) during [start, end), from their history, and
-    the open, overdue and accepted ones at the end."""
+    the open, overdue and accepted ones at the end (``at_end``); only those of ``usage_ids`` when given."""
     historical = Finding.history.model
     records = historical.objects.filter(history_date__lt=end).order_by("id", "history_id")
+    if usage_ids is not None:
+        records = records.filter(usage_id__in=list(usage_ids))
     opened, accepted, closed = set(), set(), set()
     previous: dict[int, str] = {}
     for record in records.only("id", "history_id", "history_date", "history_type", "status"):

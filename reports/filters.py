@@ -1,0 +1,23 @@
+"""The reports FilterSet, shared by the reports page and the REST API."""
+
+import django_filters
+
+from reports.models import Report
+from vendors.models import Vendor
+
+
+class ReportFilterSet(django_filters.FilterSet):
+    """Every filter is optional and they combine."""
+
+    kind = django_filters.ChoiceFilter(choices=Report.Kind.choices, empty_label="Any")
+    period = django_filters.CharFilter(lookup_expr="iexact", label="Quarter", help_text="e.g. 2026Q4")
+    vendor = django_filters.ModelChoiceFilter(queryset=Vendor.objects.order_by("name"), empty_label="Any")
+    status = django_filters.ChoiceFilter(choices=Report.Status.choices, empty_label="Any")
+    to_date = django_filters.BooleanFilter(
+        label="Period",
+        widget=django_filters.widgets.BooleanWidget(),
+    )
+
+    class Meta:
+        model = Report
+        fields = ["kind", "period", "vendor", "status", "to_date"]

@@ -1,0 +1,133 @@
+"""From a report's figures to its HTML: the charts (the dashboard's chart code), the lineage diagrams, the actions
+and the template. The HTML is what WeasyPrint lays out (``riskregistry.pdf.render_pdf``)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from django.template.loader import render_to_string
+
+from assessments import charts
+from reports import layout
+from reports.selectors import PortfolioReport
+from vendors.diagrams import DiagramUnavailable, lineage_svg
+
+#: Most supply-chain changes listed one by one; all are counted.
+CHANGE_ROWS = 200
+_CONCERN_CODES = ("origin.country_of_concern", "origin.sanctioned_publisher", "hosting.country_of_concern")
+# matplotlib writes its paint as style="fill: …"; inlined in HTML WeasyPrint parses that as CSS and warns about
+# every SVG property. As presentation attributes the pixels are the same.
+_STYLE_ATTR = re.compile(r'\sstyle="([^"]*)"')
+_STYLE_DECL = re.compile(r"^\s*([a-z-]+)\s*:\s*([^;]+?)\s*$")
+
+
+def _style_to_attributes(svg: str) -> str:
+    def replace(match: re.Match) -> str:
+        attrs = []
+        for declaration in match[1].split(";"):
+            found = _STYLE_DECL.match(declaration)
+            if found:
+                attrs.append(f'{found[1]}="{found[2]}"')
+        return (" " + " ".join(attrs)) if attrs else ""
+
+    return _STYLE_ATTR.sub(replace, svg)
+
+
+def report_charts(report: PortfolioReport) -> dict[str, str]:
+    """The dashboard's three charts for the report's figures (no links: a PDF reader cannot follow them)."""
+    tiers = {row.tier: row.count for row in report.tiers}
+    drawn = {
+        "tiers": charts.tier_chart(
+            {tier: tiers.get(tier, 0) for tier in charts.TIER_COLORS},
+            title="Active products by their riskiest model usage",
+        ),
+        "countries": charts.bar_chart(
+            [charts.Bar(f"{name} ({code})", n) for code, name, n in report.by_country],
+            title="Products by origin country of their models",
+            value_label="products",
+        ),
+        "roots": charts.bar_chart(
+            [charts.Bar(name, n) for name, n in report.by_root],
+            title="Products by root model",
+            value_label="products",
+        ),
+    }
+    return {name: _style_to_attributes(svg) for name, svg in drawn.items()}
+
+
+_ID_ATTR = re.compile(r'\sid="[^"]*"')
+
+
+def _with_title(svg: str, title: str) -> str:
+    """An SVG whose root carries a direct <title> (the tagged PDF's alternative text for the picture), without the
+    ids Graphviz repeats in every diagram."""
+    svg = _ID_ATTR.sub("", svg)  # Graphviz names every graph and node the same way; nothing refers to them
+    start = svg.index(">", svg.index("<svg")) + 1
+    return f"{svg[:start]}<title>{_escape(title)}</title>{svg[start:]}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def vendor_diagrams(report: PortfolioReport) -> dict[int, str]:
+    """Each vendor's lineage diagram (Graphviz), by vendor id; a vendor whose graph cannot be drawn has none."""
+    drawn = {}
+    for section in report.vendors:
+        if section.graph is None or section.vendor is None:
+            continue
+        try:
+            svg = lineage_svg(section.graph)
+        except DiagramUnavailable:
+            continue
+        drawn[section.vendor.id] = _with_title(svg, f"Lineage of the models behind {section.vendor.name}'s products")
+    return drawn
+
+
+def report_actions(report: PortfolioReport) -> list[layout.Action]:
+    concern = sorted(
+        {
+            section.risk.name
+            for vendor in report.vendors
+            for section in vendor.products
+            if any(f["code"] in _CONCERN_CODES for row in section.usages for f in row.factors)
+        }
+    )
+    by_tier = {row.tier: row for row in report.tiers}
+    unacknowledged = sum(
+        1 for event in report.changes if event.acknowledged_at is None or event.acknowledged_at > report.as_of
+    )
+    return layout.actions(
+        layout.Signals(
+            critical=[r.name for r in report.state.riskiest(at_least="critical")],
+            high=by_tier["high"].count,
+            high_previous=by_tier["high"].previous,
+            critical_previous=by_tier["critical"].previous,
+            overdue=report.findings.overdue_at_end,
+            open=report.findings.open_at_end,
+            concern_products=concern,
+            unacknowledged_changes=unacknowledged,
+            unrated=report.unrated,
+        )
+    )
+
+
+def report_html(report: PortfolioReport, *, generated_at: datetime, template: str) -> str:
+    """The report's HTML, ready for ``render_pdf``."""
+    diagrams = vendor_diagrams(report)
+    return render_to_string(
+        template,
+        {
+            "report": report,
+            "generated_at": generated_at,
+            "charts": report_charts(report),
+            "vendor_blocks": [
+                (section, diagrams.get(section.vendor.id) if section.vendor else None) for section in report.vendors
+            ],
+            "actions": report_actions(report),
+            "change_rows": CHANGE_ROWS,
+            "change_slice": f":{CHANGE_ROWS}",
+            "unrated_delta": layout.signed(report.unrated - report.unrated_previous),
+        },
+    )
