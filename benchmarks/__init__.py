@@ -4,13 +4,14 @@ Each benchmark is a module with ``NAME``, ``add_arguments(parser)``, ``run_from_
 ``format_report(report) -> str`` and ``ok(report) -> bool``; ``BENCHMARKS`` lists them in the order they run.
 """
 
-from benchmarks import attestations, lineage, portal, ratings
+from benchmarks import attestations, lineage, portal, ratings, reports
 
 BENCHMARKS = {
     lineage.NAME: lineage,
     ratings.NAME: ratings,
     attestations.NAME: attestations,
     portal.NAME: portal,
+    reports.NAME: reports,
 }
 
 __all__ = ["BENCHMARKS"]

@@ -3,7 +3,9 @@ and the template. The HTML is what WeasyPrint lays out (``riskregistry.pdf.rende
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from django.template.loader import render_to_string
@@ -71,18 +73,31 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _draw(graph) -> str | None:
+    try:
+        return lineage_svg(graph)
+    except DiagramUnavailable:
+        return None
+
+
 def vendor_diagrams(report: PortfolioReport) -> dict[int, str]:
-    """Each vendor's lineage diagram (Graphviz), by vendor id; a vendor whose graph cannot be drawn has none."""
+    """Each vendor's lineage diagram (Graphviz), by vendor id; a vendor whose graph cannot be drawn has none.
+    Each distinct graph is drawn once, by as many ``dot`` processes at a time as there are CPUs."""
+    sections = [s for s in report.vendors if s.graph is not None and s.vendor is not None]
+    graphs = {_graph_key(s.graph): s.graph for s in sections}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        svgs = dict(zip(graphs, pool.map(_draw, graphs.values()), strict=True))
     drawn = {}
-    for section in report.vendors:
-        if section.graph is None or section.vendor is None:
-            continue
-        try:
-            svg = lineage_svg(section.graph)
-        except DiagramUnavailable:
-            continue
-        drawn[section.vendor.id] = _with_title(svg, f"Lineage of the models behind {section.vendor.name}'s products")
+    for section in sections:
+        svg = svgs[_graph_key(section.graph)]
+        if svg:
+            title = f"Lineage of the models behind {section.vendor.name}'s products"
+            drawn[section.vendor.id] = _with_title(svg, title)
     return drawn
+
+
+def _graph_key(graph) -> tuple:
+    return (tuple(tuple(sorted(n.items())) for n in graph.nodes), tuple(tuple(sorted(e.items())) for e in graph.edges))
 
 
 def report_actions(report: PortfolioReport) -> list[layout.Action]:

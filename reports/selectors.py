@@ -66,6 +66,15 @@ class ProductSection:
     risk: ProductRisk
     usages: tuple[UsageRow, ...]
 
+    @property
+    def high_usages(self) -> tuple[UsageRow, ...]:
+        """The usages rated high or critical: the reasons the product is."""
+        return tuple(row for row in self.usages if row.tier in ("high", "critical"))
+
+    @property
+    def lower_usages(self) -> int:
+        return len(self.usages) - len(self.high_usages)
+
 
 @dataclass(frozen=True)
 class VendorSection:

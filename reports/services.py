@@ -8,8 +8,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 QUARTERLY_TEMPLATE = "reports/pdf/quarterly.html"
 VENDOR_TEMPLATE = "reports/pdf/vendor.html"
+#: Who asked, for the reports Celery beat makes at each quarter's end.
+SCHEDULE = "schedule"
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,25 @@ def report_generate(*, report_id: int) -> Report | None:
         )
         return Report.objects.get(pk=report.pk)
     _progress(report, 90, "Storing the file")
-    return report_store(report=report, pdf=pdf)
+    report = report_store(report=report, pdf=pdf)
+    if report.requested_by_name == SCHEDULE and settings.REPORTS_EMAIL_TO:
+        report_email(report=report, recipients=settings.REPORTS_EMAIL_TO)
+    return report
+
+
+def report_email(*, report: Report, recipients: list[str]) -> None:
+    """Send a ready report, attached, to ``recipients`` (the subscribers of the scheduled quarterly report)."""
+    from riskregistry.pdf import site_url
+
+    link = site_url().rstrip("/") + report.get_absolute_url()
+    body = (
+        f"The {report.get_kind_display().lower()} for {Quarter.parse(report.period).label} is ready, with the "
+        f"figures as they stood at {report.as_of:%Y-%m-%d %H:%M} UTC.\n\n"
+        f"It is attached, and kept at {link}\nSHA-256 of the file: {report.sha256}\n"
+    )
+    message = EmailMessage(subject=f"[riskregistry] {report}", body=body, to=list(recipients))
+    message.attach(report.download_name, report.file.open("rb").read(), "application/pdf")
+    message.send()
 
 
 @transaction.atomic
@@ -179,8 +201,8 @@ def quarterly_reports_due(*, now: datetime | None = None) -> Report | None:
     now = now or timezone.now()
     ended = Quarter.containing(now).previous
     exists = Report.objects.filter(
-        kind=Report.Kind.QUARTERLY, period=ended.code, to_date=False, requested_by_name="schedule"
+        kind=Report.Kind.QUARTERLY, period=ended.code, to_date=False, requested_by_name=SCHEDULE
     ).exists()
     if exists:
         return None
-    return report_request(kind=Report.Kind.QUARTERLY, quarter=ended, requested_by_name="schedule", now=now)
+    return report_request(kind=Report.Kind.QUARTERLY, quarter=ended, requested_by_name=SCHEDULE, now=now)

@@ -213,6 +213,8 @@ LOGOUT_REDIRECT_URL = "login"
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="riskregistry <riskregistry@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who receives the quarterly report Celery beat makes at each quarter's end (comma-separated; empty: nobody).
+REPORTS_EMAIL_TO = env.list("REPORTS_EMAIL_TO", default=[])
 
 # ---------------------------------------------------------------------------------------------------------------
 # Static and uploaded files

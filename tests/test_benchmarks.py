@@ -186,3 +186,34 @@ def test_the_portal_benchmark_saves_and_submits_a_small_assessment():
     assert portal.ok(report), report["checks"]
     assert {"portal_save", "portal_submit", "service_save"} <= set(report["figures"])
     assert "portal save / service alone" in portal.format_report(report)
+
+
+@pytest.mark.django_db
+def test_the_reports_world_has_exactly_the_size_asked_for_and_is_rated():
+    from assessments.models import RiskRating
+    from benchmarks import reports as reports_bench
+    from vendors.models import ModelUsage, Product, Vendor
+
+    world = reports_bench.world_build(vendors=3, products=7, usages=40)
+
+    assert world["usages"] == 40
+    assert (Vendor.objects.count(), Product.objects.count(), ModelUsage.objects.count()) == (3, 7, 40)
+    assert RiskRating.objects.filter(is_current=True).count() > 30  # rated by the real rescoring service
+    reports_bench.world_delete()
+    assert not Vendor.objects.exists()
+
+
+def test_the_reports_benchmark_prints_its_figures_against_the_targets():
+    from benchmarks import reports as reports_bench
+
+    figures = {"wall_s": 42.0, "figures_s": 3.0, "html_s": 4.0, "render_pdf_s": 35.0, "peak_memory_bytes": 600 * 2**20}
+    figures |= {"pages": 180, "pdf_bytes": 3 * 2**20, "weasyprint_alone_s": 34.0, "weasyprint_layout_s": 25.0}
+    figures |= {"weasyprint_write_s": 9.0, "overhead_ratio": 42 / 34, "repeats": 1}
+    report = {**figures, "world": {"vendors": 200, "products": 1000, "usages": 10000}}
+    text = reports_bench.format_report(report)
+
+    assert "200 vendors, 1,000 products, 10,000 usages" in text and "180" in text
+    assert "target < 60 s: met" in text and "target <= 1.3: met" in text
+    assert reports_bench.ok(report) and not reports_bench.ok({**report, "pages": 0})
+    args = _parser().parse_args(["--only", "reports", "--reports-vendors", "5", "--reports-repeats", "3"])
+    assert args.reports_vendors == 5 and args.reports_repeats == 3

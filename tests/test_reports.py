@@ -313,12 +313,20 @@ def test_a_finished_quarter_is_reported_at_its_end():
 
 
 @pytest.mark.django_db
-def test_the_schedule_reports_the_quarter_that_ended_once(settings, tmp_path, django_capture_on_commit_callbacks):
+def test_the_schedule_reports_the_quarter_that_ended_once_and_emails_it(
+    settings, tmp_path, django_capture_on_commit_callbacks, mailoutbox
+):
     settings.MEDIA_ROOT = tmp_path
+    settings.REPORTS_EMAIL_TO = ["cio@example.com", "board@example.com"]
     with django_capture_on_commit_callbacks(execute=True):
         report = services.quarterly_reports_due(now=datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
     assert (report.period, report.to_date, report.requested_by_name) == ("2026Q4", False, "schedule")
-    assert Report.objects.get().is_ready
+    report = Report.objects.get()
+    assert report.is_ready and report.as_of == datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    [mail] = mailoutbox
+    assert mail.to == ["cio@example.com", "board@example.com"] and report.sha256 in mail.body
+    [(name, content, mimetype)] = mail.attachments
+    assert (name, mimetype) == (report.download_name, "application/pdf") and content == report.file.open("rb").read()
     assert services.quarterly_reports_due(now=datetime(2027, 1, 1, 1, 30, tzinfo=UTC)) is None
     assert "reports.tasks.quarterly_reports_due" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
 
