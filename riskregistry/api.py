@@ -4,6 +4,7 @@ from rest_framework import routers
 from rest_framework.permissions import IsAuthenticated
 
 from assessments.api.urls import ROUTES as ASSESSMENTS_ROUTES
+from reports.api.urls import ROUTES as REPORTS_ROUTES
 from vendors.api.urls import ROUTES as VENDORS_ROUTES
 
 
@@ -15,7 +16,7 @@ class Router(routers.DefaultRouter):
 
 
 router = Router(trailing_slash=True)
-for prefix, viewset, basename in (*VENDORS_ROUTES, *ASSESSMENTS_ROUTES):
+for prefix, viewset, basename in (*VENDORS_ROUTES, *ASSESSMENTS_ROUTES, *REPORTS_ROUTES):
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = router.urls

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from assessments import services as assessment_services
 from assessments.models import Exposure, Finding, RiskRating, ScoringPolicy
+from reports.models import Report
 from riskregistry import services
 from tests import factories
 from vendors.models import ChangeEvent, LineageEdge, Product, Vendor
@@ -31,6 +34,7 @@ class World:
     change: object
     policy: object
     attestation_request: object
+    report: object
 
     def ids(self) -> dict[str, object]:
         """The lookup value of one object per API resource (the router's basename -> id)."""
@@ -48,6 +52,7 @@ class World:
             "finding": self.finding.pk,
             "policy-version": self.policy.version,
             "attestation-request": self.attestation_request.pk,
+            "report": self.report.pk,
         }
 
 
@@ -92,6 +97,7 @@ def build_world(suffix: str = "") -> World:
         kind="usage_added", model=model, product=usage.product, summary="added", occurred_at=timezone.now()
     )
     return World(
+        report=_ready_report(usage.product.vendor),
         vendor=usage.product.vendor,
         contact=contact,
         product=usage.product,
@@ -107,6 +113,16 @@ def build_world(suffix: str = "") -> World:
         policy=ScoringPolicy.objects.order_by("-version").first(),
         attestation_request=_attestation_request(model, suffix),
     )
+
+
+def _ready_report(vendor) -> Report:
+    """A vendor report with a (tiny) stored file, as if the workers had generated it."""
+    pdf = b"%PDF-1.7\n%%EOF\n"
+    report = Report.objects.create(kind="vendor", period="2026Q4", vendor=vendor, as_of=timezone.now())
+    report.file.save(f"api-test-{report.pk}.pdf", ContentFile(pdf), save=False)
+    report.sha256, report.size, report.status = hashlib.sha256(pdf).hexdigest(), len(pdf), "ready"
+    report.save()
+    return report
 
 
 def key_client(user, scope: str = "read-write", **options) -> APIClient:

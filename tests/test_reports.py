@@ -368,3 +368,26 @@ def test_the_reports_page_asks_lists_filters_and_downloads(
     assert client.get("/reports/").status_code == 200
     assert client.post("/reports/request/", {"kind": "quarterly", "quarter": report.period}).status_code == 403
     assert Report.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_api_lists_filters_asks_for_and_downloads_reports(analyst, django_capture_on_commit_callbacks):
+    from tests.api import build_world, key_client
+
+    world = build_world()
+    client = key_client(analyst)
+    listed = client.get("/api/v1/reports/?kind=vendor&status=ready").json()
+    assert [r["id"] for r in listed["results"]] == [world.report.pk]
+    assert listed["results"][0]["vendor_name"] == world.vendor.name
+    assert client.get("/api/v1/reports/?kind=quarterly").json()["results"] == []
+    download = client.get(f"/api/v1/reports/{world.report.pk}/download/")
+    assert download.status_code == 200 and download["X-Content-SHA256"] == world.report.sha256
+    assert b"".join(download.streaming_content).startswith(b"%PDF-")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        created = client.post("/api/v1/reports/", {"kind": "quarterly"}, format="json")
+    assert created.status_code == 201 and created.json()["status"] == "queued" and len(callbacks) == 1
+    assert created.json()["requested_by_name"] == analyst.username and created.json()["download"] is None
+    bad = client.post("/api/v1/reports/", {"kind": "vendor", "quarter": "2999Q1"}, format="json").json()
+    assert set(bad["fields"]) >= {"vendor"} or "period" in bad["fields"]
+    assert client.get(f"/api/v1/reports/{created.json()['id']}/download/").status_code == 404
