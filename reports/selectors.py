@@ -330,7 +330,8 @@ def _only_vendor(state: PortfolioAsOf, vendor_id: int) -> PortfolioAsOf:
 
 
 def _vendor_events(state: PortfolioAsOf):
+    """A vendor's changes: those of its products, and those of the models in its lineage that name no product."""
     from django.db.models import Q
 
     model_ids = {e.model_id for e in state.exposures}
-    return Q(product_id__in=list(state.products)) | Q(model_id__in=list(model_ids))
+    return Q(product_id__in=list(state.products)) | Q(product__isnull=True, model_id__in=list(model_ids))

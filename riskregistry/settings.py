@@ -337,6 +337,8 @@ SPECTACULAR_SETTINGS = {
         "DeclaredSourceEnum": "vendors.models.lineage.DeclaredSource",
         "ChangeKindEnum": "vendors.models.lineage.ChangeKind",
         "HostKindEnum": "vendors.models.knowledge.HostKind",
+        "ReportKindEnum": "reports.models.ReportKind",
+        "ReportStatusEnum": "reports.models.ReportStatus",
         "TierEnum": "assessments.models.Tier",
         "FindingStatusEnum": "assessments.models.FindingStatus",
         "FindingTriggerEnum": "assessments.models.FindingTrigger",

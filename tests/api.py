@@ -97,7 +97,7 @@ def build_world(suffix: str = "") -> World:
         kind="usage_added", model=model, product=usage.product, summary="added", occurred_at=timezone.now()
     )
     return World(
-        report=_ready_report(usage.product.vendor),
+        report=_ready_report(),
         vendor=usage.product.vendor,
         contact=contact,
         product=usage.product,
@@ -115,10 +115,11 @@ def build_world(suffix: str = "") -> World:
     )
 
 
-def _ready_report(vendor) -> Report:
-    """A vendor report with a (tiny) stored file, as if the workers had generated it."""
+def _ready_report() -> Report:
+    """A quarterly report with a (tiny) stored file, as if the workers had generated it (a vendor report would
+    keep the world's vendor from being deleted)."""
     pdf = b"%PDF-1.7\n%%EOF\n"
-    report = Report.objects.create(kind="vendor", period="2026Q4", vendor=vendor, as_of=timezone.now())
+    report = Report.objects.create(kind="quarterly", period="2026Q4", as_of=timezone.now())
     report.file.save(f"api-test-{report.pk}.pdf", ContentFile(pdf), save=False)
     report.sha256, report.size, report.status = hashlib.sha256(pdf).hexdigest(), len(pdf), "ready"
     report.save()

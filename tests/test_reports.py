@@ -280,11 +280,23 @@ def test_reports_are_kept_and_never_deleted(portfolio, tmp_path, settings):
     assert Report.objects.get(pk=first.pk).sha256 == first.sha256
 
     vendor = portfolio["qwen"].product.vendor
+    moment = timezone.now()
+    ChangeEvent.objects.create(
+        kind=ChangeEvent.Kind.NEW_SHA, model=portfolio["qwen"].model, summary="new revision of ours", occurred_at=moment
+    )
+    ChangeEvent.objects.create(  # another vendor's product on the same model: not this vendor's business
+        kind=ChangeEvent.Kind.USAGE_ADDED,
+        model=portfolio["qwen"].model,
+        product=portfolio["openai"].product,
+        summary="Helio Health uses it too",
+        occurred_at=moment,
+    )
     call_command(
         "vendor_report", "--vendor", str(vendor.pk), "--out", str(out), stdout=io.StringIO(), stderr=io.StringIO()
     )
     _, pages = _pdf_text(out.read_bytes())
-    assert "Northwind Legal AI" in pages[0] and "Helio Health" not in "".join(pages)
+    assert "Northwind Legal AI" in pages[0] and "Helio Health" not in "".join(pages)  # not even its changes
+    assert "new revision of ours" in "".join(pages)
     with pytest.raises(ProtectedError):
         Vendor.objects.filter(pk=vendor.pk).delete()
 
@@ -376,10 +388,10 @@ def test_the_api_lists_filters_asks_for_and_downloads_reports(analyst, django_ca
 
     world = build_world()
     client = key_client(analyst)
-    listed = client.get("/api/v1/reports/?kind=vendor&status=ready").json()
+    listed = client.get("/api/v1/reports/?kind=quarterly&status=ready").json()
     assert [r["id"] for r in listed["results"]] == [world.report.pk]
-    assert listed["results"][0]["vendor_name"] == world.vendor.name
-    assert client.get("/api/v1/reports/?kind=quarterly").json()["results"] == []
+    assert listed["results"][0]["vendor_name"] is None and listed["results"][0]["download"].endswith("/download/")
+    assert client.get("/api/v1/reports/?kind=vendor").json()["results"] == []
     download = client.get(f"/api/v1/reports/{world.report.pk}/download/")
     assert download.status_code == 200 and download["X-Content-SHA256"] == world.report.sha256
     assert b"".join(download.streaming_content).startswith(b"%PDF-")

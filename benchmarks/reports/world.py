@@ -24,7 +24,8 @@ def world_build(
     if not 1 <= vendors <= products <= usages:
         raise ValueError("need 1 <= vendors <= products <= usages")
     ratings.world_delete()
-    plan = ratings.world_plan(usages=usages, seed=seed)
+    # Twice the usages planned: a model the plan uses more often than there are products is skipped past.
+    plan = ratings.world_plan(usages=2 * usages, seed=seed)
     lineage_only = replace(
         plan, vendors=(), products=(), usages=(), changes=tuple(c for c in plan.changes if c.product is None)
     )
@@ -42,15 +43,19 @@ def world_build(
     )
     taken: set[tuple] = set()
     rows = []
-    for i, spec in enumerate(plan.usages):
+    for spec in plan.usages:
+        if len(rows) == usages:
+            break
         host = hosts[spec.host] if spec.host is not None else None
         region = regions[(host.pk, spec.region)] if host and spec.region else None
         for attempt in range(products):  # the next product that does not use this model this way yet
-            product = (i + attempt) % products
+            product = (len(rows) + attempt) % products
             key = (product, spec.model, spec.role, host and host.pk, region and region.pk)
             if key not in taken:
                 taken.add(key)
                 break
+        else:
+            continue
         rows.append(
             ModelUsage(
                 product=product_rows[product],
