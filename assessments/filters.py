@@ -96,7 +96,7 @@ class ExposureFilterSet(django_filters.FilterSet):
         choices=Tier.choices, field_name="ratings__tier", method="filter_tier", label="Current tier"
     )
     vendor = django_filters.ModelChoiceFilter(field_name="product__vendor", queryset=Vendor.objects.order_by("name"))
-    include_retired = django_filters.BooleanFilter(method="filter_noop", label="Include retired products")
+    include_retired = django_filters.BooleanFilter(method="filter_noop", label="Include what was retired")
 
     class Meta:
         model = ModelUsage
@@ -154,7 +154,7 @@ class ExposureFilterSet(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         if not self.form.cleaned_data.get("include_retired"):
-            queryset = queryset.filter(product__status=Product.Status.ACTIVE)
+            queryset = queryset.filter(product__status=Product.Status.ACTIVE, retired_at__isnull=True)
         return super().filter_queryset(queryset)
 
 

@@ -5,37 +5,9 @@ from django.core.exceptions import ValidationError
 
 from tests import factories
 from vendors import services
-from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageRefresh, ModelUsage, Product, Vendor
+from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageRefresh, ModelUsage
 
 pytestmark = pytest.mark.django_db
-
-
-def test_vendor_with_products_cannot_be_deleted_but_can_be_archived():
-    product = factories.ProductFactory()
-    vendor = product.vendor
-
-    with pytest.raises(ValidationError) as raised:
-        services.vendor_delete(vendor=vendor)
-
-    assert "archive it instead" in raised.value.messages[0]
-    assert Vendor.objects.filter(pk=vendor.pk).exists()
-    services.vendor_archive(vendor=vendor)
-    vendor.refresh_from_db()
-    assert vendor.status == Vendor.Status.ARCHIVED
-    assert Product.objects.filter(pk=product.pk).exists()
-
-
-def test_vendor_without_products_is_deleted_with_its_contacts():
-    contact = factories.ContactFactory()
-    services.vendor_delete(vendor=contact.vendor)
-    assert not Vendor.objects.exists()
-
-
-def test_product_with_model_usages_cannot_be_deleted():
-    usage = factories.ModelUsageFactory()
-    with pytest.raises(ValidationError, match="mark it retired"):
-        services.product_delete(product=usage.product)
-    assert ModelUsage.objects.filter(pk=usage.pk).exists()
 
 
 def test_vendor_update_saves_only_what_changed():
@@ -110,13 +82,6 @@ def test_swapping_a_usage_model_records_the_swap():
     )  # fmt: skip
     event = ChangeEvent.objects.get(kind=ChangeEvent.Kind.MODEL_SWAPPED)
     assert event.details == {"usage": usage.pk, "from": "Qwen/Qwen2.5-7B", "to": "deepseek-ai/DeepSeek-R1"}
-
-
-def test_removing_a_usage_records_it():
-    usage = factories.ModelUsageFactory()
-    services.model_usage_remove(usage=usage)
-    assert not ModelUsage.objects.exists()
-    assert ChangeEvent.objects.get().kind == ChangeEvent.Kind.USAGE_REMOVED
 
 
 def _enqueued(callbacks) -> list[str]:

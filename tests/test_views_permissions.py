@@ -83,22 +83,31 @@ def test_viewer_cannot_write_by_posting_directly(client, viewer, world):
 def test_analyst_may_archive_but_not_delete_a_vendor(client, analyst, world):
     client.force_login(analyst)
     vendor = world["vendor"]
-    assert client.post(f"/vendors/{vendor.pk}/delete/").status_code == 403
-    assert client.post(f"/vendors/{vendor.pk}/archive/").status_code == 302
+    assert client.get(f"/vendors/{vendor.pk}/delete/").status_code == 403
+    assert client.post(f"/vendors/{vendor.pk}/delete/", {"reason": "x"}).status_code == 403
+    assert client.get(f"/vendors/{vendor.pk}/archive/").status_code == 200
+    assert client.post(f"/vendors/{vendor.pk}/archive/", {"reason": "Contract ended"}).status_code == 302
     vendor.refresh_from_db()
-    assert vendor.status == "archived"
+    assert vendor.status == "archived" and vendor.retired_by == analyst
 
 
-def test_admin_deleting_a_vendor_with_products_is_refused_with_a_message(client, admin_user, world):
+def test_viewer_may_not_open_the_delete_or_archive_pages(client, viewer, world):
+    client.force_login(viewer)
+    for what in ("delete", "archive"):
+        assert client.get(f"/vendors/{world['vendor'].pk}/{what}/").status_code == 403, what
+
+
+def test_admin_deleting_a_vendor_with_products_archives_it_instead(client, admin_user, world):
     client.force_login(admin_user)
     vendor = world["vendor"]
 
-    page = client.get(f"/vendors/{vendor.pk}/delete/")
-    assert b"cannot be deleted" in page.content and b"Archive" in page.content
-    response = client.post(f"/vendors/{vendor.pk}/delete/", follow=True)
+    page = client.get(f"/vendors/{vendor.pk}/delete/").content.decode()
+    assert "will be retired, not deleted" in page and "1 products" in page
+    response = client.post(f"/vendors/{vendor.pk}/delete/", {"reason": "Acquired by a competitor"}, follow=True)
 
-    assert "archive it instead" in response.content.decode()
-    assert type(vendor).objects.filter(pk=vendor.pk).exists()
+    assert "retired; its records and history are kept" in response.content.decode()
+    vendor.refresh_from_db()
+    assert vendor.status == "archived" and vendor.retirement_reason == "Acquired by a competitor"
 
 
 def test_write_buttons_are_hidden_from_viewers(client, viewer, world):

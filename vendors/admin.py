@@ -25,13 +25,26 @@ from vendors.models import (
 from vendors.services.rescoring import usages_depending_on, usages_rescore_request
 
 
+class _RetiredNotDeleted:
+    """Vendors, products and usages end through the app's Retire/Delete pages (vendors.services.retirement), which
+    keep their ratings, findings and history; the admin neither deletes them nor edits their retirement."""
+
+    retirement_fields = ["retired_at", "retired_by", "retirement_reason"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *self.retirement_fields]
+
+
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
 
 
 @admin.register(Vendor)
-class VendorAdmin(SimpleHistoryAdmin):
+class VendorAdmin(_RetiredNotDeleted, SimpleHistoryAdmin):
     list_display = ["name", "country", "tier", "status", "updated_at"]
     list_filter = ["status", "tier", "country"]
     search_fields = ["name", "website", "description"]
@@ -40,7 +53,7 @@ class VendorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(SimpleHistoryAdmin):
+class ProductAdmin(_RetiredNotDeleted, SimpleHistoryAdmin):
     list_display = ["name", "vendor", "criticality", "status", "business_owner"]
     list_filter = ["status", "criticality", "data_categories"]
     search_fields = ["name", "vendor__name"]
@@ -50,7 +63,7 @@ class ProductAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ModelUsage)
-class ModelUsageAdmin(SimpleHistoryAdmin):
+class ModelUsageAdmin(_RetiredNotDeleted, SimpleHistoryAdmin):
     list_display = ["product", "model", "role", "share", "host", "region", "declared_by", "declared_at"]
     list_filter = ["role", "declared_by", "host"]
     search_fields = ["product__name", "product__vendor__name", "model__name"]

@@ -129,3 +129,13 @@ class DeclaredParentForm(StyledFormMixin, forms.Form):
                 self.add_error("parent_name", error)
         data["parent_name"] = name
         return data
+
+
+class RemovalForm(StyledFormMixin, forms.Form):
+    """Why a vendor, product or model usage ends (kept in the audit trail whether it is retired or deleted)."""
+
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in the audit trail, with who and when.",
+    )

@@ -52,7 +52,7 @@ class RiskRating(models.Model):
 
     Tier = Tier
 
-    usage = models.ForeignKey("vendors.ModelUsage", on_delete=models.CASCADE, related_name="ratings")
+    usage = models.ForeignKey("vendors.ModelUsage", on_delete=models.PROTECT, related_name="ratings")
     score = models.PositiveSmallIntegerField()
     tier = models.CharField(max_length=16, choices=Tier.choices)
     factors = models.JSONField(
@@ -138,7 +138,7 @@ class Finding(models.Model):
     Status = FindingStatus
     Trigger = FindingTrigger
 
-    usage = models.ForeignKey("vendors.ModelUsage", on_delete=models.CASCADE, related_name="findings")
+    usage = models.ForeignKey("vendors.ModelUsage", on_delete=models.PROTECT, related_name="findings")
     code = models.CharField(max_length=64, help_text="The factor code, e.g. origin.country_of_concern.")
     trigger = models.CharField(max_length=32, choices=Trigger.choices)
     title = models.CharField(max_length=500, help_text="The factor's reason when the finding opened.")

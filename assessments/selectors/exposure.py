@@ -26,6 +26,8 @@ def with_worst_rating(queryset: QuerySet, usages: str = "", *, active_only: str 
     active products' usages (retired products no longer carry risk)."""
     ratings = f"{usages}__ratings" if usages else "ratings"
     current = Q(**{f"{ratings}__is_current": True})
+    if usages:  # a roll-up counts only the usages still in use; a usage's own list shows its last rating
+        current &= Q(**{f"{usages}__retired_at__isnull": True})
     if active_only:
         current &= Q(**{active_only: "active"})
     rank = Case(*(When(**{f"{ratings}__tier": tier}, then=Value(i)) for i, tier in enumerate(TIERS)))
@@ -57,7 +59,7 @@ def repackager_publisher_ids() -> list[int]:
 
 
 def _active_exposures() -> QuerySet[Exposure]:
-    return Exposure.objects.filter(usage__product__status=Product.Status.ACTIVE)
+    return Exposure.objects.filter(usage__product__status=Product.Status.ACTIVE, usage__retired_at__isnull=True)
 
 
 def exposure_by_country(*, limit: int | None = None) -> list[tuple[str, int]]:

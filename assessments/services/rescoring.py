@@ -84,6 +84,8 @@ def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime) -> int:
     ratings = {usage.pk: score(facts[usage.pk], policy) for usage in usages}
     snapshots = []
     for usage in usages:
+        if usage.is_retired:
+            continue  # an ended usage keeps the ratings it had; nothing new is concluded about it
         rating = ratings[usage.pk]
         rows = _factor_rows(rating)
         current = latest.get(usage.pk)
@@ -141,16 +143,17 @@ def _findings_sync(
 ) -> None:
     """Open a finding for each factor that needs one and has none; remediate findings whose factor has left the
     rating; reopen accepted findings whose acceptance has expired; keep the rest's evidence current. A retired
-    product's findings are closed and none open for it."""
+    product's or an ended usage's findings are closed and none open for it."""
     today = now.astimezone(UTC).date()
     opened, changed = [], []
     for usage in usages:
         rating, findings = ratings[usage.pk], live.get(usage.pk, {})
-        if usage.product.status != usage.product.Status.ACTIVE:
-            for finding in findings.values():  # nobody needs to act on a product no longer in use
+        ended = "model usage ended" if usage.is_retired else "product was retired"
+        if usage.is_retired or usage.product.status != usage.product.Status.ACTIVE:
+            for finding in findings.values():  # nobody needs to act on a product or usage no longer in use
                 finding.status, finding.resolved_at = Finding.Status.CLOSED, now
-                finding.resolution = f"Closed when the product was retired (rescored on {today:%Y-%m-%d})."
-                finding._change_reason = "Closed: the product was retired"
+                finding.resolution = f"Closed when the {ended} (rescored on {today:%Y-%m-%d})."
+                finding._change_reason = f"Closed: the {ended}"
                 finding.updated_at = now
                 changed.append(finding)
             continue

@@ -192,7 +192,7 @@ class ChangeEvent(models.Model):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     model = models.ForeignKey(AIModel, null=True, blank=True, on_delete=models.CASCADE, related_name="change_events")
     product = models.ForeignKey(
-        "vendors.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="change_events"
+        "vendors.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="change_events"
     )
     summary = models.CharField(max_length=500)
     details = models.JSONField(default=dict, blank=True)

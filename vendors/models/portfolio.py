@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from vendors.models.base import choices_check
+from vendors.models.base import Retirable, choices_check
 
 
 class Criticality(models.TextChoices):
@@ -28,7 +28,7 @@ class VendorStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
-class Vendor(models.Model):
+class Vendor(Retirable, models.Model):
     """A company that sells us a product built on AI models (the seller, not the model's publisher or host)."""
 
     Status = VendorStatus
@@ -121,7 +121,7 @@ class ProductStatus(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
-class Product(models.Model):
+class Product(Retirable, models.Model):
     """A vendor's offering (copilot, SaaS) that we use; its models are its model usages."""
 
     Status = ProductStatus
@@ -171,8 +171,10 @@ class UsageDeclaredBy(models.TextChoices):
     BOM = "bom", "Imported BOM"
 
 
-class ModelUsage(models.Model):
-    """A product uses a model, in a role, served by a host in a region: the unit that is scored."""
+class ModelUsage(Retirable, models.Model):
+    """A product uses a model, in a role, served by a host in a region: the unit that is scored. A usage that
+    ended is retired (``retired_at``), never deleted once it has ratings or findings: it no longer counts in
+    roll-ups, and its record stays readable."""
 
     Role = UsageRole
 
@@ -214,6 +216,7 @@ class ModelUsage(models.Model):
                 "role",
                 Coalesce("host", Value(0)),
                 Coalesce("region", Value(0)),
+                condition=Q(retired_at__isnull=True),
                 name="modelusage_unique_per_role_and_host",
                 violation_error_message="This product already uses this model in this role on this host and region.",
             ),

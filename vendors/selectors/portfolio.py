@@ -26,7 +26,7 @@ def product_queryset() -> QuerySet[Product]:
 
 def model_usage_queryset() -> QuerySet[ModelUsage]:
     return ModelUsage.objects.select_related(
-        "product__vendor", "model__publisher", "host", "region", "declared_by_user"
+        "product__vendor", "model__publisher", "host", "region", "declared_by_user", "retired_by"
     )
 
 
@@ -101,7 +101,7 @@ def portfolio_summary() -> PortfolioSummary:
         vendors=vendor_counts["total"],
         vendors_onboarding=vendor_counts["onboarding"],
         products=Product.objects.filter(status=Product.Status.ACTIVE).count(),
-        model_usages=ModelUsage.objects.filter(product__status=Product.Status.ACTIVE).count(),
+        model_usages=ModelUsage.objects.filter(product__status=Product.Status.ACTIVE, retired_at__isnull=True).count(),
         models=sum(kinds.values()),
         models_by_kind={label: kinds.get(value, 0) for value, label in AIModel.Kind.choices},
         recent_changes=list(ChangeEvent.objects.select_related("product__vendor", "model")[:10]),

@@ -51,32 +51,27 @@ def vendor_create(**fields) -> Vendor:
     return vendor
 
 
+def _retirement_follows_status(instance, changed: list[str], ended: str, user) -> None:
+    """A status set to ended (archived, retired) on an edit form records when and by whom; set back, it clears."""
+    if "status" not in changed:
+        return
+    if instance.status == ended and instance.retired_at is None:
+        instance.retired_at = timezone.now()
+        instance.retired_by = user if user is not None and user.is_authenticated else None
+        instance.retirement_reason = instance.retirement_reason or "Status set on the edit form."
+    elif instance.status != ended:
+        instance.retired_at, instance.retired_by, instance.retirement_reason = None, None, ""
+    changed += ["retired_at", "retired_by", "retirement_reason"]
+
+
 @transaction.atomic
-def vendor_update(*, vendor: Vendor, **fields) -> Vendor:
+def vendor_update(*, vendor: Vendor, user: AbstractBaseUser | None = None, **fields) -> Vendor:
     changed = _apply(vendor, _VENDOR_FIELDS, fields)
+    _retirement_follows_status(vendor, changed, Vendor.Status.ARCHIVED, user)
     if changed:
         vendor.full_clean()
         vendor.save(update_fields=[*changed, "updated_at"])
     return vendor
-
-
-@transaction.atomic
-def vendor_archive(*, vendor: Vendor) -> Vendor:
-    """Archive instead of delete: the vendor, its products and their history stay for the record."""
-    return vendor_update(vendor=vendor, status=Vendor.Status.ARCHIVED)
-
-
-@transaction.atomic
-def vendor_delete(*, vendor: Vendor) -> None:
-    """Delete a vendor that has no products; one with products must be archived, so nothing is lost."""
-    product_count = vendor.products.count()
-    if product_count:
-        raise ValidationError(
-            "%(vendor)s has %(count)d product(s) and cannot be deleted; archive it instead to keep its history.",
-            code="vendor_has_products",
-            params={"vendor": vendor.name, "count": product_count},
-        )
-    vendor.delete()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -119,8 +114,11 @@ def product_create(*, vendor: Vendor, data_categories=(), **fields) -> Product:
 
 
 @transaction.atomic
-def product_update(*, product: Product, data_categories=None, **fields) -> Product:
+def product_update(
+    *, product: Product, data_categories=None, user: AbstractBaseUser | None = None, **fields
+) -> Product:
     changed = _apply(product, _PRODUCT_FIELDS, fields)
+    _retirement_follows_status(product, changed, Product.Status.RETIRED, user)
     if changed:
         product.full_clean()
         product.save(update_fields=[*changed, "updated_at"])
@@ -129,19 +127,6 @@ def product_update(*, product: Product, data_categories=None, **fields) -> Produ
     if data_categories is not None:
         product.data_categories.set(data_categories)
     return product
-
-
-@transaction.atomic
-def product_delete(*, product: Product) -> None:
-    """Delete a product with no model usages; one that has them is retired instead, keeping its record."""
-    usage_count = product.model_usages.count()
-    if usage_count:
-        raise ValidationError(
-            "%(product)s has %(count)d model usage(s) and cannot be deleted; mark it retired instead.",
-            code="product_has_usages",
-            params={"product": product.name, "count": usage_count},
-        )
-    product.delete()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -264,6 +249,12 @@ def model_usage_update(
     share: int | None,
     notes: str = "",
 ) -> ModelUsage:
+    if usage.is_retired:
+        raise ValidationError(
+            "This model usage ended on %(when)s and is kept as it was; register the model again instead.",
+            code="usage_retired",
+            params={"when": f"{usage.retired_at:%Y-%m-%d}"},
+        )
     previous_model = usage.model
     model = ai_model_get_or_create(
         kind=model_kind, name=model_name, declared_source=_declared_source(usage.declared_by)
@@ -284,16 +275,3 @@ def model_usage_update(
         )
     usages_rescore_request(usage_ids=[usage.pk])
     return usage
-
-
-@transaction.atomic
-def model_usage_remove(*, usage: ModelUsage) -> None:
-    ChangeEvent.objects.create(
-        kind=ChangeEvent.Kind.USAGE_REMOVED,
-        model=usage.model,
-        product=usage.product,
-        summary=f"{usage.product} no longer uses {usage.model.name} ({usage.get_role_display().lower()})",
-        details={"role": usage.role, "host": usage.host.key if usage.host else None},
-        occurred_at=timezone.now(),
-    )
-    usage.delete()

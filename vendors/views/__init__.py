@@ -11,18 +11,15 @@ from vendors.views.models import AIModelDetailView, AIModelListView
 from vendors.views.portfolio import (
     ContactDeleteView,
     ContactFormView,
-    ModelUsageDeleteView,
     ModelUsageFormView,
-    ProductDeleteView,
     ProductDetailView,
     ProductFormView,
     ProductListView,
-    VendorArchiveView,
-    VendorDeleteView,
     VendorDetailView,
     VendorFormView,
     VendorListView,
 )
+from vendors.views.retirement import ModelUsageRemoveView, ProductRemoveView, VendorArchiveView, VendorRemoveView
 
 __all__ = [
     "AIModelDetailView",
@@ -33,16 +30,16 @@ __all__ = [
     "DeclaredParentView",
     "LineageRefreshCreateView",
     "LineageRefreshDetailView",
-    "ModelUsageDeleteView",
     "ModelUsageFormView",
-    "ProductDeleteView",
+    "ModelUsageRemoveView",
     "ProductDetailView",
     "ProductFormView",
     "ProductListView",
+    "ProductRemoveView",
     "UnknownPublishersView",
     "VendorArchiveView",
-    "VendorDeleteView",
     "VendorDetailView",
     "VendorFormView",
     "VendorListView",
+    "VendorRemoveView",
 ]

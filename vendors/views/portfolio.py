@@ -4,9 +4,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.views.generic import DetailView, FormView, TemplateView
 from django_filters.views import FilterView
 
@@ -47,7 +46,9 @@ class VendorDetailView(Guarded, DetailView):
         context["products"] = with_worst_rating(
             selectors.product_queryset().filter(vendor=self.object), "model_usages"
         ).order_by("status", "name")
-        context["worst"] = worst_rating(Q(product__vendor=self.object, product__status=Product.Status.ACTIVE))
+        context["worst"] = worst_rating(
+            Q(product__vendor=self.object, product__status=Product.Status.ACTIVE, retired_at__isnull=True)
+        )
         context["history"] = selectors.vendor_history(vendor=self.object, limit=50)
         context["changes"] = selectors.change_events_for(vendor=self.object)[:20]
         return context
@@ -76,7 +77,7 @@ class VendorFormView(Guarded, FormView):
                 vendor = services.vendor_create(**fields)
                 messages.success(self.request, f"Vendor {vendor.name} created.")
             else:
-                vendor = services.vendor_update(vendor=self.vendor, **fields)
+                vendor = services.vendor_update(vendor=self.vendor, user=self.request.user, **fields)
                 messages.success(self.request, f"Vendor {vendor.name} saved.")
         except ValidationError as error:
             form_errors_from(form, error)
@@ -85,47 +86,6 @@ class VendorFormView(Guarded, FormView):
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "vendor": self.vendor}
-
-
-class VendorDeleteView(Guarded, TemplateView):
-    """Confirm, then delete; a vendor with products is refused and offered archiving instead."""
-
-    template_name = "vendors/vendor_confirm_delete.html"
-
-    def get_permission_required(self):
-        return ["vendors.delete_vendor"] if self.request.method == "POST" else ["vendors.view_vendor"]
-
-    def dispatch(self, request, *args, **kwargs):
-        self.vendor = get_object_or_404(selectors.vendor_queryset(), pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        return {
-            **super().get_context_data(**kwargs),
-            "vendor": self.vendor,
-            "can_delete": self.request.user.has_perm("vendors.delete_vendor"),
-        }
-
-    def post(self, request, *args, **kwargs):
-        name = self.vendor.name
-        try:
-            services.vendor_delete(vendor=self.vendor)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return redirect(self.vendor)
-        messages.success(request, f"Vendor {name} deleted.")
-        return redirect("vendors:vendor_list")
-
-
-class VendorArchiveView(Guarded, TemplateView):
-    permission_required = "vendors.change_vendor"
-    http_method_names = ["post"]
-
-    def post(self, request, pk):
-        vendor = get_object_or_404(Vendor, pk=pk)
-        services.vendor_archive(vendor=vendor)
-        messages.success(request, f"Vendor {vendor.name} archived. Its products and history are kept.")
-        return redirect(vendor)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -219,12 +179,15 @@ class ProductDetailView(Guarded, DetailView):
         context = super().get_context_data(**kwargs)
         context["changes"] = selectors.change_events_for(product=self.object)[:20]
         context["knowledge_warning"] = selectors.knowledge_base_warning()
-        usages = list(self.object.model_usages.all())
+        everything = list(self.object.model_usages.all())
+        usages = [u for u in everything if not u.is_retired]
         reports = selectors.lineage_reports([u.model for u in usages])
-        ratings = latest_ratings(u.pk for u in usages)
+        ratings = latest_ratings(u.pk for u in everything)
         context["exposure"] = [(u, r, ratings.get(u.pk)) for u, r in zip(usages, reports, strict=True)]
-        # A product is as risky as its riskiest model usage.
-        context["worst"] = max(ratings.values(), key=lambda rating: rating.score, default=None)
+        context["ended"] = [(u, ratings.get(u.pk)) for u in everything if u.is_retired]
+        # A product is as risky as its riskiest model usage still in use.
+        current = [ratings[u.pk] for u in usages if u.pk in ratings]
+        context["worst"] = max(current, key=lambda rating: rating.score, default=None)
         context["origin_countries"] = sorted({c for r in reports for c in r.countries})
         context["host_countries"] = sorted(
             {str(u.region.country) for u in usages if u.region and u.region.country}
@@ -258,7 +221,7 @@ class ProductFormView(Guarded, FormView):
             if self.product is None:
                 product = services.product_create(vendor=self.vendor, **fields)
             else:
-                product = services.product_update(product=self.product, **fields)
+                product = services.product_update(product=self.product, user=self.request.user, **fields)
         except ValidationError as error:
             form_errors_from(form, error)
             return self.form_invalid(form)
@@ -267,33 +230,6 @@ class ProductFormView(Guarded, FormView):
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "vendor": self.vendor, "product": self.product}
-
-
-class ProductDeleteView(Guarded, TemplateView):
-    permission_required = "vendors.delete_product"
-    template_name = "confirm_delete.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        self.product = get_object_or_404(Product.objects.select_related("vendor"), pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        return {
-            **super().get_context_data(**kwargs),
-            "object": self.product,
-            "object_type": "product",
-            "cancel_url": self.product.get_absolute_url(),
-        }
-
-    def post(self, request, *args, **kwargs):
-        vendor = self.product.vendor
-        try:
-            services.product_delete(product=self.product)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return redirect(self.product)
-        messages.success(request, "Product deleted.")
-        return redirect(vendor)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -351,26 +287,3 @@ class ModelUsageFormView(Guarded, FormView):
             "usage": self.usage,
             "closed_models": closed,
         }
-
-
-class ModelUsageDeleteView(Guarded, TemplateView):
-    permission_required = "vendors.delete_modelusage"
-    template_name = "confirm_delete.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        self.usage = get_object_or_404(selectors.model_usage_queryset(), pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        return {
-            **super().get_context_data(**kwargs),
-            "object": self.usage,
-            "object_type": "model usage",
-            "cancel_url": self.usage.product.get_absolute_url(),
-        }
-
-    def post(self, request, *args, **kwargs):
-        product = self.usage.product
-        services.model_usage_remove(usage=self.usage)
-        messages.success(request, "Model usage removed; the change is recorded.")
-        return HttpResponseRedirect(reverse("vendors:product_detail", args=[product.pk]))
