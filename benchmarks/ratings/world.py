@@ -580,15 +580,16 @@ def world_store(plan: Plan, *, now: datetime | None = None, log=lambda message: 
 
 def world_delete() -> None:
     """Delete every portfolio row and every lineage node (whatever benchmark made them: the benchmark database
-    is theirs) and the benchmark's own publishers and hosts. Ratings and whatever else hangs off a usage or a
-    model go with them (CASCADE). Then the audit history of every row that no longer exists, written by these
-    deletes or by the rescoring (findings keep a history): a ``BENCH_DATABASE_URL`` database is left as empty
-    as it was found."""
+    is theirs) and the benchmark's own publishers and hosts: findings, ratings and change events first (the
+    app protects them from deletion), exposure rows and edges go with their usages and models (CASCADE). Then
+    the audit history of every row that no longer exists, written by these deletes or by the rescoring (findings
+    keep a history): a ``BENCH_DATABASE_URL`` database is left as empty as it was found."""
     from simple_history.models import registered_models
 
-    from vendors.models import AIModel, Host, ModelUsage, Product, Publisher, Vendor
+    from assessments.models import Finding, RiskRating
+    from vendors.models import AIModel, ChangeEvent, Host, ModelUsage, Product, Publisher, Vendor
 
-    for model in (ModelUsage, Product, Vendor):
+    for model in (Finding, RiskRating, ChangeEvent, ModelUsage, Product, Vendor):
         model.objects.all().delete()
     AIModel.objects.all().delete()
     for model in (Host, Publisher):  # regions go with their host
