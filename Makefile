@@ -78,6 +78,13 @@ test: install system-deps
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest
+	@# With DATABASE_URL on PostgreSQL (CI), the suite runs again on the embedded default that `make run` gives
+	@# every new user: SQLite, tasks in-process. Only the tests that need PostgreSQL (and the `make run` smoke
+	@# test, which already used SQLite) are left out.
+	@if [[ -n "$$DATABASE_URL" && "$$DATABASE_URL" != sqlite* ]]; then \
+	  echo "The suite again on the embedded default (SQLite):"; \
+	  env -u DATABASE_URL $(BIN)/python -m pytest -m "not postgres and not smoke" -p no:cacheprovider; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .
