@@ -298,8 +298,30 @@ def _inline(svg: str, title: str, hrefs: set[str]) -> str:
     # one page would repeat them. Only the ids something points at are kept, and those are hashed per chart.
     referenced = {name for pair in _ID_REFERENCE.findall(svg) for name in pair if name}
     svg = _ID_ATTR.sub(lambda match: match.group(0) if match.group(1) in referenced else "", svg)
+    # The page's Content-Security-Policy allows no inline style: matplotlib's style="" declarations become the
+    # SVG presentation attributes they stand for, which need no permission.
+    svg = _STYLE_ATTR.sub(_presentation_attributes, svg)
     _check(svg, hrefs)
     return svg.strip() + "\n"
+
+
+_STYLE_ATTR = re.compile(r' style="([^"]*)"')
+# The CSS properties matplotlib writes on these charts that are also SVG presentation attributes.
+_PRESENTATION = frozenset(
+    ("fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap", "stroke-linejoin",
+     "stroke-miterlimit", "stroke-dasharray", "stroke-dashoffset", "opacity", "clip-path", "font-size",
+     "font-family", "font-weight", "font-style", "text-anchor", "dominant-baseline")
+)  # fmt: skip
+
+
+def _presentation_attributes(match: re.Match) -> str:
+    attributes = []
+    for declaration in filter(None, (part.strip() for part in match.group(1).split(";"))):
+        name, _, value = (piece.strip() for piece in declaration.partition(":"))
+        if name not in _PRESENTATION:
+            raise ChartError(f"unexpected style {declaration!r} in the chart")
+        attributes.append(f' {name}="{value}"')  # already escaped for an attribute: it came from one
+    return "".join(attributes)
 
 
 def _check(svg: str, hrefs: set[str]) -> None:
@@ -312,6 +334,8 @@ def _check(svg: str, hrefs: set[str]) -> None:
             raise ChartError(f"unexpected element {element.tag!r} in the chart")
         for name, value in element.attrib.items():
             local = name.rpartition("}")[2].lower()
+            if local == "style":
+                raise ChartError("unexpected inline style in the chart")
             if local.startswith("on"):
                 raise ChartError(f"unexpected event attribute {name!r} in the chart")
             if name in _HREF_ATTRS and value not in hrefs:

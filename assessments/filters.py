@@ -18,6 +18,7 @@ from assessments.models import LIVE_STATUSES, Assessment, AttestationRequest, Ex
 from assessments.models.assessments import OPEN_STATUSES
 from assessments.scoring import FACTOR_CODES
 from assessments.selectors import repackager_publisher_ids
+from riskregistry.filters import BoundedFilterSet
 from vendors.models import ModelUsage, Product, Publisher, Vendor
 
 
@@ -30,7 +31,7 @@ def _overdue() -> Q:
     return Q(status=Finding.Status.OPEN, due_date__lt=today)
 
 
-class FindingFilterSet(django_filters.FilterSet):
+class FindingFilterSet(BoundedFilterSet):
     """Every filter is optional and they combine. ``live`` is a shorthand for status open or accepted: the page
     shows those when no filter is given (as ticked status boxes); the API applies no default."""
 
@@ -81,7 +82,7 @@ class FindingFilterSet(django_filters.FilterSet):
         return queryset.filter(_overdue()) if value else queryset.exclude(_overdue())
 
 
-class ExposureFilterSet(django_filters.FilterSet):
+class ExposureFilterSet(BoundedFilterSet):
     publisher = django_filters.ModelChoiceFilter(
         queryset=Publisher.objects.order_by("name"), method="filter_exposure", label="Publisher (any ancestor)"
     )
@@ -158,7 +159,7 @@ class ExposureFilterSet(django_filters.FilterSet):
         return super().filter_queryset(queryset)
 
 
-class RiskRatingFilterSet(django_filters.FilterSet):
+class RiskRatingFilterSet(BoundedFilterSet):
     usage = django_filters.ModelChoiceFilter(queryset=ModelUsage.objects.all())
     product = django_filters.ModelChoiceFilter(field_name="usage__product", queryset=Product.objects.all())
     vendor = django_filters.ModelChoiceFilter(field_name="usage__product__vendor", queryset=Vendor.objects.all())
@@ -176,7 +177,7 @@ def _attestation_overdue() -> Q:
     return Q(status=AttestationRequest.Status.OPEN, deadline__lt=today)
 
 
-class AttestationRequestFilterSet(django_filters.FilterSet):
+class AttestationRequestFilterSet(BoundedFilterSet):
     """Attestation requests by status, vendor, product, overdue (open past the deadline) and deadline."""
 
     status = django_filters.ChoiceFilter(choices=AttestationRequest.Status.choices, empty_label="Any")

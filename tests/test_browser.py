@@ -117,7 +117,7 @@ def test_viewer_sees_no_write_actions(page):
     assert page.get_by_role("link", name="Add vendor").count() == 0
     page.get_by_role("link", name="Acme AI, Inc.").click()
     assert page.get_by_role("link", name="Edit").count() == 0
-    assert page.get_by_role("button", name="Archive").count() == 0
+    assert page.get_by_role("link", name="Archive").count() == 0
 
 
 def test_analyst_follows_a_dashboard_chart_to_a_finding_and_accepts_the_risk(page, tmp_path, fake_hub):

@@ -68,6 +68,7 @@ def assert_safe(svg: str, hrefs: set[str] = frozenset()) -> None:
         assert local not in {"script", "foreignobject", "image", "iframe", "object", "embed", "use", "style"}
         for name, value in element.attrib.items():
             assert not name.rpartition("}")[2].lower().startswith("on"), (name, value)
+            assert name != "style", "the Content-Security-Policy allows no inline style"
             if name.rpartition("}")[2] == "href":
                 assert value in hrefs, value
             assert "http" not in value.lower(), (name, value)
@@ -315,8 +316,8 @@ def test_bars_are_drawn_top_down_with_their_values_and_other_unlinked():
 
 def test_bar_colours_default_and_override():
     svg = bar_chart([Bar("a", 2, color="#AbCdEf"), Bar("b", 1)], title="t", value_label="n")
-    assert "fill: #abcdef" in svg
-    assert "fill: #0d6efd" in svg
+    assert 'fill="#abcdef"' in svg
+    assert 'fill="#0d6efd"' in svg
 
 
 def test_value_axis_has_integer_ticks_only():
@@ -355,7 +356,7 @@ def test_tiers_are_all_shown_in_order_in_their_colours():
     names = ["Low", "Moderate", "High", "Critical"]
     assert [x_of(svg, name) for name in names] == sorted(x_of(svg, name) for name in names)
     for color in TIER_COLORS.values():
-        assert f"fill: {color}" in svg
+        assert f'fill="{color}"' in svg
     assert texts(svg).count("0") >= 2  # moderate and high are drawn, with their zero on top
 
 
@@ -418,7 +419,7 @@ def test_no_data_is_a_small_valid_svg_that_says_so(make):
 @no_glyph_warnings
 def test_text_stays_text_in_a_generic_font_family():
     svg = CHARTS["hostile bars"]()
-    assert "font-family: 'DejaVu Sans', sans-serif" in svg
+    assert "font-family=\"'DejaVu Sans', sans-serif\"" in svg
     assert "<path d" in svg
     assert "<text" in svg
     assert "@font-face" not in svg

@@ -5,11 +5,12 @@ from django.db.models import Q
 from django_countries import countries
 
 from assessments.selectors import with_worst_rating
+from riskregistry.filters import BoundedFilterSet
 from vendors.models import AIModel, ChangeEvent, DataCategory, Host, LineageEdge, ModelUsage, Product, Publisher, Vendor
 from vendors.models.portfolio import Criticality
 
 
-class VendorFilterSet(django_filters.FilterSet):
+class VendorFilterSet(BoundedFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
     country = django_filters.ChoiceFilter(choices=countries)
     tier = django_filters.ChoiceFilter(choices=Criticality.choices)
@@ -41,7 +42,7 @@ class VendorFilterSet(django_filters.FilterSet):
         return super().filter_queryset(queryset)
 
 
-class ProductFilterSet(django_filters.FilterSet):
+class ProductFilterSet(BoundedFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
     vendor = django_filters.ModelChoiceFilter(queryset=Vendor.objects.all())
     criticality = django_filters.ChoiceFilter(choices=Criticality.choices)
@@ -68,7 +69,7 @@ class ProductFilterSet(django_filters.FilterSet):
         return super().filter_queryset(queryset)
 
 
-class ModelUsageFilterSet(django_filters.FilterSet):
+class ModelUsageFilterSet(BoundedFilterSet):
     model = django_filters.CharFilter(field_name="model__name", lookup_expr="icontains", label="Model")
     model_kind = django_filters.ChoiceFilter(field_name="model__kind", choices=AIModel.Kind.choices)
     vendor = django_filters.ModelChoiceFilter(field_name="product__vendor", queryset=Vendor.objects.all())
@@ -82,7 +83,7 @@ class ModelUsageFilterSet(django_filters.FilterSet):
         fields = ["model", "model_kind", "vendor", "product", "role", "host", "declared_by"]
 
 
-class AIModelFilterSet(django_filters.FilterSet):
+class AIModelFilterSet(BoundedFilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search")
     kind = django_filters.ChoiceFilter(choices=AIModel.Kind.choices)
     status = django_filters.ChoiceFilter(choices=AIModel.Status.choices)
@@ -97,7 +98,7 @@ class AIModelFilterSet(django_filters.FilterSet):
         return queryset.filter(usages__isnull=not value).distinct()
 
 
-class PublisherFilterSet(django_filters.FilterSet):
+class PublisherFilterSet(BoundedFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
     country = django_filters.ChoiceFilter(choices=countries)
     flag = django_filters.CharFilter(method="filter_flag", label="Flag (repackager, entity_list, ...)")
@@ -117,7 +118,7 @@ class PublisherFilterSet(django_filters.FilterSet):
         return queryset.filter(pk__in=ids)
 
 
-class HostFilterSet(django_filters.FilterSet):
+class HostFilterSet(BoundedFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
     country = django_filters.ChoiceFilter(choices=countries)
     kind = django_filters.ChoiceFilter(choices=Host.Kind.choices)
@@ -130,7 +131,7 @@ class HostFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(key__icontains=value) | Q(operator__icontains=value))
 
 
-class ChangeEventFilterSet(django_filters.FilterSet):
+class ChangeEventFilterSet(BoundedFilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=ChangeEvent.Kind.choices)
     model = django_filters.ModelChoiceFilter(queryset=AIModel.objects.all())
     product = django_filters.ModelChoiceFilter(queryset=Product.objects.all())
@@ -143,7 +144,7 @@ class ChangeEventFilterSet(django_filters.FilterSet):
         fields = ["kind", "model", "product", "vendor", "since", "acknowledged"]
 
 
-class LineageEdgeFilterSet(django_filters.FilterSet):
+class LineageEdgeFilterSet(BoundedFilterSet):
     child = django_filters.ModelChoiceFilter(queryset=AIModel.objects.all())
     parent = django_filters.ModelChoiceFilter(queryset=AIModel.objects.all())
     source = django_filters.MultipleChoiceFilter(choices=LineageEdge.Source.choices)

@@ -4,7 +4,7 @@ its CSV export, and the page of one model usage (its rating, history, findings a
 import csv
 
 from django.db.models import Count
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
@@ -75,7 +75,8 @@ class ExposureView(Guarded, FilterView):
     def csv_response(self):
         filterset = self.filterset_class(self.request.GET or None, queryset=self.get_queryset(), request=self.request)
         if not filterset.is_valid():
-            raise Http404("Invalid filters.")
+            errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items())
+            return HttpResponseBadRequest(f"Invalid filters: {errors}", content_type="text/plain; charset=utf-8")
         writer = csv.writer(_Echo())
 
         def rows():

@@ -1,7 +1,16 @@
 """Small pieces shared by the model modules."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
+
+#: Longest free text a person may enter (a description, notes): a few pages, not a 4.5 MB paste.
+TEXT_MAX_LENGTH = 5000
+
+
+def bounded_text(max_length: int = TEXT_MAX_LENGTH, **kwargs) -> models.TextField:
+    """A free-text field with a length limit that forms show and ``full_clean`` (every service) enforces."""
+    return models.TextField(blank=True, max_length=max_length, validators=[MaxLengthValidator(max_length)], **kwargs)
 
 
 def choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:

@@ -8,7 +8,7 @@ from django.db.models.functions import Lower
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from vendors.models.base import choices_check
+from vendors.models.base import bounded_text, choices_check
 
 
 class Publisher(models.Model):
@@ -26,7 +26,7 @@ class Publisher(models.Model):
     flags = models.JSONField(default=list, blank=True)
     families = models.JSONField(default=list, blank=True)
     verified = models.BooleanField(default=False, help_text="Every fact on this row was checked against a source.")
-    notes = models.TextField(blank=True)
+    notes = bounded_text()
     sources = models.JSONField(default=list, blank=True)
     shipped_fingerprint = models.CharField(
         max_length=64,
@@ -84,7 +84,7 @@ class Host(models.Model):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     api_hostnames = models.JSONField(default=list, blank=True)
     verified = models.BooleanField(default=False)
-    notes = models.TextField(blank=True)
+    notes = bounded_text()
     sources = models.JSONField(default=list, blank=True)
     shipped_fingerprint = models.CharField(
         max_length=64,
@@ -112,7 +112,7 @@ class HostRegion(models.Model):
     name = models.CharField(max_length=200)
     country = CountryField(blank=True)
     hostnames = models.JSONField(default=list, blank=True)
-    notes = models.TextField(blank=True)
+    notes = bounded_text()
     shipped_fingerprint = models.CharField(
         max_length=64,
         blank=True,

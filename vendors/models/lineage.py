@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
-from vendors.models.base import choices_check
+from vendors.models.base import bounded_text, choices_check
 from vendors.validators import validate_hub_repo_id
 
 
@@ -78,7 +78,7 @@ class AIModel(models.Model):
         editable=False,
         help_text="Closed models from the shipped catalogue: digest of the values last loaded from it.",
     )
-    notes = models.TextField(blank=True)
+    notes = bounded_text()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from vendors.models.base import Retirable, choices_check
+from vendors.models.base import Retirable, bounded_text, choices_check
 
 
 class Criticality(models.TextChoices):
@@ -38,7 +38,7 @@ class Vendor(Retirable, models.Model):
     website = models.URLField(blank=True)
     tier = models.CharField(max_length=16, choices=Criticality.choices, default=Criticality.MEDIUM)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    description = models.TextField(blank=True)
+    description = bounded_text()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -128,7 +128,7 @@ class Product(Retirable, models.Model):
 
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="products")
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = bounded_text()
     criticality = models.CharField(max_length=16, choices=Criticality.choices, default=Criticality.MEDIUM)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     business_owner = models.CharField(max_length=200, blank=True)
@@ -202,7 +202,7 @@ class ModelUsage(Retirable, models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     declared_at = models.DateTimeField(default=timezone.now)
-    notes = models.TextField(blank=True)
+    notes = bounded_text()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
