@@ -149,7 +149,7 @@ class PolicyForm(StyledFormMixin, forms.Form):
             field = forms.IntegerField(
                 label=code, min_value=0, max_value=100, help_text=FACTOR_DESCRIPTIONS[code], widget=forms.NumberInput
             )
-            field.widget.attrs.update({"class": "form-control form-control-sm", "style": "max-width: 6rem"})
+            field.widget.attrs.update({"class": "form-control form-control-sm input-points"})
             self.fields[weight_field_name(code)] = field
 
     @classmethod
