@@ -209,13 +209,17 @@ def test_vendor_create_update_and_delete_follow_the_services(api, analyst, world
     duplicate = api.post("/api/v1/vendors/", {"name": "globex", "country": "DE"}, format="json")
     assert duplicate.status_code == 400
     assert duplicate.json()["detail"] == "A vendor with this name already exists."
-    # Analysts do not delete vendors; admins do, but one with products is archived: the service says why.
-    assert api.delete(f"/api/v1/vendors/{created['id']}/").status_code == 403
+    # Analysts do not delete vendors; admins do, with a reason, and one with products is archived instead.
+    assert api.delete(f"/api/v1/vendors/{created['id']}/?reason=typo").status_code == 403
     admin_api = key_client(factories.UserFactory(username="root", role="admin"))
     refused = admin_api.delete(f"/api/v1/vendors/{world.vendor.pk}/")
-    assert refused.status_code == 400 and "archive it instead" in refused.json()["detail"]
+    assert refused.status_code == 400 and "reason" in refused.json()["fields"]
+    archived = admin_api.delete(f"/api/v1/vendors/{world.vendor.pk}/?reason=Contract%20ended")
+    assert archived.status_code == 200 and archived.json()["status"] == "archived"
+    world.vendor.refresh_from_db()
+    assert world.vendor.retirement_reason == "Contract ended"
     # Afterwards a deleted vendor's id answers 410, not 404.
-    assert admin_api.delete(f"/api/v1/vendors/{created['id']}/").status_code == 204
+    assert admin_api.delete(f"/api/v1/vendors/{created['id']}/?reason=typo").status_code == 204
     gone = admin_api.get(f"/api/v1/vendors/{created['id']}/")
     assert gone.status_code == 410 and gone.json()["code"] == "gone"
     assert admin_api.get("/api/v1/vendors/999999/").status_code == 404

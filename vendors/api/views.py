@@ -40,8 +40,17 @@ class WritableViewSet(*_READ, RegistryViewSet):
         return self.respond(self.perform_update(instance, dict(data.validated_data)))
 
     def destroy(self, request, *args, **kwargs):
-        self.perform_destroy(self.get_object())
+        """DELETE removes through the service: a record with history is retired (200, the record as kept), one
+        with none is deleted (204). Vendors, products and usages need a ``reason`` (query parameter or body)."""
+        instance = self.get_object()
+        removal = self.perform_destroy(instance)
+        if removal is not None and removal.retired:
+            return self.respond(instance)
         return Response(status=204)
+
+    def removal_reason(self) -> str:
+        body = self.request.data if isinstance(self.request.data, dict) else {}
+        return str(self.request.query_params.get("reason") or body.get("reason") or "")
 
 
 def _writes(read, create, update):
@@ -55,7 +64,7 @@ def _writes(read, create, update):
 @_writes(s.VendorSerializer, s.VendorWriteSerializer, s.VendorWriteSerializer)
 class VendorViewSet(WritableViewSet):
     """Vendors with their roll-ups (counts, the worst current rating). Archived vendors are listed only when
-    asked for by ``status``; deleting a vendor with products is refused (archive it)."""
+    asked for by ``status``; deleting a vendor with products archives it (with the ``reason`` given)."""
 
     selector = staticmethod(
         lambda: with_worst_rating(selectors.vendor_queryset(), "products__model_usages", active_only="products__status")
@@ -71,7 +80,7 @@ class VendorViewSet(WritableViewSet):
         return services.vendor_update(vendor=vendor, **data)
 
     def perform_destroy(self, vendor):
-        services.vendor_delete(vendor=vendor)
+        return services.vendor_remove(vendor=vendor, reason=self.removal_reason(), user=self.request.user)
 
 
 @_writes(s.ContactSerializer, s.ContactCreateSerializer, s.ContactWriteSerializer)
@@ -95,7 +104,7 @@ class ContactViewSet(WritableViewSet):
 
 @_writes(s.ProductSerializer, s.ProductCreateSerializer, s.ProductWriteSerializer)
 class ProductViewSet(WritableViewSet):
-    """Products with their roll-ups; a product with model usages is retired (``status``), not deleted."""
+    """Products with their roll-ups; deleting a product with model usages retires it (with the ``reason``)."""
 
     selector = staticmethod(lambda: with_worst_rating(selectors.product_queryset(), "model_usages"))
     serializer_class = s.ProductSerializer
@@ -109,7 +118,7 @@ class ProductViewSet(WritableViewSet):
         return services.product_update(product=product, **data)
 
     def perform_destroy(self, product):
-        services.product_delete(product=product)
+        return services.product_remove(product=product, reason=self.removal_reason(), user=self.request.user)
 
 
 def usage_queryset():
@@ -153,7 +162,7 @@ class ModelUsageViewSet(WritableViewSet):
         return self.respond(self.perform_update(instance, sent))
 
     def perform_destroy(self, usage):
-        services.model_usage_remove(usage=usage)
+        return services.model_usage_remove(usage=usage, reason=self.removal_reason(), user=self.request.user)
 
 
 class AIModelViewSet(*_READ, RegistryViewSet):

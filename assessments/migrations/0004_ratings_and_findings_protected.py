@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assessments", "0002_policy_findings_exposure"),
+        ("assessments", "0003_attestations"),
     ]
 
     operations = [
