@@ -209,7 +209,7 @@ def _assessment_overdue() -> Q:
     return Q(status__in=OPEN_STATUSES, due_date__lt=today)
 
 
-class AssessmentFilterSet(django_filters.FilterSet):
+class AssessmentFilterSet(BoundedFilterSet):
     """Assessments by status, vendor, product, questionnaire, overdue (open past the due date) and due before."""
 
     status = django_filters.ChoiceFilter(choices=Assessment.Status.choices, empty_label="Any")
