@@ -1,0 +1,62 @@
+"""Sign-in throttling (django-axes): repeated failures lock the account and the address, the right password is then
+refused too, admins see and lift the lockout, and every sign-in, failed or successful, is kept for the audit."""
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.urls import reverse
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+
+
+def _sign_in(client, username, password, address="203.0.113.7"):
+    return client.post("/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_repeated_failures_lock_the_account_even_for_the_right_password(client, settings):
+    factories.UserFactory(username="ana")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _sign_in(client, "ana", "wrong").status_code == 200  # the form again, with its error
+    locked = _sign_in(client, "ana", "wrong")
+    assert locked.status_code == 429 and "Sign-in temporarily locked" in locked.content.decode()
+
+    assert _sign_in(client, "ana", PASSWORD).status_code == 429
+    assert _sign_in(client, "ana", PASSWORD, address="198.51.100.9").status_code == 429  # per account
+    assert "_auth_user_id" not in client.session
+
+
+def test_repeated_failures_from_one_address_lock_it_for_every_account(client, settings):
+    factories.UserFactory(username="bob")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in(client, f"guess{n}", "wrong", address="192.0.2.50")
+    assert _sign_in(client, "bob", PASSWORD, address="192.0.2.50").status_code == 429
+    assert _sign_in(client, "bob", PASSWORD, address="192.0.2.51").status_code == 302  # another address is fine
+
+
+def test_an_admin_sees_the_lockout_and_lifts_it(client, settings):
+    factories.UserFactory(username="ana")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in(client, "ana", "wrong")
+    admin = factories.UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    listing = client.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
+    assert "ana" in listing and "203.0.113.7" in listing
+    attempt = AccessAttempt.objects.get(username="ana")
+    client.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"})
+    client.logout()
+
+    assert _sign_in(client, "ana", PASSWORD).status_code == 302
+
+
+def test_failed_and_successful_sign_ins_are_kept(client):
+    factories.UserFactory(username="ana")
+    _sign_in(client, "ana", "wrong")
+    _sign_in(client, "ana", PASSWORD)
+
+    assert AccessFailureLog.objects.filter(username="ana", ip_address="203.0.113.7").count() == 1
+    success = AccessLog.objects.get(username="ana")
+    assert success.ip_address == "203.0.113.7" and success.attempt_time is not None
+    assert not AccessAttempt.objects.filter(username="ana").exists()  # a success clears the failures
