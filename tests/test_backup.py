@@ -43,6 +43,12 @@ def _rows(cursor, table):
     return cursor.fetchall()
 
 
+def _pg_rows(cursor, table):
+    """Each row as PostgreSQL itself renders it (JSON, times with zone): the same on both sides of a restore."""
+    cursor.execute(f"SELECT to_jsonb(t)::text AS row FROM {table} AS t ORDER BY row")  # noqa: S608 (fixed names)
+    return [row[0] for row in cursor.fetchall()]
+
+
 def _restore(backup, database_url, media):
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "MEDIA_ROOT": str(media), "HOME": str(media.parent)}
     result = subprocess.run(
@@ -69,8 +75,8 @@ def test_postgresql_backup_restores_into_an_empty_database_identically(postgres,
         with psycopg.connect(url.replace("postgres://", "postgresql://")) as restored, connection.cursor() as live:
             for table in TABLES:
                 with restored.cursor() as cursor:
-                    assert _rows(cursor, table) == _rows(live, table), table
-                    assert _rows(live, table) or table == "vendors_contact", f"{table} was empty: nothing compared"
+                    assert _pg_rows(cursor, table) == _pg_rows(live, table), table
+                    assert _pg_rows(live, table), f"{table} was empty: nothing compared"
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
