@@ -41,3 +41,18 @@ def test_admin_refuses_an_invalid_hub_id(superuser_client):
     )  # fmt: skip
     assert response.status_code == 200
     assert "ORG/NAME" in response.content.decode()
+
+
+def test_portfolio_records_are_read_only_in_the_admin(superuser_client):
+    from vendors.models import ModelUsage, Product, Vendor
+
+    usage = factories.ModelUsageFactory()
+    vendor = usage.product.vendor
+    for model, obj in ((Vendor, vendor), (Product, usage.product), (ModelUsage, usage)):
+        name = f"admin:vendors_{model._meta.model_name}"
+        page = superuser_client.get(reverse(f"{name}_change", args=[obj.pk]))
+        assert page.status_code == 200 and b'name="_save"' not in page.content, name
+        assert superuser_client.post(reverse(f"{name}_change", args=[obj.pk]), {"name": "Changed"}).status_code == 403
+        assert superuser_client.get(reverse(f"{name}_add")).status_code == 403
+    vendor.refresh_from_db()
+    assert vendor.name != "Changed" and vendor.history.count() == 1

@@ -25,26 +25,28 @@ from vendors.models import (
 from vendors.services.rescoring import usages_depending_on, usages_rescore_request
 
 
-class _RetiredNotDeleted:
-    """Vendors, products and usages end through the app's Retire/Delete pages (vendors.services.retirement), which
-    keep their ratings, findings and history; the admin neither deletes them nor edits their retirement."""
+class _PortfolioReadOnly:
+    """Vendors, contacts, products and usages are written on the app's pages (and the API), through the services
+    that record change events, rescore, and retire instead of deleting; in the admin they are read-only, with a
+    link to the app's page."""
 
-    retirement_fields = ["retired_at", "retired_by", "retirement_reason"]
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), *self.retirement_fields]
 
-
-class ContactInline(admin.TabularInline):
+class ContactInline(_PortfolioReadOnly, admin.TabularInline):
     model = Contact
     extra = 0
 
 
 @admin.register(Vendor)
-class VendorAdmin(_RetiredNotDeleted, SimpleHistoryAdmin):
+class VendorAdmin(_PortfolioReadOnly, SimpleHistoryAdmin):
     list_display = ["name", "country", "tier", "status", "updated_at"]
     list_filter = ["status", "tier", "country"]
     search_fields = ["name", "website", "description"]
@@ -53,7 +55,7 @@ class VendorAdmin(_RetiredNotDeleted, SimpleHistoryAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(_RetiredNotDeleted, SimpleHistoryAdmin):
+class ProductAdmin(_PortfolioReadOnly, SimpleHistoryAdmin):
     list_display = ["name", "vendor", "criticality", "status", "business_owner"]
     list_filter = ["status", "criticality", "data_categories"]
     search_fields = ["name", "vendor__name"]
@@ -63,7 +65,7 @@ class ProductAdmin(_RetiredNotDeleted, SimpleHistoryAdmin):
 
 
 @admin.register(ModelUsage)
-class ModelUsageAdmin(_RetiredNotDeleted, SimpleHistoryAdmin):
+class ModelUsageAdmin(_PortfolioReadOnly, SimpleHistoryAdmin):
     list_display = ["product", "model", "role", "share", "host", "region", "declared_by", "declared_at"]
     list_filter = ["role", "declared_by", "host"]
     search_fields = ["product__name", "product__vendor__name", "model__name"]
