@@ -58,6 +58,7 @@ def _restore(backup, database_url, media):
     return result.stdout
 
 
+@pytest.mark.postgres
 def test_postgresql_backup_restores_into_an_empty_database_identically(postgres, settings, tmp_path):
     report = _populate(settings, tmp_path)
     call_command("backup", str(tmp_path / "backup"), verbosity=0)
