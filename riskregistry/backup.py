@@ -1,5 +1,6 @@
 """Backup and restore of the whole service: the database (PostgreSQL with pg_dump/pg_restore, the embedded SQLite
-file with SQLite's online backup) and the files under MEDIA_ROOT (uploads, generated PDFs).
+file with SQLite's online backup) and the files: MEDIA_ROOT (uploads, generated PDFs), vendors' evidence and
+signed attestations (their own storages).
 
 A backup is a directory: ``database.dump`` (PostgreSQL, pg_dump's custom format) or ``database.sqlite3``,
 ``media.tar.gz``, and ``manifest.json`` (when, which engine, how many rows per table, to check a restore by).
@@ -70,7 +71,8 @@ def table_counts() -> dict[str, int]:
 
 
 def backup_create(*, directory: Path) -> Backup:
-    """Write a consistent copy of the database and the media files into ``directory`` (created; must be empty)."""
+    """Write a consistent copy of the database and the files (media, evidence, attestations) into ``directory``
+    (created; must be empty)."""
     directory.mkdir(parents=True, exist_ok=True)
     if any(directory.iterdir()):
         raise BackupError(f"{directory} is not empty: a backup goes into a directory of its own.")
@@ -89,29 +91,43 @@ def backup_create(*, directory: Path) -> Backup:
             connection.connection.backup(target)  # SQLite's online backup: consistent while the app writes
         finally:
             target.close()
-    media = Path(settings.MEDIA_ROOT)
     with tarfile.open(directory / "media.tar.gz", "w:gz") as archive:
-        if media.exists():
-            archive.add(media, arcname="media")
+        for name, root in file_roots().items():
+            if root.exists():
+                archive.add(root, arcname=name)
     tables = table_counts()
     manifest = {"created_at": timezone.now().isoformat(), "engine": engine, "tables": tables}
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     return Backup(directory, engine, tables)
 
 
-def _media_restore(archive_path: Path, media: Path) -> None:
+def file_roots() -> dict[str, Path]:
+    """Every directory of files the service keeps: MEDIA_ROOT and each file storage with a location of its own
+    (vendors' evidence, signed attestations), by a name that is its directory in the archive."""
+    roots = {"media": Path(settings.MEDIA_ROOT)}
+    for name, storage in settings.STORAGES.items():
+        location = storage.get("OPTIONS", {}).get("location")
+        if storage["BACKEND"].endswith("FileSystemStorage") and location:
+            roots[name] = Path(location)
+    return roots
+
+
+def _media_restore(archive_path: Path) -> None:
+    roots = file_roots()
     with tarfile.open(archive_path, "r:gz") as archive, tempfile.TemporaryDirectory() as unpacked:
         for member in archive.getmembers():
-            if member.name != "media" and not member.name.startswith("media/"):
+            if member.name.split("/", 1)[0] not in roots:
                 raise BackupError(f"unexpected entry {member.name!r} in {archive_path.name}")
         archive.extractall(unpacked, filter="data")  # refuses links out, absolute paths, devices
-        if (Path(unpacked) / "media").exists():
-            shutil.copytree(Path(unpacked) / "media", media, dirs_exist_ok=True)
+        for name, root in roots.items():
+            if (Path(unpacked) / name).exists():
+                shutil.copytree(Path(unpacked) / name, root, dirs_exist_ok=True)
 
 
 def backup_restore(*, directory: Path) -> Backup:
     """Restore a backup into the configured database, which must be empty (a new database, or a SQLite file that
-    does not exist yet), and its media files into MEDIA_ROOT. Stop the web server and workers first."""
+    does not exist yet), and its files into MEDIA_ROOT and the other storages. Stop the web server and workers
+    first."""
     manifest = json.loads((directory / "manifest.json").read_text())
     database = _database()
     if manifest["engine"] == "postgresql":
@@ -139,7 +155,7 @@ def backup_restore(*, directory: Path) -> Backup:
             raise BackupError(f"{target} exists: move it away first, a restore never overwrites a database.")
         connection.close()
         shutil.copyfile(directory / "database.sqlite3", target)
-    _media_restore(directory / "media.tar.gz", Path(settings.MEDIA_ROOT))
+    _media_restore(directory / "media.tar.gz")
     restored = table_counts()
     if restored != manifest["tables"]:
         differ = sorted(

@@ -32,6 +32,13 @@ def _populate(settings, tmp_path):
     factories.ContactFactory(vendor=usage.product.vendor, name="Zoë Ünicode")
     analyst = factories.UserFactory(username="ana")
     services.model_usage_retire(usage=_rated_usage(product=usage.product), reason="Ended for the test", user=analyst)
+    evidence = tmp_path / "evidence"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {**settings.STORAGES["evidence"], "OPTIONS": {"location": str(evidence)}},
+    }
+    (evidence / "7").mkdir(parents=True)
+    (evidence / "7" / "soc2.pdf").write_bytes(b"%PDF-1.7 evidence")
     report = settings.MEDIA_ROOT / "reports" / "2026Q4.pdf"
     report.parent.mkdir(parents=True)
     report.write_bytes(b"%PDF-1.7 quarterly report")
@@ -50,7 +57,11 @@ def _pg_rows(cursor, table):
 
 
 def _restore(backup, database_url, media):
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "MEDIA_ROOT": str(media), "HOME": str(media.parent)}
+    env = {
+        "PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "MEDIA_ROOT": str(media), "HOME": str(media.parent),
+        "EVIDENCE_ROOT": str(media.parent / "restored-evidence"),
+        "ATTESTATION_ROOT": str(media.parent / "restored-attestations"),
+    }  # fmt: skip
     result = subprocess.run(
         [sys.executable, "manage.py", "restore", str(backup)], cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -83,6 +94,7 @@ def test_postgresql_backup_restores_into_an_empty_database_identically(postgres,
             cursor.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
     restored_report = tmp_path / "restored-media" / "reports" / "2026Q4.pdf"
     assert restored_report.read_bytes() == report.read_bytes()
+    assert (tmp_path / "restored-evidence" / "7" / "soc2.pdf").read_bytes() == b"%PDF-1.7 evidence"
 
 
 def test_sqlite_backup_restores_into_a_new_file_identically(settings, tmp_path):
@@ -104,6 +116,7 @@ def test_sqlite_backup_restores_into_a_new_file_identically(settings, tmp_path):
     finally:
         restored.close()
     assert (tmp_path / "restored-media" / "reports" / "2026Q4.pdf").read_bytes() == report.read_bytes()
+    assert (tmp_path / "restored-evidence" / "7" / "soc2.pdf").read_bytes() == b"%PDF-1.7 evidence"
 
 
 def test_restore_refuses_a_database_that_is_not_empty(settings, tmp_path):
