@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("vendors", "0004_retirement"),
+        ("vendors", "0007_retirement"),
     ]
 
     operations = [

@@ -18,7 +18,7 @@ def retired_before_it_was_recorded(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("vendors", "0003_lineage_refresh_chunks"),
+        ("vendors", "0006_lineage_refresh_outcomes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
