@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assessments", "0005_attestation_links"),
+        ("assessments", "0006_exposure_history"),
     ]
 
     operations = [
