@@ -121,6 +121,19 @@ def test_editing_a_product_saves_fields_and_data_categories(analyst_client):
     assert (product.criticality, product.status, product.data_categories.count()) == ("critical", "retired", 2)
 
 
+def test_vendor_history_names_the_data_categories(analyst_client):
+    product = factories.ProductFactory(name="Copilot")
+    categories = DataCategory.objects.filter(code__in=["personal", "health"])
+    analyst_client.post(
+        f"/products/{product.pk}/edit/",
+        {"name": "Copilot", "criticality": "medium", "status": "active", "data_categories": [c.pk for c in categories]},
+    )
+    page = analyst_client.get(f"/vendors/{product.vendor.pk}/").content.decode()
+    history = page[page.index('id="history"') :]
+    assert "Health data, Personal data" in history
+    assert not re.search(r"→ <ins>[\d, ]+</ins>", history)  # no ids
+
+
 def test_product_form_checks_the_name_per_vendor(analyst_client):
     product = factories.ProductFactory(name="Copilot")
     response = analyst_client.post(

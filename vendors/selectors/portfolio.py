@@ -88,8 +88,20 @@ class PortfolioSummary:
     products: int
     model_usages: int
     models: int
-    models_by_kind: dict[str, int]
+    models_by_kind: tuple[str, ...]  # "3 hub repositories", "1 closed API model", ...
     recent_changes: list[ChangeEvent]
+
+
+#: How the dashboard counts models of each kind (singular, plural).
+_KIND_NOUNS = {
+    AIModel.Kind.HUB: ("hub repository", "hub repositories"),
+    AIModel.Kind.CLOSED: ("closed API model", "closed API models"),
+    AIModel.Kind.DECLARED: ("declared model", "declared models"),
+}
+
+
+def _counted(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n == 1 else plural}"
 
 
 def portfolio_summary() -> PortfolioSummary:
@@ -103,7 +115,7 @@ def portfolio_summary() -> PortfolioSummary:
         products=Product.objects.filter(status=Product.Status.ACTIVE).count(),
         model_usages=ModelUsage.objects.filter(product__status=Product.Status.ACTIVE, retired_at__isnull=True).count(),
         models=sum(kinds.values()),
-        models_by_kind={label: kinds.get(value, 0) for value, label in AIModel.Kind.choices},
+        models_by_kind=tuple(_counted(kinds.get(kind, 0), *nouns) for kind, nouns in _KIND_NOUNS.items()),
         recent_changes=list(ChangeEvent.objects.select_related("product__vendor", "model")[:10]),
     )
 
@@ -154,9 +166,12 @@ def _history_entries(records, object_type: str) -> list[HistoryEntry]:
 
 
 def _plain(value, field) -> str:
-    """A field value as a reviewer reads it: choice labels, not codes."""
+    """A field value as a reviewer reads it: choice labels, not codes; the names of many-to-many rows, not ids."""
     if isinstance(value, list):  # many-to-many diffs come as lists of through-row dicts
-        return ", ".join(sorted(str(v.get("datacategory", v)) if isinstance(v, dict) else str(v) for v in value))
+        key = field.m2m_reverse_field_name()
+        ids = [v.get(key) if isinstance(v, dict) else v for v in value]
+        names = field.related_model.objects.in_bulk([i for i in ids if isinstance(i, int)])
+        return ", ".join(sorted(str(names.get(i, i)) for i in ids))
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     return "" if value is None else str(value)
