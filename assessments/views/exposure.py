@@ -13,7 +13,7 @@ from assessments.filters import ExposureFilterSet
 from assessments.models import Finding
 from assessments.scoring import TIERS
 from vendors.selectors import lineage_reports, model_usage_queryset
-from vendors.views.base import Guarded
+from vendors.views.base import FilteredListMixin, Guarded
 
 #: Spreadsheet programs run a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -29,7 +29,7 @@ class _Echo:
         return value
 
 
-class ExposureView(Guarded, FilterView):
+class ExposureView(Guarded, FilteredListMixin, FilterView):
     permission_required = "vendors.view_modelusage"
     filterset_class = ExposureFilterSet
     template_name = "assessments/exposure.html"

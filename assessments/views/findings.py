@@ -16,7 +16,7 @@ from assessments import selectors, services
 from assessments.filters import FindingFilterSet
 from assessments.forms import FindingAcceptForm, FindingResolveForm, FindingUpdateForm
 from assessments.models import LIVE_STATUSES, Finding
-from vendors.views.base import PAGE_SIZE, Guarded, detached, form_errors_from
+from vendors.views.base import PAGE_SIZE, FilteredListMixin, Guarded, detached, form_errors_from
 
 
 def _today() -> date:
@@ -50,7 +50,7 @@ def _accept_form(**kwargs) -> FindingAcceptForm:
     return FindingAcceptForm(max_days=selectors.policy_current().max_acceptance_days, today=_today(), **kwargs)
 
 
-class FindingListView(Guarded, FilterView):
+class FindingListView(Guarded, FilteredListMixin, FilterView):
     permission_required = "assessments.view_finding"
     filterset_class = FindingFilterSet
     template_name = "assessments/finding_list.html"

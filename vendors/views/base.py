@@ -27,3 +27,16 @@ def detached(instance):
 
 class Guarded(PermissionRequiredMixin):
     raise_exception = True  # a signed-in user without the permission gets 403, not a login loop
+
+
+class FilteredListMixin:
+    """For a FilterView: ``filters_given`` says whether the request asked for any filter (a page number or an
+    ordering alone is not one), so an empty list can say "nothing matches" rather than "nothing yet"."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        names = set(self.filterset_class.base_filters) - {"ordering"}
+        context["filters_given"] = any(
+            value.strip() for name in names & set(self.request.GET) for value in self.request.GET.getlist(name)
+        )
+        return context

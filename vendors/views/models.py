@@ -9,10 +9,10 @@ from django_filters.views import FilterView
 from assessments.selectors import latest_ratings
 from vendors import diagrams, filters, selectors
 from vendors.models import AIModel, LineageRefresh, ModelUsage
-from vendors.views.base import PAGE_SIZE, Guarded
+from vendors.views.base import PAGE_SIZE, FilteredListMixin, Guarded
 
 
-class AIModelListView(Guarded, FilterView):
+class AIModelListView(Guarded, FilteredListMixin, FilterView):
     permission_required = "vendors.view_aimodel"
     filterset_class = filters.AIModelFilterSet
     template_name = "vendors/aimodel_list.html"

@@ -12,13 +12,13 @@ from django_filters.views import FilterView
 from assessments.selectors import latest_ratings, with_worst_rating, worst_rating
 from vendors import filters, forms, selectors, services
 from vendors.models import AIModel, Contact, Product, Vendor
-from vendors.views.base import PAGE_SIZE, Guarded, detached, form_errors_from
+from vendors.views.base import PAGE_SIZE, FilteredListMixin, Guarded, detached, form_errors_from
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Vendors
 # ---------------------------------------------------------------------------------------------------------------
-class VendorListView(Guarded, FilterView):
+class VendorListView(Guarded, FilteredListMixin, FilterView):
     permission_required = "vendors.view_vendor"
     filterset_class = filters.VendorFilterSet
     template_name = "vendors/vendor_list.html"
@@ -154,7 +154,7 @@ class ContactDeleteView(Guarded, TemplateView):
 # ---------------------------------------------------------------------------------------------------------------
 # Products
 # ---------------------------------------------------------------------------------------------------------------
-class ProductListView(Guarded, FilterView):
+class ProductListView(Guarded, FilteredListMixin, FilterView):
     permission_required = "vendors.view_product"
     filterset_class = filters.ProductFilterSet
     template_name = "vendors/product_list.html"
