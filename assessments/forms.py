@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from django import forms
 from django.contrib.auth import get_user_model
 
+from assessments import selectors
 from assessments.models import Finding
 from riskregistry.forms import StyledFormMixin
 
@@ -35,8 +36,8 @@ class FindingUpdateForm(_ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Evaluated per form, so a user activated since start-up is offered.
-        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        # Evaluated per form, so a user given the role since start-up is offered; only people who can work it.
+        self.fields["owner"].queryset = selectors.finding_workers()
 
     @classmethod
     def initial_for(cls, finding: Finding) -> dict:

@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlencode
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -289,6 +290,32 @@ def test_revoking_an_acceptance_counts_the_factor_again(
     response = analyst_client.post(f"/findings/{qwen_finding.pk}/revoke/", follow=True)
     assert "Only an accepted finding" in response.content.decode()
     assert analyst_client.get(f"/findings/{qwen_finding.pk}/revoke/").status_code == 405
+
+
+def test_the_owner_list_offers_only_people_who_can_work_findings(analyst_client, analyst, admin_user, viewer):
+    from django.contrib.auth.models import Permission
+
+    finding = _finding()
+    no_role = factories.UserFactory(username="nora-norole")
+    boss = factories.UserFactory(username="sue-superuser", is_superuser=True)
+    direct = factories.UserFactory(username="dan-direct")
+    direct.user_permissions.add(Permission.objects.get(codename="change_finding"))
+    factories.UserFactory(username="ian-inactive", role="analyst", is_active=False)
+
+    page = analyst_client.get(f"/findings/{finding.pk}/").content.decode()
+    select = page[page.index('name="owner"') : page.index("</select>", page.index('name="owner"'))]
+    offered = set(re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', select))
+    assert offered == {analyst.username, admin_user.username, boss.username, direct.username}
+
+    # The service refuses the others, whatever the form posted.
+    for person in (viewer, no_role):
+        with pytest.raises(ValidationError) as error:
+            services.finding_update(finding=finding, owner=person, due_date=None)
+        assert "cannot work findings" in str(error.value)
+    response = analyst_client.post(f"/findings/{finding.pk}/edit/", {"owner": viewer.pk, "due_date": ""})
+    assert response.status_code == 200 and 'aria-invalid="true"' in response.content.decode()
+    finding.refresh_from_db()
+    assert finding.owner is None
 
 
 def test_assigning_an_owner_and_due_date_is_recorded_with_who(analyst_client, analyst, admin_user):

@@ -56,11 +56,13 @@ from assessments.selectors.facts import (
     submission_discrepancies,
     usage_facts_for,
 )
+from assessments.selectors.people import WORK_FINDINGS, finding_workers, users_with_permission
 from assessments.selectors.policy import TierChange, WhatIf, policy_current, policy_versions, policy_what_if
 
 __all__ = [
     "SUPPLY_CHAIN_CHANGES",
     "AcceptedAnswers",
+    "WORK_FINDINGS",
     "Dashboard",
     "FindingFlow",
     "PortfolioAsOf",
@@ -87,6 +89,7 @@ __all__ = [
     "exposure_paths",
     "finding_flow",
     "finding_queryset",
+    "finding_workers",
     "latest_ratings",
     "live_findings",
     "model_table_prefill",
@@ -105,6 +108,7 @@ __all__ = [
     "submission_discrepancies",
     "usage_facts_for",
     "vendor_statements",
+    "users_with_permission",
     "with_worst_rating",
     "worst_rating",
 ]

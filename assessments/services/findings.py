@@ -27,7 +27,9 @@ def _current_codes(finding: Finding) -> set[str]:
 
 @transaction.atomic
 def finding_update(*, finding: Finding, owner, due_date: date | None, by=None) -> Finding:
-    """Assign an owner and a due date."""
+    """Assign an owner (someone who can work findings) and a due date."""
+    if owner is not None and not selectors.finding_workers().filter(pk=owner.pk).exists():
+        raise ValidationError({"owner": f"{owner} cannot work findings: choose an analyst or an admin."})
     _lock(finding)
     finding.owner, finding.due_date = owner, due_date
     finding._change_reason = "Owner or due date changed"
