@@ -1,6 +1,8 @@
 """The scoring policy pages: everyone with view permission reads the policy and its history; only admins edit it,
 as a new version, after an optional what-if preview that saves nothing."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -132,6 +134,24 @@ def test_a_preview_lists_the_usages_whose_tier_would_change_and_saves_nothing(ad
     assert "is served from a country of concern" in body  # the new policy's reasons
     assert 'name="threshold_critical" value="95"' in body  # the form keeps the values
     assert ScoringPolicy.objects.count() == 1 and RiskRating.objects.count() == ratings_before
+
+
+def test_the_preview_leaves_retired_products_out_as_the_dashboard_does_and_says_so(admin_client, portfolio):
+    from vendors.models import ModelUsage, Product
+
+    retired = ModelUsage.objects.get(model__name="deepseek-ai/DeepSeek-R1").product
+    Product.objects.filter(pk=retired.pk).update(status=Product.Status.RETIRED)
+    response = admin_client.post(EDIT, _form_data(policy_current(), threshold_critical=95))
+    what_if = response.context["preview"]["what_if"]
+    assert (what_if.usages, what_if.retired_usages) == (3, 1)
+    assert {c.usage.model.name for c in what_if.changes} == {"bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF"}
+    body = response.content.decode()
+    assert "Of 3 model usages in active products" in body
+    assert "1 model usage of retired products is left out, as on the dashboard." in body
+
+    dashboard = admin_client.get("/").content.decode()
+    assert "Retired products are left out" in dashboard
+    assert "3 model usages in active products" in " ".join(re.sub(r"<[^>]+>", " ", dashboard).split())
 
 
 def test_a_preview_of_an_unchanged_form_says_so(admin_client, portfolio):

@@ -17,7 +17,7 @@ from assessments.scoring import (
 )
 from assessments.scoring.policy import TIERS
 from assessments.selectors.facts import usage_facts_for
-from vendors.models import ModelUsage
+from vendors.models import ModelUsage, Product
 from vendors.selectors import model_usage_queryset
 
 #: Usages scored per round trip in a what-if, as in rescoring.
@@ -52,17 +52,19 @@ class WhatIf:
     after: Mapping[str, int]
     changes: tuple[TierChange, ...]  # usages whose tier would change, largest moves first
     score_changes: int  # usages whose score would change (tier or not)
+    retired_usages: int = 0  # usages of retired products, left out as on the dashboard
 
 
 def policy_what_if(*, draft: Policy, current: Policy | None = None, now: datetime | None = None) -> WhatIf:
     """Score every usage under both policies from the same facts, in batches (a fixed number of queries per
-    batch), and list those whose tier would change. Nothing is written."""
+    batch), and list those whose tier would change. Nothing is written. Like the dashboard, only active products
+    count: the usages of retired products are left out (and counted, so the page can say so)."""
     current = current or policy_current()
     now = now or timezone.now()
     before: Counter[str] = Counter(dict.fromkeys(TIERS, 0))
     after: Counter[str] = Counter(dict.fromkeys(TIERS, 0))
     changes, score_changes, count = [], 0, 0
-    usages = model_usage_queryset().order_by("pk")
+    usages = model_usage_queryset().filter(product__status=Product.Status.ACTIVE).order_by("pk")
     batch: list[ModelUsage] = []
 
     def rate(batch: list[ModelUsage]) -> None:
@@ -96,4 +98,5 @@ def policy_what_if(*, draft: Policy, current: Policy | None = None, now: datetim
         after=dict(after),
         changes=tuple(changes),
         score_changes=score_changes,
+        retired_usages=ModelUsage.objects.filter(product__status=Product.Status.RETIRED).count(),
     )
