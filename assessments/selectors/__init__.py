@@ -61,8 +61,8 @@ from assessments.selectors.policy import TierChange, WhatIf, policy_current, pol
 
 __all__ = [
     "SUPPLY_CHAIN_CHANGES",
-    "AcceptedAnswers",
     "WORK_FINDINGS",
+    "AcceptedAnswers",
     "Dashboard",
     "FindingFlow",
     "PortfolioAsOf",
@@ -107,8 +107,8 @@ __all__ = [
     "rows_as_of",
     "submission_discrepancies",
     "usage_facts_for",
-    "vendor_statements",
     "users_with_permission",
+    "vendor_statements",
     "with_worst_rating",
     "worst_rating",
 ]
