@@ -410,6 +410,8 @@ LOGGING = {
     "loggers": {
         "httpx": {"level": "WARNING"},
         "httpx2": {"level": "WARNING"},
+        # WeasyPrint narrates every layout step at INFO; its warnings (a missing glyph, a refused URL) still show.
+        "weasyprint.progress": {"level": "WARNING"},
         # A 403 is one line in the log, not a traceback.
         "django.request": {"filters": ["one_line_forbidden"]},
     },
