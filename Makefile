@@ -9,6 +9,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
 HUB_PORT ?= 8765
+# The suite runs on every core (pytest-xdist, a test database per process); PYTEST_PARALLEL= runs it in one.
+PYTEST_PARALLEL ?= --numprocesses=auto --dist=worksteal
 
 # Under CI the suite runs on the real services the machine provides.
 ifeq ($(CI),true)
@@ -19,7 +21,8 @@ endif
 .PHONY: install system-deps run demo-lineage serve test lint format bench clean
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# A .venv that is not a working environment (a copied folder, a dangling link) is made anew.
+	test -x $(BIN)/python || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
@@ -77,13 +80,13 @@ test: install system-deps
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 	@# With DATABASE_URL on PostgreSQL (CI), the suite runs again on the embedded default that `make run` gives
 	@# every new user: SQLite, tasks in-process. Only the tests that need PostgreSQL (and the `make run` smoke
 	@# test, which already used SQLite) are left out.
 	@if [[ -n "$$DATABASE_URL" && "$$DATABASE_URL" != sqlite* ]]; then \
 	  echo "The suite again on the embedded default (SQLite):"; \
-	  env -u DATABASE_URL $(BIN)/python -m pytest -m "not postgres and not smoke" -p no:cacheprovider; \
+	  env -u DATABASE_URL $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not postgres and not smoke" -p no:cacheprovider; \
 	fi
 
 lint: install
