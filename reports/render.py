@@ -17,6 +17,10 @@ from vendors.diagrams import DiagramUnavailable, lineage_svg
 
 #: Most supply-chain changes listed one by one; all are counted.
 CHANGE_ROWS = 200
+#: The riskiest products shown with every reason and chain in the quarterly report; the other high and critical
+#: ones get a row each (product, vendor, rating, main reason), so the report stays readable, and fast to lay out,
+#: however large the portfolio. A vendor report shows all of its products in full.
+DETAILED_PRODUCTS = 25
 _CONCERN_CODES = ("origin.country_of_concern", "origin.sanctioned_publisher", "hosting.country_of_concern")
 # matplotlib writes its paint as style="fill: …"; inlined in HTML WeasyPrint parses that as CSS and warns about
 # every SVG property. As presentation attributes the pixels are the same.
@@ -143,6 +147,9 @@ def report_html(report: PortfolioReport, *, generated_at: datetime, template: st
             "actions": report_actions(report),
             "change_rows": CHANGE_ROWS,
             "change_slice": f":{CHANGE_ROWS}",
+            "detailed_products": DETAILED_PRODUCTS,
+            "detailed": report.high_critical[:DETAILED_PRODUCTS],
+            "summarised": report.high_critical[DETAILED_PRODUCTS:],
             "unrated_delta": layout.signed(report.unrated - report.unrated_previous),
         },
     )

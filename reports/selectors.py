@@ -17,6 +17,7 @@ from assessments import selectors as assessment_selectors
 from assessments.models import ScoringPolicy, Tier
 from assessments.scoring.policy import TIERS
 from assessments.selectors import FindingFlow, PortfolioAsOf, ProductRisk
+from assessments.selectors.collection import CollectionFigures, collection_as_of
 from reports import layout
 from reports.models import Report
 from reports.periods import Quarter
@@ -75,6 +76,17 @@ class ProductSection:
     def lower_usages(self) -> int:
         return len(self.usages) - len(self.high_usages)
 
+    @property
+    def main_reason(self) -> dict | None:
+        """The factor with the most points on the product's riskiest usage: the one-line why of a summary table."""
+        factors = self.usages[0].factors if self.usages else ()
+        return max(factors, key=lambda f: f["points"], default=None)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The product's models, each once, riskiest first."""
+        return tuple(dict.fromkeys(row.model for row in self.usages))
+
 
 @dataclass(frozen=True)
 class VendorSection:
@@ -117,6 +129,7 @@ class PortfolioReport:
     policies: tuple[ScoringPolicy, ...]
     policy_version: int | None
     vendors: tuple[VendorSection, ...]
+    collection: CollectionFigures  # questionnaires and attestations
     vendor: Any = None  # set for a vendor report
 
     @property
@@ -308,6 +321,12 @@ def portfolio_report(
         policies=tuple(assessment_selectors.policy_versions_between(quarter.start, end)),
         policy_version=state.policy_version,
         vendors=tuple(vendors),
+        collection=collection_as_of(
+            quarter.start,
+            end,
+            product_ids=list(state.products) if vendor_id is not None else None,
+            vendor_ids=[vendor_id] if vendor_id is not None else None,
+        ),
         vendor=state.vendors.get(vendor_id) if vendor_id is not None else None,
     )
 

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.html import escape
 from pypdf import PdfReader
 
 from assessments import selectors as assessment_selectors
@@ -155,6 +156,23 @@ def test_the_quarterly_report_reads_like_a_report(portfolio, caplog):
     assert "Qwen/Qwen2.5-7B" in "".join(pages)  # the chain to the root
     assert "Not collected yet" in "".join(pages)
     assert not [r for r in caplog.records if r.name.startswith("weasyprint") and r.levelname in ("WARNING", "ERROR")]
+
+
+@pytest.mark.django_db
+def test_past_the_riskiest_products_the_rest_are_one_row_each_with_their_main_reason(portfolio, monkeypatch):
+    """A large portfolio's report stays readable: the riskiest products in full, the others in a table."""
+    now = timezone.now()
+    figures = selectors.portfolio_report(Quarter.containing(now), as_of=now, to_date=True)
+    high = figures.high_critical
+    assert high, "the portfolio has a product rated high or critical"
+    monkeypatch.setattr(render, "DETAILED_PRODUCTS", 0)
+    html = render.report_html(figures, generated_at=now, template=services.QUARTERLY_TEMPLATE)
+    more = html[html.index('id="high-risk-more"') : html.index('id="changes"')]
+    assert f"The other {len(high)} product" in more
+    for section in high:
+        assert section.risk.name in more
+        assert escape(section.main_reason["reason"]) in more
+    assert '<div class="product">' not in html[: html.index('id="changes"')]  # nothing shown in full
 
 
 @pytest.mark.django_db
