@@ -10,14 +10,16 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 
 from reports import selectors, services
+from reports.api.serializers import ReportSerializer
 from reports.filters import ReportFilterSet
 from reports.forms import ReportRequestForm
 from reports.models import Report
-from vendors.views.base import PAGE_SIZE, Guarded, form_errors_from
+from vendors.views.base import PAGE_SIZE, CsvExportMixin, Guarded, form_errors_from
 
 
-class ReportListView(Guarded, FilterView):
+class ReportListView(Guarded, CsvExportMixin, FilterView):
     permission_required = "reports.view_report"
+    csv_serializer, csv_filename = ReportSerializer, "reports.csv"
     filterset_class = ReportFilterSet
     template_name = "reports/report_list.html"
     paginate_by = PAGE_SIZE

@@ -13,9 +13,12 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from riskregistry import spreadsheets
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -162,6 +165,18 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 
 
 class RegistrySchema(AutoSchema):
+    def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
+        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        content = response.get("content", {})
+        if CSVRenderer.media_type in content:
+            if status_code.startswith("2"):  # the whole filtered list as one download, not a JSON page
+                content[CSVRenderer.media_type] = {
+                    "schema": {"type": "string", "description": CSV_DESCRIPTION},
+                }
+            else:  # errors are always JSON
+                del content[CSVRenderer.media_type]
+        return response
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         codes = ["401", "403", "429"]
@@ -176,6 +191,31 @@ class RegistrySchema(AutoSchema):
         for code in codes:
             responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code, direction=direction))
         return responses
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# CSV: every list as a spreadsheet download (?format=csv or Accept: text/csv)
+# ---------------------------------------------------------------------------------------------------------------
+CSV_DESCRIPTION = (
+    "With `?format=csv` (or `Accept: text/csv`): every row the filters select, not one page, streamed as UTF-8 "
+    "CSV with a byte-order mark; nested objects are spread into dotted columns (`product.vendor.name`), lists "
+    "joined with `; `, and a cell that starts with = + - @ or a tab is prefixed with `'` so spreadsheets show "
+    "it rather than run it."
+)
+
+
+class CSVRenderer(BaseRenderer):
+    """Lists as CSV. The list action streams its rows itself (``RegistryViewSet.csv_list``); this renderer only
+    names the format for content negotiation and the schema."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, (bytes, str)):
+            return data
+        raise TypeError("CSV lists are streamed by the list action.")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -196,6 +236,37 @@ class RegistryViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         return self.selector()
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        return [*renderers, CSVRenderer()] if self.action == "list" else renderers
+
+    def handle_exception(self, exc):
+        # Errors are JSON whatever format the list was asked in.
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if renderer is not None and renderer.format == "csv":
+            self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # The list mixins come before this class in every viewset's bases; dispatch looks the handler up after
+        # initial(), so a CSV list is answered by csv_list instead of a JSON page.
+        if self.action == "list" and request.accepted_renderer.format == "csv":
+            self.get = lambda request, *args, **kwargs: self.csv_list()
+
+    def csv_list(self):
+        """Every row the filters select, streamed in chunks read through the selector."""
+        queryset = self.filter_queryset(self.get_queryset())
+        columns = spreadsheets.serializer_columns(self.get_serializer())
+        rows = spreadsheets.serialized_rows(
+            queryset, lambda chunk: self.get_serializer(chunk, many=True, context=self.csv_context(chunk)), columns
+        )
+        return spreadsheets.csv_response(columns, rows, f"{self.basename}s.csv")
+
+    def csv_context(self, chunk: list) -> dict:
+        """The serializer context for one chunk of a CSV export (what a page's rows need besides the selector)."""
+        return self.get_serializer_context()
 
     def filter_queryset(self, queryset):
         if self.action != "list":  # DRF filters detail routes too; VendorFilterSet would hide archived ones

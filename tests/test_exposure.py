@@ -82,7 +82,7 @@ def test_the_exposure_csv_lists_every_match_and_defuses_formulas(portfolio, anal
     response = analyst_client.get("/exposure/?country=CN&format=csv")
 
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][:3] == ["vendor", "product", "model"]
     assert len(rows) == 2
     assert rows[1][1] == '\'=HYPERLINK("http://x","y")' and rows[1][2] == QWEN_GGUF

@@ -3,9 +3,9 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from assessments.models import Attestation, AttestationRequest, Exposure, Finding, RiskRating, ScoringPolicy
+from assessments.models import Assessment, Attestation, AttestationRequest, Exposure, Finding, RiskRating, ScoringPolicy
 from riskregistry.api_base import brief
-from vendors.api.serializers import AIModelSerializer, ModelUsageSerializer
+from vendors.api.serializers import AIModelSerializer, ModelUsageSerializer, ProductSerializer
 
 
 class AcceptanceSerializer(serializers.Serializer):
@@ -134,5 +134,23 @@ class AttestationRequestSerializer(serializers.ModelSerializer):
         fields = [
             "id", "reference", "vendor", "product", "scope", "status", "deadline", "claim_count", "claims",
             "message", "created_by", "created_at", "cancelled_at", "attestation",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    """A questionnaire sent to a vendor about one product: its version, status, due date and risk points (the
+    columns of the assessments page's CSV download)."""
+
+    questionnaire = serializers.CharField(source="questionnaire.key", read_only=True)
+    questionnaire_version = serializers.IntegerField(source="questionnaire.version", read_only=True)
+    product = brief(ProductSerializer)(read_only=True)
+    sent_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id", "questionnaire", "questionnaire_version", "product", "status", "due_date", "recurrence", "round",
+            "score", "sent_by", "sent_at", "submitted_at", "accepted_at",
         ]  # fmt: skip
         read_only_fields = fields

@@ -82,11 +82,17 @@ class ExposureViewSet(mixins.ListModelMixin, RegistryViewSet):
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
+        if page is not None:
+            self._matches = self._matches_of(page)
+        return page
+
+    def csv_context(self, chunk):
+        return {**super().csv_context(chunk), "matches": self._matches_of(chunk)}
+
+    def _matches_of(self, usages) -> dict:
         filterset = self.filter_backends[0]().get_filterset(self.request, self.get_queryset(), self)
         criteria = filterset.lineage_criteria() if filterset is not None else None
-        if page is not None and criteria is not None:
-            self._matches = selectors.exposure_matches([u.pk for u in page], criteria)
-        return page
+        return selectors.exposure_matches([u.pk for u in usages], criteria) if criteria is not None else {}
 
 
 class PolicyVersionViewSet(*_READ, RegistryViewSet):

@@ -15,20 +15,22 @@ from django.views.generic import FormView
 from django_filters.views import FilterView
 
 from assessments import selectors, services
+from assessments.api.serializers import AssessmentSerializer
 from assessments.filters import AssessmentFilterSet
 from assessments.forms_assessments import AssessmentSendForm, CommentForm, ReviewForm
 from assessments.models import AssessmentLink, Evidence, Finding
 from assessments.views.answer_form import form_sections, progress
 from assessments.views.portal import evidence_response, save_form
-from vendors.views.base import PAGE_SIZE, Guarded, form_errors_from
+from vendors.views.base import PAGE_SIZE, CsvExportMixin, Guarded, form_errors_from
 
 
 def _today():
     return timezone.now().astimezone(UTC).date()
 
 
-class AssessmentListView(Guarded, FilterView):
+class AssessmentListView(Guarded, CsvExportMixin, FilterView):
     permission_required = "assessments.view_assessment"
+    csv_serializer, csv_filename = AssessmentSerializer, "assessments.csv"
     filterset_class = AssessmentFilterSet
     template_name = "assessments/assessment_list.html"
     paginate_by = PAGE_SIZE

@@ -18,13 +18,14 @@ from django.views.generic import DetailView, FormView
 from django_filters.views import FilterView
 
 from assessments import selectors, services
+from assessments.api.serializers import AttestationRequestSerializer
 from assessments.attestation import snapshot_from_json
 from assessments.documents import attestation_request_pdf, claim_sections
 from assessments.filters import AttestationRequestFilterSet
 from assessments.forms_attestations import AttestationRequestForm
 from assessments.models import AttestationRequest
 from vendors.models import Product, Vendor
-from vendors.views.base import PAGE_SIZE, Guarded, form_errors_from
+from vendors.views.base import PAGE_SIZE, CsvExportMixin, Guarded, form_errors_from
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,9 @@ def pdf_response(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-class AttestationRequestListView(Guarded, FilterView):
+class AttestationRequestListView(Guarded, CsvExportMixin, FilterView):
     permission_required = "assessments.view_attestationrequest"
+    csv_serializer, csv_filename = AttestationRequestSerializer, "attestation-requests.csv"
     filterset_class = AttestationRequestFilterSet
     template_name = "assessments/attestation_request_list.html"
     paginate_by = PAGE_SIZE

@@ -1,10 +1,8 @@
 """Exposure: the blast-radius page (which products depend on a publisher, model, root, country or licence) with
 its CSV export, and the page of one model usage (its rating, history, findings and lineage)."""
 
-import csv
-
 from django.db.models import Count
-from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
@@ -12,21 +10,9 @@ from assessments import selectors
 from assessments.filters import ExposureFilterSet
 from assessments.models import Finding
 from assessments.scoring import TIERS
+from riskregistry import spreadsheets
 from vendors.selectors import lineage_reports, model_usage_queryset
 from vendors.views.base import FilteredListMixin, Guarded
-
-#: Spreadsheet programs run a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 class ExposureView(Guarded, FilteredListMixin, FilterView):
@@ -77,31 +63,16 @@ class ExposureView(Guarded, FilteredListMixin, FilterView):
         if not filterset.is_valid():
             errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items())
             return HttpResponseBadRequest(f"Invalid filters: {errors}", content_type="text/plain; charset=utf-8")
-        writer = csv.writer(_Echo())
+        header = ["vendor", "product", "model", "role", "tier", "score", "host", "region", "via (closest match)"]
+        rows = (row for chunk in spreadsheets.chunked(filterset.qs) for row in self._csv_rows(filterset, chunk))
+        return spreadsheets.csv_response(header, rows, "exposure.csv")
 
-        def rows():
-            yield writer.writerow(
-                ["vendor", "product", "model", "role", "tier", "score", "host", "region", "via (closest match)"]
-            )
-            batch = []
-            for usage in filterset.qs.iterator(chunk_size=500):
-                batch.append(usage)
-                if len(batch) == 500:
-                    yield from self._csv_rows(writer, filterset, batch)
-                    batch = []
-            if batch:
-                yield from self._csv_rows(writer, filterset, batch)
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="exposure.csv"'
-        return response
-
-    def _csv_rows(self, writer, filterset, usages):
+    def _csv_rows(self, filterset, usages):
         ids = [u.pk for u in usages]
         ratings, matches = selectors.latest_ratings(ids), self._matches(filterset, ids)
         for usage in usages:
             rating, found = ratings.get(usage.pk), matches.get(usage.pk)
-            cells = [
+            yield [
                 usage.product.vendor.name,
                 usage.product.name,
                 usage.model.name,
@@ -112,7 +83,6 @@ class ExposureView(Guarded, FilteredListMixin, FilterView):
                 usage.region.code if usage.region else "",
                 " → ".join(found[0].path) if found else "",
             ]
-            yield writer.writerow([csv_cell(cell) for cell in cells])
 
 
 class UsageDetailView(Guarded, DetailView):

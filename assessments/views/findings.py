@@ -13,10 +13,11 @@ from django.views.generic import DetailView, FormView
 from django_filters.views import FilterView
 
 from assessments import selectors, services
+from assessments.api.serializers import FindingSerializer
 from assessments.filters import FindingFilterSet
 from assessments.forms import FindingAcceptForm, FindingResolveForm, FindingUpdateForm
 from assessments.models import LIVE_STATUSES, Finding
-from vendors.views.base import PAGE_SIZE, FilteredListMixin, Guarded, detached, form_errors_from
+from vendors.views.base import PAGE_SIZE, CsvExportMixin, FilteredListMixin, Guarded, detached, form_errors_from
 
 
 def _today() -> date:
@@ -50,8 +51,9 @@ def _accept_form(**kwargs) -> FindingAcceptForm:
     return FindingAcceptForm(max_days=selectors.policy_current().max_acceptance_days, today=_today(), **kwargs)
 
 
-class FindingListView(Guarded, FilteredListMixin, FilterView):
+class FindingListView(Guarded, CsvExportMixin, FilteredListMixin, FilterView):
     permission_required = "assessments.view_finding"
+    csv_serializer, csv_filename = FindingSerializer, "findings.csv"
     filterset_class = FindingFilterSet
     template_name = "assessments/finding_list.html"
     paginate_by = PAGE_SIZE

@@ -4,6 +4,9 @@ import copy
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseBadRequest
+
+from riskregistry import spreadsheets
 
 PAGE_SIZE = 25
 
@@ -39,4 +42,41 @@ class FilteredListMixin:
         context["filters_given"] = any(
             value.strip() for name in names & set(self.request.GET) for value in self.request.GET.getlist(name)
         )
+        return context
+
+
+class CsvExportMixin:
+    """``?format=csv`` on a list page: every row its filters select (not one page), streamed in chunks read
+    through the page's selector, with the columns of the API's serializer for the same list (``csv_serializer``),
+    so a spreadsheet made from the page and one made from the API agree. The page offers the link as
+    ``csv_url`` (the current filters and ordering, without the page number)."""
+
+    csv_serializer = None
+    csv_filename = "export.csv"
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("format") == "csv":
+            return self.csv_response()
+        return super().get(request, *args, **kwargs)
+
+    def csv_context(self, chunk: list) -> dict:
+        return {"request": self.request}
+
+    def csv_response(self):
+        filterset = self.get_filterset(self.get_filterset_class())
+        if not filterset.is_valid():
+            errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items())
+            return HttpResponseBadRequest(f"Invalid filters: {errors}", content_type="text/plain; charset=utf-8")
+        columns = spreadsheets.serializer_columns(self.csv_serializer(context=self.csv_context([])))
+        rows = spreadsheets.serialized_rows(
+            filterset.qs, lambda chunk: self.csv_serializer(chunk, many=True, context=self.csv_context(chunk)), columns
+        )
+        return spreadsheets.csv_response(columns, rows, self.csv_filename)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        query["format"] = "csv"
+        context["csv_url"] = f"?{query.urlencode()}"
         return context

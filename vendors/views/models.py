@@ -8,12 +8,14 @@ from django_filters.views import FilterView
 
 from assessments.selectors import latest_ratings
 from vendors import diagrams, filters, selectors
+from vendors.api import serializers as api_serializers
 from vendors.models import AIModel, LineageRefresh, ModelUsage
-from vendors.views.base import PAGE_SIZE, FilteredListMixin, Guarded
+from vendors.views.base import PAGE_SIZE, CsvExportMixin, FilteredListMixin, Guarded
 
 
-class AIModelListView(Guarded, FilteredListMixin, FilterView):
+class AIModelListView(Guarded, CsvExportMixin, FilteredListMixin, FilterView):
     permission_required = "vendors.view_aimodel"
+    csv_serializer, csv_filename = api_serializers.AIModelSerializer, "models.csv"
     filterset_class = filters.AIModelFilterSet
     template_name = "vendors/aimodel_list.html"
     paginate_by = PAGE_SIZE

@@ -11,15 +11,17 @@ from django_filters.views import FilterView
 
 from assessments.selectors import latest_ratings, with_worst_rating, worst_rating
 from vendors import filters, forms, selectors, services
+from vendors.api import serializers as api_serializers
 from vendors.models import AIModel, Contact, Product, Vendor
-from vendors.views.base import PAGE_SIZE, FilteredListMixin, Guarded, detached, form_errors_from
+from vendors.views.base import PAGE_SIZE, CsvExportMixin, FilteredListMixin, Guarded, detached, form_errors_from
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Vendors
 # ---------------------------------------------------------------------------------------------------------------
-class VendorListView(Guarded, FilteredListMixin, FilterView):
+class VendorListView(Guarded, CsvExportMixin, FilteredListMixin, FilterView):
     permission_required = "vendors.view_vendor"
+    csv_serializer, csv_filename = api_serializers.VendorSerializer, "vendors.csv"
     filterset_class = filters.VendorFilterSet
     template_name = "vendors/vendor_list.html"
     paginate_by = PAGE_SIZE
@@ -154,8 +156,9 @@ class ContactDeleteView(Guarded, TemplateView):
 # ---------------------------------------------------------------------------------------------------------------
 # Products
 # ---------------------------------------------------------------------------------------------------------------
-class ProductListView(Guarded, FilteredListMixin, FilterView):
+class ProductListView(Guarded, CsvExportMixin, FilteredListMixin, FilterView):
     permission_required = "vendors.view_product"
+    csv_serializer, csv_filename = api_serializers.ProductSerializer, "products.csv"
     filterset_class = filters.ProductFilterSet
     template_name = "vendors/product_list.html"
     paginate_by = PAGE_SIZE
