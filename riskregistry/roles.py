@@ -24,6 +24,7 @@ _ANALYST_EDITS = {
         "aimodel": ("add", "change"),
         "lineageedge": ("add", "change", "delete"),
         "changeevent": ("change",),
+        "csvimport": ("add", "change"),  # upload a spreadsheet, then apply it
     },
     # Findings are worked by analysts (owner, due date, risk acceptance, resolution); the policy is an admin's.
     "assessments": {

@@ -272,6 +272,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 *
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=2000)
 DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=20)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Spreadsheet imports of vendors, products and model usages: the largest file and the most rows read at once.
+CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
+CSV_IMPORT_MAX_ROWS = env.int("CSV_IMPORT_MAX_ROWS", default=5000)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Attestations
@@ -394,6 +397,8 @@ SPECTACULAR_SETTINGS = {
         "FindingStatusEnum": "assessments.models.FindingStatus",
         "FindingTriggerEnum": "assessments.models.FindingTrigger",
         "CountryEnum": "django_countries.countries",
+        "CsvImportStatusEnum": "vendors.models.imports.CsvImportStatus",
+        "CsvImportRowOutcomeEnum": "vendors.csv_import.plan.OUTCOMES",
     },
 }
 

@@ -15,6 +15,7 @@ from assessments.models import Exposure, Finding, RiskRating, ScoringPolicy
 from reports.models import Report
 from riskregistry import services
 from tests import factories
+from vendors import services as vendor_services
 from vendors.models import ChangeEvent, LineageEdge, Product, Vendor
 
 
@@ -35,6 +36,7 @@ class World:
     policy: object
     attestation_request: object
     report: object
+    csv_import: object
 
     def ids(self) -> dict[str, object]:
         """The lookup value of one object per API resource (the router's basename -> id)."""
@@ -53,6 +55,7 @@ class World:
             "policy-version": self.policy.version,
             "attestation-request": self.attestation_request.pk,
             "report": self.report.pk,
+            "csv-import": self.csv_import.pk,
         }
 
 
@@ -97,6 +100,9 @@ def build_world(suffix: str = "") -> World:
         kind="usage_added", model=model, product=usage.product, summary="added", occurred_at=timezone.now()
     )
     return World(
+        csv_import=vendor_services.csv_import_stage(
+            data=f"vendor,vendor_country\nImported{suffix} GmbH,DE\n".encode(), filename=f"world{suffix}.csv"
+        ),
         report=_ready_report(),
         vendor=usage.product.vendor,
         contact=contact,

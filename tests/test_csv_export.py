@@ -164,14 +164,20 @@ def test_every_api_list_is_a_csv_download_in_a_fixed_number_of_queries(viewer):
 def test_the_api_download_spreads_nested_objects_into_columns(viewer):
     world = build_world()
     client = key_client(viewer, scope="read")
-    response = client.get("/api/v1/model-usages/", {"vendor": world.vendor.pk}, HTTP_ACCEPT="text/csv")
-    rows = _rows(response)
-    assert len(rows) == 1
-    row = rows[0]
+    response = client.get("/api/v1/exposure/", HTTP_ACCEPT="text/csv")
+    (row,) = [r for r in _rows(response) if r["id"] == str(world.usage.pk)]
     assert row["product.vendor.name"] == world.vendor.name
     assert row["model.name"] == world.model.name
     assert row["rating.tier"] == "high"
     assert row["region.code"] == world.usage.region.code
+
+
+def test_the_model_usage_download_is_in_the_import_column_set(viewer):
+    world = build_world()
+    response = key_client(viewer, scope="read").get("/api/v1/model-usages/", {"format": "csv"})
+    (row,) = [r for r in _rows(response) if r["usage_id"] == str(world.usage.pk)]
+    assert (row["vendor"], row["product"], row["model"]) == (world.vendor.name, world.product.name, world.model.name)
+    assert (row["host"], row["region"], row["rating_tier"]) == (world.host.key, world.usage.region.code, "high")
 
 
 def test_an_api_csv_error_is_json(viewer):

@@ -139,3 +139,13 @@ class RemovalForm(StyledFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Kept in the audit trail, with who and when.",
     )
+
+
+class CsvImportForm(forms.Form):
+    """A spreadsheet of vendors, products and model usages to preview."""
+
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 CSV in the documented column set; download the template to start.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )

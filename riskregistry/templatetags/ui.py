@@ -30,6 +30,13 @@ _STATUS_CLASSES = {
     "accepted": "text-bg-info",
     "remediated": "text-bg-success",
     "closed": "text-bg-secondary",
+    # spreadsheet imports: what a row does, and the import's state
+    "create": "text-bg-success",
+    "change": "text-bg-info",
+    "unchanged": "text-bg-light border",
+    "refused": "text-bg-danger",
+    "previewed": "text-bg-info",
+    "applied": "text-bg-success",
 }
 
 

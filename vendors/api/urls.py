@@ -12,4 +12,5 @@ ROUTES = [
     ("publishers", views.PublisherViewSet, "publisher"),
     ("hosts", views.HostViewSet, "host"),
     ("changes", views.ChangeEventViewSet, "change"),
+    ("csv-imports", views.CsvImportViewSet, "csv-import"),
 ]

@@ -1,6 +1,7 @@
 """REST API viewsets for vendors' objects: thin doors over the selectors (reads, filtered by the pages'
 FilterSets) and the services (writes, so history, change events and rescoring follow)."""
 
+from django.conf import settings
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
@@ -9,10 +10,13 @@ from rest_framework.response import Response
 
 from assessments.models import RiskRating
 from assessments.selectors import with_worst_rating
+from riskregistry import spreadsheets
+from riskregistry.api_auth import needs
 from riskregistry.api_base import FeedPagination, RegistryViewSet
 from vendors import filters, selectors, services
 from vendors.api import serializers as s
-from vendors.models import ChangeEvent, Contact, Host, LineageEdge, Publisher
+from vendors.csv_import.columns import usage_export_header, usage_export_rows
+from vendors.models import ChangeEvent, Contact, CsvImport, Host, LineageEdge, Publisher
 from vendors.services import lineage
 
 _READ = (mixins.ListModelMixin, mixins.RetrieveModelMixin)
@@ -164,6 +168,12 @@ class ModelUsageViewSet(WritableViewSet):
     def perform_destroy(self, usage):
         return services.model_usage_remove(usage=usage, reason=self.removal_reason(), user=self.request.user)
 
+    def csv_list(self):
+        """In the import's column set (README, "Import from a spreadsheet"), so a download edited and uploaded
+        again changes only what was edited."""
+        queryset = self.filter_queryset(self.get_queryset())
+        return spreadsheets.csv_response(usage_export_header(), usage_export_rows(queryset), "model-usages.csv")
+
 
 class AIModelViewSet(*_READ, RegistryViewSet):
     """The nodes of the lineage graph, with how many usages and products sit on each."""
@@ -228,3 +238,53 @@ class ChangeEventViewSet(*_READ, RegistryViewSet):
     def filter_queryset(self, queryset):
         # The cursor orders by id; the base's total order would be overridden by it anyway.
         return super(RegistryViewSet, self).filter_queryset(queryset) if self.action == "list" else queryset
+
+
+class CsvImportViewSet(*_READ, RegistryViewSet):
+    """Spreadsheet imports of vendors, products and model usages (the column set is in the README). Upload a
+    file (``dry_run`` true: stored and previewed row by row; false: applied at once), read its preview, then
+    ``apply/`` it with the preview's digest: all rows or none, through the same services as the pages."""
+
+    http_method_names = ["get", "post", "head", "options"]
+    selector = staticmethod(lambda: CsvImport.objects.select_related("uploaded_by", "applied_by"))
+    serializer_class = s.CsvImportSerializer
+    filterset_fields = ["status"]
+
+    def _detail(self, csv_import, plan=None, status=200):
+        if plan is None and csv_import.status == CsvImport.Status.PREVIEWED:
+            plan = services.csv_import_preview(csv_import=csv_import)
+        csv_import = self.get_queryset().get(pk=csv_import.pk)
+        data = s.CsvImportDetailSerializer(csv_import, context={**self.get_serializer_context(), "plan": plan}).data
+        return Response(data, status=status)
+
+    @extend_schema(responses={200: s.CsvImportDetailSerializer})
+    def retrieve(self, request, *args, **kwargs):
+        return self._detail(self.get_object())
+
+    @extend_schema(
+        request={"multipart/form-data": s.CsvImportUploadSerializer},
+        responses={201: s.CsvImportDetailSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        data = s.CsvImportUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        content = upload.read(settings.CSV_IMPORT_MAX_BYTES + 1)  # one byte more: too large is refused as such
+        if data.validated_data["dry_run"]:
+            csv_import = services.csv_import_stage(data=content, filename=upload.name, user=request.user)
+            return self._detail(csv_import, status=201)
+        csv_import, plan = services.csv_import_run(data=content, filename=upload.name, user=request.user)
+        return self._detail(csv_import, plan=plan, status=201)
+
+    @extend_schema(request=s.CsvImportApplySerializer, responses={200: s.CsvImportDetailSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[needs("vendors.change_csvimport")])
+    def apply(self, request, pk=None):
+        """Apply every row of the previewed file, or none: refused (400) if a row is refused, if the import was
+        applied already, or if the portfolio changed since the preview (the plan's digest differs)."""
+        csv_import = self.get_object()
+        data = s.CsvImportApplySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        plan = services.csv_import_apply(
+            csv_import=csv_import, plan_digest=data.validated_data["plan"], user=request.user
+        )
+        return self._detail(csv_import, plan=plan)

@@ -1,5 +1,6 @@
 """What vendors run: the portfolio (vendors, products, model usages), the lineage graph and the knowledge base."""
 
+from vendors.models.imports import CsvImport
 from vendors.models.knowledge import Host, HostRegion, Publisher, PublisherOrg
 from vendors.models.lineage import (
     AIModel,
@@ -17,6 +18,7 @@ __all__ = [
     "AIModelAlias",
     "ChangeEvent",
     "Contact",
+    "CsvImport",
     "DataCategory",
     "Host",
     "HostRegion",

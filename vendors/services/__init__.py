@@ -1,6 +1,13 @@
 """Every write that means something goes through these services; views, the API, tasks and commands call
 them."""
 
+from vendors.services.csv_import import (
+    csv_import_apply,
+    csv_import_preview,
+    csv_import_rows,
+    csv_import_run,
+    csv_import_stage,
+)
 from vendors.services.portfolio import (
     ai_model_find,
     ai_model_get_or_create,
@@ -32,6 +39,11 @@ __all__ = [
     "contact_create",
     "contact_delete",
     "contact_update",
+    "csv_import_apply",
+    "csv_import_preview",
+    "csv_import_rows",
+    "csv_import_run",
+    "csv_import_stage",
     "model_usage_register",
     "model_usage_remove",
     "model_usage_retire",

@@ -1,5 +1,12 @@
 """The web UI of vendors/: one module per area."""
 
+from vendors.views.imports import (
+    CsvImportApplyView,
+    CsvImportDetailView,
+    CsvImportListView,
+    CsvTemplateView,
+    ModelUsageCsvView,
+)
 from vendors.views.knowledge import UnknownPublishersView
 from vendors.views.lineage import (
     DeclaredParentRemoveView,
@@ -26,10 +33,15 @@ __all__ = [
     "AIModelListView",
     "ContactDeleteView",
     "ContactFormView",
+    "CsvImportApplyView",
+    "CsvImportDetailView",
+    "CsvImportListView",
+    "CsvTemplateView",
     "DeclaredParentRemoveView",
     "DeclaredParentView",
     "LineageRefreshCreateView",
     "LineageRefreshDetailView",
+    "ModelUsageCsvView",
     "ModelUsageFormView",
     "ModelUsageRemoveView",
     "ProductDetailView",
