@@ -425,6 +425,7 @@ def test_the_api_previews_then_applies(analyst, region):
     applied = client.post(url, {"plan": body["plan"]["digest"]}, format="json")
     assert applied.status_code == 200 and applied.json()["status"] == "applied"
     assert applied.json()["outcome"]["create"] == 1 and ModelUsage.objects.count() == 1
+    assert applied.json()["plan"]["summary"] == "1 row: 1 created, 0 changed, 0 left alone, 0 refused"
     assert client.get(f"/api/v1/csv-imports/{body['id']}/").json()["plan"] is None
 
 

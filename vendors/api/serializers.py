@@ -355,7 +355,7 @@ class CsvImportPlanSerializer(serializers.Serializer):
     rows = CsvImportRowSerializer(many=True)
 
     def get_summary(self, plan) -> str:
-        return plan.summary(done=False)
+        return plan.summary(done=self.context.get("done", False))
 
 
 class CsvImportSerializer(serializers.ModelSerializer):
@@ -387,7 +387,8 @@ class CsvImportDetailSerializer(CsvImportSerializer):
 
     def get_plan(self, csv_import) -> CsvImportPlanSerializer(allow_null=True):  # type: ignore[valid-type]
         plan = self.context.get("plan")
-        return CsvImportPlanSerializer(plan).data if plan is not None else None
+        done = csv_import.status == CsvImport.Status.APPLIED
+        return CsvImportPlanSerializer(plan, context={"done": done}).data if plan is not None else None
 
 
 class CsvImportUploadSerializer(serializers.Serializer):
