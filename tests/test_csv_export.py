@@ -105,6 +105,16 @@ def test_a_download_needs_a_sign_in_and_the_permission_to_read(client, db):
     assert client.get(reverse("vendors:vendor_list"), {"format": "csv"}).status_code == 403
 
 
+def test_the_publishers_to_identify_download_lists_the_queue(client, viewer):
+    factories.ModelUsageFactory(model__name="@unknown-org/model-7b")
+    client.force_login(viewer)
+    rows = _rows(client.get(reverse("vendors:unknown_publishers"), {"format": "csv"}))
+    assert [(r["org"], r["used_directly"], r["examples"]) for r in rows] == [
+        ("'@unknown-org", "1", "'@unknown-org/model-7b")
+    ]
+    assert "format=csv" in client.get(reverse("vendors:unknown_publishers")).content.decode()
+
+
 def test_the_exposure_download_has_a_bom_and_safe_cells(client, viewer):
     factories.ModelUsageFactory(product__vendor__name="@Evil Corp", product__name="Copilot")
     client.force_login(viewer)

@@ -358,14 +358,17 @@ def test_an_analyst_previews_then_imports_all(client, analyst, region):
 
 def test_a_stale_preview_imports_nothing_and_says_so(client, analyst):
     client.force_login(analyst)
-    _upload(client, _file("Acme AI,US,,,,,,,,,,,"))
-    csv_import = CsvImport.objects.get()
-    digest = services.csv_import_preview(csv_import=csv_import).digest
-    factories.VendorFactory(name="Acme AI", country="US", tier="low")
     _upload(client, _file("Acme AI,US,,high,,,,,,,,,"))
-    response = client.post(reverse("vendors:csv_import_apply", args=[csv_import.pk]), {"plan": "0" * 64}, follow=True)
-    assert "Nothing was imported" in response.content.decode()
-    assert digest and CsvImport.objects.filter(status="applied").count() == 0
+    csv_import = CsvImport.objects.get()
+    page = client.get(csv_import.get_absolute_url()).content.decode()
+    digest = services.csv_import_preview(csv_import=csv_import).digest
+    assert f'value="{digest}"' in page and "New vendor Acme AI (US)" in page
+    factories.VendorFactory(name="Acme AI", country="US", tier="low")  # registered on its page meanwhile
+    response = client.post(reverse("vendors:csv_import_apply", args=[csv_import.pk]), {"plan": digest}, follow=True)
+    html = response.content.decode()
+    assert "Nothing was imported" in html and "changed since this preview" in html
+    assert "Vendor Acme AI: tier low → high" in html  # the new preview
+    assert Vendor.objects.get().tier == "low" and CsvImport.objects.get().status == "previewed"
 
 
 def test_an_unreadable_upload_is_a_form_error(client, analyst):
