@@ -240,7 +240,7 @@ def test_an_import_writes_through_the_services(postgres, analyst, region, django
     assert vendor.history.count() == 1 and product.history.count() >= 1
     refresh = LineageRefresh.objects.get()  # one refresh for the file's new hub models
     assert refresh.model_names == ["Qwen/Qwen2.5-7B-Instruct"]
-    assert len(callbacks) >= 2  # the refresh and the rescoring, after commit
+    assert len(callbacks) == 2  # one lineage refresh and one rescoring for the file, after commit
     csv_import.refresh_from_db()
     assert csv_import.status == "applied" and csv_import.applied_by == analyst
     assert csv_import.outcome["create"] == 3
@@ -312,6 +312,26 @@ def test_a_preview_is_applied_only_while_the_portfolio_is_as_previewed(postgres,
         services.csv_import_apply(csv_import=csv_import, plan_digest=fresh.digest, user=analyst)
 
 
+def test_a_queued_import_that_can_no_longer_apply_says_why(postgres, analyst):
+    csv_import = services.csv_import_stage(data=_file("Acme AI,US,,high,,,,,,,,,"), filename="x.csv")
+    plan = services.csv_import_preview(csv_import=csv_import)
+    services.csv_import_apply_request(csv_import=csv_import, plan_digest=plan.digest, user=analyst)
+    with pytest.raises(ValidationError, match="being imported"):
+        services.csv_import_apply_request(csv_import=csv_import, plan_digest=plan.digest, user=analyst)
+    factories.VendorFactory(name="Acme AI", country="US", tier="low")  # before the worker got to it
+    services.csv_import_apply_queued(csv_import_id=csv_import.pk)
+    csv_import.refresh_from_db()
+    assert csv_import.status == "previewed" and "changed since this preview" in csv_import.error
+    assert Vendor.objects.get().tier == "low"
+    fresh = services.csv_import_preview(csv_import=csv_import)
+    services.csv_import_apply_request(csv_import=csv_import, plan_digest=fresh.digest, user=analyst)
+    services.csv_import_apply_queued(csv_import_id=csv_import.pk)
+    services.csv_import_apply_queued(csv_import_id=csv_import.pk)  # a redelivered task does nothing more
+    csv_import.refresh_from_db()
+    assert (csv_import.status, csv_import.error, csv_import.applied_by) == ("applied", "", analyst)
+    assert Vendor.objects.get().tier == "high" and Vendor.history.count() == 2
+
+
 def test_an_unreadable_file_stores_nothing(db):
     with pytest.raises(ValidationError) as caught:
         services.csv_import_stage(data="vendor\nSociété\n".encode("cp1252"), filename="x.csv")
@@ -335,9 +355,9 @@ def _upload(client, data: bytes, name: str = "portfolio.csv"):
     return client.post(reverse("vendors:csv_import_list"), {"file": SimpleUploadedFile(name, data, "text/csv")})
 
 
-def test_an_analyst_previews_then_imports_all(client, analyst, region):
+def test_an_analyst_previews_then_imports_all(client, analyst, region, django_capture_on_commit_callbacks):
     client.force_login(analyst)
-    rows = ("Acme AI,US,,,Copilot,,,,Qwen/Qwen2.5-7B,,,acme-cloud,acme-us", "Beta,,,,,,,,,,,,")
+    rows = ("Acme AI,US,,,Copilot,,,declared,Acme LLM,,,acme-cloud,acme-us", "Beta,,,,,,,,,,,,")
     response = _upload(client, _file(*rows))
     csv_import = CsvImport.objects.get()
     assert response.status_code == 302 and response["Location"] == csv_import.get_absolute_url()
@@ -345,15 +365,21 @@ def test_an_analyst_previews_then_imports_all(client, analyst, region):
     assert "New vendor Acme AI (US)" in page and "required for a new vendor" in page
     assert "Import all" not in page and not Vendor.objects.exists()
 
-    _upload(client, _file("Acme AI,US,,,Copilot,,,,Qwen/Qwen2.5-7B,,,acme-cloud,acme-us"))
+    _upload(client, _file(rows[0]))
     csv_import = CsvImport.objects.order_by("-pk").first()
     page = client.get(csv_import.get_absolute_url()).content.decode()
-    assert "Import all" in page and "New model usage: Qwen/Qwen2.5-7B (primary) on acme-cloud (acme-us)." in page
+    assert "Import all" in page and "New model usage: Acme LLM (primary) on acme-cloud (acme-us)." in page
     digest = services.csv_import_preview(csv_import=csv_import).digest
     assert f'value="{digest}"' in page
-    response = client.post(reverse("vendors:csv_import_apply", args=[csv_import.pk]), {"plan": digest}, follow=True)
-    assert "Imported portfolio.csv: 1 row: 1 created" in response.content.decode()
-    assert ModelUsage.objects.get().product.vendor.name == "Acme AI"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("vendors:csv_import_apply", args=[csv_import.pk]), {"plan": digest})
+    assert response.status_code == 302
+    page = client.get(csv_import.get_absolute_url()).content.decode()
+    assert "1 row(s) created, 0 changed, 0 left alone" in page and "Import all" not in page
+    usage = ModelUsage.objects.select_related("product__vendor", "region").get()
+    assert (usage.product.vendor.name, usage.region.code) == ("Acme AI", "acme-us")
+    csv_import.refresh_from_db()
+    assert (csv_import.status, csv_import.applied_by) == ("applied", analyst)
 
 
 def test_a_stale_preview_imports_nothing_and_says_so(client, analyst):
@@ -415,9 +441,9 @@ def _api_upload(client, data: bytes, **fields):
     )
 
 
-def test_the_api_previews_then_applies(analyst, region):
+def test_the_api_previews_then_applies(analyst, region, django_capture_on_commit_callbacks):
     client = key_client(analyst)
-    response = _api_upload(client, _file("Acme AI,US,,,Copilot,,,,Qwen/Qwen2.5-7B,,,acme-cloud,acme-us"))
+    response = _api_upload(client, _file("Acme AI,US,,,Copilot,,,declared,Acme LLM,,,acme-cloud,acme-us"))
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == "previewed" and body["plan"]["counts"]["create"] == 1
@@ -425,22 +451,26 @@ def test_the_api_previews_then_applies(analyst, region):
     url = f"/api/v1/csv-imports/{body['id']}/apply/"
     wrong = client.post(url, {"plan": "0" * 64}, format="json")
     assert wrong.status_code == 400 and "plan" in wrong.json()["fields"]
-    applied = client.post(url, {"plan": body["plan"]["digest"]}, format="json")
-    assert applied.status_code == 200 and applied.json()["status"] == "applied"
-    assert applied.json()["outcome"]["create"] == 1 and ModelUsage.objects.count() == 1
-    assert applied.json()["plan"]["summary"] == "1 row: 1 created, 0 changed, 0 left alone, 0 refused"
-    assert client.get(f"/api/v1/csv-imports/{body['id']}/").json()["plan"] is None
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.post(url, {"plan": body["plan"]["digest"]}, format="json")
+    assert queued.status_code == 202 and queued.json()["status"] == "applying"
+    again = client.post(url, {"plan": body["plan"]["digest"]}, format="json")
+    assert again.status_code == 400 and "imported already" in again.json()["detail"]
+    done = client.get(f"/api/v1/csv-imports/{body['id']}/").json()
+    assert done["status"] == "applied" and done["outcome"]["create"] == 1 and done["plan"] is None
+    assert ModelUsage.objects.count() == 1
 
 
-def test_the_api_applies_at_once_all_or_nothing(analyst):
+def test_the_api_applies_at_once_all_or_nothing(analyst, django_capture_on_commit_callbacks):
     client = key_client(analyst)
     refused = _api_upload(client, _file("Acme AI,US,,,,,,,,,,,", "Other,Atlantis,,,,,,,,,,,"), dry_run="false")
     assert refused.status_code == 400
     assert "unknown country" in refused.json()["fields"]["row 3"][0]
     assert not Vendor.objects.exists() and not CsvImport.objects.exists()
-    done = _api_upload(client, _file("Acme AI,US,,,,,,,,,,,"), dry_run="false")
-    assert done.status_code == 201 and done.json()["status"] == "applied"
-    assert Vendor.objects.get().name == "Acme AI"
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = _api_upload(client, _file("Acme AI,US,,,,,,,,,,,"), dry_run="false")
+    assert queued.status_code == 202 and queued.json()["status"] == "applying"
+    assert Vendor.objects.get().name == "Acme AI" and CsvImport.objects.get().status == "applied"
 
 
 def test_the_api_refuses_an_unreadable_file_with_the_reason(analyst):

@@ -1,4 +1,4 @@
-"""Celery entry points for lineage; the logic lives in vendors.services.lineage."""
+"""Celery entry points for lineage and spreadsheet imports; the logic lives in vendors.services."""
 
 from celery import shared_task
 
@@ -33,3 +33,12 @@ def lineage_refresh_portfolio() -> None:
 
     refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
     lineage.lineage_refresh_run(refresh_id=refresh.pk)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def csv_import_apply(csv_import_id: int) -> None:
+    """Apply a spreadsheet import queued by "import all" (all rows or none); the logic is
+    vendors.services.csv_import_apply_queued."""
+    from vendors import services
+
+    services.csv_import_apply_queued(csv_import_id=csv_import_id)

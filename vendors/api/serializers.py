@@ -355,7 +355,7 @@ class CsvImportPlanSerializer(serializers.Serializer):
     rows = CsvImportRowSerializer(many=True)
 
     def get_summary(self, plan) -> str:
-        return plan.summary(done=self.context.get("done", False))
+        return plan.summary(done=False)
 
 
 class CsvImportSerializer(serializers.ModelSerializer):
@@ -370,14 +370,14 @@ class CsvImportSerializer(serializers.ModelSerializer):
     class Meta:
         model = CsvImport
         fields = [
-            "id", "filename", "sha256", "row_count", "status", "uploaded_by", "created_at", "applied_by", "applied_at",
-            "outcome",
+            "id", "filename", "sha256", "row_count", "status", "error", "uploaded_by", "created_at", "applied_by",
+            "applied_at", "outcome",
         ]  # fmt: skip
         read_only_fields = fields
 
 
 class CsvImportDetailSerializer(CsvImportSerializer):
-    """An import with its preview (against the portfolio as it is now; null once applied)."""
+    """An import with its preview (against the portfolio as it is now; null once queued or applied)."""
 
     plan = serializers.SerializerMethodField()
 
@@ -387,8 +387,7 @@ class CsvImportDetailSerializer(CsvImportSerializer):
 
     def get_plan(self, csv_import) -> CsvImportPlanSerializer(allow_null=True):  # type: ignore[valid-type]
         plan = self.context.get("plan")
-        done = csv_import.status == CsvImport.Status.APPLIED
-        return CsvImportPlanSerializer(plan, context={"done": done}).data if plan is not None else None
+        return CsvImportPlanSerializer(plan).data if plan is not None else None
 
 
 class CsvImportUploadSerializer(serializers.Serializer):

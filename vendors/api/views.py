@@ -250,10 +250,11 @@ class CsvImportViewSet(*_READ, RegistryViewSet):
     serializer_class = s.CsvImportSerializer
     filterset_fields = ["status"]
 
-    def _detail(self, csv_import, plan=None, status=200):
-        if plan is None and csv_import.status == CsvImport.Status.PREVIEWED:
-            plan = services.csv_import_preview(csv_import=csv_import)
+    def _detail(self, csv_import, status=200):
         csv_import = self.get_queryset().get(pk=csv_import.pk)
+        plan = None
+        if csv_import.status == CsvImport.Status.PREVIEWED:
+            plan = services.csv_import_preview(csv_import=csv_import)
         data = s.CsvImportDetailSerializer(csv_import, context={**self.get_serializer_context(), "plan": plan}).data
         return Response(data, status=status)
 
@@ -263,9 +264,12 @@ class CsvImportViewSet(*_READ, RegistryViewSet):
 
     @extend_schema(
         request={"multipart/form-data": s.CsvImportUploadSerializer},
-        responses={201: s.CsvImportDetailSerializer},
+        responses={201: s.CsvImportDetailSerializer, 202: s.CsvImportDetailSerializer},
     )
     def create(self, request, *args, **kwargs):
+        """Upload a file. ``dry_run`` true (default): stored and previewed (201). False: imported at once, all
+        or nothing (202: queued; the import's ``status`` says when it is ``applied``, or ``error`` why not); a
+        file that cannot be read or a refused row is a 400 and nothing is stored."""
         data = s.CsvImportUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
@@ -273,18 +277,18 @@ class CsvImportViewSet(*_READ, RegistryViewSet):
         if data.validated_data["dry_run"]:
             csv_import = services.csv_import_stage(data=content, filename=upload.name, user=request.user)
             return self._detail(csv_import, status=201)
-        csv_import, plan = services.csv_import_run(data=content, filename=upload.name, user=request.user)
-        return self._detail(csv_import, plan=plan, status=201)
+        csv_import = services.csv_import_run(data=content, filename=upload.name, user=request.user)
+        return self._detail(csv_import, status=202)
 
-    @extend_schema(request=s.CsvImportApplySerializer, responses={200: s.CsvImportDetailSerializer})
+    @extend_schema(request=s.CsvImportApplySerializer, responses={202: s.CsvImportDetailSerializer})
     @action(detail=True, methods=["post"], permission_classes=[needs("vendors.change_csvimport")])
     def apply(self, request, pk=None):
-        """Apply every row of the previewed file, or none: refused (400) if a row is refused, if the import was
-        applied already, or if the portfolio changed since the preview (the plan's digest differs)."""
-        csv_import = self.get_object()
+        """Import every row of the previewed file, or none (202: queued for a worker; read the import for its
+        ``status`` and ``error``). Refused (400) if a row is refused, if the import is applied or being applied,
+        or if the portfolio changed since the preview (the plan's digest differs)."""
         data = s.CsvImportApplySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        plan = services.csv_import_apply(
-            csv_import=csv_import, plan_digest=data.validated_data["plan"], user=request.user
+        csv_import = services.csv_import_apply_request(
+            csv_import=self.get_object(), plan_digest=data.validated_data["plan"], user=request.user
         )
-        return self._detail(csv_import, plan=plan)
+        return self._detail(csv_import, status=202)

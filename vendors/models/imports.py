@@ -10,13 +10,15 @@ from vendors.models.base import choices_check
 
 class CsvImportStatus(models.TextChoices):
     PREVIEWED = "previewed", "Previewed"
+    APPLYING = "applying", "Importing"
     APPLIED = "applied", "Applied"
 
 
 class CsvImport(models.Model):
     """A CSV file of vendors, products and model usages, stored when uploaded so that "import all" applies
-    exactly the rows that were previewed (and refuses if the portfolio changed since the preview). Applied
-    imports keep what they did; nothing here is deleted."""
+    exactly the rows that were previewed (and refuses if the portfolio changed since the preview). "Import all"
+    queues it (``applying``, with the previewed plan's digest) for a worker, which applies every row or none;
+    a failure goes back to ``previewed`` with the reason in ``error``. Nothing here is deleted."""
 
     Status = CsvImportStatus
 
@@ -30,9 +32,16 @@ class CsvImport(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     applied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who asked to import it all.",
     )
+    plan_digest = models.CharField(max_length=64, blank=True, help_text="The previewed plan being applied.")
     applied_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, max_length=5000, help_text="Why the last attempt imported nothing.")
     outcome = models.JSONField(default=dict, blank=True, help_text="Rows created, changed and unchanged when applied.")
 
     class Meta:
@@ -40,8 +49,8 @@ class CsvImport(models.Model):
         constraints = [
             choices_check("status", CsvImportStatus, "csvimport_status_valid"),
             models.CheckConstraint(
-                condition=Q(status=CsvImportStatus.PREVIEWED, applied_at__isnull=True)
-                | Q(status=CsvImportStatus.APPLIED, applied_at__isnull=False),
+                condition=Q(status=CsvImportStatus.APPLIED, applied_at__isnull=False)
+                | (~Q(status=CsvImportStatus.APPLIED) & Q(applied_at__isnull=True)),
                 name="csvimport_applied_has_time",
             ),
         ]

@@ -3,6 +3,8 @@ them."""
 
 from vendors.services.csv_import import (
     csv_import_apply,
+    csv_import_apply_queued,
+    csv_import_apply_request,
     csv_import_preview,
     csv_import_rows,
     csv_import_run,
@@ -40,6 +42,8 @@ __all__ = [
     "contact_delete",
     "contact_update",
     "csv_import_apply",
+    "csv_import_apply_queued",
+    "csv_import_apply_request",
     "csv_import_preview",
     "csv_import_rows",
     "csv_import_run",

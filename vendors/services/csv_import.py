@@ -6,6 +6,7 @@ rescoring follow as if each row had been entered on its page."""
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -36,6 +37,9 @@ from vendors.services.portfolio import (
     vendor_create,
     vendor_update,
 )
+from vendors.services.rescoring import usages_rescore_request
+
+logger = logging.getLogger(__name__)
 
 
 def _user(user: AbstractBaseUser | None):
@@ -72,11 +76,8 @@ def csv_import_preview(*, csv_import: CsvImport) -> Plan:
     return import_plan(rows, csv_import_state(rows))
 
 
-@transaction.atomic
-def csv_import_apply(*, csv_import: CsvImport, plan_digest: str, user: AbstractBaseUser | None = None) -> Plan:
-    """Apply every row of a previewed import, or nothing: refused if a row is refused, if the import was applied
-    already, or if the plan is no longer the one previewed (``plan_digest``: the portfolio changed since)."""
-    csv_import = CsvImport.objects.select_for_update().get(pk=csv_import.pk)
+def _checked_plan(csv_import: CsvImport, plan_digest: str) -> Plan:
+    """The plan of a stored file, if it is still the previewed one and refuses no row."""
     if csv_import.status == CsvImport.Status.APPLIED:
         raise ValidationError("This file was imported already.", code="already_applied")
     plan = csv_import_preview(csv_import=csv_import)
@@ -86,30 +87,83 @@ def csv_import_apply(*, csv_import: CsvImport, plan_digest: str, user: AbstractB
             code="stale_preview",
         )
     if plan.refused:
-        raise ValidationError(
-            {f"row {r.row.line}": list(r.notes) for r in plan.refused},
-            code="rows_refused",
-        )
-    _Applier(user=_user(user), filename=csv_import.filename).apply(plan)
-    csv_import.status, csv_import.applied_at, csv_import.applied_by = (
-        CsvImport.Status.APPLIED,
-        timezone.now(),
-        _user(user),
-    )
-    csv_import.outcome = plan.counts
-    csv_import.full_clean()
-    csv_import.save(update_fields=["status", "applied_at", "applied_by", "outcome"])
+        raise ValidationError({f"row {r.row.line}": list(r.notes) for r in plan.refused}, code="rows_refused")
     return plan
 
 
 @transaction.atomic
-def csv_import_run(*, data: bytes, filename: str, user: AbstractBaseUser | None = None) -> tuple[CsvImport, Plan]:
-    """Upload and apply at once (no preview step), all or nothing: a refused file or row stores nothing."""
+def csv_import_apply(*, csv_import: CsvImport, plan_digest: str, user: AbstractBaseUser | None = None) -> Plan:
+    """Apply every row of a previewed import, or nothing: refused if a row is refused, if the import was applied
+    already, or if the plan is no longer the one previewed (``plan_digest``: the portfolio changed since)."""
+    csv_import = CsvImport.objects.select_for_update().get(pk=csv_import.pk)
+    plan = _checked_plan(csv_import, plan_digest)
+    _Applier(user=_user(user), filename=csv_import.filename).apply(plan)
+    csv_import.status, csv_import.applied_at, csv_import.error = CsvImport.Status.APPLIED, timezone.now(), ""
+    csv_import.applied_by, csv_import.plan_digest = _user(user), plan_digest
+    csv_import.outcome = plan.counts
+    csv_import.full_clean()
+    csv_import.save(update_fields=["status", "applied_at", "applied_by", "plan_digest", "error", "outcome"])
+    return plan
+
+
+@transaction.atomic
+def csv_import_apply_request(
+    *, csv_import: CsvImport, plan_digest: str, user: AbstractBaseUser | None = None
+) -> CsvImport:
+    """ "Import all": check the preview is still what will be applied, then hand the import to a worker after
+    commit (a large file takes longer than a web request should). Without Redis it runs in-process."""
+    from vendors import tasks
+
+    csv_import = CsvImport.objects.select_for_update().get(pk=csv_import.pk)
+    if csv_import.status == CsvImport.Status.APPLYING:
+        raise ValidationError("This file is being imported already.", code="already_applying")
+    _checked_plan(csv_import, plan_digest)
+    csv_import.status, csv_import.plan_digest, csv_import.applied_by, csv_import.error = (
+        CsvImport.Status.APPLYING,
+        plan_digest,
+        _user(user),
+        "",
+    )
+    csv_import.full_clean()
+    csv_import.save(update_fields=["status", "plan_digest", "applied_by", "error"])
+    tasks.csv_import_apply.delay_on_commit(csv_import.pk)
+    return csv_import
+
+
+def csv_import_apply_queued(*, csv_import_id: int) -> None:
+    """The worker's part of "import all": apply the queued import, all or nothing; when nothing could be
+    imported, the import is back to previewed with the reason. Running it twice is harmless."""
+    csv_import = CsvImport.objects.filter(pk=csv_import_id, status=CsvImport.Status.APPLYING).first()
+    if csv_import is None:
+        return
+    try:
+        csv_import_apply(csv_import=csv_import, plan_digest=csv_import.plan_digest, user=csv_import.applied_by)
+    except ValidationError as error:
+        _failed(csv_import, "Nothing was imported. " + " ".join(_messages(error)))
+    except Exception:
+        logger.exception("Import %s failed", csv_import_id)
+        _failed(csv_import, "Nothing was imported: the database refused a row (see the server log).")
+
+
+def _messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [f"{field}: {m}" if field != "__all__" else m for field, ms in error.message_dict.items() for m in ms]
+    return error.messages
+
+
+def _failed(csv_import: CsvImport, reason: str) -> None:
+    CsvImport.objects.filter(pk=csv_import.pk, status=CsvImport.Status.APPLYING).update(
+        status=CsvImport.Status.PREVIEWED, error=reason[:5000]
+    )
+
+
+@transaction.atomic
+def csv_import_run(*, data: bytes, filename: str, user: AbstractBaseUser | None = None) -> CsvImport:
+    """Upload and import all at once (no look at the preview): a file that cannot be read or a refused row
+    stores nothing; otherwise the import is queued as by "import all"."""
     csv_import = csv_import_stage(data=data, filename=filename, user=user)
     plan = csv_import_preview(csv_import=csv_import)
-    plan = csv_import_apply(csv_import=csv_import, plan_digest=plan.digest, user=user)
-    csv_import.refresh_from_db()
-    return csv_import, plan
+    return csv_import_apply_request(csv_import=csv_import, plan_digest=plan.digest, user=user)
 
 
 class _Applier:
@@ -120,6 +174,7 @@ class _Applier:
         self.vendors: dict[str, Vendor] = {}
         self.products: dict[tuple[str, str], Product] = {}
         self.new_hub_models: set[str] = set()
+        self.usage_ids: list[int] = []
         self.categories = {c.code: c for c in DataCategory.objects.all()}
         self.hosts = {h.key: h for h in Host.objects.all()}
 
@@ -130,7 +185,8 @@ class _Applier:
                     self._row(row_plan)
                 except ValidationError as error:
                     raise ValidationError({f"row {row_plan.row.line}": error.messages}, code="row_failed") from None
-        if self.new_hub_models:  # one refresh for the whole file, after it commits
+        usages_rescore_request(usage_ids=self.usage_ids)  # one rescoring for the whole file, after it commits
+        if self.new_hub_models:  # and one lineage refresh
             from vendors.services.lineage import lineage_refresh_request
 
             lineage_refresh_request(
@@ -189,7 +245,9 @@ class _Applier:
                 user=self.user,
                 notes=f"Imported from {self.filename}.",
                 resolve=False,
+                rescore=False,
             )
+            self.usage_ids.append(usage.pk)
             if usage.model.kind == AIModel.Kind.HUB and usage.model.fetched_at is None:
                 self.new_hub_models.add(usage.model.name)
         elif plan.usage == "update":
@@ -203,4 +261,6 @@ class _Applier:
                 region=usage.region,
                 share=plan.usage_changes.get("share", usage.share),
                 notes=usage.notes,
+                rescore=False,
             )
+            self.usage_ids.append(usage.pk)

@@ -198,10 +198,12 @@ def model_usage_register(
     user: AbstractBaseUser | None = None,
     notes: str = "",
     resolve: bool = True,
+    rescore: bool = True,
 ) -> ModelUsage:
     """Record that a product uses a model; the model node is found or created in the same transaction, so a
     refused usage leaves no orphan node behind. A hub model never resolved before is queued for lineage
-    resolution once the transaction commits (``resolve=False`` leaves that to a later bulk refresh)."""
+    resolution once the transaction commits (``resolve=False`` leaves that to a later bulk refresh), and the
+    usage is rated after commit (``rescore=False``: the caller asks once for a batch)."""
     model = ai_model_get_or_create(kind=model_kind, name=model_name, declared_source=_declared_source(declared_by))
     usage = ModelUsage(
         product=product,
@@ -226,7 +228,8 @@ def model_usage_register(
     )
     if resolve:
         _lineage_resolve_if_new(model)
-    usages_rescore_request(usage_ids=[usage.pk])
+    if rescore:
+        usages_rescore_request(usage_ids=[usage.pk])
     return usage
 
 
@@ -248,7 +251,9 @@ def model_usage_update(
     region: HostRegion | None,
     share: int | None,
     notes: str = "",
+    rescore: bool = True,
 ) -> ModelUsage:
+    """Change a usage; it is rated again after commit (``rescore=False``: the caller asks once for a batch)."""
     if usage.is_retired:
         raise ValidationError(
             "This model usage ended on %(when)s and is kept as it was; register the model again instead.",
@@ -273,5 +278,6 @@ def model_usage_update(
             details={"usage": usage.pk, "from": previous_model.name, "to": model.name},
             occurred_at=timezone.now(),
         )
-    usages_rescore_request(usage_ids=[usage.pk])
+    if rescore:
+        usages_rescore_request(usage_ids=[usage.pk])
     return usage

@@ -67,20 +67,18 @@ class CsvImportDetailView(Guarded, TemplateView):
 
 
 class CsvImportApplyView(Guarded, View):
-    """ "Import all": every row of the preview, or none."""
+    """ "Import all": every row of the preview, or none, by a worker (in-process without Redis)."""
 
     permission_required = "vendors.change_csvimport"
 
     def post(self, request, pk):
         csv_import = get_object_or_404(CsvImport, pk=pk)
         try:
-            plan = services.csv_import_apply(
+            services.csv_import_apply_request(
                 csv_import=csv_import, plan_digest=request.POST.get("plan", ""), user=request.user
             )
         except ValidationError as error:
             messages.error(request, "Nothing was imported. " + " ".join(error.messages))
-        else:
-            messages.success(request, f"Imported {csv_import.filename}: {plan.summary(done=True)}.")
         return redirect(csv_import)
 
 
