@@ -6,12 +6,10 @@ from rest_framework import serializers
 
 from assessments.models import Tier
 from riskregistry.api_base import brief
-from vendors.csv_import.plan import OUTCOMES
 from vendors.models import (
     AIModel,
     ChangeEvent,
     Contact,
-    CsvImport,
     DataCategory,
     Host,
     HostRegion,
@@ -330,72 +328,3 @@ class DeclaredParentSerializer(serializers.Serializer):
     parent_name = serializers.CharField(max_length=200)
     relation = serializers.ChoiceField(choices=LineageEdge.Relation.choices, default=LineageEdge.Relation.UNKNOWN)
     source = serializers.ChoiceField(choices=AIModel.DeclaredSource.choices, default=AIModel.DeclaredSource.ANALYST)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Spreadsheet imports
-# ---------------------------------------------------------------------------------------------------------------
-class CsvImportRowSerializer(serializers.Serializer):
-    """What one row of the file does: create, change, unchanged (left alone) or refused, with the reasons."""
-
-    line = serializers.IntegerField(source="row.line", help_text="The row's line in the file (the header is 1).")
-    outcome = serializers.ChoiceField(choices=OUTCOMES)
-    notes = serializers.ListField(child=serializers.CharField(), help_text="What will be done, or why it is refused.")
-    vendor = serializers.CharField(source="row.vendor")
-    product = serializers.CharField(source="row.product")
-    model = serializers.CharField(source="row.model")
-
-
-class CsvImportPlanSerializer(serializers.Serializer):
-    """The preview: what applying the file does to the portfolio as it is now. Apply with ``digest``."""
-
-    digest = serializers.CharField(help_text="Send it to apply/: the import is refused if the plan changed since.")
-    summary = serializers.SerializerMethodField()
-    counts = serializers.DictField(child=serializers.IntegerField())
-    rows = CsvImportRowSerializer(many=True)
-
-    def get_summary(self, plan) -> str:
-        return plan.summary(done=False)
-
-
-class CsvImportSerializer(serializers.ModelSerializer):
-    """An uploaded spreadsheet of vendors, products and model usages: previewed, then applied all or nothing."""
-
-    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    applied_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    outcome = serializers.DictField(
-        child=serializers.IntegerField(), read_only=True, help_text="Rows per outcome, once applied."
-    )
-
-    class Meta:
-        model = CsvImport
-        fields = [
-            "id", "filename", "sha256", "row_count", "status", "error", "uploaded_by", "created_at", "applied_by",
-            "applied_at", "outcome",
-        ]  # fmt: skip
-        read_only_fields = fields
-
-
-class CsvImportDetailSerializer(CsvImportSerializer):
-    """An import with its preview (against the portfolio as it is now; null once queued or applied)."""
-
-    plan = serializers.SerializerMethodField()
-
-    class Meta(CsvImportSerializer.Meta):
-        fields = [*CsvImportSerializer.Meta.fields, "plan"]
-        read_only_fields = fields
-
-    def get_plan(self, csv_import) -> CsvImportPlanSerializer(allow_null=True):  # type: ignore[valid-type]
-        plan = self.context.get("plan")
-        return CsvImportPlanSerializer(plan).data if plan is not None else None
-
-
-class CsvImportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="A CSV file in the documented column set (UTF-8).")
-    dry_run = serializers.BooleanField(
-        default=True, help_text="true (default): store and preview only; false: apply at once, all or nothing."
-    )
-
-
-class CsvImportApplySerializer(serializers.Serializer):
-    plan = serializers.CharField(max_length=64, help_text="The preview's digest.")

@@ -1,6 +1,6 @@
 """The vendors app's REST API routes: (prefix, viewset, basename), registered on the one router."""
 
-from vendors.api import views
+from vendors.api import imports, views
 
 ROUTES = [
     ("vendors", views.VendorViewSet, "vendor"),
@@ -12,5 +12,5 @@ ROUTES = [
     ("publishers", views.PublisherViewSet, "publisher"),
     ("hosts", views.HostViewSet, "host"),
     ("changes", views.ChangeEventViewSet, "change"),
-    ("csv-imports", views.CsvImportViewSet, "csv-import"),
+    ("csv-imports", imports.CsvImportViewSet, "csv-import"),
 ]

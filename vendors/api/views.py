@@ -1,7 +1,6 @@
 """REST API viewsets for vendors' objects: thin doors over the selectors (reads, filtered by the pages'
 FilterSets) and the services (writes, so history, change events and rescoring follow)."""
 
-from django.conf import settings
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
@@ -11,12 +10,11 @@ from rest_framework.response import Response
 from assessments.models import RiskRating
 from assessments.selectors import with_worst_rating
 from riskregistry import spreadsheets
-from riskregistry.api_auth import needs
 from riskregistry.api_base import FeedPagination, RegistryViewSet
 from vendors import filters, selectors, services
 from vendors.api import serializers as s
 from vendors.csv_import.columns import usage_export_header, usage_export_rows
-from vendors.models import ChangeEvent, Contact, CsvImport, Host, LineageEdge, Publisher
+from vendors.models import ChangeEvent, Contact, Host, LineageEdge, Publisher
 from vendors.services import lineage
 
 _READ = (mixins.ListModelMixin, mixins.RetrieveModelMixin)
@@ -238,57 +236,3 @@ class ChangeEventViewSet(*_READ, RegistryViewSet):
     def filter_queryset(self, queryset):
         # The cursor orders by id; the base's total order would be overridden by it anyway.
         return super(RegistryViewSet, self).filter_queryset(queryset) if self.action == "list" else queryset
-
-
-class CsvImportViewSet(*_READ, RegistryViewSet):
-    """Spreadsheet imports of vendors, products and model usages (the column set is in the README). Upload a
-    file (``dry_run`` true: stored and previewed row by row; false: applied at once), read its preview, then
-    ``apply/`` it with the preview's digest: all rows or none, through the same services as the pages."""
-
-    http_method_names = ["get", "post", "head", "options"]
-    selector = staticmethod(lambda: CsvImport.objects.select_related("uploaded_by", "applied_by"))
-    serializer_class = s.CsvImportSerializer
-    filterset_fields = ["status"]
-
-    def _detail(self, csv_import, status=200):
-        csv_import = self.get_queryset().get(pk=csv_import.pk)
-        plan = None
-        if csv_import.status == CsvImport.Status.PREVIEWED:
-            plan = services.csv_import_preview(csv_import=csv_import)
-        data = s.CsvImportDetailSerializer(csv_import, context={**self.get_serializer_context(), "plan": plan}).data
-        return Response(data, status=status)
-
-    @extend_schema(responses={200: s.CsvImportDetailSerializer})
-    def retrieve(self, request, *args, **kwargs):
-        return self._detail(self.get_object())
-
-    @extend_schema(
-        request={"multipart/form-data": s.CsvImportUploadSerializer},
-        responses={201: s.CsvImportDetailSerializer, 202: s.CsvImportDetailSerializer},
-    )
-    def create(self, request, *args, **kwargs):
-        """Upload a file. ``dry_run`` true (default): stored and previewed (201). False: imported at once, all
-        or nothing (202: queued; the import's ``status`` says when it is ``applied``, or ``error`` why not); a
-        file that cannot be read or a refused row is a 400 and nothing is stored."""
-        data = s.CsvImportUploadSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
-        content = upload.read(settings.CSV_IMPORT_MAX_BYTES + 1)  # one byte more: too large is refused as such
-        if data.validated_data["dry_run"]:
-            csv_import = services.csv_import_stage(data=content, filename=upload.name, user=request.user)
-            return self._detail(csv_import, status=201)
-        csv_import = services.csv_import_run(data=content, filename=upload.name, user=request.user)
-        return self._detail(csv_import, status=202)
-
-    @extend_schema(request=s.CsvImportApplySerializer, responses={202: s.CsvImportDetailSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[needs("vendors.change_csvimport")])
-    def apply(self, request, pk=None):
-        """Import every row of the previewed file, or none (202: queued for a worker; read the import for its
-        ``status`` and ``error``). Refused (400) if a row is refused, if the import is applied or being applied,
-        or if the portfolio changed since the preview (the plan's digest differs)."""
-        data = s.CsvImportApplySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        csv_import = services.csv_import_apply_request(
-            csv_import=self.get_object(), plan_digest=data.validated_data["plan"], user=request.user
-        )
-        return self._detail(csv_import, status=202)
