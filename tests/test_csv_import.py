@@ -46,6 +46,8 @@ def _csv(*rows: str) -> str:
     [
         ("Acme,US,,,,,,,,,,,", None),
         ("Acme,france,,,,,,,,,,,", None),
+        ("Acme,UK,,,,,,,,,,,", None),
+        ("Acme,United States,,,,,,,,,,,", None),
         ("Acme,usa,,,,,,,,,,,", None),
         ("Acme,Atlantis,,,,,,,,,,,", "unknown country"),
         (",US,,,,,,,,,,,", "vendor: required"),
@@ -112,6 +114,7 @@ def test_a_duplicate_row_is_refused_with_the_first_line():
         (b"vendor\n", "no rows"),
         (b"vendor,colour\nAcme,red\n", "Unknown column 'colour'"),
         (b"vendor,vendor\nAcme,Acme\n", "appear more than once"),
+        (b"vendor,,product\nAcme,,Copilot\n", "Column 2 of the header has no name"),
         (b"product\nCopilot\n", "no 'vendor' column"),
         ("vendor,vendor_country\nSoci\u00e9t\u00e9,FR\n".encode("latin-1"), "not UTF-8"),
         ("vendor\nAcme\n".encode("utf-16"), "UTF-16"),

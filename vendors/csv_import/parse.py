@@ -22,6 +22,14 @@ NAME_MAX = 200
 KEY_MAX = 100
 _DATA_CATEGORY_CODES = tuple(code for code, *_ in DATA_CATEGORIES)
 _url = URLValidator(schemes=("http", "https"))
+#: Names spreadsheets use that are neither ISO codes nor the ISO short names django-countries knows.
+_COUNTRY_ALIASES = {
+    "uk": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "united states": "US",
+    "united states of america": "US",
+}
 
 
 class CsvFileError(Exception):
@@ -117,8 +125,8 @@ def _header(cells: list[str]) -> list[str]:
     names = [c.strip().lower() for c in cells]
     while names and not names[-1]:
         names.pop()
-    errors = []
-    unknown = [n for n in names if n not in NAMES and n not in EXPORT_ONLY]
+    errors = [f"Column {i} of the header has no name." for i, n in enumerate(names, start=1) if not n]
+    unknown = [n for n in names if n and n not in NAMES and n not in EXPORT_ONLY]
     if unknown:
         errors.append(
             f"Unknown column{'s' if len(unknown) > 1 else ''} {', '.join(repr(n) for n in unknown)}; the columns "
@@ -216,7 +224,7 @@ def _choice(column: str, value: str, choices, errors: list[str]) -> str:
 def _country(value: str, errors: list[str]) -> str:
     if not value:
         return ""
-    code = countries.alpha2(value) or countries.by_name(value)
+    code = _COUNTRY_ALIASES.get(value.lower()) or countries.alpha2(value) or countries.by_name(value)
     if not code:
         errors.append(f"vendor_country: unknown country “{value[:40]}”; use an ISO 3166 code such as US, DE or CN.")
         return ""
