@@ -3,6 +3,7 @@
 import pytest
 
 from tests import factories
+from vendors import services
 
 pytestmark = pytest.mark.django_db
 
@@ -11,7 +12,14 @@ pytestmark = pytest.mark.django_db
 def world():
     usage = factories.ModelUsageFactory(product__vendor__name="Acme AI, Inc.")
     contact = factories.ContactFactory(vendor=usage.product.vendor)
-    return {"usage": usage, "product": usage.product, "vendor": usage.product.vendor, "contact": contact}
+    csv_import = services.csv_import_stage(data=b"vendor,vendor_country\nBeta Ltd,GB\n", filename="beta.csv")
+    return {
+        "usage": usage,
+        "product": usage.product,
+        "vendor": usage.product.vendor,
+        "contact": contact,
+        "csv_import": csv_import,
+    }
 
 
 def _urls(world):
@@ -35,10 +43,17 @@ def _urls(world):
         "usage_delete": f"/usages/{u}/delete/",
         "model_list": "/models/",
         "model_detail": f"/models/{world['usage'].model.pk}/",
+        "csv_import_list": "/imports/",
+        "csv_import_detail": f"/imports/{world['csv_import'].pk}/",
+        "csv_import_template": "/imports/template.csv",
+        "usage_csv": "/usages.csv",
     }
 
 
-READ = {"home", "vendor_list", "vendor_detail", "product_list", "product_detail", "model_list", "model_detail"}
+READ = {
+    "home", "vendor_list", "vendor_detail", "product_list", "product_detail", "model_list", "model_detail",
+    "csv_import_list", "csv_import_detail", "csv_import_template", "usage_csv",
+}  # fmt: skip
 WRITE = {
     "vendor_create", "vendor_update", "contact_create", "contact_update", "contact_delete", "product_create",
     "product_update", "product_delete", "usage_create", "usage_update", "usage_delete",
@@ -76,8 +91,13 @@ def test_viewer_cannot_write_by_posting_directly(client, viewer, world):
     assert client.post(f"/vendors/{world['vendor'].pk}/archive/").status_code == 403
     assert client.post(f"/vendors/{world['vendor'].pk}/delete/").status_code == 403
     assert client.post(f"/usages/{world['usage'].pk}/delete/").status_code == 403
+    csv_import = world["csv_import"]
+    digest = services.csv_import_preview(csv_import=csv_import).digest
+    assert client.post(f"/imports/{csv_import.pk}/apply/", {"plan": digest}).status_code == 403
     world["vendor"].refresh_from_db()
     assert world["vendor"].status == "active"
+    csv_import.refresh_from_db()
+    assert csv_import.status == "previewed"
 
 
 def test_analyst_may_archive_but_not_delete_a_vendor(client, analyst, world):
