@@ -199,8 +199,8 @@ class RegistrySchema(AutoSchema):
 CSV_DESCRIPTION = (
     "With `?format=csv` (or `Accept: text/csv`): every row the filters select, not one page, streamed as UTF-8 "
     "CSV with a byte-order mark; nested objects are spread into dotted columns (`product.vendor.name`), lists "
-    "joined with `; `, and a cell that starts with = + - @ or a tab is prefixed with `'` so spreadsheets show "
-    "it rather than run it."
+    "joined with `; `, and a cell that starts with = + - @, a tab or a carriage return is prefixed with `'` so "
+    "spreadsheets show it rather than run it. Errors stay JSON."
 )
 
 
