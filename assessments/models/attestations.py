@@ -93,10 +93,11 @@ class AttestationRequest(models.Model):
 
 class AttestationCoverage(models.Model):
     """Request ``request`` asks about usage ``usage``: how scoring finds the attestation that covers a usage
-    (the snapshot stays the record of what was asked)."""
+    (the snapshot stays the record of what was asked). PROTECT on the usage: a usage a vendor was asked to attest
+    is retired, never deleted, so what was attested about it stays traceable to it."""
 
     request = models.ForeignKey(AttestationRequest, on_delete=models.PROTECT, related_name="coverage")
-    usage = models.ForeignKey("vendors.ModelUsage", on_delete=models.CASCADE, related_name="attestation_coverage")
+    usage = models.ForeignKey("vendors.ModelUsage", on_delete=models.PROTECT, related_name="attestation_coverage")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["usage", "request"], name="attestationcoverage_unique")]
