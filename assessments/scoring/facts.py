@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from assessments.scoring.model_names import KnownModel
+
 RESOLVED = "resolved"
 GATED = "gated"
 
@@ -34,6 +36,12 @@ class NodeFacts:
     country: str = ""  # ISO 3166-1 alpha-2 of the publisher; "" when unknown
     flags: frozenset[str] = frozenset()
     license: str = ""
+    aliases: tuple[str, ...] = ()  # other names of the node (renamed repos, dated API ids)
+
+    @property
+    def known_model(self) -> KnownModel:
+        """The node as a vendor may name it (``model_names.model_names_match``)."""
+        return KnownModel(self.id, self.kind, self.aliases, (self.publisher_key, self.publisher_name))
 
     @property
     def is_repackager(self) -> bool:

@@ -24,10 +24,11 @@ from assessments.scoring import (
     QuestionnaireFacts,
     UsageFacts,
 )
+from assessments.scoring.model_names import KnownModel, model_names_match
 from assessments.selectors.assessments import AcceptedAnswers, accepted_answers
 from assessments.selectors.attestations import attestation_facts_for
 from vendors.lineage.graph import shortest_paths
-from vendors.models import AIModel, ChangeEvent, ModelUsage
+from vendors.models import AIModel, AIModelAlias, ChangeEvent, ModelUsage
 from vendors.selectors import LineageReport, lineage_reports, node_key
 
 # Change events that say something about the supply chain (not the bookkeeping of usages).
@@ -43,7 +44,7 @@ SUPPLY_CHAIN_CHANGES = (
 )
 
 
-def _node_facts(node: dict, model: AIModel) -> NodeFacts:
+def _node_facts(node: dict, model: AIModel, aliases: Mapping[int, tuple[str, ...]]) -> NodeFacts:
     publisher = model.publisher
     return NodeFacts(
         id=node["id"],
@@ -54,6 +55,7 @@ def _node_facts(node: dict, model: AIModel) -> NodeFacts:
         country=(publisher.country.code or "") if publisher else "",
         flags=frozenset(publisher.flags) if publisher else frozenset(),
         license=model.license,
+        aliases=aliases.get(model.pk, ()),
     )
 
 
@@ -69,10 +71,10 @@ def _host_facts(usage: ModelUsage) -> HostFacts | None:
     )
 
 
-def _claims(usage: ModelUsage, accepted: Sequence[AcceptedAnswers]) -> Claims:
+def _claims(usage: ModelUsage, accepted: Sequence[AcceptedAnswers], model: KnownModel | None = None) -> Claims:
     """What the product's accepted questionnaires say about this usage (the model-table rows of its model)."""
     no_concern, countries, bases, sources = None, [], [], []
-    model = usage.model.name.lower()
+    known = model or KnownModel(node_key(usage.model), usage.model.kind)
     for item in accepted:
         said, where = item.claims, f"{item.title} (assessment #{item.assessment_id}), "
         if said.no_country_of_concern is not None:
@@ -81,9 +83,11 @@ def _claims(usage: ModelUsage, accepted: Sequence[AcceptedAnswers]) -> Claims:
         if said.hosting_countries:
             countries += said.hosting_countries
             sources.append(where + said.sources.get("hosting_countries", ""))
-        if said.base_models.get(model):
-            bases += said.base_models[model]
-            sources.append(where + said.sources.get(f"base_models:{model}", ""))
+        for typed, named in said.base_models.items():
+            # The row names this usage's model however the vendor wrote it (case, prefix, publisher, alias).
+            if named and model_names_match(typed, known):
+                bases += named
+                sources.append(where + said.sources.get(f"base_models:{typed}", ""))
     return Claims(
         no_country_of_concern=no_concern,
         base_models=tuple(dict.fromkeys(bases)),
@@ -100,13 +104,17 @@ def _facts(
     acceptances: tuple[AcceptanceFacts, ...],
     attestation: AttestationFacts | None = None,
     accepted: Sequence[AcceptedAnswers] = (),
+    aliases: Mapping[int, tuple[str, ...]] | None = None,
 ):
+    aliases = aliases or {}
+    nodes = {node["id"]: _node_facts(node, report.models[node["id"]], aliases) for node in report.nodes}
+    subject = node_key(usage.model)
     hub = [m.fetched_at for m in report.models.values() if m.kind == AIModel.Kind.HUB]
     fetched = hub if None not in hub else []  # a hub model never fetched: the lineage was never fully fetched
     return UsageFacts(
-        subject=node_key(usage.model),
+        subject=subject,
         now=now,
-        nodes={node["id"]: _node_facts(node, report.models[node["id"]]) for node in report.nodes},
+        nodes=nodes,
         edges=tuple(EdgeFacts(e["child"], e["parent"], e["relation"], e["source"]) for e in report.edges),
         roots=report.roots,
         complete=report.complete,
@@ -121,9 +129,18 @@ def _facts(
         facts_as_of=min(fetched) if fetched else None,
         acceptances=acceptances,
         attestation=attestation,
-        answers=_claims(usage, accepted),
+        answers=_claims(usage, accepted, nodes[subject].known_model if subject in nodes else None),
         questionnaires=tuple(QuestionnaireFacts(a.key, a.title, a.assessment_id, a.score, a.factors) for a in accepted),
     )
+
+
+def model_aliases(model_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """Every other name of the given nodes (renamed hub repos, dated or cloud-specific API ids), one query."""
+    found: dict[int, list[str]] = {}
+    rows = AIModelAlias.objects.filter(model_id__in=list(model_ids)).order_by("name").values_list("model_id", "name")
+    for model_id, name in rows:
+        found.setdefault(model_id, []).append(name)
+    return {model_id: tuple(names) for model_id, names in found.items()}
 
 
 def acceptance_end(last_day: date) -> datetime:
@@ -180,6 +197,7 @@ def usage_facts_for(
     ).values_list("model_id", "kind", "occurred_at", "summary")
     for model_id, kind, occurred_at, summary in unacknowledged:
         changes.setdefault(model_id, []).append(ChangeFacts(kind=kind, at=occurred_at, summary=summary))
+    aliases = model_aliases(model_ids)
     attestations = attestation_facts_for(u.pk for u in usages)
     accepted = accepted_answers({u.product_id for u in usages})
     return {
@@ -195,6 +213,7 @@ def usage_facts_for(
             ),
             attestations.get(usage.pk),
             accepted.get(usage.product_id, ()),
+            aliases,
         )
         for usage, report in zip(usages, reports, strict=True)
     }
@@ -215,6 +234,11 @@ def exposure_paths(report: LineageReport) -> dict[str, tuple[str, ...]]:
     return shortest_paths(
         report.subject, ((e["child"], e["parent"]) for e in report.edges), (node["id"] for node in report.nodes)
     )
+
+
+def _known(facts: UsageFacts) -> KnownModel | None:
+    node = facts.nodes.get(facts.subject)
+    return node.known_model if node is not None else None
 
 
 def submission_discrepancies(assessment) -> list[tuple[ModelUsage, Factor]]:
@@ -238,7 +262,7 @@ def submission_discrepancies(assessment) -> list[tuple[ModelUsage, Factor]]:
     found = []
     for usage in usages:
         facts = usage_facts_for([usage], now=timezone.now())[usage.pk]
-        facts = replace(facts, answers=_claims(usage, [submission]))
+        facts = replace(facts, answers=_claims(usage, [submission], _known(facts)))
         factor = discrepancy_answer_contradicts_lineage(facts, policy)
         if factor is not None:
             found.append((usage, factor))

@@ -11,8 +11,11 @@ from django.db.models.functions import Lower
 
 from assessments.models import Assessment
 from assessments.questionnaires import logic, questionnaire_of
+from assessments.scoring.model_names import KnownModel, model_name_normalise, model_names_match
 from assessments.selectors.assessments import answer_states
+from assessments.selectors.facts import model_aliases
 from vendors.models import AIModel, DataCategory, Host, HostRegion, LineageEdge, ModelUsage
+from vendors.selectors import node_key
 from vendors.services import model_usage_register, product_update
 from vendors.services.lineage import lineage_parent_declare
 from vendors.services.portfolio import ai_model_find
@@ -30,6 +33,30 @@ class Applied:
         if self.product_fields:
             parts.append("product " + ", ".join(self.product_fields) + " set")
         return "; ".join(parts)
+
+
+def _known(model: AIModel, aliases: tuple[str, ...] = ()) -> KnownModel:
+    publisher = model.publisher
+    publishers = (publisher.key, publisher.name) if publisher else ()
+    return KnownModel(node_key(model), model.kind, aliases, publishers)
+
+
+def _product_model(product, name: str) -> AIModel | None:
+    """The model of one of the product's usages that ``name`` names, however the vendor wrote it."""
+    models = [u.model for u in ModelUsage.objects.filter(product=product).select_related("model__publisher")]
+    aliases = model_aliases(m.pk for m in models)
+    return next((m for m in models if model_names_match(name, _known(m, aliases.get(m.pk, ())))), None)
+
+
+def _catalogued(name: str) -> tuple[str, str] | None:
+    """(kind, name) of a closed API model in the catalogue that ``name`` names (``closed:gpt-4o``, ``GPT-4o``,
+    ``openai/gpt-4o``), else None."""
+    bare = model_name_normalise(name)
+    for candidate in (bare, bare.rpartition("/")[2]):
+        model = ai_model_find(kind=AIModel.Kind.CLOSED, name=candidate) if candidate else None
+        if model is not None and model_names_match(name, _known(model)):
+            return AIModel.Kind.CLOSED, model.name
+    return None
 
 
 def _kind(name: str) -> str:
@@ -59,11 +86,12 @@ def _region(host: Host | None, text: str) -> HostRegion | None:
 def _row_apply(assessment: Assessment, number: int, row: dict, by, applied: Applied) -> None:
     product = assessment.product
     name = row["model"]
-    kind = _kind(name)
+    model = _product_model(product, name)
+    kind, name = (model.kind, model.name) if model is not None else _catalogued(name) or (_kind(name), name)
     role = row.get("role") or ModelUsage.Role.PRIMARY
     host = _host(row.get("host", ""))
     region = _region(host, row.get("region", ""))
-    model = ai_model_find(kind=kind, name=name)
+    model = model or ai_model_find(kind=kind, name=name)
     existing = model is not None and ModelUsage.objects.filter(product=product, model=model).exists()
     try:
         if not existing:
@@ -83,7 +111,8 @@ def _row_apply(assessment: Assessment, number: int, row: dict, by, applied: Appl
         base = (row.get("base_model") or "").split(",")[0].strip()
         # A base model becomes a declared parent only where the lineage knows none; where it does, the claim is
         # checked against it by the rating (a contradiction opens a discrepancy finding).
-        if base and base.lower() != name.lower() and not LineageEdge.objects.filter(child=model).exists():
+        itself = model_names_match(base, _known(model, model_aliases([model.pk]).get(model.pk, ())))
+        if base and not itself and not LineageEdge.objects.filter(child=model).exists():
             relation = row.get("relation") or "unknown"
             lineage_parent_declare(
                 child=model,

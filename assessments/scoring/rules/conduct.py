@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from assessments.scoring.facts import Claims, UsageFacts
+from assessments.scoring.facts import Claims, NodeFacts, UsageFacts
+from assessments.scoring.model_names import model_names_match
 from assessments.scoring.policy import Policy
 from assessments.scoring.rules.common import Factor, _bounded, _chain, _relation, paths
 from assessments.scoring.rules.origin import _concern_origins, _host_places
@@ -16,10 +17,10 @@ def _contradictions(facts: UsageFacts, policy: Policy, who: str, claims: Claims)
         for node in sorted(_concern_origins(facts, policy), key=lambda n: (n.id not in facts.roots, n.id)):
             found.append(f"{who} says no models from countries of concern, but {node.label()} {_relation(facts, node)}")
     if claims.base_models:
-        declared = {name.lower() for name in claims.base_models}
         for root in sorted(facts.roots):
             # Any root counts, resolved or not: the hub names it, whatever its state now.
-            if root.lower() not in declared:
+            node = facts.nodes.get(root) or NodeFacts(root, kind=root.partition(":")[0] if ":" in root else "hub")
+            if not any(model_names_match(name, node.known_model) for name in claims.base_models):
                 found.append(f"{who} names base models {', '.join(claims.base_models)}, but {root} is a root")
     if claims.hosting_countries:
         declared = {country.upper() for country in claims.hosting_countries}
