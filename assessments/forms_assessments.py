@@ -55,3 +55,13 @@ class CommentForm(StyledFormMixin, forms.Form):
     question_id = forms.CharField(max_length=100)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
     internal = forms.BooleanField(required=False, help_text="Only analysts see it.")
+
+
+class ConfirmWithReasonForm(StyledFormMixin, forms.Form):
+    """Confirm an action that ends something (cancel an assessment, remove a file): why, kept in the trail."""
+
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in the assessment's trail, with who and when.",
+    )

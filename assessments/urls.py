@@ -22,6 +22,12 @@ urlpatterns = [
         assessments.AssessmentEvidenceView.as_view(),
         name="assessment_evidence",
     ),
+    path(
+        "assessments/<int:pk>/evidence/<int:evidence_pk>/retire/",
+        assessments.EvidenceRetireView.as_view(),
+        name="evidence_retire",
+    ),
+    path("assessments/<int:pk>/cancel/", assessments.AssessmentCancelView.as_view(), name="assessment_cancel"),
     path("assessments/<int:pk>/<str:action>/", assessments.AssessmentActionView.as_view(), name="assessment_action"),
     # policy
     path("policy/", policy.PolicyDetailView.as_view(), name="policy_detail"),

@@ -232,11 +232,20 @@ def evidence_add(*, assessment: Assessment, question_id: str, upload, by=None) -
 
 
 @transaction.atomic
-def evidence_retire(*, evidence: Evidence, by=None) -> None:
-    """Take a file off its answer; the file and its record are kept."""
+def evidence_retire(*, evidence: Evidence, by=None, reason: str = "") -> None:
+    """Take a file off its answer while the assessment is open; the file and its record are kept, and the trail
+    says who took it off and why."""
     assessment = _writable(evidence.assessment)
+    evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
+    if evidence.retired_at is not None:
+        raise ValidationError(f"“{evidence.original_name}” was already removed from the answer.")
+    reason = (reason or "").strip()
+    if len(reason) > 2000:
+        raise ValidationError({"reason": "Keep the reason under 2000 characters."})
     evidence.retired_at = timezone.now()
     evidence.save(update_fields=["retired_at"])
+    note = f"“{evidence.original_name}” (sha256 {evidence.sha256[:12]}…) removed from {evidence.question_id}"
+    event_record(assessment=assessment, action="evidence_retired", by=by, note=f"{note}: {reason}" if reason else note)
     answer = Answer.objects.filter(assessment=assessment, question_id=evidence.question_id).first()
     if answer is not None and isinstance(answer.value, list) and evidence.pk in answer.value:
         answer.value = [pk for pk in answer.value if pk != evidence.pk] or None

@@ -240,6 +240,10 @@ def _add_months(day: date, months: int, floor: date) -> date:
 
 @transaction.atomic
 def assessment_cancel(*, assessment: Assessment, note: str, by) -> Assessment:
+    """Withdraw an open or submitted assessment, saying why: its portal link stops working, its answers stay on
+    record and no longer count."""
+    if not (note or "").strip():
+        raise ValidationError({"note": "Say why the assessment is cancelled: the reason is kept in its trail."})
     assessment = _lock(assessment)
     if assessment.status not in (*OPEN_STATUSES, S.SUBMITTED):
         raise ValidationError(f"The assessment is {assessment.get_status_display().lower()} and cannot be cancelled.")

@@ -17,7 +17,7 @@ from django_filters.views import FilterView
 from assessments import selectors, services
 from assessments.api.serializers import AssessmentSerializer
 from assessments.filters import AssessmentFilterSet
-from assessments.forms_assessments import AssessmentSendForm, CommentForm, ReviewForm
+from assessments.forms_assessments import AssessmentSendForm, CommentForm, ConfirmWithReasonForm, ReviewForm
 from assessments.models import AssessmentLink, Evidence, Finding
 from assessments.views.answer_form import form_sections, progress
 from assessments.views.portal import evidence_response, save_form
@@ -105,6 +105,7 @@ def _detail_context(request, assessment, **extra) -> dict:
         "now": timezone.now(),
         "today": _today(),
         "can_change": can_change,
+        "can_retire_evidence": assessment.is_open and request.user.has_perm("assessments.change_evidence"),
         "review_form": ReviewForm(),
         "comment_form": CommentForm(),
         "discrepancies": discrepancies,
@@ -125,7 +126,8 @@ class AssessmentDetailView(Guarded, View):
 
 
 class AssessmentActionView(Guarded, View):
-    """POST one workflow action: return, accept, cancel, reissue or revoke the link, comment."""
+    """POST one workflow action: return, accept, reissue or revoke the link, comment. (Cancelling asks for a
+    confirmation first: ``AssessmentCancelView``.)"""
 
     permission_required = "assessments.change_assessment"
 
@@ -141,9 +143,6 @@ class AssessmentActionView(Guarded, View):
             elif action == "accept":
                 services.assessment_accept(assessment=assessment, by=request.user)
                 messages.success(request, "Accepted: the declared models and answers now count in the rating.")
-            elif action == "cancel":
-                services.assessment_cancel(assessment=assessment, note=note, by=request.user)
-                messages.success(request, "Cancelled; the portal link no longer works.")
             elif action == "reissue":
                 url = services.assessment_link_reissue(assessment=assessment, by=request.user)
                 messages.success(request, f"A new link was emailed to the contacts; the old one answers 410. {url}")
@@ -190,6 +189,7 @@ class AssessmentAnswerView(Guarded, View):
             ),
             "read_only": not assessment.is_open,
             "analyst": True,
+            "can_retire_evidence": assessment.is_open and request.user.has_perm("assessments.change_evidence"),
             "errors": errors or {},
             "evidence_url": "assessments:assessment_evidence",
         }
@@ -220,3 +220,90 @@ class AssessmentEvidenceView(Guarded, View):
 
     def get(self, request, pk: int, evidence_pk: int):
         return evidence_response(get_object_or_404(Evidence, pk=evidence_pk, assessment_id=pk))
+
+
+class _ConfirmView(Guarded, FormView):
+    """A confirmation page (GET) for an action that ends something, asking why; POST does it through the service.
+    The service's refusal is shown on the page and nothing changes."""
+
+    form_class = ConfirmWithReasonForm
+    template_name = "assessments/confirm_action.html"
+    title = ""
+    explanation = ""
+    button = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.assessment = get_object_or_404(selectors.assessment_queryset(), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "assessment": self.assessment,
+            "title": self.title,
+            "explanation": self.explanation,
+            "button": self.button,
+            "allowed": self.allowed(),
+        }
+
+    def allowed(self) -> bool:
+        raise NotImplementedError
+
+    def act(self, reason: str) -> str:
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            done = self.act(form.cleaned_data["reason"])
+        except ValidationError as error:
+            form_errors_from(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, done)
+        return redirect(self.assessment)
+
+
+class AssessmentCancelView(_ConfirmView):
+    """Cancel an assessment: the link stops working, the answers stay on record and no longer count."""
+
+    permission_required = "assessments.change_assessment"
+    title = "Cancel the assessment"
+    explanation = (
+        "The vendor's portal link stops working at once and the vendor can no longer answer. Everything answered "
+        "so far stays on record; a cancelled assessment never counts in the rating. This cannot be undone: to ask "
+        "again, send a new assessment."
+    )
+    button = "Cancel the assessment"
+
+    def allowed(self) -> bool:
+        return self.assessment.is_open or self.assessment.status == self.assessment.Status.SUBMITTED
+
+    def act(self, reason: str) -> str:
+        services.assessment_cancel(assessment=self.assessment, note=reason, by=self.request.user)
+        return "Cancelled; the portal link no longer works and the answers are kept on record."
+
+
+class EvidenceRetireView(_ConfirmView):
+    """Take a file off its answer (the file and its checksum are kept and stay downloadable here)."""
+
+    permission_required = "assessments.change_evidence"
+    button = "Remove the file from the answer"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.evidence = get_object_or_404(Evidence, pk=kwargs["evidence_pk"], assessment_id=kwargs["pk"])
+        self.title = f"Remove “{self.evidence.original_name}” from the answer"
+        self.explanation = (
+            f"The file leaves the answer to {self.evidence.question_id} and no longer counts as evidence. Its copy "
+            "and checksum stay on record, and the trail records who removed it and why. The vendor can attach another "
+            "file while the assessment is open."
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "evidence": self.evidence}
+
+    def allowed(self) -> bool:
+        return self.assessment.is_open and self.evidence.retired_at is None
+
+    def act(self, reason: str) -> str:
+        services.evidence_retire(evidence=self.evidence, by=self.request.user, reason=reason)
+        return f"“{self.evidence.original_name}” was removed from the answer; the file is kept on record."
