@@ -1,6 +1,7 @@
 """The vendor signs an attestation in the portal, in a real browser: the analyst asks from the product's page and
 sends the link; the vendor opens it in a fresh browser context on a phone-sized screen, confirms every claim but
-one, corrects the lineage with its base model, signs; the analyst sees the signature and the discrepancy. Drives
+one, corrects the lineage with its base model, reloads (the browser kept it), saves a draft, comes back after its
+session expired (the server kept it), signs; the analyst sees the signature and the discrepancy. Drives
 Debian's Chromium with Playwright."""
 
 import re
@@ -61,6 +62,18 @@ def test_the_vendor_signs_the_attestation_in_the_portal(browser, live_server, pr
     portal.get_by_label("Your full name").fill("Cora Compliance")
     portal.get_by_label("Your title").fill("Head of Compliance")
     portal.screenshot(path=tmp_path / "portal-attestation.png", full_page=True)
+    correction = lineage.get_by_label("If you correct it: what is true instead?")
+    portal.reload()  # before saving: this browser kept what was typed
+    assert correction.input_value() == "Fine-tuned from Llama 3.1 8B, not Qwen."
+    assert portal.get_by_label("Your full name").input_value() == "Cora Compliance"
+    portal.get_by_role("button", name="Save draft").click()
+    portal.get_by_text("Draft saved").first.wait_for()
+    vendor.clear_cookies()  # the portal session expires; the vendor opens the link again
+    portal.goto("/" + url.split("://", 1)[1].split("/", 1)[1])
+    portal.get_by_text(re.compile("Your draft saved on")).wait_for()  # the server kept it
+    assert correction.input_value() == "Fine-tuned from Llama 3.1 8B, not Qwen."
+    assert lineage.get_by_role("radio", name="Correct").is_checked()
+    assert portal.get_by_label("Your title").input_value() == "Head of Compliance"
     portal.get_by_role("button", name="Sign the attestation").click()
     portal.get_by_text("Confirm that you may sign for the vendor.").wait_for()  # nothing signed; all kept
     assert portal.get_by_label("Your full name").input_value() == "Cora Compliance"

@@ -14,6 +14,7 @@ from assessments.models.assessments import (
 from assessments.models.attestations import (
     Attestation,
     AttestationCoverage,
+    AttestationDraft,
     AttestationLink,
     AttestationRequest,
     AttestationRequestStatus,
@@ -43,6 +44,7 @@ __all__ = [
     "AssessmentLink",
     "Attestation",
     "AttestationCoverage",
+    "AttestationDraft",
     "AttestationLink",
     "AttestationRequest",
     "AttestationRequestStatus",

@@ -147,6 +147,34 @@ class Attestation(models.Model):
         return {row["claim_id"]: Response.from_json(row) for row in self.responses}
 
 
+class AttestationDraft(models.Model):
+    """What the vendor typed on a request's signing page and saved before signing: per claim the choice (confirm
+    or correct), the correction and the names, and the signer's name, title and email. It comes back on a reload,
+    a new link or a new session; it is never signed (the signature is an ``Attestation``, made from what is posted
+    when signing) and stops changing once the request is signed or cancelled."""
+
+    request = models.OneToOneField(AttestationRequest, on_delete=models.PROTECT, related_name="draft")
+    responses = models.JSONField(
+        default=dict, blank=True, help_text="{claim_id: {choice: confirm|correct, correction, names}} as typed."
+    )
+    signer_name = models.CharField(max_length=200, blank=True)
+    signer_title = models.CharField(max_length=200, blank=True)
+    signer_email = models.CharField(max_length=200, blank=True)
+    saved_at = models.DateTimeField()
+    saved_from = models.GenericIPAddressField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-saved_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"draft of {self.request_id} saved {self.saved_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for row in self.responses.values() if row.get("choice") in ("confirm", "correct"))
+
+
 class AttestationLink(PortalLink):
     """A vendor-portal link that opens one attestation request (to confirm or correct and sign it)."""
 

@@ -25,6 +25,7 @@ from assessments.services.assessments import (
     assessments_send_vendor,
 )
 from assessments.services.attestations import (
+    attestation_draft_save,
     attestation_request_cancel,
     attestation_request_create,
     attestation_sign,
@@ -74,6 +75,7 @@ __all__ = [
     "assessment_submit",
     "assessments_remind",
     "assessments_send_vendor",
+    "attestation_draft_save",
     "attestation_request_cancel",
     "attestation_request_create",
     "attestation_sign",

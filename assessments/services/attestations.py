@@ -30,7 +30,7 @@ from assessments.attestation import (
     statement_text,
 )
 from assessments.documents import attestation_signed_pdf
-from assessments.models import Attestation, AttestationCoverage, AttestationRequest
+from assessments.models import Attestation, AttestationCoverage, AttestationDraft, AttestationRequest
 from assessments.selectors.attestations import attestation_claims
 from assessments.services.rescoring import ratings_refresh_request
 from vendors.lineage.sanitize import clean_text
@@ -139,6 +139,44 @@ def _response_clean(response: Response) -> Response:
         base_models=clean_names(response.base_models),
         countries=clean_names(response.countries, upper=True),
     )
+
+
+@transaction.atomic
+def attestation_draft_save(
+    *,
+    request: AttestationRequest,
+    responses: Mapping[str, Mapping],
+    name: str = "",
+    title: str = "",
+    email: str = "",
+    address: str | None = None,
+) -> AttestationDraft:
+    """Keep what the vendor typed on the signing page (``{claim_id: {choice, correction, names}}`` and the
+    signer's fields) so a reload, a new link or an expired session loses nothing. Only an open request takes a
+    draft; anything typed is kept as typed (cleaned of control characters and bounded), never checked: checking
+    is for signing."""
+    locked = AttestationRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != AttestationRequest.Status.OPEN:
+        raise ValidationError(f"This request is {locked.get_status_display().lower()}: its draft no longer changes.")
+    known = {claim.id for claim in claim_list(snapshot_from_json(locked.claims))}
+    kept = {}
+    for claim_id, row in responses.items():
+        if claim_id not in known:
+            continue
+        choice = row.get("choice") if row.get("choice") in ("confirm", "correct") else ""
+        correction = clean_correction(str(row.get("correction") or "")[: MAX_CORRECTION * 2])
+        names = clean_text(str(row.get("names") or ""), MAX_CORRECTION)
+        if choice or correction or names:
+            kept[claim_id] = {"choice": choice, "correction": correction, "names": names}
+    draft = AttestationDraft.objects.select_for_update().filter(request=locked).first() or AttestationDraft(
+        request=locked
+    )
+    draft.responses = kept
+    draft.signer_name, draft.signer_title, draft.signer_email = (clean_text(v, 200) for v in (name, title, email))
+    draft.saved_at, draft.saved_from = timezone.now(), address or None
+    draft.full_clean()
+    draft.save()
+    return draft
 
 
 @transaction.atomic

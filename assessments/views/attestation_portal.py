@@ -45,19 +45,52 @@ def parse_responses(post, claim_ids) -> dict[str, dict]:
     return raw
 
 
+def _names_key(claim) -> str:
+    return f"{'b' if claim.kind == ClaimKind.LINEAGE else 'n'}:{claim.id}"
+
+
+def typed_responses(post, claims) -> dict[str, dict]:
+    """Everything typed per claim, complete or not, as a draft keeps it: ``{claim_id: {choice, correction,
+    names}}``."""
+    return {
+        claim.id: {
+            "choice": post.get(f"c:{claim.id}", ""),
+            "correction": post.get(f"t:{claim.id}", ""),
+            "names": post.get(_names_key(claim), ""),
+        }
+        for claim in claims
+    }
+
+
+def draft_as_posted(draft, claims) -> dict:
+    """A saved draft in the shape of a posted form, to fill the page again."""
+    posted = {"name": draft.signer_name, "title": draft.signer_title, "email": draft.signer_email}
+    for claim in claims:
+        row = draft.responses.get(claim.id) or {}
+        posted |= {f"c:{claim.id}": row.get("choice", ""), f"t:{claim.id}": row.get("correction", "")}
+        posted[_names_key(claim)] = row.get("names", "")
+    return posted
+
+
 class AttestationPortalView(PortalSessionMixin, View):
-    """GET: the claims to confirm or correct (or, once signed, what was signed); POST: sign."""
+    """GET: the claims to confirm or correct, filled with the saved draft (or, once signed, what was signed);
+    POST: save the draft (``action=save``), or save it and sign."""
 
     link_model = AttestationLink
     template_name = "portal/attestation.html"
 
     def _request(self) -> AttestationRequest:
-        return AttestationRequest.objects.select_related("vendor", "product", "attestation").get(pk=self.subject.pk)
+        return AttestationRequest.objects.select_related("vendor", "product", "attestation", "draft").get(
+            pk=self.subject.pk
+        )
 
     def render_page(self, request, *, posted=None, errors=None, status=200):
         attestation_request = self._request()
         attestation = getattr(attestation_request, "attestation", None)
         snapshot = snapshot_from_json(attestation_request.claims)
+        draft = getattr(attestation_request, "draft", None) if attestation is None else None
+        if posted is None and draft is not None:
+            posted = draft_as_posted(draft, claim_list(snapshot))
         posted, errors = posted or {}, errors or {}
         sections = claim_sections(snapshot, attestation.response_map() if attestation else None)
         for section in sections:
@@ -81,6 +114,7 @@ class AttestationPortalView(PortalSessionMixin, View):
             "snapshot": snapshot,
             "sections": sections,
             "attestation": attestation,
+            "draft": draft,
             "posted": posted,
             "errors": errors,
             "claim_errors": sum(1 for key in errors if key.startswith("u")),
@@ -96,7 +130,24 @@ class AttestationPortalView(PortalSessionMixin, View):
             messages.error(request, "This request can no longer be signed.")
             return self.render_page(request, status=409)
         snapshot = snapshot_from_json(attestation_request.claims)
-        claim_ids = [claim.id for claim in claim_list(snapshot)]
+        claims = claim_list(snapshot)
+        try:
+            # The draft is saved in its own transaction: a refused signature keeps everything typed.
+            services.attestation_draft_save(
+                request=attestation_request,
+                responses=typed_responses(request.POST, claims),
+                name=request.POST.get("name", ""),
+                title=request.POST.get("title", ""),
+                email=request.POST.get("email", ""),
+                address=request.META.get("REMOTE_ADDR"),
+            )
+        except ValidationError:
+            messages.error(request, "This request can no longer be signed.")
+            return self.render_page(request, status=409)
+        if request.POST.get("action") == "save":
+            messages.success(request, "Draft saved. Nothing is signed yet: come back with your link to continue.")
+            return redirect("portal:attestation", pk=attestation_request.pk)
+        claim_ids = [claim.id for claim in claims]
         raw = parse_responses(request.POST, claim_ids)
         posted = {
             **{f"c:{cid}": "confirm" if r["confirmed"] else "correct" for cid, r in raw.items()},
