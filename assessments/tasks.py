@@ -38,3 +38,12 @@ def assessments_remind() -> None:
     from assessments import services
 
     services.assessments_remind()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **_TRANSIENT)
+def attestation_requests_remind() -> None:
+    """Daily: email the vendor's contacts a new link to an open attestation request before its deadline and once
+    overdue; stamped, so a rerun sends nothing twice."""
+    from assessments.services import attestation_links
+
+    attestation_links.attestation_requests_remind()

@@ -172,6 +172,11 @@ CELERY_BEAT_SCHEDULE = {
     "findings-expire": {"task": "assessments.tasks.findings_expire", "schedule": crontab(minute="5", hour="0")},
     # Reminders before an assessment's due date and once overdue; recurring assessments due soon are sent.
     "assessments-remind": {"task": "assessments.tasks.assessments_remind", "schedule": crontab(minute="30", hour="7")},
+    # The same for attestation requests: before the deadline and once it has passed, each with a new link.
+    "attestations-remind": {
+        "task": "assessments.tasks.attestation_requests_remind",
+        "schedule": crontab(minute="35", hour="7"),
+    },
     # The quarterly report of the quarter that just ended, early on the first day of the next one (UTC).
     "quarterly-report": {
         "task": "reports.tasks.quarterly_reports_due",

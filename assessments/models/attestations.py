@@ -32,7 +32,8 @@ class AttestationRequest(models.Model):
     """We ask a vendor to confirm or correct, claim by claim and by ``deadline``, what we resolved about its
     products' models. ``claims`` is the snapshot of those facts when the request was made
     (``assessments.attestation.AttestationClaims`` as JSON): the PDF, the portal and the signature all read it,
-    never the live lineage. Overdue is computed (open past its deadline), never stored."""
+    never the live lineage. Overdue is computed (open past its deadline), never stored. ``contacts`` are who the
+    link went to: the daily reminders (``reminders_sent`` stamps them) go to them with a new link."""
 
     Scope = AttestationScope
     Status = AttestationRequestStatus
@@ -47,6 +48,12 @@ class AttestationRequest(models.Model):
     deadline = models.DateField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     message = models.TextField(blank=True, max_length=2000, help_text="A note to the vendor in the cover letter.")
+    contacts = models.ManyToManyField(
+        "vendors.Contact", blank=True, related_name="attestation_requests", help_text="Who the link was sent to."
+    )
+    reminders_sent = models.JSONField(
+        default=list, blank=True, help_text="Reminder stamps already sent (days before the deadline, overdue)."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

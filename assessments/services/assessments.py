@@ -15,6 +15,7 @@ from django.utils import timezone
 from assessments.models import Assessment, AssessmentEvent, AssessmentLink, QuestionnaireVersion
 from assessments.models.assessments import OPEN_STATUSES
 from assessments.questionnaires import logic, questionnaire_of
+from assessments.reminders import reminder_stamp
 from assessments.selectors.assessments import answer_states
 from assessments.services import notify
 from assessments.services.portal import portal_link_mint, portal_link_revoke, public_url
@@ -271,12 +272,9 @@ def _remind_one(assessment_id: int, today: date, days: list[int]) -> int:
     assessment = Assessment.objects.select_for_update().get(pk=assessment_id)
     if assessment.status not in OPEN_STATUSES:
         return 0
-    left = (assessment.due_date - today).days
-    stamp = "overdue" if left < 0 else next((f"{d}d" for d in days if left <= d), "")
-    if not stamp or stamp in assessment.reminders_sent:
+    stamp = reminder_stamp(days_left=(assessment.due_date - today).days, days=days, sent=assessment.reminders_sent)
+    if not stamp:
         return 0
-    if left >= 0 and any(s for s in assessment.reminders_sent if s != "overdue" and int(s[:-1]) <= int(stamp[:-1])):
-        return 0  # a closer reminder already went out
     assessment.reminders_sent = [*assessment.reminders_sent, stamp]
     assessment.save(update_fields=["reminders_sent", "updated_at"])
     url = _link_issue(assessment, AssessmentLink.Reason.REMINDER, None)
