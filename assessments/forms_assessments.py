@@ -5,7 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from assessments.models import Assessment, QuestionnaireVersion
+from assessments.models import Answer, Assessment, QuestionnaireVersion
 from riskregistry.forms import StyledFormMixin
 from vendors.models import Contact, Product, Vendor
 
@@ -49,6 +49,16 @@ class AssessmentSendForm(StyledFormMixin, forms.Form):
 
 class ReviewForm(StyledFormMixin, forms.Form):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000, required=False)
+
+
+class QuestionReviewForm(StyledFormMixin, forms.Form):
+    """One answer's review: accepted, or needing changes with a note the vendor reads."""
+
+    question_id = forms.CharField(max_length=100)
+    status = forms.ChoiceField(
+        choices=[(Answer.Review.ACCEPTED, "Accept"), (Answer.Review.CHANGES_REQUESTED, "Needs changes")]
+    )
+    note = forms.CharField(max_length=4000, required=False)
 
 
 class CommentForm(StyledFormMixin, forms.Form):

@@ -104,7 +104,11 @@ def test_mbom_questionnaire_round_trip(browser, live_server, portfolio, tmp_path
     review = page.get_by_role("alert").filter(has_text="contradict the resolved lineage")
     assert "Qwen/Qwen2.5-7B is a root" in review.inner_text()
     assert "resolved chain: acme/contract-7b → Qwen/Qwen2.5-7B" in review.inner_text()
-    page.get_by_role("button", name="Accept").click()
+    # Answer by answer: the buttons under an answer submit that answer's own review form.
+    page.locator("[id='q-hosting.countries']").get_by_role("button", name="Accept answer").click()
+    page.get_by_text("hosting.countries: accepted.").wait_for()
+    assert "1 accepted" in page.get_by_role("heading", name="Review").locator("..").inner_text()
+    page.get_by_role("button", name="Accept the assessment").click()
     page.get_by_text("Accepted: the declared models").wait_for()
     page.get_by_role("heading", name="Discrepancies with the resolved lineage").wait_for()
     finding = Finding.objects.get(code="discrepancy.answer_contradicts_lineage")

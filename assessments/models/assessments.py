@@ -129,8 +129,18 @@ class AnswerChannel(models.TextChoices):
     ANALYST = "analyst", "Analyst on the vendor's behalf"
 
 
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Not reviewed"
+    ACCEPTED = "accepted", "Accepted"
+    CHANGES_REQUESTED = "changes_requested", "Needs changes"
+
+
 class Answer(models.Model):
     """The vendor's answer to one question (``question_id`` is the stable id in the questionnaire file).
+
+    An analyst reviewing a submission marks each answer accepted or needing changes (with a note the vendor
+    reads in the portal); a returned assessment carries those marks, an assessment with an answer still needing
+    changes cannot be accepted, and a vendor's new value puts the answer back to "not reviewed".
 
     ``value`` is "yes"/"no", a choice value, a list of values, a number, an ISO date, text, a list of file
     evidence ids, or a list of row dicts for a model table. N/A is an answer with a reason. Whose statement it is
@@ -139,6 +149,7 @@ class Answer(models.Model):
     """
 
     Channel = AnswerChannel
+    Review = ReviewStatus
 
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="answers")
     question_id = models.CharField(max_length=100)
@@ -151,6 +162,12 @@ class Answer(models.Model):
     )
     round = models.PositiveSmallIntegerField(default=1)
     answered_at = models.DateTimeField(auto_now=True)
+    review_status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
+    review_note = models.TextField(blank=True, max_length=4000, help_text="What the vendor should change, or why.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -158,6 +175,11 @@ class Answer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["assessment", "question_id"], name="answer_unique_per_question"),
             choices_check("channel", AnswerChannel, "answer_channel_valid"),
+            choices_check("review_status", ReviewStatus, "answer_review_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(review_status=ReviewStatus.CHANGES_REQUESTED) | ~Q(review_note=""),
+                name="answer_changes_requested_has_note",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -166,6 +188,10 @@ class Answer(models.Model):
     @property
     def on_behalf(self) -> bool:
         return self.channel == AnswerChannel.ANALYST
+
+    @property
+    def needs_changes(self) -> bool:
+        return self.review_status == ReviewStatus.CHANGES_REQUESTED
 
 
 class CommentAuthor(models.TextChoices):

@@ -21,10 +21,12 @@ from assessments.selectors.assessments import (
     answer_states,
     answers_by_question,
     assessment_queryset,
+    changes_requested,
     comments_by_question,
     evidence_by_question,
     model_table_prefill,
     questionnaire,
+    review_counts,
     vendor_statements,
 )
 from assessments.selectors.attestations import (
@@ -80,6 +82,7 @@ __all__ = [
     "attestation_products",
     "attestation_request_queryset",
     "change_events_between",
+    "changes_requested",
     "comments_by_question",
     "dashboard",
     "evidence_by_question",
@@ -104,6 +107,7 @@ __all__ = [
     "rating_history",
     "ratings_as_of",
     "repackager_publisher_ids",
+    "review_counts",
     "rows_as_of",
     "submission_discrepancies",
     "usage_facts_for",

@@ -32,7 +32,30 @@ def answer_states(assessment: Assessment) -> dict[str, logic.AnswerState]:
 
 
 def answers_by_question(assessment: Assessment) -> dict[str, Answer]:
-    return {a.question_id: a for a in Answer.objects.filter(assessment=assessment).select_related("entered_by")}
+    answers = Answer.objects.filter(assessment=assessment).select_related("entered_by", "reviewed_by")
+    return {a.question_id: a for a in answers}
+
+
+def review_counts(assessment: Assessment) -> dict[str, int]:
+    """How many answers are in each review status (``pending``, ``accepted``, ``changes_requested``)."""
+    counts = dict.fromkeys(Answer.Review.values, 0)
+    for status in assessment.answers.values_list("review_status", flat=True):
+        counts[status] += 1
+    return counts
+
+
+def changes_requested(assessment: Assessment) -> list[tuple[str, str, str]]:
+    """(question id, question text, the analyst's note) of each answer marked as needing changes, in the
+    questionnaire's order."""
+    questionnaire = questionnaire_of(assessment.questionnaire.definition)
+    order = {q.id: n for n, q in enumerate(questionnaire.questions())}
+    marked = assessment.answers.filter(review_status=Answer.Review.CHANGES_REQUESTED).values_list(
+        "question_id", "review_note"
+    )
+    return [
+        (qid, getattr(questionnaire.question(qid), "text", qid), note)
+        for qid, note in sorted(marked, key=lambda row: order.get(row[0], len(order)))
+    ]
 
 
 def evidence_by_question(assessment: Assessment) -> dict[str, list[Evidence]]:

@@ -94,6 +94,7 @@ def answers_save(*, assessment: Assessment, answers: Mapping[str, RawAnswer], by
             continue
         answer.value, answer.na, answer.na_reason = value, raw.na, reason
         answer.channel, answer.entered_by, answer.round = channel, user, assessment.round
+        _review_reopen(answer)
         answer.save()
         result.saved += 1
     if result.saved:
@@ -101,6 +102,40 @@ def answers_save(*, assessment: Assessment, answers: Mapping[str, RawAnswer], by
         if user is not None:
             event_record(assessment=assessment, action="answered_on_behalf", by=by, note=f"{result.saved} answer(s)")
     return result
+
+
+def _review_reopen(answer: Answer) -> None:
+    """A changed answer is no longer the one reviewed: back to "not reviewed" (the note stays, for context)."""
+    if answer.review_status != Answer.Review.PENDING:
+        answer.review_status = Answer.Review.PENDING
+
+
+@transaction.atomic
+def answer_review(*, assessment: Assessment, question_id: str, status: str, note: str = "", by) -> Answer:
+    """An analyst marks one answered question of a submitted assessment accepted or needing changes (saying
+    what to change). Returning the assessment carries the marks to the vendor; accepting needs none left
+    needing changes. Every mark is a step of the trail."""
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if locked.status != Assessment.Status.SUBMITTED:
+        raise ValidationError("Answers are reviewed once the vendor has submitted them.")
+    if status not in (Answer.Review.ACCEPTED, Answer.Review.CHANGES_REQUESTED, Answer.Review.PENDING):
+        raise ValidationError({"status": "Accept the answer or ask for changes."})
+    note = (note or "").strip()
+    if status == Answer.Review.CHANGES_REQUESTED and not note:
+        raise ValidationError({"note": "Say what the vendor should change in this answer."})
+    if len(note) > 4000:
+        raise ValidationError({"note": "Keep the note under 4000 characters."})
+    answer = Answer.objects.select_for_update().filter(assessment=locked, question_id=question_id).first()
+    if answer is None:
+        raise ValidationError({"question_id": "This question has no answer to review."})
+    answer.review_status, answer.review_note = status, note
+    answer.reviewed_by, answer.reviewed_at = by, timezone.now()
+    answer._change_reason = f"Reviewed: {answer.get_review_status_display()}"
+    answer.full_clean()
+    answer.save(update_fields=["review_status", "review_note", "reviewed_by", "reviewed_at"])
+    said = f"{question_id}: {answer.get_review_status_display().lower()}"
+    event_record(assessment=locked, action="question_reviewed", by=by, note=f"{said}. {note}" if note else said)
+    return answer
 
 
 @transaction.atomic
@@ -226,6 +261,7 @@ def evidence_add(*, assessment: Assessment, question_id: str, upload, by=None) -
         answer, _created = Answer.objects.get_or_create(assessment=assessment, question_id=question_id)
         answer.value = [*(answer.value or []), evidence.pk]
         answer.channel, answer.entered_by, answer.round = channel, user, assessment.round
+        _review_reopen(answer)
         answer.save()
     mark_in_progress(assessment, by)
     return evidence

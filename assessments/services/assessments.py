@@ -16,7 +16,7 @@ from assessments.models import Assessment, AssessmentEvent, AssessmentLink, Ques
 from assessments.models.assessments import OPEN_STATUSES
 from assessments.questionnaires import logic, questionnaire_of
 from assessments.reminders import reminder_stamp
-from assessments.selectors.assessments import answer_states
+from assessments.selectors.assessments import answer_states, changes_requested
 from assessments.services import notify
 from assessments.services.portal import portal_link_mint, portal_link_revoke, public_url
 from assessments.services.questionnaires import questionnaire_current
@@ -187,15 +187,23 @@ def assessment_submit(*, assessment: Assessment, by=None) -> Assessment:
 
 @transaction.atomic
 def assessment_return(*, assessment: Assessment, note: str, by) -> Assessment:
-    """Send a submission back with comments; the vendor's next save opens a new round."""
+    """Send a submission back with comments: a note, the questions marked as needing changes, or both (the
+    vendor sees each marked question and its note in the portal). The vendor's next save opens a new round."""
     assessment = _lock(assessment)
     if assessment.status != S.SUBMITTED:
         raise ValidationError("Only a submitted assessment can be returned.")
-    if not note.strip():
-        raise ValidationError({"note": "Say what the vendor should correct."})
+    note = (note or "").strip()
+    marked = changes_requested(assessment)
+    if not note and not marked:
+        raise ValidationError(
+            {"note": "Say what the vendor should correct, or mark the answers that need changes first."}
+        )
+    listed = "; ".join(f"{qid}: {why}" for qid, _text, why in marked)
+    summary = f"{len(marked)} answer(s) need changes: {listed}" if marked else ""
+    trail = "\n".join(part for part in (note, summary) if part)
     assessment.round += 1
-    _transition(assessment, S.RETURNED, "returned", by, note=note.strip(), fields=["round"])
-    notify.returned(assessment=assessment, note=note.strip())
+    _transition(assessment, S.RETURNED, "returned", by, note=trail, fields=["round"])
+    notify.returned(assessment=assessment, note=note, changes=marked)
     return assessment
 
 
@@ -208,6 +216,12 @@ def assessment_accept(*, assessment: Assessment, by) -> Assessment:
     assessment = _lock(assessment)
     if assessment.status != S.SUBMITTED:
         raise ValidationError("Only a submitted assessment can be accepted.")
+    marked = changes_requested(assessment)
+    if marked:
+        raise ValidationError(
+            f"{len(marked)} answer(s) are marked as needing changes ({', '.join(qid for qid, _t, _n in marked)}): "
+            "accept them or return the assessment to the vendor."
+        )
     applied = answers_apply(assessment=assessment, by=by)
     assessment.accepted_at, assessment.accepted_by = timezone.now(), by
     _transition(assessment, S.ACCEPTED, "accepted", by, note=applied.summary(), fields=["accepted_at", "accepted_by"])

@@ -53,9 +53,10 @@ def portal_link(*, assessment: Assessment, url: str, reason: str) -> None:
               [contact.email])  # fmt: skip
 
 
-def returned(*, assessment: Assessment, note: str) -> None:
-    """The vendor's contacts hear that answers need another look (the link they have still works)."""
-    context = _context(assessment, note=note)
+def returned(*, assessment: Assessment, note: str, changes=()) -> None:
+    """The vendor's contacts hear that answers need another look, which ones and why (the link they have still
+    works)."""
+    context = _context(assessment, note=note, changes=list(changes))
     for contact in assessment.contacts.all():
         _send(_subject("returned", assessment), "assessments/email/returned.txt", {**context, "contact": contact},
               [contact.email])  # fmt: skip

@@ -17,7 +17,13 @@ from django_filters.views import FilterView
 from assessments import selectors, services
 from assessments.api.serializers import AssessmentSerializer
 from assessments.filters import AssessmentFilterSet
-from assessments.forms_assessments import AssessmentSendForm, CommentForm, ConfirmWithReasonForm, ReviewForm
+from assessments.forms_assessments import (
+    AssessmentSendForm,
+    CommentForm,
+    ConfirmWithReasonForm,
+    QuestionReviewForm,
+    ReviewForm,
+)
 from assessments.models import AssessmentLink, Evidence, Finding
 from assessments.views.answer_form import form_sections, progress
 from assessments.views.portal import evidence_response, save_form
@@ -109,6 +115,8 @@ def _detail_context(request, assessment, **extra) -> dict:
         "review_form": ReviewForm(),
         "comment_form": CommentForm(),
         "discrepancies": discrepancies,
+        "reviewing": can_change and assessment.status == assessment.Status.SUBMITTED,
+        "review_counts": selectors.review_counts(assessment),
         "contradictions": (
             selectors.submission_discrepancies(assessment) if assessment.status == assessment.Status.SUBMITTED else []
         ),
@@ -126,8 +134,8 @@ class AssessmentDetailView(Guarded, View):
 
 
 class AssessmentActionView(Guarded, View):
-    """POST one workflow action: return, accept, reissue or revoke the link, comment. (Cancelling asks for a
-    confirmation first: ``AssessmentCancelView``.)"""
+    """POST one workflow action: review one answer, return, accept, reissue or revoke the link, comment.
+    (Cancelling asks for a confirmation first: ``AssessmentCancelView``.)"""
 
     permission_required = "assessments.change_assessment"
 
@@ -149,6 +157,19 @@ class AssessmentActionView(Guarded, View):
             elif action == "revoke":
                 services.assessment_link_revoke(assessment=assessment, by=request.user)
                 messages.success(request, "The portal link was revoked.")
+            elif action == "review":
+                review = QuestionReviewForm(request.POST)
+                if not review.is_valid():
+                    raise ValidationError("Choose a question and accept its answer or ask for changes.")
+                answer = services.answer_review(
+                    assessment=assessment,
+                    question_id=review.cleaned_data["question_id"],
+                    status=review.cleaned_data["status"],
+                    note=review.cleaned_data["note"],
+                    by=request.user,
+                )
+                messages.success(request, f"{answer.question_id}: {answer.get_review_status_display().lower()}.")
+                return redirect(f"{assessment.get_absolute_url()}#q-{answer.question_id}")
             elif action == "comment":
                 comment = CommentForm(request.POST)
                 if not comment.is_valid():

@@ -72,6 +72,7 @@ class AssessmentPortalView(PortalSessionMixin, View):
                 errors=errors,
             ),
             "read_only": not assessment.is_open,
+            "changes": selectors.changes_requested(assessment) if assessment.is_open else [],
             "answered": answered,
             "total": total,
             "errors": errors or {},
