@@ -135,12 +135,22 @@ class ReviewStatus(models.TextChoices):
     CHANGES_REQUESTED = "changes_requested", "Needs changes"
 
 
+class CarriedState(models.TextChoices):
+    NONE = "", "Answered in this round"
+    TO_CONFIRM = "to_confirm", "Carried over, to confirm"
+    CONFIRMED = "confirmed", "Carried over and confirmed"
+    CHANGED = "changed", "Carried over, then changed"
+
+
 class Answer(models.Model):
     """The vendor's answer to one question (``question_id`` is the stable id in the questionnaire file).
 
     An analyst reviewing a submission marks each answer accepted or needing changes (with a note the vendor
     reads in the portal); a returned assessment carries those marks, an assessment with an answer still needing
     changes cannot be accepted, and a vendor's new value puts the answer back to "not reviewed".
+
+    A recurring round starts from the last accepted answers: such an answer is ``carried_from`` the earlier one
+    and waits for the vendor to confirm it is still true or to change it (``carried_state``) before submitting.
 
     ``value`` is "yes"/"no", a choice value, a list of values, a number, an ISO date, text, a list of file
     evidence ids, or a list of row dicts for a model table. N/A is an answer with a reason. Whose statement it is
@@ -150,6 +160,7 @@ class Answer(models.Model):
 
     Channel = AnswerChannel
     Review = ReviewStatus
+    Carried = CarriedState
 
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="answers")
     question_id = models.CharField(max_length=100)
@@ -162,6 +173,15 @@ class Answer(models.Model):
     )
     round = models.PositiveSmallIntegerField(default=1)
     answered_at = models.DateTimeField(auto_now=True)
+    carried_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The accepted answer of the previous round this one started from.",
+    )
+    carried_state = models.CharField(max_length=16, choices=CarriedState.choices, default=CarriedState.NONE, blank=True)
     review_status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
     review_note = models.TextField(blank=True, max_length=4000, help_text="What the vendor should change, or why.")
     reviewed_by = models.ForeignKey(
@@ -180,6 +200,12 @@ class Answer(models.Model):
                 condition=~Q(review_status=ReviewStatus.CHANGES_REQUESTED) | ~Q(review_note=""),
                 name="answer_changes_requested_has_note",
             ),
+            choices_check("carried_state", CarriedState, "answer_carried_state_valid"),
+            models.CheckConstraint(
+                condition=Q(carried_from__isnull=True, carried_state="")
+                | (Q(carried_from__isnull=False) & ~Q(carried_state="")),
+                name="answer_carried_state_with_source",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -188,6 +214,10 @@ class Answer(models.Model):
     @property
     def on_behalf(self) -> bool:
         return self.channel == AnswerChannel.ANALYST
+
+    @property
+    def to_confirm(self) -> bool:
+        return self.carried_state == CarriedState.TO_CONFIRM
 
     @property
     def needs_changes(self) -> bool:

@@ -32,7 +32,9 @@ def answer_states(assessment: Assessment) -> dict[str, logic.AnswerState]:
 
 
 def answers_by_question(assessment: Assessment) -> dict[str, Answer]:
-    answers = Answer.objects.filter(assessment=assessment).select_related("entered_by", "reviewed_by")
+    answers = Answer.objects.filter(assessment=assessment).select_related(
+        "entered_by", "reviewed_by", "carried_from__assessment"
+    )
     return {a.question_id: a for a in answers}
 
 

@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import puremagic
@@ -57,10 +57,14 @@ def _channel(by) -> tuple[str, object]:
 
 
 @transaction.atomic
-def answers_save(*, assessment: Assessment, answers: Mapping[str, RawAnswer], by=None) -> SaveResult:
+def answers_save(
+    *, assessment: Assessment, answers: Mapping[str, RawAnswer], by=None, confirmed: Iterable[str] = ()
+) -> SaveResult:
     """Store the given answers (question id -> RawAnswer); ``by`` is the analyst answering on the vendor's behalf
     (None: the vendor, through the portal). Unknown question ids are refused; a value that does not fit its
-    question is reported in ``errors`` and the stored answer left as it was."""
+    question is reported in ``errors`` and the stored answer left as it was. An answer carried over from the last
+    round is confirmed when its id is in ``confirmed`` and its value unchanged, and marked changed otherwise."""
+    confirmed = set(confirmed)
     assessment = _writable(assessment)
     q = questionnaire_of(assessment.questionnaire.definition)
     today = timezone.now().date()
@@ -91,7 +95,14 @@ def answers_save(*, assessment: Assessment, answers: Mapping[str, RawAnswer], by
                 continue  # nothing said, nothing to store
             answer = Answer(assessment=assessment, question_id=question_id)
         elif (answer.value, answer.na, answer.na_reason) == (value, raw.na, reason):
+            if answer.to_confirm and question_id in confirmed:
+                answer.carried_state = Answer.Carried.CONFIRMED
+                answer.channel, answer.entered_by, answer.round = channel, user, assessment.round
+                answer.save()
+                result.saved += 1
             continue
+        if answer.to_confirm:
+            answer.carried_state = Answer.Carried.CHANGED
         answer.value, answer.na, answer.na_reason = value, raw.na, reason
         answer.channel, answer.entered_by, answer.round = channel, user, assessment.round
         _review_reopen(answer)
@@ -102,6 +113,68 @@ def answers_save(*, assessment: Assessment, answers: Mapping[str, RawAnswer], by
         if user is not None:
             event_record(assessment=assessment, action="answered_on_behalf", by=by, note=f"{result.saved} answer(s)")
     return result
+
+
+@transaction.atomic
+def answers_carry_over(*, assessment: Assessment, source: Assessment) -> int:
+    """Start a new round (``assessment``) from the accepted answers of ``source``: every answer whose question
+    still exists and whose value still fits it is copied, marked as carried over for the vendor to confirm or
+    change, with its evidence files (the same stored files, new records). Returns how many were carried."""
+    q = questionnaire_of(assessment.questionnaire.definition)
+    today = timezone.now().date()
+    carried = 0
+    for old in Answer.objects.filter(assessment=source).order_by("id"):
+        question = q.question(old.question_id)
+        if question is None or (old.value is None and not old.na):
+            continue
+        try:
+            reason = logic.check_na(question, old.na, old.na_reason)
+            value = None if old.na else logic.clean_value(question, old.value, today=today)
+        except logic.AnswerError:
+            continue  # the question changed in a newer version: the vendor answers it afresh
+        if question.type == "file":
+            value = [e.pk for e in _evidence_carry(source, assessment, old.question_id, value or [])] or None
+            if value is None and not old.na:
+                continue
+        Answer.objects.create(
+            assessment=assessment,
+            question_id=old.question_id,
+            value=value,
+            na=old.na,
+            na_reason=reason,
+            channel=old.channel,
+            entered_by=old.entered_by,
+            round=assessment.round,
+            carried_from=old,
+            carried_state=Answer.Carried.TO_CONFIRM,
+        )
+        carried += 1
+    if carried:
+        event_record(
+            assessment=assessment,
+            action="answers_carried_over",
+            note=f"{carried} answer(s) carried over from assessment #{source.pk}, for the vendor to confirm or change.",
+        )
+    return carried
+
+
+def _evidence_carry(source: Assessment, target: Assessment, question_id: str, ids: list[int]) -> list[Evidence]:
+    copies = []
+    for old in Evidence.objects.filter(assessment=source, question_id=question_id, pk__in=ids, retired_at__isnull=True):
+        copy = Evidence(
+            assessment=target,
+            question_id=question_id,
+            file=old.file.name,
+            original_name=old.original_name,
+            content_type=old.content_type,
+            size=old.size,
+            sha256=old.sha256,
+            channel=old.channel,
+            uploaded_by=old.uploaded_by,
+        )
+        copy.save()
+        copies.append(copy)
+    return copies
 
 
 def _review_reopen(answer: Answer) -> None:
@@ -261,6 +334,8 @@ def evidence_add(*, assessment: Assessment, question_id: str, upload, by=None) -
         answer, _created = Answer.objects.get_or_create(assessment=assessment, question_id=question_id)
         answer.value = [*(answer.value or []), evidence.pk]
         answer.channel, answer.entered_by, answer.round = channel, user, assessment.round
+        if answer.to_confirm:
+            answer.carried_state = Answer.Carried.CHANGED
         _review_reopen(answer)
         answer.save()
     mark_in_progress(assessment, by)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.models import Assessment, AssessmentEvent, AssessmentLink, QuestionnaireVersion
+from assessments.models import Answer, Assessment, AssessmentEvent, AssessmentLink, QuestionnaireVersion
 from assessments.models.assessments import OPEN_STATUSES
 from assessments.questionnaires import logic, questionnaire_of
 from assessments.reminders import reminder_stamp
@@ -177,6 +177,23 @@ def assessment_submit(*, assessment: Assessment, by=None) -> Assessment:
             dict.fromkeys(missing, "This question needs an answer (or N/A where allowed).")
             | {"__all__": [f"{len(missing)} question(s) still need an answer: " + "; ".join(t[:80] for t in texts)]}
         )
+    shown = logic.visible(questionnaire, states)
+    unconfirmed = [
+        qid
+        for qid in assessment.answers.filter(carried_state=Answer.Carried.TO_CONFIRM).values_list(
+            "question_id", flat=True
+        )
+        if qid in shown
+    ]
+    if unconfirmed:
+        raise ValidationError(
+            dict.fromkeys(unconfirmed, "Confirm that this answer from the last round is still true, or change it.")
+            | {
+                "__all__": [
+                    f"{len(unconfirmed)} answer(s) carried over from the last round still need your confirmation."
+                ]
+            }
+        )
     result = logic.score(questionnaire, states)
     assessment.score, assessment.breakdown = result.score, list(result.breakdown)
     assessment.submitted_at = timezone.now()
@@ -210,7 +227,8 @@ def assessment_return(*, assessment: Assessment, note: str, by) -> Assessment:
 @transaction.atomic
 def assessment_accept(*, assessment: Assessment, by) -> Assessment:
     """Accept a submission: model-table rows become declared usages and parents, the answers reach the rating
-    (rescoring is requested for the product's usages), and a recurring assessment sends its next one."""
+    (rescoring is requested for the product's usages), and a recurring assessment sends its next one, which
+    starts from these answers (carried over, for the vendor to confirm or change)."""
     from assessments.services.registry import answers_apply
 
     assessment = _lock(assessment)
@@ -226,8 +244,10 @@ def assessment_accept(*, assessment: Assessment, by) -> Assessment:
     assessment.accepted_at, assessment.accepted_by = timezone.now(), by
     _transition(assessment, S.ACCEPTED, "accepted", by, note=applied.summary(), fields=["accepted_at", "accepted_by"])
     if assessment.recurrence:
+        from assessments.services.answers import answers_carry_over
+
         months = 3 if assessment.recurrence == Assessment.Recurrence.QUARTERLY else 12
-        assessment_send(
+        following, _url = assessment_send(
             product=assessment.product,
             questionnaire=assessment.questionnaire.key,
             due_date=_add_months(assessment.due_date, months, floor=_today() + timedelta(days=14)),
@@ -236,6 +256,7 @@ def assessment_accept(*, assessment: Assessment, by) -> Assessment:
             by=by,
             previous=assessment,
         )
+        answers_carry_over(assessment=following, source=assessment)
     return assessment
 
 

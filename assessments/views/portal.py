@@ -30,7 +30,8 @@ def save_form(request, assessment: Assessment, *, by=None) -> tuple[dict, dict]:
     Valid answers are stored even when others are refused."""
     q = selectors.questionnaire(assessment)
     posted, comments = parse_post(q, request.POST)
-    result = services.answers_save(assessment=assessment, answers=posted, by=by)
+    kept = [key.removeprefix("keep:") for key in request.POST if key.startswith("keep:")]
+    result = services.answers_save(assessment=assessment, answers=posted, by=by, confirmed=kept)
     errors = dict(result.errors)
     for key, upload in request.FILES.items():
         question_id = key.removeprefix("f:")
@@ -73,6 +74,7 @@ class AssessmentPortalView(PortalSessionMixin, View):
             ),
             "read_only": not assessment.is_open,
             "changes": selectors.changes_requested(assessment) if assessment.is_open else [],
+            "to_confirm": assessment.answers.filter(carried_state="to_confirm").count() if assessment.is_open else 0,
             "answered": answered,
             "total": total,
             "errors": errors or {},
