@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from assessments import services, tasks
@@ -56,7 +57,7 @@ def _remind(capture, day) -> int:
 
 @pytest.mark.django_db
 def test_reminders_go_to_the_contacts_before_the_deadline_and_once_overdue_with_a_new_link(
-    client, sent_request, django_capture_on_commit_callbacks
+    client, analyst, sent_request, django_capture_on_commit_callbacks
 ):
     request, first_url = sent_request
     deadline = request.deadline
@@ -81,6 +82,10 @@ def test_reminders_go_to_the_contacts_before_the_deadline_and_once_overdue_with_
     entered = client.get(f"/portal/t/{newest}/")
     assert entered.status_code == 302 and links[-1].expires_at > timezone.now()  # an overdue link still works
     assert request.history.filter(history_change_reason__startswith="Link overdue reminder sent").exists()
+    staff = Client()
+    staff.force_login(analyst)
+    detail = staff.get(request.get_absolute_url()).content.decode()
+    assert "Reminders sent" in detail and "7d, 1d, overdue" in detail and "cora@vendor.example" in detail
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from assessments import services
+from assessments import selectors, services
 from assessments.attestation import Response
 from assessments.models import Assessment, Finding
 from assessments.scoring import NodeFacts
@@ -152,3 +152,21 @@ def test_an_attestation_correction_is_matched_the_same_way(
         services.attestation_sign(request=request, responses=responses, name="Nora Vance", title="CISO")
 
     assert _discrepancy(closed_usage) is contradicts
+
+
+def test_the_prefilled_model_table_names_a_closed_root_as_vendors_do_and_confirming_it_contradicts_nothing(
+    client, analyst, knowledge, django_capture_on_commit_callbacks
+):
+    gpt4o = AIModel.objects.get(kind=AIModel.Kind.CLOSED, name="gpt-4o")
+    tuned = factories.AIModelFactory(kind=AIModel.Kind.DECLARED, name="Acme Legal Assistant", status="resolved")
+    LineageEdge.objects.create(
+        child=tuned, parent=gpt4o, relation="finetune", source="vendor", observed_at=timezone.now()
+    )
+    usage = factories.ModelUsageFactory(model=tuned)
+    factories.ContactFactory(vendor=usage.product.vendor)
+
+    [row] = selectors.model_table_prefill(usage.product)
+    assert (row["model"], row["base_model"], row["relation"]) == ("Acme Legal Assistant", "gpt-4o", "finetune")
+
+    _submit_and_accept(client, analyst, usage.product, [row], django_capture_on_commit_callbacks)
+    assert usage.product.model_usages.count() == 1 and not _discrepancy(usage)

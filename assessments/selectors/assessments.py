@@ -95,7 +95,8 @@ def model_table_prefill(product: Product) -> list[dict]:
     rows = []
     for usage, report in zip(usages, reports, strict=True):
         subject = node_key(usage.model)
-        roots = [r for r in report.roots if r != subject]
+        # Roots by the names vendors use (``gpt-4o``, not our ``closed:gpt-4o``); matching takes either.
+        roots = [report.models[r].name if r in report.models else r for r in report.roots if r != subject]
         rows.append(
             {
                 "model": usage.model.name,
