@@ -148,3 +148,34 @@ def test_viewers_and_strangers_cannot_cancel_or_remove(client, viewer, analyst, 
         product=other, questionnaire="ai-intake", due_date=timezone.now().date() + timedelta(days=5)
     )
     assert client.get(f"/assessments/{elsewhere.pk}/evidence/{evidence.pk}/retire/").status_code == 404
+
+
+def test_the_vendor_removes_a_wrong_file_in_the_portal_and_it_stays_on_record(client, analyst, sent, evidence):
+    assessment, url = sent
+    other_product = factories.ProductFactory()
+    other, _ = services.assessment_send(
+        product=other_product, questionnaire="ai-intake", due_date=timezone.now().date() + timedelta(days=5)
+    )
+    foreign = services.evidence_add(
+        assessment=other, question_id="intake.policy", upload=SimpleUploadedFile("theirs.pdf", PDF)
+    )
+    page = client.get(_path(url))["Location"]
+    body = client.get(page).content.decode()
+    assert f'name="retire" value="{evidence.pk}"' in body and "data-confirm=" in body
+    assert "/retire/" not in body  # the analysts' page is not offered to the vendor
+
+    kept = {"shown": ["hosting.countries"], "q:hosting.countries": "US, DE"}
+    assert client.post(page, {**kept, "retire": str(foreign.pk)}).status_code == 302
+    assert Evidence.objects.get(pk=foreign.pk).retired_at is None  # another assessment's file: untouched
+    removed = client.post(page, {**kept, "retire": str(evidence.pk)})
+
+    assert removed.status_code == 302
+    evidence.refresh_from_db()
+    assert evidence.retired_at is not None
+    event = assessment.events.get(action="evidence_retired")
+    assert event.actor_label == "vendor portal" and "dpa.pdf" in event.note
+    assert Answer.objects.get(assessment=assessment, question_id="hosting.countries").value == "US, DE"  # saved too
+    assert f'name="retire" value="{evidence.pk}"' not in client.get(page).content.decode()
+    client.force_login(analyst)
+    download = client.get(f"/assessments/{assessment.pk}/evidence/{evidence.pk}/")
+    assert download.status_code == 200  # kept on record for the analysts

@@ -80,6 +80,12 @@ def test_mbom_questionnaire_round_trip(browser, live_server, portfolio, tmp_path
     assert portal.get_by_label("Row 1 Base model (if derived)").input_value() == "meta-llama/Llama-3.1-8B"
     assert portal.get_by_role("link", name="model-card.pdf").is_visible()
     portal.screenshot(path=tmp_path / "portal-draft.png", full_page=True)
+    # Removing a file asks first; dismissed, nothing happens.
+    questions = []
+    portal.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    portal.get_by_role("button", name="Remove").click()
+    assert questions and "model-card.pdf" in questions[0]
+    assert portal.get_by_role("link", name="model-card.pdf").is_visible()
 
     # The analyst sends a new link: the old one (and the session it opened) answers 410; the new one works and
     # shows everything saved so far.

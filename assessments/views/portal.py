@@ -95,6 +95,17 @@ class AssessmentPortalView(PortalSessionMixin, View):
             # The draft is saved in its own transaction: a refused submit keeps everything typed.
             with transaction.atomic():
                 posted, errors = save_form(request, assessment)
+            retire = request.POST.get("retire", "")
+            if retire:
+                removed = self._evidence_retire(assessment, retire)
+                if removed is None:
+                    messages.error(request, "That file is not attached to this questionnaire; your answers are saved.")
+                else:
+                    messages.success(request, f"“{removed.original_name}” was removed from your answer.")
+                if errors:
+                    messages.error(request, "Some answers need a correction (marked below); the others are saved.")
+                    return self.render_form(request, posted=posted, errors=errors, status=400)
+                return redirect("portal:assessment", pk=assessment.pk)
             if request.POST.get("action") == "submit" and not errors:
                 services.assessment_submit(assessment=assessment)
         except services.AssessmentLocked as error:
@@ -112,6 +123,17 @@ class AssessmentPortalView(PortalSessionMixin, View):
         else:
             messages.success(request, "Saved. You can come back with the same link and continue.")
         return redirect("portal:assessment", pk=assessment.pk)
+
+    @staticmethod
+    def _evidence_retire(assessment: Assessment, evidence_id: str) -> Evidence | None:
+        """Take one of this assessment's files off its answer (the vendor attached the wrong one); the file and
+        its record are kept. None when the file is not one of this assessment's attached files."""
+        evidence = Evidence.objects.filter(
+            pk=int(evidence_id) if evidence_id.isdigit() else 0, assessment=assessment, retired_at__isnull=True
+        ).first()
+        if evidence is not None:
+            services.evidence_retire(evidence=evidence, reason="Removed by the vendor in the portal.")
+        return evidence
 
 
 class AssessmentPortalEvidenceView(PortalSessionMixin, View):

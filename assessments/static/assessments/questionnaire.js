@@ -65,5 +65,11 @@
     try { window.localStorage.setItem(key, JSON.stringify(snapshot())); } catch (e) { /* storage full or off */ }
   });
   form.addEventListener("change", applyConditions);
+  // Buttons that end something (removing a file) ask first.
+  form.querySelectorAll("button[data-confirm]").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      if (!window.confirm(button.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
   applyConditions();
 }());
