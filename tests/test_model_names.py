@@ -170,3 +170,18 @@ def test_the_prefilled_model_table_names_a_closed_root_as_vendors_do_and_confirm
 
     _submit_and_accept(client, analyst, usage.product, [row], django_capture_on_commit_callbacks)
     assert usage.product.model_usages.count() == 1 and not _discrepancy(usage)
+
+
+def test_a_declared_models_base_typed_with_its_publisher_becomes_our_closed_model(
+    client, analyst, knowledge, django_capture_on_commit_callbacks
+):
+    product = factories.ProductFactory()
+    factories.ContactFactory(vendor=product.vendor)
+    rows = [{"model": "Acme Contract Assistant", "base_model": "OpenAI/GPT-4o", "relation": "finetune"}]
+
+    _submit_and_accept(client, analyst, product, rows, django_capture_on_commit_callbacks)
+
+    usage = product.model_usages.select_related("model").get()
+    edge = usage.model.parent_edges.select_related("parent").get()
+    assert (edge.parent.kind, edge.parent.name, edge.source) == ("closed", "gpt-4o", "vendor")
+    assert not _discrepancy(usage)

@@ -114,10 +114,11 @@ def _row_apply(assessment: Assessment, number: int, row: dict, by, applied: Appl
         itself = model_names_match(base, _known(model, model_aliases([model.pk]).get(model.pk, ())))
         if base and not itself and not LineageEdge.objects.filter(child=model).exists():
             relation = row.get("relation") or "unknown"
+            parent_kind, parent_name = _catalogued(base) or (_kind(base), base)
             lineage_parent_declare(
                 child=model,
-                parent_kind=_kind(base),
-                parent_name=base,
+                parent_kind=parent_kind,
+                parent_name=parent_name,
                 relation=relation if relation != "none" else "unknown",
                 source=LineageEdge.Source.VENDOR,
                 user=by,
