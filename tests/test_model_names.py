@@ -19,6 +19,8 @@ from vendors.models import AIModel, LineageEdge
 GPT4O = KnownModel("closed:gpt-4o", "closed", ("gpt-4o-2024-08-06",), ("openai", "OpenAI"))
 LLAMA = KnownModel("meta-llama/Llama-3.1-8B", "hub", ("meta-llama/Meta-Llama-3.1-8B",), ("meta", "Meta"))
 SECRET = KnownModel("declared:Acme Legal LLM", "declared", (), ("acme", "Acme AI"))
+QWEN_MAX = KnownModel("closed:qwen-max", "closed", (), ("alibaba-qwen", "Qwen (Alibaba Cloud)"))
+KIMI = KnownModel("closed:kimi-k2", "closed", (), ("moonshot", "Moonshot AI (Kimi)"))
 
 
 @pytest.mark.parametrize(
@@ -45,6 +47,12 @@ SECRET = KnownModel("declared:Acme Legal LLM", "declared", (), ("acme", "Acme AI
         ("Llama-3.1-8B", LLAMA, False),  # a hub id is never reduced to its last part...
         ("bartowski/Llama-3.1-8B", LLAMA, False),  # ...another org's repo is another model
         ("meta-llama/Llama-3.1-70B", LLAMA, False),
+        ("qwen/qwen-max", QWEN_MAX, True),  # a router's prefix: the publisher's short name
+        ("Alibaba Cloud/qwen-max", QWEN_MAX, True),
+        ("alibaba-qwen/qwen-max", QWEN_MAX, True),  # our key
+        ("deepseek/qwen-max", QWEN_MAX, False),
+        ("moonshotai/kimi-k2", KIMI, True),
+        ("kimi/kimi-k2", KIMI, True),
         ("acme legal  llm", SECRET, True),
         ("Acme AI/Acme Legal LLM", SECRET, True),
         ("Acme Legal LLM v2", SECRET, False),

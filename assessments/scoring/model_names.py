@@ -45,6 +45,15 @@ def _slug(text: str) -> str:
     return _NOT_SLUG.sub("", text.casefold())
 
 
+def _publisher_slugs(publisher: str) -> set[str]:
+    """How routers and SDKs prefix a publisher's models: its key or name, the name before a parenthesis or its
+    first word, or what the parenthesis says (``Qwen (Alibaba Cloud)``: qwen, alibabacloud; ``Moonshot AI
+    (Kimi)``: moonshotai, moonshot, kimi; ``Mistral AI``: mistralai, mistral)."""
+    outside, _, inside = publisher.partition("(")
+    words = outside.split()
+    return {_slug(publisher), _slug(outside), _slug(inside), _slug(words[0]) if words else ""} - {""}
+
+
 def _kind_of(node_id: str, kind: str) -> str:
     match = _KIND_PREFIX.match(node_id or "")
     return match.group(1).lower() if match else kind
@@ -62,7 +71,7 @@ def model_names_match(typed: str, model: KnownModel) -> bool:
     if _kind_of(model.id, model.kind) == "hub" or "/" not in said:
         return False
     prefix, _, bare = said.rpartition("/")
-    publishers = {_slug(p) for p in model.publishers} - {""}
+    publishers = {slug for publisher in model.publishers for slug in _publisher_slugs(publisher or "")}
     return bare in names and _slug(prefix.rsplit("/", 1)[-1]) in publishers
 
 
