@@ -78,3 +78,20 @@ def test_a_vendor_with_an_attestation_request_is_archived_not_deleted(analyst):
     assert removal.retired
     assert AttestationRequest.objects.filter(pk=request.pk, vendor=vendor).exists()
     assert AttestationCoverage.objects.filter(request=request, usage=usage).exists()
+
+
+def test_the_trail_keeps_who_was_asked_after_a_contact_is_deleted(analyst):
+    product = factories.ProductFactory()
+    contact = factories.ContactFactory(vendor=product.vendor, email="leaver@vendor.example")
+    assessment, _url = services.assessment_send(
+        product=product,
+        questionnaire="ai-intake",
+        due_date=timezone.now().date() + dt.timedelta(days=10),
+        contacts=[contact],
+        by=analyst,
+    )
+
+    vendor_services.contact_delete(contact=contact)
+
+    assert not assessment.contacts.exists()
+    assert "to leaver@vendor.example" in assessment.events.get(action="sent").note

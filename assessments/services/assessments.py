@@ -101,7 +101,9 @@ def assessment_send(
     assessment.full_clean()
     assessment.save()
     assessment.contacts.set(contacts)
-    event_record(assessment=assessment, action="sent", by=by, note=f"Sent {version} due {due_date.isoformat()}")
+    # The recipients are written into the trail: it keeps who was asked even if a contact is later removed.
+    to = ", ".join(c.email for c in contacts) or "no contact (the link is shown to the analyst only)"
+    event_record(assessment=assessment, action="sent", by=by, note=f"Sent {version} due {due_date.isoformat()} to {to}")
     url = _link_issue(assessment, AssessmentLink.Reason.SEND, by)
     notify.portal_link(assessment=assessment, url=url, reason="send")
     return assessment, url
@@ -314,5 +316,6 @@ def _remind_one(assessment_id: int, today: date, days: list[int]) -> int:
     assessment.save(update_fields=["reminders_sent", "updated_at"])
     url = _link_issue(assessment, AssessmentLink.Reason.REMINDER, None)
     notify.portal_link(assessment=assessment, url=url, reason="overdue" if stamp == "overdue" else "reminder")
-    event_record(assessment=assessment, action="reminded", note=f"Reminder ({stamp}) emailed to the contacts.")
+    to = ", ".join(assessment.contacts.values_list("email", flat=True)) or "no contact"
+    event_record(assessment=assessment, action="reminded", note=f"Reminder ({stamp}) emailed to {to}.")
     return 1
