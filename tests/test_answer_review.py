@@ -68,6 +68,8 @@ def test_marked_answers_go_back_to_the_vendor_and_block_acceptance_until_fixed(
         "compliance.screening: accepted",
         "hosting.countries: needs changes. List Ireland too: the DPA says IE.",
     ]
+    page = client.get(assessment.get_absolute_url()).content.decode()
+    assert 'disabled aria-describedby="accept-blocked"' in page
     refused = client.post(f"/assessments/{assessment.pk}/accept/", follow=True).content.decode()
     assert "marked as needing changes (hosting.countries)" in refused
     assert Assessment.objects.get(pk=assessment.pk).status == Assessment.Status.SUBMITTED
