@@ -114,3 +114,20 @@ def test_carrying_over_skips_what_no_longer_fits_and_copies_evidence(analyst):
     assert (copy.sha256, copy.original_name, copy.file.name) == (evidence.sha256, "card.pdf", evidence.file.name)
     assert target.answers.get(question_id=file_question).value == [copy.pk]
     assert Evidence.objects.get(pk=evidence.pk).assessment == source  # the earlier round keeps its own
+
+
+def test_confirming_a_carried_answer_needs_no_value_posted_again(accepted):
+    following = Assessment.objects.get(previous=accepted)
+
+    result = services.answers_save(
+        assessment=following,
+        answers={"intake.policy": services.RawAnswer("no")},
+        confirmed=["intake.uses_ai", "intake.criticality", "intake.data_categories", "no.such.question"],
+    )
+
+    assert result.saved == 4 and not result.errors
+    states = dict(following.answers.values_list("question_id", "carried_state"))
+    assert states == {"intake.uses_ai": "confirmed", "intake.criticality": "confirmed",
+                      "intake.data_categories": "confirmed", "intake.policy": "changed"}  # fmt: skip
+    services.assessment_submit(assessment=following)
+    assert Assessment.objects.get(pk=following.pk).status == Assessment.Status.SUBMITTED

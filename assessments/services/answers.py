@@ -108,6 +108,14 @@ def answers_save(
         _review_reopen(answer)
         answer.save()
         result.saved += 1
+    for question_id in sorted(confirmed - set(answers)):
+        # Confirmed without being posted again: the carried value stands as it is.
+        answer = stored.get(question_id)
+        if answer is not None and answer.to_confirm:
+            answer.carried_state = Answer.Carried.CONFIRMED
+            answer.channel, answer.entered_by, answer.round = channel, user, assessment.round
+            answer.save()
+            result.saved += 1
     if result.saved:
         mark_in_progress(assessment, by)
         if user is not None:
