@@ -22,28 +22,12 @@ CHANGE_ROWS = 200
 #: however large the portfolio. A vendor report shows all of its products in full.
 DETAILED_PRODUCTS = 25
 _CONCERN_CODES = ("origin.country_of_concern", "origin.sanctioned_publisher", "hosting.country_of_concern")
-# matplotlib writes its paint as style="fill: …"; inlined in HTML WeasyPrint parses that as CSS and warns about
-# every SVG property. As presentation attributes the pixels are the same.
-_STYLE_ATTR = re.compile(r'\sstyle="([^"]*)"')
-_STYLE_DECL = re.compile(r"^\s*([a-z-]+)\s*:\s*([^;]+?)\s*$")
-
-
-def _style_to_attributes(svg: str) -> str:
-    def replace(match: re.Match) -> str:
-        attrs = []
-        for declaration in match[1].split(";"):
-            found = _STYLE_DECL.match(declaration)
-            if found:
-                attrs.append(f'{found[1]}="{found[2]}"')
-        return (" " + " ".join(attrs)) if attrs else ""
-
-    return _STYLE_ATTR.sub(replace, svg)
 
 
 def report_charts(report: PortfolioReport) -> dict[str, str]:
     """The dashboard's three charts for the report's figures (no links: a PDF reader cannot follow them)."""
     tiers = {row.tier: row.count for row in report.tiers}
-    drawn = {
+    return {
         "tiers": charts.tier_chart(
             {tier: tiers.get(tier, 0) for tier in charts.TIER_COLORS},
             title="Active products by their riskiest model usage",
@@ -58,8 +42,7 @@ def report_charts(report: PortfolioReport) -> dict[str, str]:
             title="Products by root model",
             value_label="products",
         ),
-    }
-    return {name: _style_to_attributes(svg) for name, svg in drawn.items()}
+    }  # charts already writes paint as presentation attributes (the page's CSP), so WeasyPrint lays them out silently
 
 
 _ID_ATTR = re.compile(r'\sid="[^"]*"')
