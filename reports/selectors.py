@@ -87,6 +87,16 @@ class ProductSection:
         """The product's models, each once, riskiest first."""
         return tuple(dict.fromkeys(row.model for row in self.usages))
 
+    @property
+    def models_named(self) -> tuple[str, ...]:
+        """The models a one-line summary names: those rated high or critical (at most four), else the first three."""
+        flagged = tuple(dict.fromkeys(row.model for row in self.high_usages))
+        return flagged[:4] if flagged else self.models[:3]
+
+    @property
+    def models_unnamed(self) -> int:
+        return len(self.models) - len(self.models_named)
+
 
 @dataclass(frozen=True)
 class VendorSection:
