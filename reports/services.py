@@ -19,6 +19,7 @@ from reports import render
 from reports.models import Report
 from reports.periods import Quarter
 from reports.selectors import PortfolioReport, portfolio_report
+from reports.signals import report_ready_announce
 from vendors.models import Vendor
 
 logger = logging.getLogger(__name__)
@@ -193,6 +194,7 @@ def report_store(*, report: Report, pdf: bytes) -> Report:
     report.status, report.progress, report.step = Report.Status.READY, 100, "Ready"
     report.finished_at = timezone.now()
     report.save(update_fields=["file", "sha256", "size", "status", "progress", "step", "finished_at"])
+    report_ready_announce(report)
     return report
 
 

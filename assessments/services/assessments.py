@@ -20,6 +20,7 @@ from assessments.selectors.assessments import answer_states, changes_requested
 from assessments.services import notify
 from assessments.services.portal import portal_link_mint, portal_link_revoke, public_url
 from assessments.services.questionnaires import questionnaire_current
+from assessments.signals import assessment_submitted_announce
 from vendors.models import Contact, Product, Vendor
 
 PORTAL = "vendor portal"
@@ -201,6 +202,7 @@ def assessment_submit(*, assessment: Assessment, by=None) -> Assessment:
     assessment.submitted_at = timezone.now()
     _transition(assessment, S.SUBMITTED, "submitted", by, fields=["submitted_at", "score", "breakdown"])
     notify.submitted(assessment=assessment)
+    assessment_submitted_announce(assessment)
     return assessment
 
 

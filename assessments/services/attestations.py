@@ -33,6 +33,7 @@ from assessments.documents import attestation_signed_pdf
 from assessments.models import Attestation, AttestationCoverage, AttestationDraft, AttestationRequest
 from assessments.selectors.attestations import attestation_claims
 from assessments.services.rescoring import ratings_refresh_request
+from assessments.signals import attestation_signed_announce
 from vendors.lineage.sanitize import clean_text
 from vendors.models import Product, Vendor
 
@@ -253,6 +254,7 @@ def attestation_sign(
     from assessments import tasks
 
     tasks.attestation_signed_notify.delay_on_commit(attestation.pk)
+    attestation_signed_announce(attestation)
     request.status = locked.status
     return attestation
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from assessments import selectors
 from assessments.models import Finding
 from assessments.services.rescoring import ratings_refresh, ratings_refresh_request
+from assessments.signals import findings_updated_announce
 from vendors.models import ModelUsage
 
 
@@ -35,6 +36,7 @@ def finding_update(*, finding: Finding, owner, due_date: date | None, by=None) -
     finding._change_reason = "Owner or due date changed"
     finding.full_clean()
     finding.save(update_fields=["owner", "due_date", "updated_at"])
+    findings_updated_announce([finding])
     return finding
 
 
@@ -74,6 +76,7 @@ def finding_accept(
         update_fields=["status", "justification", "accepted_until", "accepted_by", "accepted_at", "updated_at"]
     )
     ratings_refresh_request(usage_ids=[finding.usage_id])
+    findings_updated_announce([finding])
     return finding
 
 
@@ -87,6 +90,7 @@ def finding_acceptance_revoke(*, finding: Finding, by=None) -> Finding:
     finding._change_reason = "Risk acceptance revoked"
     finding.save(update_fields=["status", "updated_at"])
     ratings_refresh_request(usage_ids=[finding.usage_id])
+    findings_updated_announce([finding])
     return finding
 
 
@@ -111,6 +115,7 @@ def finding_resolve(*, finding: Finding, status: str, resolution: str, by=None) 
     finding._change_reason = f"Marked {finding.get_status_display().lower()}"
     finding.full_clean()
     finding.save(update_fields=["status", "resolution", "resolved_at", "updated_at"])
+    findings_updated_announce([finding])
     return finding
 
 

@@ -13,6 +13,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from assessments import selectors
 from assessments.models import Exposure, Finding, RiskRating
 from assessments.scoring import DISCREPANCY, Policy, Rating, score
+from assessments.signals import findings_opened_announce, findings_updated_announce, ratings_changed_announce
 from vendors.models import AIModel, ModelUsage
 from vendors.selectors import LineageReport, lineage_reports, model_usage_queryset
 
@@ -111,7 +112,7 @@ def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime) -> int:
         RiskRating.objects.filter(usage_id__in=[s.usage_id for s in snapshots], is_current=True).update(
             is_current=False
         )
-        RiskRating.objects.bulk_create(snapshots)
+        ratings_changed_announce(RiskRating.objects.bulk_create(snapshots))
     _findings_sync(usages, ratings, findings, policy, now)
     _exposures_sync(usages, reports, now)
     return len(snapshots)
@@ -192,9 +193,12 @@ def _findings_sync(
             finding.updated_at = now
             changed.append(finding)
     if opened:
-        bulk_create_with_history(opened, Finding, default_change_reason="Opened by rescoring", default_date=now)
+        findings_opened_announce(
+            bulk_create_with_history(opened, Finding, default_change_reason="Opened by rescoring", default_date=now)
+        )
     if changed:
         bulk_update_with_history(changed, Finding, fields=_FINDING_SYNC_FIELDS, default_date=now)
+        findings_updated_announce(changed)
 
 
 def _exposures_sync(usages: Sequence[ModelUsage], reports: Sequence[LineageReport], now: datetime) -> None:

@@ -37,6 +37,7 @@ from vendors.selectors import lineage_problem_counts
 from vendors.services.lineage_store import HUB_SOURCES, GraphStore
 from vendors.services.lineage_walk import WalkLimits, WalkStats, lineage_walk
 from vendors.services.rescoring import usages_depending_on, usages_rescore_request
+from vendors.signals import change_events_announce
 
 logger = logging.getLogger(__name__)
 
@@ -331,13 +332,14 @@ def lineage_parent_declare(
     edge = LineageEdge(child=child, parent=parent, relation=relation, source=source, observed_at=timezone.now())
     edge.full_clean()
     edge.save()
-    ChangeEvent.objects.create(
+    added = ChangeEvent.objects.create(
         kind=ChangeEvent.Kind.PARENT_ADDED,
         model=child,
         summary=clean_text(f"{child.name} declared as derived from {parent.name} ({relation}, per {source})", 500),
         details={"parent": parent.name, "relation": relation, "source": source, "user": getattr(user, "pk", None)},
         occurred_at=edge.observed_at,
     )
+    change_events_announce([added])
     if parent.kind == AIModel.Kind.HUB and parent.fetched_at is None:
         lineage_refresh_request(scope=LineageRefresh.Scope.MODELS, model_names=[parent.name], user=user)
     usages_rescore_request(usage_ids=usages_depending_on([child]))
@@ -349,13 +351,14 @@ def lineage_parent_remove(*, edge: LineageEdge, user=None) -> None:
     """Remove a declared parent; what the hub says is removed only by the hub."""
     if edge.source in HUB_SOURCES:
         raise ValidationError("This parent comes from the hub's metadata; it changes when the hub's record does.")
-    ChangeEvent.objects.create(
+    removed = ChangeEvent.objects.create(
         kind=ChangeEvent.Kind.PARENT_REMOVED,
         model=edge.child,
         summary=clean_text(f"{edge.child.name} no longer declared as derived from {edge.parent.name}", 500),
         details={"parent": edge.parent.name, "source": edge.source, "user": getattr(user, "pk", None)},
         occurred_at=timezone.now(),
     )
+    change_events_announce([removed])
     child = edge.child
     edge.delete()
     usages_rescore_request(usage_ids=usages_depending_on([child]))

@@ -19,6 +19,7 @@ from vendors.lineage.discovery import SOURCE_PRIORITY, Discovery
 from vendors.lineage.gaps import GapCode, node_outcome
 from vendors.lineage.sanitize import clean_text, datasets_of, hub_id, license_of
 from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageEdge, ModelUsage, PublisherOrg
+from vendors.signals import change_events_announce
 
 # Edges the hub walk owns; declared edges (vendor, analyst) are never touched by it.
 HUB_SOURCES = frozenset(
@@ -210,7 +211,7 @@ class GraphStore:
             events.append(_event(kind, model, f"{model.name} is now {model.get_status_display().lower()}{reason}",
                                  now, old=before_status, new=model.status))  # fmt: skip
         if events:
-            ChangeEvent.objects.bulk_create(events)
+            change_events_announce(ChangeEvent.objects.bulk_create(events))
         return events
 
     def _edges_sync(self, model: AIModel, discovery: Discovery, now: datetime, *, announce: bool) -> list[ChangeEvent]:

@@ -20,6 +20,7 @@ from vendors.models import (
 )
 from vendors.services.knowledge import publisher_for_repo_id
 from vendors.services.rescoring import usages_rescore_request
+from vendors.signals import change_events_announce
 
 _VENDOR_FIELDS = ("name", "country", "website", "tier", "status", "description")
 _PRODUCT_FIELDS = ("name", "description", "criticality", "status", "business_owner")
@@ -218,7 +219,7 @@ def model_usage_register(
     )
     usage.full_clean()
     usage.save()
-    ChangeEvent.objects.create(
+    added = ChangeEvent.objects.create(
         kind=ChangeEvent.Kind.USAGE_ADDED,
         model=model,
         product=product,
@@ -226,6 +227,7 @@ def model_usage_register(
         details={"usage": usage.pk, "role": role, "host": usage.host.key if usage.host else None},
         occurred_at=timezone.now(),
     )
+    change_events_announce([added])
     if resolve:
         _lineage_resolve_if_new(model)
     if rescore:
@@ -270,7 +272,7 @@ def model_usage_update(
     usage.save()
     if previous_model.pk != model.pk:
         _lineage_resolve_if_new(model)
-        ChangeEvent.objects.create(
+        swapped = ChangeEvent.objects.create(
             kind=ChangeEvent.Kind.MODEL_SWAPPED,
             model=model,
             product=usage.product,
@@ -278,6 +280,7 @@ def model_usage_update(
             details={"usage": usage.pk, "from": previous_model.name, "to": model.name},
             occurred_at=timezone.now(),
         )
+        change_events_announce([swapped])
     if rescore:
         usages_rescore_request(usage_ids=[usage.pk])
     return usage

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from vendors.models import ChangeEvent, ModelUsage, Product, Vendor
 from vendors.services.rescoring import usages_rescore_request
+from vendors.signals import change_events_announce
 
 REASON_MAX_LENGTH = 500
 
@@ -90,7 +91,7 @@ def _refuse_if_retired(instance, message: str) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 def _usage_removed_event(usage: ModelUsage, *, retired: bool, reason: str) -> None:
     verb = "stopped using" if retired else "no longer uses"
-    ChangeEvent.objects.create(
+    removed = ChangeEvent.objects.create(
         kind=ChangeEvent.Kind.USAGE_REMOVED,
         model=usage.model,
         product=usage.product,
@@ -104,6 +105,7 @@ def _usage_removed_event(usage: ModelUsage, *, retired: bool, reason: str) -> No
         },
         occurred_at=timezone.now(),
     )
+    change_events_announce([removed])
 
 
 @transaction.atomic
