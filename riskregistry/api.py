@@ -6,6 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from assessments.api.urls import ROUTES as ASSESSMENTS_ROUTES
 from reports.api.urls import ROUTES as REPORTS_ROUTES
 from vendors.api.urls import ROUTES as VENDORS_ROUTES
+from webhooks.api.urls import ROUTES as WEBHOOKS_ROUTES
 
 
 class Router(routers.DefaultRouter):
@@ -16,7 +17,7 @@ class Router(routers.DefaultRouter):
 
 
 router = Router(trailing_slash=True)
-for prefix, viewset, basename in (*VENDORS_ROUTES, *ASSESSMENTS_ROUTES, *REPORTS_ROUTES):
+for prefix, viewset, basename in (*VENDORS_ROUTES, *ASSESSMENTS_ROUTES, *REPORTS_ROUTES, *WEBHOOKS_ROUTES):
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = router.urls

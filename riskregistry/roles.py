@@ -60,7 +60,8 @@ def _analyst_permissions() -> list[Permission]:
 
 
 def _admin_permissions() -> list[Permission]:
-    return list(Permission.objects.filter(content_type__app_label__in=(*_DOMAIN_APPS, "auth")))
+    # Webhook endpoints (their target URLs and secrets) are the admins' alone.
+    return list(Permission.objects.filter(content_type__app_label__in=(*_DOMAIN_APPS, "auth", "webhooks")))
 
 
 def roles_sync(sender=None, **_kwargs) -> None:

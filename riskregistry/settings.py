@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "vendors",
     "assessments",
     "reports",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.quarterly_reports_due",
         "schedule": crontab(minute="30", hour="0", day_of_month="1", month_of_year="1,4,7,10"),
     },
+    # Webhook retries: messages whose next attempt is due are handed to the workers.
+    "webhook-messages-due": {
+        "task": "webhooks.tasks.webhook_messages_due",
+        "schedule": env.float("WEBHOOKS_SWEEP_SECONDS", default=15.0),
+        "options": {"expires": 14},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -205,6 +212,21 @@ LINEAGE_MAX_NODES = env.int("LINEAGE_MAX_NODES", default=20000)  # per refresh: 
 LINEAGE_CHUNK_SIZE = env.int("LINEAGE_CHUNK_SIZE", default=250)
 # Without Redis, "Refresh now" runs the refresh on a thread beside the web server (the request answers at once).
 LINEAGE_REFRESH_BESIDE = env.bool("LINEAGE_REFRESH_BESIDE", default=True)
+
+# ---------------------------------------------------------------------------------------------------------------
+# Webhooks (Standard Webhooks: signed, retried for about a day; see the README)
+# ---------------------------------------------------------------------------------------------------------------
+# Off: target URLs must resolve to public addresses only (no loopback, private, link-local, multicast, reserved),
+# at save time and at every delivery, so the server is no SSRF relay. An administrator turns it on only where
+# receivers live on an internal network.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10.0)  # seconds per attempt, all reads included
+# After a secret rotation, the old secret keeps signing (beside the new one) this long.
+WEBHOOKS_SECRET_GRACE_HOURS = env.int("WEBHOOKS_SECRET_GRACE_HOURS", default=24)
+# An endpoint is disabled (and the admins emailed) once its failed attempts in a row reach this many and span
+# at least this many hours.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=10)
+WEBHOOKS_DISABLE_AFTER_HOURS = env.int("WEBHOOKS_DISABLE_AFTER_HOURS", default=24)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Auth
@@ -404,6 +426,9 @@ SPECTACULAR_SETTINGS = {
         "CountryEnum": "django_countries.countries",
         "CsvImportStatusEnum": "vendors.models.imports.CsvImportStatus",
         "CsvImportRowOutcomeEnum": "vendors.csv_import.plan.OUTCOMES",
+        "WebhookEventTypeEnum": "webhooks.models.EventType",
+        "WebhookDisabledReasonEnum": "webhooks.models.DisabledReason",
+        "WebhookMessageStatusEnum": "webhooks.models.MessageStatus",
     },
 }
 

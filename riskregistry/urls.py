@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("assessments.urls")),
     path("portal/", include("assessments.urls_portal")),
     path("", include("reports.urls")),
+    path("", include("webhooks.urls")),
 ]

@@ -17,6 +17,8 @@ from riskregistry import services
 from tests import factories
 from vendors import services as vendor_services
 from vendors.models import ChangeEvent, LineageEdge, Product, Vendor
+from webhooks import signing
+from webhooks.models import WebhookEndpoint, WebhookMessage
 
 
 @dataclass
@@ -37,6 +39,8 @@ class World:
     attestation_request: object
     report: object
     csv_import: object
+    webhook: object
+    webhook_message: object
 
     def ids(self) -> dict[str, object]:
         """The lookup value of one object per API resource (the router's basename -> id)."""
@@ -56,6 +60,8 @@ class World:
             "attestation-request": self.attestation_request.pk,
             "report": self.report.pk,
             "csv-import": self.csv_import.pk,
+            "webhook": self.webhook.pk,
+            "webhook-message": self.webhook_message.pk,
         }
 
 
@@ -99,9 +105,22 @@ def build_world(suffix: str = "") -> World:
     change = ChangeEvent.objects.create(
         kind="usage_added", model=model, product=usage.product, summary="added", occurred_at=timezone.now()
     )
+    webhook = WebhookEndpoint.objects.create(
+        url=f"https://93.184.215.14/hooks/riskregistry{suffix.strip()}",
+        event_types=["rating.changed", "finding.opened"],
+        secret=signing.secret_generate(),
+    )
     return World(
         csv_import=vendor_services.csv_import_stage(
             data=f"vendor,vendor_country\nImported{suffix} GmbH,DE\n".encode(), filename=f"world{suffix}.csv"
+        ),
+        webhook=webhook,
+        webhook_message=WebhookMessage.objects.create(
+            endpoint=webhook,
+            message_id=signing.message_id_generate(),
+            event_type="rating.changed",
+            body='{"type":"rating.changed","timestamp":"2026-12-01T00:00:00Z","data":{}}',
+            next_attempt_at=timezone.now(),
         ),
         report=_ready_report(),
         vendor=usage.product.vendor,
