@@ -24,12 +24,11 @@ LOG_ROWS = 50
 
 def _secret_page(request, endpoint, secret, *, rotated: bool):
     """The one page that shows a secret: right after creation or rotation. It is not stored in the session."""
-    return render(
-        request,
-        "webhooks/endpoint_secret.html",
-        {"endpoint": endpoint, "secret": secret, "rotated": rotated},
-        headers={"Cache-Control": "no-store"},
+    response = render(
+        request, "webhooks/endpoint_secret.html", {"endpoint": endpoint, "secret": secret, "rotated": rotated}
     )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 class EndpointListView(Guarded, FilteredListMixin, FilterView):
