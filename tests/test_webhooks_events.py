@@ -62,7 +62,9 @@ def test_rescoring_announces_the_rating_and_the_findings_it_opened(
 
     rating = RiskRating.objects.get(usage=usage, is_current=True)
     (data,) = _payloads(receiver, "rating.changed")
-    assert data["rating"] == {"id": rating.pk, "url": f"{API}/ratings/{rating.pk}/", "page": data["rating"]["page"]}
+    page = f"http://127.0.0.1:8000/usages/{usage.pk}/"
+    assert data["rating"] == {"id": rating.pk, "url": f"{API}/ratings/{rating.pk}/", "page": page}
+    assert data["usage"]["page"] == page and data["model"]["page"] == f"http://127.0.0.1:8000/models/{usage.model_id}/"
     assert data["tier"] == rating.tier and data["score"] == rating.score
     assert data["usage"]["url"] == f"{API}/model-usages/{usage.pk}/"
     assert data["product"]["name"] == "Contract Copilot" and data["vendor"]["id"] == usage.product.vendor_id

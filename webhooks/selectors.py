@@ -60,11 +60,26 @@ def api_url(basename: str, pk, action: str = "detail") -> str | None:
         return None
 
 
+#: Pages of objects whose model has no ``get_absolute_url``: (the page's URL name, the attribute giving its id).
+_PAGES = {
+    "model": ("vendors:model_detail", "pk"),
+    "model-usage": ("assessments:usage_detail", "pk"),
+    "rating": ("assessments:usage_detail", "usage_id"),
+}
+
+
+def _page(obj, basename: str) -> str | None:
+    if basename in _PAGES:
+        name, attribute = _PAGES[basename]
+        return reverse(name, args=[getattr(obj, attribute)])
+    return obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else None
+
+
 def ref(obj, basename: str, **extra) -> dict | None:
-    """An object as a payload names it: id, API URL, page."""
+    """An object as a payload names it: id, API URL, page in the web UI."""
     if obj is None:
         return None
-    page = obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else None
+    page = _page(obj, basename)
     return {"id": obj.pk, "url": api_url(basename, obj.pk), "page": _absolute(page) if page else None, **extra}
 
 
