@@ -180,3 +180,17 @@ def test_the_api_is_for_admins_only(endpoint, role):
     assert client.get("/api/v1/webhooks/").status_code == 403
     assert client.post(f"/api/v1/webhooks/{endpoint.pk}/rotate-secret/", {}, format="json").status_code == 403
     assert client.post(f"/api/v1/webhooks/{endpoint.pk}/test/").status_code == 403
+
+
+def test_only_the_admin_role_holds_webhook_permissions():
+    from django.contrib.auth.models import Group
+
+    for role, expected in (("viewer", set()), ("analyst", set())):
+        held = set(Group.objects.get(name=role).permissions.filter(content_type__app_label="webhooks"))
+        assert held == expected, role
+    admin = set(
+        Group.objects.get(name="admin")
+        .permissions.filter(content_type__app_label="webhooks")
+        .values_list("codename", flat=True)
+    )
+    assert {"view_webhookendpoint", "add_webhookendpoint", "change_webhookendpoint"} <= admin
