@@ -241,3 +241,20 @@ def test_due_messages_are_handed_to_the_workers_once(receiver, django_capture_on
     assert services.messages_due_enqueue() == 0  # delivered: nothing due
     message.refresh_from_db()
     assert message.status == "delivered" and len(receiver.received) == 1
+
+
+def test_a_failed_message_sent_again_gets_a_fresh_schedule_and_keeps_its_log(receiver):
+    endpoint, _ = _endpoint(receiver)
+    receiver.answer(Answer(500))
+    message = _test_message(endpoint)
+    WebhookMessage.objects.filter(pk=message.pk).update(attempts=schedule.ATTEMPTS - 1)
+    services.message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.status == "failed"
+
+    services.message_resend(message=message)
+    services.message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.status == "delivered" and message.attempts == 1
+    assert [a.number for a in message.attempt_log.order_by("number")] == [1, 2]
+    assert {r.headers["webhook-id"] for r in receiver.received} == {message.message_id}

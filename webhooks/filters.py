@@ -1,13 +1,22 @@
 """The webhooks FilterSets, shared by the pages and the REST API."""
 
 import django_filters
+from django import forms
+from django.db.models import Q
 
 from riskregistry.filters import BoundedFilterSet
+from riskregistry.forms import StyledFormMixin
 from webhooks.models import MESSAGE_TYPES, WebhookEndpoint, WebhookMessage
 
 
+class WebhookFilterForm(StyledFormMixin, forms.Form):
+    """Bootstrap classes on the filters' widgets."""
+
+
 class WebhookEndpointFilterSet(BoundedFilterSet):
-    enabled = django_filters.BooleanFilter(widget=django_filters.widgets.BooleanWidget())
+    enabled = django_filters.BooleanFilter(
+        label="State", widget=forms.Select(choices=[("", "Any"), ("true", "Enabled"), ("false", "Disabled")])
+    )
     disabled_reason = django_filters.ChoiceFilter(
         choices=[c for c in WebhookEndpoint.DisabledReason.choices if c[0]], empty_label="Any"
     )
@@ -16,10 +25,9 @@ class WebhookEndpointFilterSet(BoundedFilterSet):
     class Meta:
         model = WebhookEndpoint
         fields = ["enabled", "disabled_reason", "search"]
+        form = WebhookFilterForm
 
     def filter_search(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(Q(url__icontains=value) | Q(description__icontains=value)) if value else queryset
 
 
@@ -33,3 +41,4 @@ class WebhookMessageFilterSet(BoundedFilterSet):
     class Meta:
         model = WebhookMessage
         fields = ["endpoint", "status", "event_type"]
+        form = WebhookFilterForm

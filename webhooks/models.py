@@ -16,13 +16,13 @@ from vendors.models.base import choices_check
 class EventType(models.TextChoices):
     """What an endpoint can subscribe to (see the README for each payload)."""
 
-    RATING_CHANGED = "rating.changed", "A rating changed"
-    LINEAGE_CHANGED = "lineage.changed", "A supply-chain (lineage) change was recorded"
-    FINDING_OPENED = "finding.opened", "A finding was opened"
-    FINDING_UPDATED = "finding.updated", "A finding was updated"
-    ASSESSMENT_SUBMITTED = "assessment.submitted", "A vendor submitted an assessment"
-    ATTESTATION_SIGNED = "attestation.signed", "A vendor signed an attestation"
-    REPORT_READY = "report.ready", "A report is ready"
+    RATING_CHANGED = "rating.changed", "rating.changed: a rating changed"
+    LINEAGE_CHANGED = "lineage.changed", "lineage.changed: a supply-chain change was recorded"
+    FINDING_OPENED = "finding.opened", "finding.opened: a finding was opened"
+    FINDING_UPDATED = "finding.updated", "finding.updated: a finding changed"
+    ASSESSMENT_SUBMITTED = "assessment.submitted", "assessment.submitted: a vendor submitted a questionnaire"
+    ATTESTATION_SIGNED = "attestation.signed", "attestation.signed: a vendor signed an attestation"
+    REPORT_READY = "report.ready", "report.ready: a report was generated"
 
 
 #: Sent by the "send a test event" action only; endpoints do not subscribe to it.
@@ -123,7 +123,7 @@ class WebhookMessage(models.Model):
     event_type = models.CharField(max_length=40)
     body = models.TextField(help_text="The JSON payload exactly as signed and sent.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Attempts since it was (last) queued.")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True, help_text="Handed to a worker (not yet attempted).")
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -159,7 +159,7 @@ class WebhookAttempt(models.Model):
     start of its body) or what went wrong."""
 
     message = models.ForeignKey(WebhookMessage, on_delete=models.CASCADE, related_name="attempt_log")
-    number = models.PositiveSmallIntegerField()
+    number = models.PositiveSmallIntegerField(help_text="1, 2, ... across every round of sending.")
     attempted_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField()
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from riskregistry.roles import ADMIN
@@ -129,7 +129,9 @@ def message_deliver(*, message_id: int, now: datetime | None = None) -> WebhookA
     ).update(next_attempt_at=now + _lease(), queued_at=None)
     if not claimed:
         return None
-    message = WebhookMessage.objects.select_related("endpoint").get(pk=message_id)
+    message = WebhookMessage.objects.select_related("endpoint").filter(pk=message_id).first()
+    if message is None:  # its endpoint was deleted meanwhile
+        return None
     endpoint = message.endpoint
     if not endpoint.enabled and message.event_type != TEST_EVENT:
         messages_abandon(endpoint=endpoint, reason="Not sent: the endpoint is disabled.", now=now)
@@ -153,15 +155,18 @@ def message_deliver(*, message_id: int, now: datetime | None = None) -> WebhookA
 
 
 @transaction.atomic
-def attempt_record(*, message_id: int, outcome: delivery.Outcome, at: datetime) -> WebhookAttempt:
+def attempt_record(*, message_id: int, outcome: delivery.Outcome, at: datetime) -> WebhookAttempt | None:
     """Log the attempt; the message is delivered, scheduled again, or failed for good; the endpoint's failure
     streak follows, and a streak long enough disables it (the admins are told)."""
-    message = WebhookMessage.objects.select_for_update().get(pk=message_id)
+    message = WebhookMessage.objects.select_for_update().filter(pk=message_id).first()
+    if message is None:  # its endpoint was deleted meanwhile
+        return None
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=message.endpoint_id)
-    message.attempts += 1
+    message.attempts += 1  # in this round (a message sent again starts a new round)
+    logged = message.attempt_log.aggregate(last=Max("number"))["last"] or 0
     attempt = WebhookAttempt.objects.create(
         message=message,
-        number=message.attempts,
+        number=logged + 1,
         attempted_at=at,
         duration_ms=outcome.duration_ms,
         response_status=outcome.status,
