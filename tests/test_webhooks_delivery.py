@@ -258,3 +258,21 @@ def test_a_failed_message_sent_again_gets_a_fresh_schedule_and_keeps_its_log(rec
     assert message.status == "delivered" and message.attempts == 1
     assert [a.number for a in message.attempt_log.order_by("number")] == [1, 2]
     assert {r.headers["webhook-id"] for r in receiver.received} == {message.message_id}
+
+
+def test_the_retries_command_sends_what_is_due_and_prints_how_many(
+    receiver, capsys, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    endpoint, _ = _endpoint(receiver)
+    receiver.answer(Answer(500))
+    message = _test_message(endpoint)
+    services.message_deliver(message_id=message.pk)
+    WebhookMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("webhook_retries")  # without Redis, it delivers in this process (after its commit)
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "1"
+    message.refresh_from_db()
+    assert message.status == "delivered" and len(receiver.received) == 2
