@@ -9,6 +9,8 @@ environment are not used, and the whole request ends by a total deadline (``vend
 
 from __future__ import annotations
 
+import functools
+import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -72,12 +74,16 @@ class CheckedBackend(BoundedBackend):
         raise last or httpcore2.ConnectError(f"{host} resolves to no address")
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """Built once per process: loading the trust store takes far longer than a delivery to a nearby receiver."""
+    return httpx2.create_ssl_context()
+
+
 def _client(backend: CheckedBackend, timeout: float) -> httpx2.Client:
-    transport = httpx2.HTTPTransport()
+    transport = httpx2.HTTPTransport(verify=_ssl_context())
     # httpx builds its pool without a way to pass a network backend; this pool is the same one with ours.
-    transport._pool = httpcore2.ConnectionPool(
-        ssl_context=httpx2.create_ssl_context(), max_connections=1, network_backend=backend
-    )
+    transport._pool = httpcore2.ConnectionPool(ssl_context=_ssl_context(), max_connections=1, network_backend=backend)
     return httpx2.Client(transport=transport, follow_redirects=False, timeout=timeout, trust_env=False)
 
 
