@@ -4,6 +4,7 @@ redirect)."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections import deque
@@ -38,6 +39,9 @@ class WebhookReceiver:
     secrets: list[str] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     answers: deque = field(default_factory=deque)
+    #: (certificate file, key file): serve https instead of http.
+    tls: tuple[str, str] | None = None
+    host: str = "127.0.0.1"
 
     def __enter__(self) -> WebhookReceiver:
         receiver = self
@@ -74,6 +78,10 @@ class WebhookReceiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
@@ -84,8 +92,8 @@ class WebhookReceiver:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/hooks/riskregistry"
+        port = self.server.server_address[1]
+        return f"{'https' if self.tls else 'http'}://{self.host}:{port}/hooks/riskregistry"
 
     def answer(self, *answers: Answer) -> None:
         self.answers.extend(answers)
