@@ -32,6 +32,12 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
     return None
 
 
+def tasks_enqueued(callbacks) -> list[str]:
+    """The names of the Celery tasks among captured after-commit callbacks (``delay_on_commit``), in order; the
+    other callbacks (signals announced after commit, emails) are left out."""
+    return [c.func.__self__.name for c in callbacks if hasattr(getattr(c, "func", None), "__self__")]
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 

@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from tests import factories
 from tests.fakehub import make_chain, make_record
+from tests.services import tasks_enqueued
 from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageEdge, LineageRefresh
 from vendors.services import lineage
 
@@ -194,8 +195,9 @@ def test_a_large_refresh_is_split_into_chunks_that_share_the_walk(
     refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
     with django_capture_on_commit_callbacks(execute=True) as enqueued:
         lineage.lineage_refresh_run(refresh_id=refresh.pk)  # no Redis: the chunk tasks run in-process, in turn
-    assert sum("lineage_refresh_chunk" in repr(task) for task in enqueued) == 3
-    assert "ratings_refresh" in repr(enqueued[-1])  # the last chunk to finish has the portfolio rescored
+    tasks = tasks_enqueued(enqueued)
+    assert tasks.count("vendors.tasks.lineage_refresh_chunk") == 3
+    assert tasks[-1] == "assessments.tasks.ratings_refresh"  # the last chunk to finish has the portfolio rescored
 
     refresh.refresh_from_db()
     assert refresh.status == "done" and refresh.chunks.count() == 3

@@ -13,6 +13,7 @@ from assessments.scoring import FACTOR_CODES, Policy
 from assessments.scoring.policy import policy_diff
 from assessments.selectors import policy_current
 from tests import factories
+from tests.services import tasks_enqueued
 from vendors.models import LineageRefresh
 from vendors.services import lineage
 
@@ -181,8 +182,8 @@ def test_an_admin_saves_a_new_version_and_the_portfolio_is_rescored(
     assert row.document["thresholds"] == [25, 50, 95]
     assert row.document["weights"]["license.drift"] == 0
     assert row.document["countries_of_concern"] == ["CN", "CU", "HK", "IR", "KP", "MO", "RU", "SY"]
-    tasks = [c.func.__self__.name for c in callbacks if hasattr(getattr(c, "func", None), "__self__")]
-    assert tasks == ["assessments.tasks.ratings_refresh"]  # the rescoring of the whole portfolio, after commit
+    # The rescoring of the whole portfolio, after commit.
+    assert tasks_enqueued(callbacks) == ["assessments.tasks.ratings_refresh"]
     current = RiskRating.objects.get(usage=portfolio["deepseek-ai/DeepSeek-R1"], is_current=True)
     assert (current.policy_version, current.tier) == (2, "high")
 

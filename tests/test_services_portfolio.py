@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tests import factories
+from tests.services import tasks_enqueued
 from vendors import services
 from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageRefresh, ModelUsage
 
@@ -84,11 +85,6 @@ def test_swapping_a_usage_model_records_the_swap():
     assert event.details == {"usage": usage.pk, "from": "Qwen/Qwen2.5-7B", "to": "deepseek-ai/DeepSeek-R1"}
 
 
-def _enqueued(callbacks) -> list[str]:
-    """The tasks enqueued after commit (the signals announced after commit are left out)."""
-    return [c.func.__self__.name for c in callbacks if hasattr(getattr(c, "func", None), "__self__")]
-
-
 def test_registering_a_new_hub_model_enqueues_its_resolution_after_commit(django_capture_on_commit_callbacks):
     product = factories.ProductFactory()
     factories.AIModelFactory(name="Qwen/Qwen2.5-7B", fetched_at="2026-01-01T00:00:00Z", status="resolved")
@@ -96,11 +92,11 @@ def test_registering_a_new_hub_model_enqueues_its_resolution_after_commit(django
 
     with django_capture_on_commit_callbacks() as callbacks:
         services.model_usage_register(product=product, model_kind="hub", model_name="deepseek-ai/DeepSeek-R1")
-    assert _enqueued(callbacks) == ["vendors.tasks.lineage_refresh", "assessments.tasks.ratings_refresh"]
+    assert tasks_enqueued(callbacks) == ["vendors.tasks.lineage_refresh", "assessments.tasks.ratings_refresh"]
     assert LineageRefresh.objects.get().model_names == ["deepseek-ai/DeepSeek-R1"]
 
     with django_capture_on_commit_callbacks() as callbacks:
         services.model_usage_register(product=product, model_kind="hub", model_name="Qwen/Qwen2.5-7B")
         services.model_usage_register(product=product, model_kind="closed", model_name="gpt-4o")
     # already resolved, or not on the hub: no lineage refresh, but the new usages are rated at once
-    assert _enqueued(callbacks) == ["assessments.tasks.ratings_refresh"] * 2
+    assert tasks_enqueued(callbacks) == ["assessments.tasks.ratings_refresh"] * 2
