@@ -276,3 +276,10 @@ def test_the_retries_command_sends_what_is_due_and_prints_how_many(
     assert capsys.readouterr().out.strip().splitlines()[-1] == "1"
     message.refresh_from_db()
     assert message.status == "delivered" and len(receiver.received) == 2
+
+
+def test_a_large_answer_is_a_success_and_only_its_start_is_kept(receiver):
+    endpoint, _ = _endpoint(receiver)
+    receiver.answer(Answer(200, "<html>" + "x" * 300_000))
+    attempt = services.message_deliver(message_id=_test_message(endpoint).pk)
+    assert attempt.succeeded and len(attempt.response_body) == 1000 and attempt.response_body.startswith("<html>")

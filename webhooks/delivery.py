@@ -26,8 +26,9 @@ from webhooks.targets import TargetRefused, address_refusal, system_resolve
 USER_AGENT = "riskregistry-webhooks/1"
 #: How much of a receiver's answer the delivery log keeps.
 BODY_KEPT = 1000
-#: How much of it is read at most (headers included) before the connection is dropped.
-READ_LIMIT = 64 * 1024
+#: A bound on what is read from the socket (headers included): reading stops once the start of the body is kept,
+#: but one socket read may bring up to 64 KiB.
+READ_LIMIT = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,12 @@ def post(
     status, text, error, location = None, "", "", ""
     try:
         with bounded(deadline=started + timeout, max_bytes=READ_LIMIT), _client(backend, timeout) as client:
-            request_headers = {"content-type": "application/json", "user-agent": USER_AGENT, **headers}
+            request_headers = {
+                "content-type": "application/json",
+                "user-agent": USER_AGENT,
+                "accept-encoding": "identity",  # the start of the answer is logged as text, never decompressed
+                **headers,
+            }
             with client.stream("POST", url, content=body.encode(), headers=request_headers) as response:
                 status = response.status_code
                 location = response.headers.get("location", "")
