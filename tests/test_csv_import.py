@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from tests import factories
 from tests.api import key_client
+from tests.services import tasks_enqueued
 from vendors import services
 from vendors.csv_import.parse import CsvFileError, parse_csv
 from vendors.csv_import.plan import PortfolioState, ProductFact, UsageFact, VendorFact, import_plan
@@ -243,7 +244,7 @@ def test_an_import_writes_through_the_services(postgres, analyst, region, django
     assert vendor.history.count() == 1 and product.history.count() >= 1
     refresh = LineageRefresh.objects.get()  # one refresh for the file's new hub models
     assert refresh.model_names == ["Qwen/Qwen2.5-7B-Instruct"]
-    assert len(callbacks) == 2  # one lineage refresh and one rescoring for the file, after commit
+    assert len(tasks_enqueued(callbacks)) == 2  # one lineage refresh and one rescoring for the file, after commit
     csv_import.refresh_from_db()
     assert csv_import.status == "applied" and csv_import.applied_by == analyst
     assert csv_import.outcome["create"] == 3
