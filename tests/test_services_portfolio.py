@@ -92,11 +92,15 @@ def test_registering_a_new_hub_model_enqueues_its_resolution_after_commit(django
 
     with django_capture_on_commit_callbacks() as callbacks:
         services.model_usage_register(product=product, model_kind="hub", model_name="deepseek-ai/DeepSeek-R1")
-    assert tasks_enqueued(callbacks) == ["vendors.tasks.lineage_refresh", "assessments.tasks.ratings_refresh"]
+    assert tasks_enqueued(callbacks) == [
+        "vendors.tasks.lineage_refresh",
+        "assessments.tasks.ratings_refresh",
+        "vendors.tasks.bom_versions_refresh",  # the product's MBOM gets its next version
+    ]
     assert LineageRefresh.objects.get().model_names == ["deepseek-ai/DeepSeek-R1"]
 
     with django_capture_on_commit_callbacks() as callbacks:
         services.model_usage_register(product=product, model_kind="hub", model_name="Qwen/Qwen2.5-7B")
         services.model_usage_register(product=product, model_kind="closed", model_name="gpt-4o")
     # already resolved, or not on the hub: no lineage refresh, but the new usages are rated at once
-    assert tasks_enqueued(callbacks) == ["assessments.tasks.ratings_refresh"] * 2
+    assert tasks_enqueued(callbacks) == ["assessments.tasks.ratings_refresh", "vendors.tasks.bom_versions_refresh"] * 2

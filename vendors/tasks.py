@@ -42,3 +42,11 @@ def csv_import_apply(csv_import_id: int) -> None:
     from vendors import services
 
     services.csv_import_apply_queued(csv_import_id=csv_import_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def bom_versions_refresh(product_ids: list[int] | None) -> None:
+    """Record new MBOM versions for products whose supply chain changed (None: every product in use)."""
+    from vendors.services.bom_versions import bom_versions_record
+
+    bom_versions_record(product_ids=product_ids)

@@ -58,6 +58,7 @@ from assessments.selectors.facts import (
     submission_discrepancies,
     usage_facts_for,
 )
+from assessments.selectors.mbom import mbom_risk
 from assessments.selectors.people import WORK_FINDINGS, finding_workers, users_with_permission
 from assessments.selectors.policy import TierChange, WhatIf, policy_current, policy_versions, policy_what_if
 
@@ -95,6 +96,7 @@ __all__ = [
     "finding_workers",
     "latest_ratings",
     "live_findings",
+    "mbom_risk",
     "model_table_prefill",
     "policy_current",
     "policy_version_as_of",

@@ -1,6 +1,7 @@
 """What vendors run: the portfolio (vendors, products, model usages), the lineage graph and the knowledge base."""
 
 from vendors.models.imports import CsvImport
+from vendors.models.bom import BomVersion
 from vendors.models.knowledge import Host, HostRegion, Publisher, PublisherOrg
 from vendors.models.lineage import (
     AIModel,
@@ -16,6 +17,7 @@ from vendors.models.portfolio import Contact, DataCategory, ModelUsage, Product,
 __all__ = [
     "AIModel",
     "AIModelAlias",
+    "BomVersion",
     "ChangeEvent",
     "Contact",
     "CsvImport",

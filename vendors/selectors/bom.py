@@ -1,0 +1,193 @@
+"""A product's supply chain as the plain values ``vendors.bom`` builds a Model Bill of Materials from: its
+usages in force, every model of their chains (from one load of the shared lineage subgraph), the edges between
+them, the knowledge base's publishers and hosts, and optionally the findings and ratings a door adds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+
+from django.conf import settings
+
+from vendors import bom
+from vendors.lineage.gaps import gaps_from_stored
+from vendors.models import AIModel, ModelUsage, Product
+from vendors.selectors.bom_versions import bom_current_versions
+from vendors.selectors.lineage import lineage_subgraph, node_key
+
+#: ``risk(usage_ids) -> {usage id: (findings, rating)}``: what a door adds from the ratings (assessments).
+RiskLookup = Callable[[Sequence[int]], Mapping[int, tuple[tuple[bom.data.Finding, ...], bom.data.Rating | None]]]
+
+
+def tool_version() -> str:
+    try:
+        return package_version("riskregistry")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return ""
+
+
+def _org(publisher) -> bom.data.Org | None:
+    if publisher is None:
+        return None
+    return bom.data.Org(
+        key=publisher.key,
+        name=publisher.name,
+        legal_entity=publisher.legal_entity,
+        country=publisher.country.code if publisher.country else "",
+        flags=tuple(sorted(publisher.flags or ())),
+    )
+
+
+def _model(model: AIModel, aliases: tuple[str, ...]) -> bom.data.Model:
+    hub = model.kind == AIModel.Kind.HUB
+    limitations = [gap.text() for gap in gaps_from_stored(model.lineage_gaps)]
+    return bom.data.Model(
+        key=node_key(model),
+        kind=model.kind,
+        name=model.name,
+        status=model.status,
+        status_reason=model.status_reason,
+        sha=model.sha,
+        publisher=_org(model.publisher),
+        license=model.license,
+        license_name=model.license_name,
+        datasets=tuple(str(d) for d in (model.datasets or ()) if str(d).strip()),
+        task=model.pipeline_tag,
+        library=model.library_name,
+        gated=model.gated,
+        declared_source=model.declared_source,
+        aliases=aliases,
+        released=model.hub_created_at.isoformat() if model.hub_created_at else "",
+        hub_url=f"{settings.HF_ENDPOINT}/{model.name}" if hub else "",
+        limitations=tuple(limitations),
+    )
+
+
+def _host(usage: ModelUsage) -> bom.data.Host | None:
+    if usage.host is None:
+        return None
+    host, region = usage.host, usage.region
+    return bom.data.Host(
+        key=host.key,
+        name=host.name,
+        operator=host.operator,
+        operator_country=host.country.code if host.country else "",
+        kind=host.kind,
+        region_code=region.code if region else "",
+        region_country=region.country.code if region and region.country else "",
+    )
+
+
+def _product(product: Product) -> bom.data.Product:
+    vendor = product.vendor
+    return bom.data.Product(
+        id=product.pk,
+        name=product.name,
+        vendor=bom.data.Org(
+            key=str(vendor.pk),
+            name=vendor.name,
+            country=vendor.country.code if vendor.country else "",
+            website=vendor.website,
+        ),
+        description=product.description,
+        criticality=product.criticality,
+        data_categories=tuple(sorted(c.code for c in product.data_categories.all())),
+    )
+
+
+def product_bom_inputs(
+    products: Iterable[Product],
+    *,
+    risk: RiskLookup | None = None,
+    include_rating: bool = False,
+    versions: Mapping[int, int] | None = None,
+) -> dict[int, bom.BomInput]:
+    """Each product's BOM input, from one load of the lineage subgraph under all their usages in force (shared
+    ancestors loaded once). ``versions`` maps product ids to their BOM version (default: the stored one)."""
+    products = list(
+        Product.objects.select_related("vendor")
+        .prefetch_related("data_categories")
+        .filter(pk__in=[p.pk for p in products])
+        .order_by("pk")
+    )
+    if not products:
+        return {}
+    usages = list(
+        ModelUsage.objects.filter(product__in=products, retired_at__isnull=True)
+        .select_related("model", "host", "region")
+        .order_by("product_id", "model__name", "role", "pk")
+    )
+    graph = lineage_subgraph({u.model_id for u in usages})
+    parent_ids: dict[int, list] = graph.edges
+    risks = risk([u.pk for u in usages]) if risk is not None and usages else {}
+    if versions is None:
+        versions = bom_current_versions([p.pk for p in products])
+    version_text = tool_version()
+    models_cache: dict[int, bom.data.Model] = {}
+
+    def model_of(pk: int) -> bom.data.Model:
+        if pk not in models_cache:
+            models_cache[pk] = _model(graph.models[pk], graph.aliases.get(pk, ()))
+        return models_cache[pk]
+
+    by_product: dict[int, list[ModelUsage]] = {}
+    for usage in usages:
+        by_product.setdefault(usage.product_id, []).append(usage)
+    inputs = {}
+    for product in products:
+        mine = by_product.get(product.pk, [])
+        reached: set[int] = set()
+        edges = []
+        frontier = [u.model_id for u in mine]
+        while frontier:
+            pk = frontier.pop()
+            if pk in reached or pk not in graph.models:
+                continue
+            reached.add(pk)
+            for edge in parent_ids.get(pk, ()):
+                if edge.parent_id in graph.models:
+                    edges.append(edge)
+                    frontier.append(edge.parent_id)
+        plain_usages = []
+        for usage in mine:
+            findings, rating = risks.get(usage.pk, ((), None))
+            plain_usages.append(
+                bom.data.Usage(
+                    id=usage.pk,
+                    model=node_key(usage.model),
+                    role=usage.role,
+                    declared_by=usage.declared_by,
+                    share=usage.share,
+                    host=_host(usage),
+                    findings=tuple(findings),
+                    rating=rating if include_rating else None,
+                )
+            )
+        inputs[product.pk] = bom.BomInput(
+            product=_product(product),
+            usages=tuple(plain_usages),
+            models=tuple(sorted((model_of(pk) for pk in reached), key=lambda m: m.key)),
+            edges=tuple(
+                sorted(
+                    (
+                        bom.data.Edge(
+                            child=node_key(graph.models[e.child_id]),
+                            parent=node_key(graph.models[e.parent_id]),
+                            relation=e.relation,
+                            source=e.source,
+                        )
+                        for e in edges
+                    ),
+                    key=lambda e: (e.child, e.parent),
+                )
+            ),
+            version=versions.get(product.pk, 1),
+            tool_version=version_text,
+            include_rating=include_rating,
+        )
+    return inputs
+
+
+def product_bom_input(product: Product, **options) -> bom.BomInput:
+    return product_bom_inputs([product], **options)[product.pk]
