@@ -8,6 +8,7 @@ from assessments.models import Tier
 from riskregistry.api_base import brief
 from vendors.models import (
     AIModel,
+    BomVersion,
     ChangeEvent,
     Contact,
     DataCategory,
@@ -328,3 +329,24 @@ class DeclaredParentSerializer(serializers.Serializer):
     parent_name = serializers.CharField(max_length=200)
     relation = serializers.ChoiceField(choices=LineageEdge.Relation.choices, default=LineageEdge.Relation.UNKNOWN)
     source = serializers.ChoiceField(choices=AIModel.DeclaredSource.choices, default=AIModel.DeclaredSource.ANALYST)
+
+
+class BomVersionSerializer(serializers.ModelSerializer):
+    """One version of a product's MBOM: when it was recorded, what changed, and the size of the graph."""
+
+    models = serializers.SerializerMethodField(help_text="Node ids of the models in this version.")
+    edges = serializers.SerializerMethodField(help_text="[child, parent, relation, source] of each lineage edge.")
+
+    class Meta:
+        model = BomVersion
+        fields = ["number", "digest", "created_at", "changes", "models", "edges"]
+
+    def get_models(self, version) -> list[str]:
+        return [row["key"] for row in version.graph.get("models", ())]
+
+    def get_edges(self, version) -> list[list[str]]:
+        return [list(edge) for edge in version.graph.get("edges", ())]
+
+
+class MbomImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The vendor's CycloneDX BOM, JSON, spec 1.4 to 1.7.")

@@ -5,13 +5,15 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from assessments.models import RiskRating
-from assessments.selectors import with_worst_rating
+from assessments.selectors import mbom_risk, with_worst_rating
 from riskregistry import spreadsheets
 from riskregistry.api_base import FeedPagination, RegistryViewSet
-from vendors import filters, selectors, services
+from vendors import bom, filters, selectors, services
+from vendors.api import mbom
 from vendors.api import serializers as s
 from vendors.csv_import.columns import usage_export_header, usage_export_rows
 from vendors.models import ChangeEvent, Contact, Host, LineageEdge, Publisher
@@ -121,6 +123,30 @@ class ProductViewSet(WritableViewSet):
 
     def perform_destroy(self, product):
         return services.product_remove(product=product, reason=self.removal_reason(), user=self.request.user)
+
+    @mbom.MBOM_SCHEMA
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None, renderer_classes=mbom.RENDERERS)
+    def mbom(self, request, pk=None):
+        """The product's Model Bill of Materials: every model it uses and every ancestor, with publishers and
+        their countries, hosts, licences and datasets (README, "Model Bill of Materials")."""
+        product = self.get_object()
+        fmt = request.query_params.get("format") or "cyclonedx"
+        fmt = "cyclonedx" if fmt == "json" else fmt
+        spec = request.query_params.get("spec") or "1.6"
+        if fmt not in bom.FORMATS or spec not in bom.SPECS:
+            raise ValidationError({"format": "Choose format cyclonedx or spdx, and spec 1.6 or 1.7."})
+        rating = request.query_params.get("rating", "").lower() in ("1", "true", "yes")
+        document = selectors.product_mbom(product, fmt=fmt, spec=spec, risk=mbom_risk, include_rating=rating)
+        response = Response(document.content, content_type=document.media_type)
+        response["Content-Disposition"] = f'attachment; filename="{document.file_name}"'
+        return response
+
+    @extend_schema(responses={200: s.BomVersionSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="mbom-versions", filter_backends=[])
+    def mbom_versions(self, request, pk=None):
+        """The versions of the product's MBOM, newest first: each change of its supply chain records one."""
+        page = self.paginate_queryset(selectors.bom_versions_for(self.get_object()))
+        return self.get_paginated_response(s.BomVersionSerializer(page, many=True).data)
 
 
 def usage_queryset():

@@ -1,7 +1,7 @@
 """What vendors run: the portfolio (vendors, products, model usages), the lineage graph and the knowledge base."""
 
-from vendors.models.imports import CsvImport
 from vendors.models.bom import BomVersion
+from vendors.models.imports import CsvImport
 from vendors.models.knowledge import Host, HostRegion, Publisher, PublisherOrg
 from vendors.models.lineage import (
     AIModel,

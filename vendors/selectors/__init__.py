@@ -1,5 +1,12 @@
 """Reads shared by the web UI, the API and the CLI."""
 
+from vendors.selectors.bom import MbomFile, product_bom_input, product_bom_inputs, product_mbom, vendor_mbom_zip
+from vendors.selectors.bom_versions import (
+    bom_current_versions,
+    bom_version_diff,
+    bom_version_queryset,
+    bom_versions_for,
+)
 from vendors.selectors.lineage import (
     LineageReport,
     knowledge_base_warning,
@@ -29,10 +36,15 @@ from vendors.selectors.portfolio import (
 __all__ = [
     "HistoryEntry",
     "LineageReport",
+    "MbomFile",
     "PortfolioSummary",
     "UnknownOrg",
     "ai_model_detail",
     "ai_model_queryset",
+    "bom_current_versions",
+    "bom_version_diff",
+    "bom_version_queryset",
+    "bom_versions_for",
     "change_events_for",
     "knowledge_base_warning",
     "lineage_problem_counts",
@@ -42,10 +54,14 @@ __all__ = [
     "node_key",
     "portfolio_summary",
     "problem_summary",
+    "product_bom_input",
+    "product_bom_inputs",
     "product_detail",
+    "product_mbom",
     "product_queryset",
     "unknown_publishers",
     "vendor_detail",
     "vendor_history",
+    "vendor_mbom_zip",
     "vendor_queryset",
 ]

@@ -4,15 +4,21 @@ them, the knowledge base's publishers and hosts, and optionally the findings and
 
 from __future__ import annotations
 
+import io
+import uuid
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 
 from django.conf import settings
+from django.utils import timezone
 
 from vendors import bom
 from vendors.lineage.gaps import gaps_from_stored
-from vendors.models import AIModel, ModelUsage, Product
+from vendors.models import AIModel, ModelUsage, Product, Vendor
 from vendors.selectors.bom_versions import bom_current_versions
 from vendors.selectors.lineage import lineage_subgraph, node_key
 
@@ -191,3 +197,52 @@ def product_bom_inputs(
 
 def product_bom_input(product: Product, **options) -> bom.BomInput:
     return product_bom_inputs([product], **options)[product.pk]
+
+
+@dataclass(frozen=True)
+class MbomFile:
+    """A downloadable MBOM: its bytes, its file name and its media type."""
+
+    content: bytes
+    file_name: str
+    media_type: str
+
+
+def product_mbom(
+    product: Product,
+    *,
+    fmt: str = "cyclonedx",
+    spec: str = "1.6",
+    risk: RiskLookup | None = None,
+    include_rating: bool = False,
+) -> MbomFile:
+    """A product's MBOM now: a fresh serial number and timestamp, everything else as the chain stands."""
+    bom_input = product_bom_input(product, risk=risk, include_rating=include_rating)
+    return _file(bom_input, fmt, spec, timezone.now())
+
+
+def _file(bom_input: bom.BomInput, fmt: str, spec: str, now) -> MbomFile:
+    text = bom.render(bom_input, fmt=fmt, spec=spec, serial=str(uuid.uuid4()), timestamp=now)
+    return MbomFile(text.encode(), bom.file_name(bom_input, fmt), bom.media_type(fmt, spec))
+
+
+def vendor_mbom_zip(
+    vendor: Vendor,
+    *,
+    fmt: str = "cyclonedx",
+    spec: str = "1.6",
+    risk: RiskLookup | None = None,
+    include_rating: bool = False,
+) -> MbomFile:
+    """One MBOM per product of the vendor still offered, in a zip (one load of the shared lineage subgraph)."""
+    products = Product.objects.filter(vendor=vendor, retired_at__isnull=True).order_by("pk")
+    now = timezone.now()
+    inputs = product_bom_inputs(products, risk=risk, include_rating=include_rating)
+    buffer = io.BytesIO()
+    stamp = now.astimezone(UTC).timetuple()[:6]
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for product_id in sorted(inputs):
+            document = _file(inputs[product_id], fmt, spec, now)
+            archive.writestr(zipfile.ZipInfo(document.file_name, date_time=stamp), document.content)
+    suffix = "cdx" if fmt == "cyclonedx" else "spdx"
+    return MbomFile(buffer.getvalue(), f"mbom-vendor-{vendor.pk}.{suffix}.zip", "application/zip")

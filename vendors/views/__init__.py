@@ -1,5 +1,6 @@
 """The web UI of vendors/: one module per area."""
 
+from vendors.views.bom import ProductMbomView, VendorMbomView
 from vendors.views.imports import (
     CsvImportApplyView,
     CsvImportDetailView,
@@ -47,11 +48,13 @@ __all__ = [
     "ProductDetailView",
     "ProductFormView",
     "ProductListView",
+    "ProductMbomView",
     "ProductRemoveView",
     "UnknownPublishersView",
     "VendorArchiveView",
     "VendorDetailView",
     "VendorFormView",
     "VendorListView",
+    "VendorMbomView",
     "VendorRemoveView",
 ]

@@ -14,6 +14,7 @@ from vendors import filters, forms, selectors, services
 from vendors.api import serializers as api_serializers
 from vendors.models import AIModel, Contact, Product, Vendor
 from vendors.views.base import PAGE_SIZE, CsvExportMixin, FilteredListMixin, Guarded, detached, form_errors_from
+from vendors.views.bom import mbom_context
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -181,6 +182,7 @@ class ProductDetailView(Guarded, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["changes"] = selectors.change_events_for(product=self.object)[:20]
+        context.update(mbom_context(self.request, self.object))
         context["knowledge_warning"] = selectors.knowledge_base_warning()
         everything = list(self.object.model_usages.all())
         usages = [u for u in everything if not u.is_retired]
