@@ -318,6 +318,13 @@ EVIDENCE_MAX_MB = env.int("EVIDENCE_MAX_MB", default=20)
 ASSESSMENT_REMINDER_DAYS = tuple(env.list("ASSESSMENT_REMINDER_DAYS", cast=int, default=[7, 3, 1]))
 
 # ---------------------------------------------------------------------------------------------------------------
+# Model Bills of Materials
+# ---------------------------------------------------------------------------------------------------------------
+# A vendor's CycloneDX BOM is refused above this size (bytes) or this many components, before anything is saved.
+MBOM_IMPORT_MAX_BYTES = env.int("MBOM_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+MBOM_IMPORT_MAX_COMPONENTS = env.int("MBOM_IMPORT_MAX_COMPONENTS", default=5000)
+
+# ---------------------------------------------------------------------------------------------------------------
 # Internationalisation
 # ---------------------------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

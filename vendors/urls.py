@@ -18,6 +18,7 @@ urlpatterns = [
     path("products/", views.ProductListView.as_view(), name="product_list"),
     path("products/<int:pk>/", views.ProductDetailView.as_view(), name="product_detail"),
     path("products/<int:pk>/mbom/", views.ProductMbomView.as_view(), name="product_mbom"),
+    path("products/<int:pk>/mbom/import/", views.ProductMbomImportView.as_view(), name="product_mbom_import"),
     path("vendors/<int:pk>/mbom/", views.VendorMbomView.as_view(), name="vendor_mbom"),
     path("products/<int:pk>/edit/", views.ProductFormView.as_view(), name="product_update"),
     path("products/<int:pk>/delete/", views.ProductRemoveView.as_view(), name="product_delete"),

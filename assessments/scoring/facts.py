@@ -97,6 +97,11 @@ class Claims:
     hosting_countries: tuple[str, ...] = ()
     #: Where the claims were made (questionnaire, question, answer), shown beside a contradiction.
     sources: tuple[str, ...] = ()
+    #: An imported BOM's pedigree: every ancestor it names (node ids), the publisher countries it states
+    #: (node id, ISO alpha-2), and its chains as text, shown beside the resolved ones.
+    ancestors: tuple[str, ...] = ()
+    publisher_countries: tuple[tuple[str, str], ...] = ()
+    chains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,8 @@ class UsageFacts:
     ``usage_countries`` (where the product is used) decide whether a licence's territory exclusion bites.
     ``facts_as_of`` is when the lineage was last fetched (None: never); ``now`` is the time of rating.
     ``acceptances`` are the risk acceptances recorded on the usage's findings (valid or not: ``now`` decides).
-    ``answers`` are the claims of the product's accepted questionnaires, ``questionnaires`` their risk points.
+    ``answers`` are the claims of the product's accepted questionnaires, ``questionnaires`` their risk points;
+    ``bom`` what the vendor's latest imported BOM declares about the usage's model.
     """
 
     subject: str
@@ -168,6 +174,7 @@ class UsageFacts:
     vendor_country: str = ""
     usage_countries: tuple[str, ...] = ()
     answers: Claims = field(default_factory=Claims)
+    bom: Claims = field(default_factory=Claims)
     questionnaires: tuple[QuestionnaireFacts, ...] = ()
     attestation: AttestationFacts | None = None
     changes: tuple[ChangeFacts, ...] = ()

@@ -29,7 +29,7 @@ from assessments.selectors.assessments import AcceptedAnswers, accepted_answers
 from assessments.selectors.attestations import attestation_facts_for
 from vendors.lineage.graph import shortest_paths
 from vendors.models import AIModel, AIModelAlias, ChangeEvent, ModelUsage
-from vendors.selectors import LineageReport, lineage_reports, node_key
+from vendors.selectors import LineageReport, bom_import_claims, lineage_reports, node_key
 
 # Change events that say something about the supply chain (not the bookkeeping of usages).
 SUPPLY_CHAIN_CHANGES = (
@@ -96,6 +96,20 @@ def _claims(usage: ModelUsage, accepted: Sequence[AcceptedAnswers], model: Known
     )
 
 
+def _bom_claims(usage: ModelUsage, imported) -> Claims:
+    """What the product's latest imported BOM declares about this usage's model (nothing: no claim)."""
+    said = imported.models.get(node_key(usage.model)) if imported is not None else None
+    if not said:
+        return Claims()
+    return Claims(
+        base_models=tuple(said.get("roots", ())),
+        ancestors=tuple(said.get("ancestors", ())),
+        publisher_countries=tuple((node, country) for node, country in said.get("countries", {}).items()),
+        chains=tuple(said.get("chains", ())),
+        sources=(imported.source,),
+    )
+
+
 def _facts(
     usage: ModelUsage,
     report: LineageReport,
@@ -105,6 +119,7 @@ def _facts(
     attestation: AttestationFacts | None = None,
     accepted: Sequence[AcceptedAnswers] = (),
     aliases: Mapping[int, tuple[str, ...]] | None = None,
+    bom: Claims | None = None,
 ):
     aliases = aliases or {}
     nodes = {node["id"]: _node_facts(node, report.models[node["id"]], aliases) for node in report.nodes}
@@ -130,6 +145,7 @@ def _facts(
         acceptances=acceptances,
         attestation=attestation,
         answers=_claims(usage, accepted, nodes[subject].known_model if subject in nodes else None),
+        bom=bom or Claims(),
         questionnaires=tuple(QuestionnaireFacts(a.key, a.title, a.assessment_id, a.score, a.factors) for a in accepted),
     )
 
@@ -200,6 +216,7 @@ def usage_facts_for(
     aliases = model_aliases(model_ids)
     attestations = attestation_facts_for(u.pk for u in usages)
     accepted = accepted_answers({u.product_id for u in usages})
+    imported = bom_import_claims({u.product_id for u in usages})
     return {
         usage.pk: _facts(
             usage,
@@ -214,6 +231,7 @@ def usage_facts_for(
             attestations.get(usage.pk),
             accepted.get(usage.product_id, ()),
             aliases,
+            _bom_claims(usage, imported.get(usage.product_id)),
         )
         for usage, report in zip(usages, reports, strict=True)
     }

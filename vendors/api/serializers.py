@@ -8,6 +8,7 @@ from assessments.models import Tier
 from riskregistry.api_base import brief
 from vendors.models import (
     AIModel,
+    BomImport,
     BomVersion,
     ChangeEvent,
     Contact,
@@ -350,3 +351,23 @@ class BomVersionSerializer(serializers.ModelSerializer):
 
 class MbomImportSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="The vendor's CycloneDX BOM, JSON, spec 1.4 to 1.7.")
+
+
+class BomImportSerializer(serializers.ModelSerializer):
+    """What an imported BOM added and declared."""
+
+    class Meta:
+        model = BomImport
+        fields = [
+            "id",
+            "product",
+            "file_name",
+            "sha256",
+            "spec_version",
+            "serial_number",
+            "component_count",
+            "usages_added",
+            "parents_declared",
+            "claims",
+            "created_at",
+        ]

@@ -1,16 +1,19 @@
 """REST API viewsets for vendors' objects: thin doors over the selectors (reads, filtered by the pages'
 FilterSets) and the services (writes, so history, change events and rescoring follow)."""
 
+from django.conf import settings
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from assessments.models import RiskRating
 from assessments.selectors import mbom_risk, with_worst_rating
 from riskregistry import spreadsheets
+from riskregistry.api_auth import needs
 from riskregistry.api_base import FeedPagination, RegistryViewSet
 from vendors import bom, filters, selectors, services
 from vendors.api import mbom
@@ -140,6 +143,25 @@ class ProductViewSet(WritableViewSet):
         response = Response(document.content, content_type=document.media_type)
         response["Content-Disposition"] = f'attachment; filename="{document.file_name}"'
         return response
+
+    @extend_schema(request={"multipart/form-data": s.MbomImportSerializer}, responses={201: s.BomImportSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="mbom-import",
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+        permission_classes=[needs("vendors.add_modelusage")],
+    )
+    def mbom_import(self, request, pk=None):
+        """Import the vendor's CycloneDX JSON BOM (1.4 to 1.7) as a `file`: its models become usages declared by
+        the imported BOM, their pedigrees declared parents; all or nothing, a 400 names every problem."""
+        product = self.get_object()
+        data = s.MbomImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        content = upload.read(settings.MBOM_IMPORT_MAX_BYTES + 1)
+        record = services.bom_import(product=product, content=content, file_name=upload.name, user=request.user)
+        return Response(s.BomImportSerializer(record).data, status=201)
 
     @extend_schema(responses={200: s.BomVersionSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="mbom-versions", filter_backends=[])

@@ -1,6 +1,6 @@
 """What vendors run: the portfolio (vendors, products, model usages), the lineage graph and the knowledge base."""
 
-from vendors.models.bom import BomVersion
+from vendors.models.bom import BomImport, BomVersion
 from vendors.models.imports import CsvImport
 from vendors.models.knowledge import Host, HostRegion, Publisher, PublisherOrg
 from vendors.models.lineage import (
@@ -17,6 +17,7 @@ from vendors.models.portfolio import Contact, DataCategory, ModelUsage, Product,
 __all__ = [
     "AIModel",
     "AIModelAlias",
+    "BomImport",
     "BomVersion",
     "ChangeEvent",
     "Contact",

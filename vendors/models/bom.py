@@ -1,5 +1,6 @@
 """Versions of each product's Model Bill of Materials: a new one whenever its supply chain changes."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -27,3 +28,35 @@ class BomVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} v{self.number}"
+
+
+class BomImport(models.Model):
+    """A vendor's CycloneDX BOM imported for a product: what it declared (kept so ratings check it against the
+    lineage we resolve), and what the import added. The file's digest identifies it; the file is not kept."""
+
+    product = models.ForeignKey("vendors.Product", on_delete=models.PROTECT, related_name="bom_imports")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64)
+    spec_version = models.CharField(max_length=8)
+    serial_number = models.CharField(max_length=200, blank=True)
+    component_count = models.PositiveIntegerField(default=0)
+    usages_added = models.JSONField(default=list, blank=True, help_text="Names of the models registered as used.")
+    parents_declared = models.JSONField(default=list, blank=True, help_text="``child ← parent`` edges declared.")
+    claims = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per model the BOM declares a pedigree for (by node id): its chains, roots, ancestors and the "
+        "publisher countries it states.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "BOM import"
+        indexes = [models.Index(fields=["product", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_name or 'BOM'} for product {self.product_id}"

@@ -2,7 +2,10 @@
 
 from vendors.selectors.bom import MbomFile, product_bom_input, product_bom_inputs, product_mbom, vendor_mbom_zip
 from vendors.selectors.bom_versions import (
+    ImportedClaims,
     bom_current_versions,
+    bom_import_claims,
+    bom_imports_for,
     bom_version_diff,
     bom_version_queryset,
     bom_versions_for,
@@ -35,6 +38,7 @@ from vendors.selectors.portfolio import (
 
 __all__ = [
     "HistoryEntry",
+    "ImportedClaims",
     "LineageReport",
     "MbomFile",
     "PortfolioSummary",
@@ -42,6 +46,8 @@ __all__ = [
     "ai_model_detail",
     "ai_model_queryset",
     "bom_current_versions",
+    "bom_import_claims",
+    "bom_imports_for",
     "bom_version_diff",
     "bom_version_queryset",
     "bom_versions_for",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Max, QuerySet
 
 from vendors.bom.graph import GraphDiff, diff
-from vendors.models import BomVersion, Product
+from vendors.models import BomImport, BomVersion, Product
 
 
 def bom_current_versions(product_ids: Iterable[int]) -> dict[int, int]:
@@ -36,3 +37,27 @@ def bom_version_diff(product: Product, old: int, new: int) -> GraphDiff:
     if old not in versions or new not in versions:
         raise BomVersion.DoesNotExist(f"version {old if old not in versions else new} of this BOM does not exist")
     return diff(versions[old].graph, versions[new].graph)
+
+
+@dataclass(frozen=True)
+class ImportedClaims:
+    """What a product's latest imported BOM declares, per model (node id): ``roots``, ``ancestors``,
+    ``countries`` (node id → alpha-2) and ``chains`` (text); ``source`` names the import."""
+
+    models: dict
+    source: str
+
+
+def bom_import_claims(product_ids: Iterable[int]) -> dict[int, ImportedClaims]:
+    """The latest imported BOM's claims of each product that has one (one query)."""
+    found: dict[int, ImportedClaims] = {}
+    imports = BomImport.objects.filter(product_id__in=list(product_ids)).order_by("product_id", "-created_at", "-id")
+    for row in imports.only("product_id", "claims", "file_name", "created_at", "spec_version"):
+        if row.product_id not in found:
+            source = f"CycloneDX {row.spec_version} BOM {row.file_name or ''} imported {row.created_at:%Y-%m-%d}"
+            found[row.product_id] = ImportedClaims(models=row.claims or {}, source=" ".join(source.split()))
+    return found
+
+
+def bom_imports_for(product: Product) -> QuerySet[BomImport]:
+    return BomImport.objects.filter(product=product).select_related("imported_by")

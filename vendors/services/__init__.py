@@ -1,6 +1,8 @@
 """Every write that means something goes through these services; views, the API, tasks and commands call
 them."""
 
+from vendors.services.bom_import import bom_import
+from vendors.services.bom_versions import bom_versions_record
 from vendors.services.csv_import import (
     csv_import_apply,
     csv_import_apply_queued,
@@ -38,6 +40,8 @@ __all__ = [
     "Removal",
     "ai_model_find",
     "ai_model_get_or_create",
+    "bom_import",
+    "bom_versions_record",
     "contact_create",
     "contact_delete",
     "contact_update",

@@ -1,6 +1,6 @@
 """The web UI of vendors/: one module per area."""
 
-from vendors.views.bom import ProductMbomView, VendorMbomView
+from vendors.views.bom import ProductMbomImportView, ProductMbomView, VendorMbomView
 from vendors.views.imports import (
     CsvImportApplyView,
     CsvImportDetailView,
@@ -48,6 +48,7 @@ __all__ = [
     "ProductDetailView",
     "ProductFormView",
     "ProductListView",
+    "ProductMbomImportView",
     "ProductMbomView",
     "ProductRemoveView",
     "UnknownPublishersView",

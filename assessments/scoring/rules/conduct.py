@@ -22,6 +22,21 @@ def _contradictions(facts: UsageFacts, policy: Policy, who: str, claims: Claims)
             node = facts.nodes.get(root) or NodeFacts(root, kind=root.partition(":")[0] if ":" in root else "hub")
             if not any(model_names_match(name, node.known_model) for name in claims.base_models):
                 found.append(f"{who} names base models {', '.join(claims.base_models)}, but {root} is a root")
+    if claims.ancestors:
+        declared = {name.lower() for name in claims.ancestors}
+        resolved = {node.lower() for node in facts.nodes}
+        for node in sorted(facts.nodes):
+            if node != facts.subject and node.lower() not in declared:
+                found.append(
+                    f"{who} omits {facts.nodes[node].label()}, an ancestor of {facts.subject} in the resolved lineage"
+                )
+        for name in claims.ancestors:
+            if name.lower() not in resolved:
+                found.append(f"{who} names {name} as an ancestor of {facts.subject}, but the resolved lineage does not")
+    for name, country in claims.publisher_countries:
+        node = facts.nodes.get(name)
+        if node is not None and node.country and country and node.country.upper() != country.upper():
+            found.append(f"{who} says {name} is published from {country.upper()}, but {node.label()} is")
     if claims.hosting_countries:
         declared = {country.upper() for country in claims.hosting_countries}
         for what, country in _host_places(facts):
@@ -31,7 +46,8 @@ def _contradictions(facts: UsageFacts, policy: Policy, who: str, claims: Claims)
 
 
 def discrepancy_answer_contradicts_lineage(facts: UsageFacts, policy: Policy) -> Factor | None:
-    """The vendor's questionnaire answers or signed attestation say something the resolved lineage refutes."""
+    """The vendor's questionnaire answers, signed attestation or imported BOM say something the resolved lineage
+    refutes (another root, a missing ancestor, another publisher country, another hosting country)."""
     found = _contradictions(facts, policy, "The questionnaire answer", facts.answers)
     sources = list(facts.answers.sources) if found else []
     if facts.attestation is not None:
@@ -39,9 +55,12 @@ def discrepancy_answer_contradicts_lineage(facts: UsageFacts, policy: Policy) ->
         signed = _contradictions(facts, policy, who, facts.attestation.claims)
         found += signed
         sources += list(facts.attestation.claims.sources) if signed else []
+    declared = _contradictions(facts, policy, "The vendor's imported BOM", facts.bom)
+    found += declared
+    sources += [*facts.bom.sources, *(f"vendor's chain: {chain}" for chain in facts.bom.chains)] if declared else []
     if not found:
         return None
-    # The question and answer, then the resolved chain to each root, beside the contradiction.
+    # The question and answer (or the vendor's chains), then the resolved chain to each root, side by side.
     route = paths(facts)
     chains = [f"resolved chain: {_chain(route[root])}" for root in sorted(facts.roots) if root in route]
     return Factor(
