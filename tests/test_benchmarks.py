@@ -58,7 +58,7 @@ def test_the_command_line_selects_benchmarks():
     args = _parser().parse_args(["--only", "lineage", "--sweep", "--json", "out.json"])
 
     assert args.only == ["lineage"] and args.sweep and str(args.json) == "out.json"
-    assert set(BENCHMARKS) == {"lineage", "ratings", "attestations", "portal", "reports"}
+    assert set(BENCHMARKS) == {"lineage", "ratings", "attestations", "portal", "reports", "mbom"}
 
 
 @pytest.mark.django_db
