@@ -8,7 +8,7 @@ laid out by ``riskregistry.pdf.render_pdf``, which fetches nothing but the app's
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -97,9 +97,11 @@ def attestation_signed_pdf(
     statement: str,
     statement_sha256: str,
     signed_at: datetime,
+    mboms: Sequence[PdfAttachment] = (),
 ) -> bytes:
     """The signed attestation: every claim with its response, the signature and the hash of the statement
-    (attached as ``statement.txt``, so anyone can check the hash)."""
+    (attached as ``statement.txt``, so anyone can check the hash), and the covered products' MBOMs as they stood
+    when it was signed."""
     snapshot = snapshot_from_json(request.claims)
     context = {
         **_context(request, snapshot),
@@ -123,6 +125,7 @@ def attestation_signed_pdf(
                 name="statement.txt",
                 data=statement.encode("utf-8"),
                 description=f"The exact statement signed; SHA-256 {statement_sha256}",
-            )
+            ),
+            *mboms,
         ],
     )

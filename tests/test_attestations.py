@@ -6,6 +6,7 @@ the email to the analyst."""
 import datetime as dt
 import hashlib
 import io
+import json
 
 import pytest
 from django.core import mail
@@ -192,6 +193,12 @@ def test_signing_stores_the_statement_its_hash_and_the_signed_pdf(
     assert attestation.statement_sha256 in text.replace("\n", "") and "Nora Vance" in text
     assert "Served from our own cluster in Germany." in text
     assert reader.attachments["statement.txt"] == [attestation.statement.encode()]
+    # The product's MBOM as it stood at the signature travels in the signed PDF (its hash covers it).
+    product = portfolio["qwen"].product
+    (mbom,) = [json.loads(data[0]) for name, data in reader.attachments.items() if name.startswith("mbom-")]
+    assert mbom["metadata"]["component"]["name"] == product.name
+    assert mbom["metadata"]["timestamp"] == attestation.signed_at.isoformat().replace("+00:00", "Z")
+    assert portfolio["qwen"].model.name in {c["name"] for c in mbom["components"]}
     assert attestation.corrected_count == 1 and attestation.signed_from == "192.0.2.7"
     assert AttestationRequest.objects.get(pk=request.pk).status == "signed"
     with pytest.raises(ValidationError, match="signed"):

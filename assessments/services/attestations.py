@@ -34,8 +34,10 @@ from assessments.models import Attestation, AttestationCoverage, AttestationDraf
 from assessments.selectors.attestations import attestation_claims
 from assessments.services.rescoring import ratings_refresh_request
 from assessments.signals import attestation_signed_announce
+from riskregistry.pdf import PdfAttachment
 from vendors.lineage.sanitize import clean_text
 from vendors.models import Product, Vendor
+from vendors.selectors import products_mbom
 
 #: The furthest a deadline may be set.
 MAX_DEADLINE_DAYS = 366
@@ -142,6 +144,20 @@ def _response_clean(response: Response) -> Response:
     )
 
 
+def _mbom_snapshots(request: AttestationRequest, now: datetime) -> list[PdfAttachment]:
+    """The MBOM (CycloneDX 1.6) of each product the request covers, as of the signature, to attach to the PDF."""
+    product_ids = set(request.coverage.values_list("usage__product_id", flat=True))
+    if not product_ids and request.product_id:
+        product_ids = {request.product_id}
+    documents = products_mbom(Product.objects.filter(pk__in=product_ids), now=now)
+    return [
+        PdfAttachment(
+            name=d.file_name, data=d.content, description="The product's MBOM when the attestation was signed"
+        )
+        for d in documents
+    ]
+
+
 @transaction.atomic
 def attestation_draft_save(
     *,
@@ -226,6 +242,7 @@ def attestation_sign(
         statement=statement,
         statement_sha256=digest,
         signed_at=now,
+        mboms=_mbom_snapshots(locked, now),
     )
     policy = selectors.policy_current()
     attestation = Attestation(

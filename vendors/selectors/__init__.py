@@ -1,6 +1,13 @@
 """Reads shared by the web UI, the API and the CLI."""
 
-from vendors.selectors.bom import MbomFile, product_bom_input, product_bom_inputs, product_mbom, vendor_mbom_zip
+from vendors.selectors.bom import (
+    MbomFile,
+    product_bom_input,
+    product_bom_inputs,
+    product_mbom,
+    products_mbom,
+    vendor_mbom_zip,
+)
 from vendors.selectors.bom_versions import (
     ImportedClaims,
     bom_current_versions,
@@ -65,6 +72,7 @@ __all__ = [
     "product_detail",
     "product_mbom",
     "product_queryset",
+    "products_mbom",
     "unknown_publishers",
     "vendor_detail",
     "vendor_history",

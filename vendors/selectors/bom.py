@@ -226,6 +226,21 @@ def _file(bom_input: bom.BomInput, fmt: str, spec: str, now) -> MbomFile:
     return MbomFile(text.encode(), bom.file_name(bom_input, fmt), bom.media_type(fmt, spec))
 
 
+def products_mbom(
+    products: Iterable[Product],
+    *,
+    fmt: str = "cyclonedx",
+    spec: str = "1.6",
+    now=None,
+    risk: RiskLookup | None = None,
+    include_rating: bool = False,
+) -> list[MbomFile]:
+    """Each product's MBOM as of ``now`` (default: now), in product order, from one load of the lineage."""
+    inputs = product_bom_inputs(products, risk=risk, include_rating=include_rating)
+    now = now or timezone.now()
+    return [_file(inputs[product_id], fmt, spec, now) for product_id in sorted(inputs)]
+
+
 def vendor_mbom_zip(
     vendor: Vendor,
     *,
@@ -237,12 +252,10 @@ def vendor_mbom_zip(
     """One MBOM per product of the vendor still offered, in a zip (one load of the shared lineage subgraph)."""
     products = Product.objects.filter(vendor=vendor, retired_at__isnull=True).order_by("pk")
     now = timezone.now()
-    inputs = product_bom_inputs(products, risk=risk, include_rating=include_rating)
     buffer = io.BytesIO()
     stamp = now.astimezone(UTC).timetuple()[:6]
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for product_id in sorted(inputs):
-            document = _file(inputs[product_id], fmt, spec, now)
+        for document in products_mbom(products, fmt=fmt, spec=spec, now=now, risk=risk, include_rating=include_rating):
             archive.writestr(zipfile.ZipInfo(document.file_name, date_time=stamp), document.content)
     suffix = "cdx" if fmt == "cyclonedx" else "spdx"
     return MbomFile(buffer.getvalue(), f"mbom-vendor-{vendor.pk}.{suffix}.zip", "application/zip")
