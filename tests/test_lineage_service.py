@@ -197,7 +197,8 @@ def test_a_large_refresh_is_split_into_chunks_that_share_the_walk(
         lineage.lineage_refresh_run(refresh_id=refresh.pk)  # no Redis: the chunk tasks run in-process, in turn
     tasks = tasks_enqueued(enqueued)
     assert tasks.count("vendors.tasks.lineage_refresh_chunk") == 3
-    assert tasks[-1] == "assessments.tasks.ratings_refresh"  # the last chunk to finish has the portfolio rescored
+    # The last chunk to finish has the portfolio rescored, and the products' MBOM versions recorded.
+    assert tasks[-2:] == ["assessments.tasks.ratings_refresh", "vendors.tasks.bom_versions_refresh"]
 
     refresh.refresh_from_db()
     assert refresh.status == "done" and refresh.chunks.count() == 3

@@ -232,7 +232,7 @@ def test_page_upload_imports_for_analysts_only(client, analyst, viewer, tmp_path
         response = client.post(f"/products/{product.pk}/mbom/import/", {"file": handle}, follow=True)
     page = response.content.decode()
     assert "Imported vendor.cdx.json: 1 model usage(s) added" in page
-    assert "vendor.cdx.json (CycloneDX 1.6, 1 components)" in page
+    assert "vendor.cdx.json (CycloneDX 1.6, 1 component)" in page
     upload.write_bytes(b"<html>not a bom</html>")
     with upload.open("rb") as handle:
         page = client.post(f"/products/{product.pk}/mbom/import/", {"file": handle}, follow=True).content.decode()
