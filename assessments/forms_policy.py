@@ -32,7 +32,9 @@ FACTOR_DESCRIPTIONS = {
     "opacity.declared_only": "Models or parent links known only from someone's word",
     "opacity.unknown_publisher": "A model whose publisher the knowledge base does not know",
     "opacity.gated_ancestor": "A gated repo whose card and parents could not be read",
-    "discrepancy.answer_contradicts_lineage": "A questionnaire answer or attestation contradicts the resolved lineage",
+    "discrepancy.answer_contradicts_lineage": (
+        "A questionnaire answer, attestation or imported BOM contradicts the resolved lineage"
+    ),
     "questionnaire.answer_points": "The most points the risk points of accepted questionnaire answers can add",
     "attestation.missing": "Nobody at the vendor has signed for this usage's supply chain",
     "attestation.expired": "The attestation has expired or is older than the policy accepts",
