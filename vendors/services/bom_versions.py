@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from vendors.bom.graph import digest, snapshot
-from vendors.models import BomVersion, ChangeEvent, ModelUsage, Product
+from vendors.models import AIModel, BomVersion, ChangeEvent, ModelUsage, Product
 from vendors.selectors.bom import product_bom_inputs
 
 #: Change summaries kept on a version (a portfolio refresh can record thousands).
@@ -61,12 +61,19 @@ def _record_batch(product_ids: list[int]) -> list[BomVersion]:
 
 
 def _changes_since(product: Product, previous: BomVersion | None, graph: dict) -> list[str]:
-    keys = [row["key"] for row in graph["models"]]
-    names = [key.split(":", 1)[1] if ":" in key and "/" not in key.split(":", 1)[0] else key for key in keys]
+    # Node ids are ``org/name`` for hub repos and ``closed:name`` / ``declared:name`` otherwise.
+    names = [_node_name(row["key"]) for row in graph["models"]]
     events = ChangeEvent.objects.filter(Q(product=product) | Q(model__name__in=names))
     if previous is not None:
         events = events.filter(occurred_at__gte=previous.created_at)
     return [e.summary for e in events.order_by("-occurred_at", "-id")[:MAX_CHANGES]]
+
+
+def _node_name(key: str) -> str:
+    for kind in (AIModel.Kind.CLOSED, AIModel.Kind.DECLARED):
+        if key.startswith(f"{kind}:"):
+            return key.removeprefix(f"{kind}:")
+    return key
 
 
 def bom_versions_refresh_request(*, usage_ids: Iterable[int] | None = None) -> None:
