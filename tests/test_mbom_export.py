@@ -379,39 +379,39 @@ def test_graph_diff_names_models_edges_and_usages_added_and_removed():
     assert digest(snapshot(old)) == digest(snapshot(old)) != digest(snapshot(new))
 
 
-# --- The demo portfolio: two representative products, resolved against the fake hub, fully validated -------------
+# --- The demo portfolio: every product, resolved against the fake hub, fully validated ------------------------
 
 
 def test_demo_products_export_valid_and_complete_boms(fake_hub):
     from django.core.management import call_command
 
-    from vendors.models import LineageRefresh, ModelUsage
+    from vendors.models import LineageRefresh, ModelUsage, Product
     from vendors.services import lineage
 
     call_command("load_demo", verbosity=0)
+    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
+    lineage.lineage_refresh_run(refresh_id=refresh.pk)
     deep = ModelUsage.objects.filter(model__name="bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF").first().product
-    mixed = (
-        ModelUsage.objects.filter(model__kind="declared").exclude(product=deep).order_by("product_id").first().product
-    )
-    for product in (deep, mixed):
-        refresh = LineageRefresh.objects.create(scope="product", product=product)
-        lineage.lineage_refresh_run(refresh_id=refresh.pk)
-    for product in (deep, mixed):
+    products = list(Product.objects.filter(model_usages__isnull=False).distinct().order_by("pk"))
+    assert len(products) >= 10 and deep in products
+    validators = {spec: cyclonedx_validator(spec) for spec in ("1.6", "1.7")}
+    spdx = spdx_validator()
+    for product in products:
         bom_input = product_bom_input(product, risk=mbom_risk, include_rating=True)
-        for spec in ("1.6", "1.7"):
-            assert errors(cyclonedx_validator(spec), _render(bom_input, spec=spec)) == [], product
-        assert errors(spdx_validator(), _render(bom_input, fmt="spdx")) == [], product
+        for spec, validator in validators.items():
+            assert errors(validator, _render(bom_input, spec=spec)) == [], product
+        assert errors(spdx, _render(bom_input, fmt="spdx")) == [], product
         in_use = [u.model for u in product.model_usages.filter(retired_at__isnull=True)]
         report = {r.subject: r for r in lineage_reports(in_use)}
         document = _render(bom_input)
+        datasets = {c["name"] for c in document["components"] if c["type"] == "data"}
         for subject, found in report.items():
             component = next(c for c in document["components"] if c["bom-ref"] == f"model:{subject}")
             entries = component.get("pedigree", {}).get("ancestors", ())
             listed = [a["name"] for a in entries]
             keys = [_props(a, "ref")[0].removeprefix("model:") for a in entries]
-            assert sorted(keys) == sorted(found.ancestry.ancestors) and len(listed) == len(set(keys))
-            assert set(_props(component, "origin-country")) == set(found.countries)
-            datasets = {c["name"] for c in document["components"] if c["type"] == "data"}
-            assert set(found.as_json()["datasets"]) <= datasets
+            assert sorted(keys) == sorted(found.ancestry.ancestors) and len(listed) == len(set(keys)), product
+            assert set(_props(component, "origin-country")) == set(found.countries), product
+            assert set(found.as_json()["datasets"]) <= datasets, product
     deep_doc = _render(product_bom_input(deep))
     assert "CN" in _props(_component(deep_doc, "bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF"), "origin-country")
