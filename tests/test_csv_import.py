@@ -244,7 +244,12 @@ def test_an_import_writes_through_the_services(postgres, analyst, region, django
     assert vendor.history.count() == 1 and product.history.count() >= 1
     refresh = LineageRefresh.objects.get()  # one refresh for the file's new hub models
     assert refresh.model_names == ["Qwen/Qwen2.5-7B-Instruct"]
-    assert len(tasks_enqueued(callbacks)) == 2  # one lineage refresh and one rescoring for the file, after commit
+    # One lineage refresh, one rescoring and one MBOM version check for the whole file, after commit.
+    assert sorted(tasks_enqueued(callbacks)) == [
+        "assessments.tasks.ratings_refresh",
+        "vendors.tasks.bom_versions_refresh",
+        "vendors.tasks.lineage_refresh",
+    ]
     csv_import.refresh_from_db()
     assert csv_import.status == "applied" and csv_import.applied_by == analyst
     assert csv_import.outcome["create"] == 3
