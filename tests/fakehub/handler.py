@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import socket
 import sys
 import threading
@@ -50,8 +51,11 @@ _FAILURE_CODES = {
     504: "GatewayTimeout",
 }
 _CONTENT_TYPES = {".json": "application/json", ".md": "text/markdown; charset=utf-8"}
-# LFS objects are never served: like the Hub, resolve answers 302 to a storage host (here unreachable).
+# Like the Hub, resolve answers LFS objects with a 302 to a storage host: unreachable for weights, this server's
+# own ``/_storage/`` route for the GGUF files it does serve (which honours ``Range``, as the Hub's storage does).
 _LFS_HOST = "https://cdn-lfs.fakehub.invalid"
+_STORAGE = "_storage"
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
 class HubServer(ThreadingHTTPServer):
@@ -197,6 +201,8 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             requested = f"{seg[0]}/{seg[1]}"
         elif len(seg) >= 3 and seg[1] == "resolve":
             requested = seg[0]
+        elif len(seg) >= 5 and seg[0] == _STORAGE:
+            requested = f"{seg[1]}/{seg[2]}"
         if requested is None:
             return ()
         repo = self.server.hub.state.resolve(requested)
@@ -221,6 +227,8 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             self._model_api(seg[2:])
         elif len(seg) == 4 and seg[0] == "api" and seg[1] in ("organizations", "users") and seg[3] == "overview":
             self._overview(seg[1], seg[2])
+        elif len(seg) >= 5 and seg[0] == _STORAGE:
+            self._storage(f"{seg[1]}/{seg[2]}", seg[3], "/".join(seg[4:]))
         elif len(seg) >= 5 and seg[2] == "resolve":
             self._resolve(f"{seg[0]}/{seg[1]}", seg[3], "/".join(seg[4:]), id_length=2)
         elif len(seg) >= 4 and seg[1] == "resolve":
@@ -428,6 +436,9 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             return
         if item.content is None:
             location = f"{_LFS_HOST}/repos/{item.lfs_sha256[:2]}/{item.lfs_sha256[2:4]}/{item.lfs_sha256}"
+            if item.lfs_content is not None:
+                host = self.headers.get("Host") or self.server.hub.url.split("//", 1)[1]
+                location = f"http://{host}/{_STORAGE}/{repo.repo_id}/{snapshot.sha}/{item.path}"
             self._send(
                 HTTPStatus.FOUND,
                 b"",
@@ -447,6 +458,33 @@ class HubRequestHandler(BaseHTTPRequestHandler):
                 "Content-Disposition": f'inline; filename="{name}"',
             },
         )
+
+    def _storage(self, repo_id: str, sha: str, path: str) -> None:
+        """The bytes of a served LFS object (the target of resolve's redirect), whole or one ``Range``: 206 with
+        ``Content-Range``, 416 when the range starts past the end. Like signed storage URLs, no token is needed."""
+        repo = self.server.hub.state.resolve(repo_id)
+        snapshot = repo.at(sha) if repo is not None else None
+        item = snapshot.files.get(path) if snapshot is not None else None
+        if item is None or item.lfs_content is None:
+            self._error(HTTPStatus.NOT_FOUND, "Not found in storage", "EntryNotFound")
+            return
+        data, total = item.lfs_content, len(item.lfs_content)
+        headers = {"Content-Type": "application/octet-stream", "Accept-Ranges": "bytes", "ETag": f'"{item.lfs_sha256}"'}
+        match = _RANGE.fullmatch(self.headers.get("Range", "").strip())
+        if match is None or match.groups() == ("", ""):
+            self._send(HTTPStatus.OK, data, headers)
+            return
+        first, last = match.groups()
+        if first == "":  # the last N bytes
+            start, end = max(0, total - int(last)), total - 1
+        else:
+            start, end = int(first), min(total - 1, int(last)) if last else total - 1
+        if start >= total or start > end:
+            headers["Content-Range"] = f"bytes */{total}"
+            self._send(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"", headers)
+            return
+        headers["Content-Range"] = f"bytes {start}-{end}/{total}"
+        self._send(HTTPStatus.PARTIAL_CONTENT, data[start : end + 1], headers)
 
     def _overview(self, kind: str, name: str) -> None:
         """Namespaces listed in ``_hub.json`` have a type; unlisted ones that own repos are orgs."""

@@ -25,11 +25,16 @@ from typing import Any
 
 import yaml
 
+from .gguf_files import default_metadata, gguf_bytes
+
 DEFAULT_REPOS_DIR = Path(__file__).resolve().parent / "repos"
 HUB_META_FILE = "_hub.json"
 
 #: Record keys that are not API fields.
-CONTROL_KEYS = frozenset({"provenance", "aliases", "files", "readme_body", "revisions", "refuse_metadata", "filler"})
+CONTROL_KEYS = frozenset(
+    {"provenance", "aliases", "files", "readme_body", "revisions", "refuse_metadata", "filler"}
+    | {"gguf_metadata", "gguf_padding"}
+)
 RELATIONS = ("adapter", "merge", "quantized", "finetune")
 DEFAULT_DATE = "2024-09-04T12:00:00.000Z"
 # GUESS: quantisation methods after which the Hub shows a child as "quantized".
@@ -71,7 +76,8 @@ def lfs_pointer(sha256: str, size: int) -> bytes:
 
 @dataclass(frozen=True)
 class RepoFile:
-    """One file of a snapshot. ``content is None`` means an LFS object whose bytes are not served."""
+    """One file of a snapshot. ``content is None`` means an LFS object: its bytes are served from the storage
+    route only when ``lfs_content`` holds them (GGUF files), never from ``/resolve``."""
 
     path: str
     size: int
@@ -79,6 +85,7 @@ class RepoFile:
     content: bytes | None = None
     lfs_sha256: str | None = None
     pointer_size: int | None = None
+    lfs_content: bytes | None = None
 
     @property
     def is_lfs(self) -> bool:
@@ -208,6 +215,17 @@ def compute_tags(
     return list(dict.fromkeys(tags))
 
 
+def _gguf_content(repo_id: str, fields: dict[str, Any], controls: dict[str, Any]) -> bytes:
+    """The bytes served for every ``.gguf`` file of a snapshot (a tiny real GGUF file)."""
+    card = fields.get("cardData") if isinstance(fields.get("cardData"), dict) else {}
+    metadata = controls.get("gguf_metadata")
+    if not isinstance(metadata, dict):
+        metadata = default_metadata(repo_id, fields, declared_parents(card))
+    gguf = fields.get("gguf") if isinstance(fields.get("gguf"), dict) else {}
+    architecture = gguf.get("architecture") if isinstance(gguf.get("architecture"), str) else "llama"
+    return gguf_bytes(metadata, architecture=architecture, padding=int(controls.get("gguf_padding") or 0))
+
+
 def _file_table(repo_id: str, fields: dict[str, Any], controls: dict[str, Any]) -> dict[str, RepoFile]:
     """Every file of a snapshot: recorded contents, a generated README, and LFS siblings."""
     contents: dict[str, bytes] = {".gitattributes": _GITATTRIBUTES.encode()}
@@ -244,6 +262,7 @@ def _file_table(repo_id: str, fields: dict[str, Any], controls: dict[str, Any]) 
                 blob_id=git_blob_sha1(pointer),
                 lfs_sha256=sha256,
                 pointer_size=len(pointer),
+                lfs_content=_gguf_content(repo_id, fields, controls) if path.lower().endswith(".gguf") else None,
             )
     return dict(sorted(table.items()))
 

@@ -23,7 +23,7 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
 )
 from huggingface_hub.hf_api import ExpandModelProperty_T
-from huggingface_hub.utils import HFValidationError, build_hf_headers, get_session, validate_repo_id
+from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from vendors.hub import transport
 from vendors.hub.convert import (
@@ -31,12 +31,15 @@ from vendors.hub.convert import (
     MAX_LINEAGE_FILE_BYTES,
     MAX_LINEAGE_FILES,
     failed_snapshot,
+    gguf_file_choice,
     lineage_file_plan,
     parse_json_object,
     pinned_revision,
     sibling_names,
     snapshot_from_info,
 )
+from vendors.hub.downloads import LineageFileTooLarge, download_prefix, download_small
+from vendors.hub.gguf import HeaderInvalid, HeaderTruncated, lineage_metadata
 from vendors.hub.retry import Backoff, HubUnavailable, TokenBucket, TransientFailure, transient_failure
 from vendors.hub.transport import ResponseTooLarge
 from vendors.lineage.snapshot import EvidenceSource, NodeStatus, RepoSnapshot, SourceFailure, SourceProblem
@@ -67,10 +70,15 @@ EXPAND: tuple[ExpandModelProperty_T, ...] = (
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, RecursionError)
 #: Largest metadata answer read (headers included); real ones are KiB, a repo listing 10,000 files a few MiB.
 MAX_METADATA_BYTES = 16 * 1024 * 1024
-
-
-class LineageFileTooLarge(Exception):
-    """A lineage file larger than ``MAX_LINEAGE_FILE_BYTES``: not read past the limit, not retried."""
+#: First range read of a GGUF file: the ``general.*`` keys come first, but the whole key/value section (the
+#: tokenizer's vocabulary included) must fit before the reader can vouch that nothing was missed.
+GGUF_FIRST_READ_BYTES = 256 * 1024
+#: Each further read is this many times larger, up to the cap.
+GGUF_READ_GROWTH = 8
+#: Largest GGUF prefix read; real headers with a 150,000-token vocabulary take about 6 MiB.
+MAX_GGUF_HEADER_BYTES = 16 * 1024 * 1024
+# Response headers on top of the body that a range read may take.
+_RANGE_HEADER_ALLOWANCE = 64 * 1024
 
 
 class HubClient:
@@ -94,6 +102,8 @@ class HubClient:
         request_deadline: float | None = None,
         node_budget: float | None = None,
         max_metadata_bytes: int = MAX_METADATA_BYTES,
+        gguf_first_read_bytes: int = GGUF_FIRST_READ_BYTES,
+        max_gguf_header_bytes: int = MAX_GGUF_HEADER_BYTES,
         sleep: Callable[[float], object] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -109,6 +119,8 @@ class HubClient:
             raise ValueError("the hub timeout must be a positive number of seconds (model_info has none by default)")
         if request_deadline <= 0 or node_budget <= 0 or max_metadata_bytes <= 0:
             raise ValueError("request_deadline, node_budget and max_metadata_bytes must be positive")
+        if not 0 < gguf_first_read_bytes <= max_gguf_header_bytes:
+            raise ValueError("gguf_first_read_bytes must be positive and at most max_gguf_header_bytes")
         if max_retries < 0 or backoff_base < 0 or backoff_cap < 0:
             raise ValueError("max_retries, backoff_base and backoff_cap cannot be negative")
         if requests_per_second is not None and requests_per_second <= 0:
@@ -118,6 +130,8 @@ class HubClient:
         self.request_deadline = float(request_deadline)
         self.node_budget = float(node_budget)
         self.max_metadata_bytes = max_metadata_bytes
+        self.gguf_first_read_bytes = gguf_first_read_bytes
+        self.max_gguf_header_bytes = max_gguf_header_bytes
         self.max_retries = max_retries
         self._clock = clock
         transport.install()
@@ -152,8 +166,14 @@ class HubClient:
         if not _valid_repo_id(info.id):
             return failed_snapshot(repo_id, NodeStatus.ERROR, "malformed metadata (no valid repo id)", 200)
         files, failures = self._lineage_files(info, started)
+        gguf_file = gguf_file_choice(sibling_names(info)) or ""
+        header: dict[str, Any] = {}
+        if gguf_file:
+            header, failure = self._gguf_header(info.id, pinned_revision(_text_sha(info)), gguf_file, started)
+            if failure is not None:
+                failures.append(failure)
         try:
-            return snapshot_from_info(repo_id, info, files, failures)
+            return snapshot_from_info(repo_id, info, files, failures, gguf_header=header, gguf_file=gguf_file)
         except _MALFORMED as exc:
             logger.warning("hub: %s: metadata could not be converted (%s)", repo_id, type(exc).__name__)
             return failed_snapshot(repo_id, NodeStatus.ERROR, "malformed metadata", 200)
@@ -243,7 +263,7 @@ class HubClient:
     ) -> tuple[dict[str, Mapping[str, Any] | None], list[SourceFailure]]:
         """The repo's ``adapter_config.json`` files at the metadata's commit, parsed (``None`` for unreadable),
         and why each unreadable one, or one left unread, was not read."""
-        revision = pinned_revision(info.sha if isinstance(info.sha, str) else "")
+        revision = pinned_revision(_text_sha(info))
         paths, unread = lineage_file_plan(sibling_names(info))
         files: dict[str, Mapping[str, Any] | None] = {}
         failures: list[SourceFailure] = []
@@ -268,7 +288,7 @@ class HubClient:
         """The parsed file, or ``None`` and why not: gated, refused, missing, failing, oversized or not JSON."""
         url = hf_hub_url(repo_id, path, revision=revision, endpoint=self.endpoint)
         try:
-            body = self._retrying(lambda: self._download_small(url), started=started)
+            body = self._retrying(lambda: download_small(url, token=self._token, timeout=self.timeout), started=started)
         except (HubUnavailable, HfHubHTTPError, httpx2.HTTPError, OfflineModeIsEnabled, LineageFileTooLarge) as exc:
             logger.info("hub: %s: %s not read (%s, HTTP %s)", repo_id, path, type(exc).__name__, _http_status(exc))
             kind, reason = self._file_failure(exc)
@@ -278,10 +298,44 @@ class HubClient:
             return None, SourceFailure(EvidenceSource.ADAPTER_CONFIG, path, SourceProblem.ERROR, "not a JSON object")
         return document, None
 
+    def _gguf_header(
+        self, repo_id: str, revision: str, path: str, started: float
+    ) -> tuple[dict[str, Any], SourceFailure | None]:
+        """The lineage keys of ``path``'s GGUF header, read with range requests: ``gguf_first_read_bytes`` first,
+        then ``GGUF_READ_GROWTH`` times more while the header goes on, never past ``max_gguf_header_bytes``."""
+        url = hf_hub_url(repo_id, path, revision=revision, endpoint=self.endpoint)
+        size = self.gguf_first_read_bytes
+        while True:
+            try:
+                prefix, whole = self._retrying(
+                    lambda size=size: download_prefix(url, size, token=self._token, timeout=self.timeout),
+                    started=started,
+                    max_bytes=size + _RANGE_HEADER_ALLOWANCE,
+                )
+            except (HubUnavailable, HfHubHTTPError, httpx2.HTTPError, OfflineModeIsEnabled, ResponseTooLarge) as exc:
+                logger.info("hub: %s: %s not read (%s, HTTP %s)", repo_id, path, type(exc).__name__, _http_status(exc))
+                kind, reason = self._file_failure(exc)
+                return {}, SourceFailure(EvidenceSource.GGUF, path, kind, f"GGUF header: {reason}")
+            try:
+                return lineage_metadata(prefix), None
+            except HeaderTruncated as exc:
+                if whole:
+                    reason = "the file ends inside its GGUF header"
+                elif size >= self.max_gguf_header_bytes:
+                    reason = f"the GGUF header is larger than the {size:,} bytes read (the cap)"
+                else:
+                    size = min(self.max_gguf_header_bytes, max(size * GGUF_READ_GROWTH, exc.needed))
+                    continue
+            except HeaderInvalid as exc:
+                reason = str(exc)
+            return {}, SourceFailure(EvidenceSource.GGUF, path, SourceProblem.ERROR, reason)
+
     def _file_failure(self, exc: Exception) -> tuple[str, str]:
         """Why a file was not read, as a ``SourceProblem`` and a reason in our own words."""
         if isinstance(exc, HubUnavailable):
             return SourceProblem.ERROR, exc.reason
+        if isinstance(exc, ResponseTooLarge):
+            return SourceProblem.ERROR, f"the hub's answer is larger than {exc.limit:,} bytes"
         if isinstance(exc, LineageFileTooLarge):
             return SourceProblem.ERROR, f"larger than {MAX_LINEAGE_FILE_BYTES:,} bytes"
         if isinstance(exc, OfflineModeIsEnabled):
@@ -300,27 +354,9 @@ class HubClient:
             return SourceProblem.ERROR, f"HTTP {status}"
         return SourceProblem.ERROR, f"could not reach the hub ({type(exc).__name__})"
 
-    def _download_small(self, url: str) -> bytes:
-        """GET a small file into memory (no HF disk cache), reading at most ``MAX_LINEAGE_FILE_BYTES``.
 
-        Errors raise a plain ``HfHubHTTPError`` built from the status and headers: ``hf_raise_for_status`` would
-        read the whole (untrusted, unbounded) error body, and which 4xx it was does not matter here.
-        """
-        headers = build_hf_headers(token=self._token)
-        with get_session().stream("GET", url, headers=headers, timeout=self.timeout) as response:
-            if response.status_code >= 400:
-                raise HfHubHTTPError(f"HTTP {response.status_code} for a lineage file", response=response)
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > MAX_LINEAGE_FILE_BYTES:
-                raise LineageFileTooLarge(declared)
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():  # decoded bytes: a compressed bomb is bounded too
-                size += len(chunk)
-                if size > MAX_LINEAGE_FILE_BYTES:
-                    raise LineageFileTooLarge(f"more than {MAX_LINEAGE_FILE_BYTES}")
-                chunks.append(chunk)
-        return b"".join(chunks)
+def _text_sha(info: ModelInfo) -> str:
+    return info.sha if isinstance(info.sha, str) else ""
 
 
 def _valid_repo_id(value: Any) -> bool:

@@ -26,6 +26,10 @@ MAX_LINEAGE_FILES = 5
 #: Real adapter configs are a few KiB; anything past this is not one we want to parse.
 MAX_LINEAGE_FILE_BYTES = 256 * 1024
 
+#: GGUF files whose header is not the model's: vision projectors ship beside the language model.
+_GGUF_SKIPPED_PREFIXES = ("mmproj",)
+_GGUF_LATER_SHARD = re.compile(r"-0*(?:[2-9]|[1-9]\d+)-of-\d+\.gguf$", re.IGNORECASE)
+
 _GATED_MODES = ("auto", "manual")
 _SHA_RE = re.compile(r"[0-9a-f]{40}")
 # Sibling paths are interpolated into download URLs: refuse dot segments, backslashes and control characters.
@@ -45,6 +49,8 @@ def snapshot_from_info(
     info: ModelInfo,
     files: Mapping[str, Mapping[str, Any] | None],
     failures: Iterable[SourceFailure] = (),
+    gguf_header: Mapping[str, Any] | None = None,
+    gguf_file: str = "",
 ) -> RepoSnapshot:
     """The snapshot of a successful metadata answer (``info.id`` is the id after any rename redirect).
 
@@ -77,6 +83,8 @@ def snapshot_from_info(
         created_at=_datetime(info.created_at),
         last_modified=_datetime(info.last_modified),
         files=dict(files),
+        gguf_header=dict(gguf_header or {}),
+        gguf_file=gguf_file,
         source_failures=tuple(failures),
     )
 
@@ -132,6 +140,25 @@ def lineage_file_plan(siblings: Iterable[str]) -> tuple[list[str], int]:
     wanted = sorted((p for p in named if _safe_path(p)), key=lambda path: (path.count("/"), path))
     read = wanted[:MAX_LINEAGE_FILES]
     return read, len(named) - len(read)
+
+
+def gguf_file_choice(siblings: Iterable[str]) -> str | None:
+    """The one ``.gguf`` file whose header is read for lineage, or ``None`` when the repo lists none.
+
+    Every quant of a repo carries the same ``general.*`` metadata, so one is enough: the shallowest, first by
+    path, a first shard rather than a later one, never a vision projector (``mmproj-*``, another model's header).
+    """
+    candidates = [
+        path
+        for path in siblings
+        if isinstance(path, str)
+        and path.lower().endswith(".gguf")
+        and _safe_path(path)
+        and not path.rsplit("/", 1)[-1].lower().startswith(_GGUF_SKIPPED_PREFIXES)
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda p: (p.count("/"), bool(_GGUF_LATER_SHARD.search(p)), p))
 
 
 def parse_json_object(body: bytes) -> dict[str, Any] | None:

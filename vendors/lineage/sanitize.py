@@ -123,7 +123,8 @@ def license_of(snapshot: RepoSnapshot) -> str:
 
     ``license: other`` plus ``license_name: qwen-research`` is how the hub spells a named custom licence, so
     the name is the more useful id; without a usable name the result stays ``other``. The ``license:`` tag is
-    the hub's own rendering of the card value and only consulted when the card has none.
+    the hub's own rendering of the card value and only consulted when the card has none; the GGUF header's
+    ``general.license`` comes last (the card wins where both speak; discovery records the disagreement).
     """
     card = snapshot.card_data if isinstance(snapshot.card_data, Mapping) else {}
     declared = license_id(_first_str(card.get("license")))
@@ -137,7 +138,8 @@ def license_of(snapshot: RepoSnapshot) -> str:
                 found = license_id(tag.removeprefix("license:"))
                 if found:
                     return found
-    return ""
+    header = snapshot.gguf_header if isinstance(snapshot.gguf_header, Mapping) else {}
+    return license_id(_first_str(header.get("general.license")))
 
 
 def datasets_of(snapshot: RepoSnapshot) -> tuple[str, ...]:

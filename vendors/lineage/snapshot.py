@@ -92,6 +92,11 @@ class RepoSnapshot:
     # Lineage files fetched from the repo, by path (e.g. "adapter_config.json", "sub/adapter_config.json"):
     # the parsed JSON object, or None when the file could not be read or parsed.
     files: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    # The lineage keys of one GGUF file's header (``general.base_model.{i}.*``, ``general.organization``,
+    # ``general.basename``, ``general.license``...), read with a bounded range request; empty when the repo has no
+    # GGUF file or its header could not be read (then ``source_failures`` says why).
+    gguf_header: Mapping[str, Any] = field(default_factory=dict)
+    gguf_file: str = ""
     # Sources that could name a parent but were not read (a gated adapter_config.json, a GGUF header that timed
     # out...): the node is then not a root, whatever the other sources say.
     source_failures: tuple[SourceFailure, ...] = ()

@@ -155,6 +155,8 @@ def _report(
                 "redirected_from": (graph.aliases.get(m.pk) or (None,))[0],
                 "reason": m.status_reason or None,
                 "gaps": [gap.as_dict() for gap in gaps_from_stored(m.lineage_gaps)],
+                # What the metadata said that was not followed or disagreed (a GGUF header against the card...).
+                "notes": [note for note in m.lineage_notes if isinstance(note, str)],
             }
         )
     walked = {found.start, *found.ancestors}

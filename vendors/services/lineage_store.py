@@ -192,6 +192,7 @@ class GraphStore:
             model.hub_created_at, model.hub_last_modified = snapshot.created_at, snapshot.last_modified
             model.lineage_notes = [clean_text(note, 300) for note in discovery.ignored][:20]
             model.lineage_notes += [gap.text() for gap in discovery.gaps if gap.code == GapCode.PARENTS_TRUNCATED]
+            model.lineage_notes += [clean_text(note, 300) for note in discovery.evidence]
         if model.publisher_id is None:
             model.publisher_id = self._publisher_id(model.name)
         model.save(update_fields=_NODE_FIELDS)
