@@ -228,3 +228,14 @@ def test_lineage_json_keeps_its_keys_and_shows_gguf_edges_and_disagreements(fake
     top = deepseek["nodes"][0]
     assert deepseek["edges"][0]["source"] == "card" and top["license"] == "mit"
     assert any(note.startswith("disagreement: the GGUF header") for note in top["notes"])
+
+
+@pytest.mark.django_db
+def test_the_model_page_shows_the_header_disagreement(fake_hub, knowledge, client, viewer):
+    from vendors.models import AIModel
+
+    call_command("lineage", "bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF", "--json", stdout=StringIO())
+    model = AIModel.objects.get(name="bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF")
+    client.force_login(viewer)
+    page = client.get(f"/models/{model.pk}/").content.decode()
+    assert "disagreement: the GGUF header of DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf names Qwen/Qwen2.5-Math-7B" in page
