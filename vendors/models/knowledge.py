@@ -15,7 +15,9 @@ class Publisher(models.Model):
     """An organisation that publishes models (the maker, not the seller or the host).
 
     ``flags`` holds markers such as ``repackager`` (re-uploads others' weights: never an origin) or
-    ``bis_entity_list``; ``sources`` is a list of ``{"title", "url"}`` objects backing the row.
+    ``bis_entity_list``; ``sources`` is a list of ``{"title", "url"}`` objects backing the row. ``vendor`` is set
+    when the publisher is one of our vendors publishing under its own hub organisations: the two roles stay two
+    rows (the vendor sells, the publisher made the model), tied so the publisher follows the vendor's country.
     """
 
     key = models.SlugField(max_length=100, unique=True)
@@ -28,6 +30,14 @@ class Publisher(models.Model):
     verified = models.BooleanField(default=False, help_text="Every fact on this row was checked against a source.")
     notes = bounded_text()
     sources = models.JSONField(default=list, blank=True)
+    vendor = models.OneToOneField(
+        "vendors.Vendor",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="publisher_identity",
+        help_text="The vendor itself, when it publishes models under hub organisations marked as its own.",
+    )
     shipped_fingerprint = models.CharField(
         max_length=64,
         blank=True,
@@ -55,6 +65,7 @@ class PublisherOrg(models.Model):
     org_id = models.CharField(max_length=96)
     publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE, related_name="orgs")
     is_former = models.BooleanField(default=False, help_text="A previous id of the organisation (renamed).")
+    history = HistoricalRecords()  # who tied which organisation to whom, and when (a vendor's own ones too)
 
     class Meta:
         ordering = ["org_id"]

@@ -40,6 +40,7 @@ from vendors.selectors.portfolio import (
     unknown_publishers,
     vendor_detail,
     vendor_history,
+    vendor_own_orgs,
     vendor_queryset,
 )
 
@@ -77,5 +78,6 @@ __all__ = [
     "vendor_detail",
     "vendor_history",
     "vendor_mbom_zip",
+    "vendor_own_orgs",
     "vendor_queryset",
 ]

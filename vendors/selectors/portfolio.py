@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Lower, StrIndex, Substr
 
-from vendors.models import AIModel, ChangeEvent, Contact, ModelUsage, Product, Vendor
+from vendors.models import AIModel, ChangeEvent, Contact, ModelUsage, Product, Publisher, PublisherOrg, Vendor
 
 
 def vendor_queryset() -> QuerySet[Vendor]:
@@ -43,6 +44,27 @@ def vendor_detail(*, pk: int) -> Vendor:
         .prefetch_related(Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "name")))
         .get(pk=pk)
     )
+
+
+@dataclass(frozen=True)
+class OwnOrg:
+    """A hub organisation marked as the vendor's own, and how many models of the graph it published."""
+
+    org_id: str
+    model_count: int
+
+
+def vendor_own_orgs(*, vendor: Vendor) -> list[OwnOrg]:
+    """The hub organisations under which the vendor publishes its own models (its publisher role)."""
+    orgs = list(PublisherOrg.objects.filter(publisher__vendor=vendor).order_by(Lower("org_id")))
+    counts = dict(
+        AIModel.objects.filter(publisher__vendor=vendor, kind=AIModel.Kind.HUB)
+        .annotate(org=Lower(Substr("name", 1, StrIndex("name", Value("/")) - 1)))
+        .values("org")
+        .annotate(n=Count("pk"))
+        .values_list("org", "n")
+    )
+    return [OwnOrg(org.org_id, counts.get(org.org_id.lower(), 0)) for org in orgs]
 
 
 def product_detail(*, pk: int) -> Product:
@@ -178,13 +200,16 @@ def _plain(value, field) -> str:
 
 
 def vendor_history(*, vendor: Vendor, limit: int = 200) -> list[HistoryEntry]:
-    """Who changed what and when, for the vendor, its contacts, its products and their model usages."""
+    """Who changed what and when, for the vendor, its contacts, its products and their model usages, and the hub
+    organisations marked as its own."""
     product_ids = list(Product.history.filter(vendor_id=vendor.pk).values_list("id", flat=True).distinct())
+    own_publishers = Publisher.objects.filter(vendor_id=vendor.pk).values("pk")
     sources = (
         (Vendor.history.filter(id=vendor.pk), "Vendor"),
         (Contact.history.filter(vendor_id=vendor.pk), "Contact"),
         (Product.history.filter(vendor_id=vendor.pk), "Product"),
         (ModelUsage.history.filter(product_id__in=product_ids).select_related("model"), "Model usage"),
+        (PublisherOrg.history.filter(publisher_id__in=own_publishers), "Own hub organisation"),
     )
     entries = chain.from_iterable(
         _history_entries(records.select_related("history_user").order_by("-history_date")[:limit], label)

@@ -35,6 +35,12 @@ from vendors.services.retirement import (
     vendor_remove,
     vendor_retire,
 )
+from vendors.services.vendor_publisher import (
+    vendor_hub_org_add,
+    vendor_hub_org_remove,
+    vendor_publisher_follow,
+    vendor_publisher_get_or_create,
+)
 
 __all__ = [
     "Removal",
@@ -62,6 +68,10 @@ __all__ = [
     "product_update",
     "records_depending_on",
     "vendor_create",
+    "vendor_hub_org_add",
+    "vendor_hub_org_remove",
+    "vendor_publisher_follow",
+    "vendor_publisher_get_or_create",
     "vendor_remove",
     "vendor_retire",
     "vendor_update",

@@ -20,6 +20,7 @@ from vendors.models import (
 )
 from vendors.services.knowledge import publisher_for_repo_id
 from vendors.services.rescoring import usages_rescore_request
+from vendors.services.vendor_publisher import vendor_publisher_follow
 from vendors.signals import change_events_announce
 
 _VENDOR_FIELDS = ("name", "country", "website", "tier", "status", "description")
@@ -72,6 +73,8 @@ def vendor_update(*, vendor: Vendor, user: AbstractBaseUser | None = None, **fie
     if changed:
         vendor.full_clean()
         vendor.save(update_fields=[*changed, "updated_at"])
+    if {"name", "country"} & set(changed):
+        vendor_publisher_follow(vendor=vendor)
     return vendor
 
 

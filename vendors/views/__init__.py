@@ -8,7 +8,7 @@ from vendors.views.imports import (
     CsvTemplateView,
     ModelUsageCsvView,
 )
-from vendors.views.knowledge import UnknownPublishersView
+from vendors.views.knowledge import UnknownPublishersView, VendorHubOrgAddView, VendorHubOrgRemoveView
 from vendors.views.lineage import (
     DeclaredParentRemoveView,
     DeclaredParentView,
@@ -55,6 +55,8 @@ __all__ = [
     "VendorArchiveView",
     "VendorDetailView",
     "VendorFormView",
+    "VendorHubOrgAddView",
+    "VendorHubOrgRemoveView",
     "VendorListView",
     "VendorMbomView",
     "VendorRemoveView",

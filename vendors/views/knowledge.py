@@ -1,9 +1,15 @@
-"""The knowledge base seen by analysts: what still needs a publisher."""
+"""The knowledge base seen by analysts: what still needs a publisher, and the vendors that publish their own."""
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views import View
 from django.views.generic import TemplateView
 
 from riskregistry import spreadsheets
-from vendors import selectors
+from vendors import selectors, services
+from vendors.models import Vendor
 from vendors.views.base import Guarded
 
 
@@ -23,3 +29,38 @@ class UnknownPublishersView(Guarded, TemplateView):
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "orgs": selectors.unknown_publishers(), "csv_url": "?format=csv"}
+
+
+class VendorHubOrgAddView(Guarded, View):
+    """Mark a hub organisation as the vendor's own (the vendor's publisher role), from the vendor page."""
+
+    permission_required = "vendors.change_vendor"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        vendor = get_object_or_404(Vendor, pk=pk)
+        try:
+            org = services.vendor_hub_org_add(vendor=vendor, org_id=request.POST.get("org_id", "")[:300])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, f"{org.org_id} is marked as {vendor.name}'s own: {vendor.name} publishes its models."
+            )
+        return redirect(reverse("vendors:vendor_detail", args=[vendor.pk]) + "#own-orgs")
+
+
+class VendorHubOrgRemoveView(Guarded, View):
+    permission_required = "vendors.change_vendor"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        vendor = get_object_or_404(Vendor, pk=pk)
+        org_id = request.POST.get("org_id", "")[:300]
+        try:
+            services.vendor_hub_org_remove(vendor=vendor, org_id=org_id)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{org_id} is no longer marked as {vendor.name}'s own.")
+        return redirect(reverse("vendors:vendor_detail", args=[vendor.pk]) + "#own-orgs")

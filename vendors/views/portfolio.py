@@ -54,6 +54,7 @@ class VendorDetailView(Guarded, DetailView):
         )
         context["history"] = selectors.vendor_history(vendor=self.object, limit=50)
         context["changes"] = selectors.change_events_for(vendor=self.object)[:20]
+        context["own_orgs"] = selectors.vendor_own_orgs(vendor=self.object)
         return context
 
 
