@@ -239,3 +239,34 @@ def test_the_model_page_shows_the_header_disagreement(fake_hub, knowledge, clien
     client.force_login(viewer)
     page = client.get(f"/models/{model.pk}/").content.decode()
     assert "disagreement: the GGUF header of DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf names Qwen/Qwen2.5-Math-7B" in page
+
+
+def test_the_prefix_reader_agrees_with_llama_cpps_reader_on_a_whole_file(tmp_path):
+    """Keys it steps over (string, number and nested arrays, scalars) are measured exactly as the reader decodes
+    them: every lineage key after them comes out the same as ``GGUFReader`` reads it from the file."""
+    import numpy as np
+    from gguf import GGUFReader, GGUFWriter
+
+    path = tmp_path / "model.gguf"
+    writer = GGUFWriter(path, "qwen2")
+    writer.add_array("tokenizer.ggml.tokens", [f"tok{i}" for i in range(3000)])
+    writer.add_array("tokenizer.ggml.scores", [float(i) for i in range(3000)])
+    writer.add_array("nested.arrays", [[1, 2], [3]])
+    writer.add_uint64("some.count", 7)
+    writer.add_organization("Qwen")
+    writer.add_basename("Qwen2.5")
+    writer.add_license("apache-2.0")
+    writer.add_base_model_count(1)
+    writer.add_base_model_repo_url(0, "https://huggingface.co/Qwen/Qwen2.5-7B")
+    writer.add_tensor("t", np.zeros(4, dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    data = path.read_bytes()
+
+    reader = GGUFReader(path)
+    expected = {key: reader.fields[key].contents() for key in reader.fields if key.startswith("general.")}
+    assert lineage_metadata(data) == expected
+    with pytest.raises(HeaderTruncated):  # cut inside the vocabulary it steps over
+        lineage_metadata(data[:20_000])
