@@ -164,3 +164,16 @@ def test_publishers_to_identify_points_analysts_to_the_vendor_page_and_admins_to
     client.force_login(admin_user)
     page = client.get(reverse("vendors:unknown_publishers")).content.decode()
     assert "/admin/vendors/publisher/add/?org=mystery-org" in page and "with its country and a source" in page
+
+
+def test_reloading_the_shipped_knowledge_base_leaves_a_vendors_own_org_alone(knowledge):
+    from vendors.services.knowledge import knowledge_base_load_shipped
+
+    PublisherOrg.objects.filter(org_id__iexact="Qwen").delete()  # say the shipped files gained it after the mark
+    vendor = factories.VendorFactory(name="Qwen Resellers Ltd")
+    vendor_hub_org_add(vendor=vendor, org_id="Qwen")
+
+    report = knowledge_base_load_shipped()
+
+    assert PublisherOrg.objects.get(org_id__iexact="Qwen").publisher.vendor == vendor
+    assert any("Qwen (marked as the vendor Qwen Resellers Ltd's own)" in line for line in report.kept)

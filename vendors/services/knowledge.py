@@ -131,9 +131,14 @@ def _publisher_load(record: PublisherRecord, report: LoadReport) -> Publisher:
     )
     wanted = {org.lower(): (org, False) for org in record.hub_orgs}
     wanted |= {org.lower(): (org, True) for org in record.former_hub_orgs}
-    existing = {o.lorg: o for o in PublisherOrg.objects.annotate(lorg=Lower("org_id")).filter(lorg__in=wanted)}
+    orgs = PublisherOrg.objects.select_related("publisher").annotate(lorg=Lower("org_id")).filter(lorg__in=wanted)
+    existing = {o.lorg: o for o in orgs}
     for lowered, (org_id, is_former) in wanted.items():
         org = existing.get(lowered)
+        if org is not None and org.publisher.vendor_id is not None and org.publisher_id != publisher.pk:
+            # An analyst marked it as one of our vendors' own: that is not the shipped files' to undo.
+            report.kept.append(f"hub organisation {org.org_id} (marked as the vendor {org.publisher.name}'s own)")
+            continue
         if org is None:
             PublisherOrg.objects.create(org_id=org_id, publisher=publisher, is_former=is_former)
         elif (org.org_id, org.publisher_id, org.is_former) != (org_id, publisher.pk, is_former):
