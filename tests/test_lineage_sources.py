@@ -283,6 +283,7 @@ def worlds(draw) -> dict[str, RepoSnapshot | None]:
         card = draw(st.lists(st.sampled_from(later), max_size=2, unique=True))
         tag_parents = draw(st.lists(st.sampled_from(later), max_size=2, unique=True))
         adapter = draw(st.none() | st.sampled_from(later))
+        header = draw(st.none() | st.sampled_from(later))  # a GGUF header naming a base model
         failures = ()
         if draw(st.integers(0, 5)) == 0:
             failures = (SourceFailure(EvidenceSource.ADAPTER_CONFIG, "x/adapter_config.json",
@@ -293,7 +294,9 @@ def worlds(draw) -> dict[str, RepoSnapshot | None]:
             card_data={"base_model": card} if card else {},
             tags=tuple(f"base_model:{p}" for p in tag_parents),
             files={"adapter_config.json": adapter_config(adapter)} if adapter else {},
-            siblings=("adapter_config.json",) if adapter else (),
+            siblings=(*(("adapter_config.json",) if adapter else ()), *(("m.gguf",) if header else ())),
+            gguf_header={"general.base_model.0.repo_url": f"https://huggingface.co/{header}"} if header else {},
+            gguf_file="m.gguf" if header else "",
             source_failures=failures,
         )
     return snapshots
@@ -326,6 +329,12 @@ def _fail_one(snapshot: RepoSnapshot, how: str, kind: str) -> RepoSnapshot | Non
                 SourceFailure(EvidenceSource.ADAPTER_CONFIG, "adapter_config.json", kind, "failed"),
             ),
         )
+    if how == "gguf" and snapshot.gguf_header:  # the header was not read: the client records why
+        return replace(
+            snapshot,
+            gguf_header={},
+            source_failures=(*snapshot.source_failures, SourceFailure(EvidenceSource.GGUF, "m.gguf", kind, "failed")),
+        )
     return replace(  # another source (a GGUF header, a subfolder adapter) failed
         snapshot,
         source_failures=(*snapshot.source_failures, SourceFailure(EvidenceSource.GGUF, "m.gguf", kind, "failed")),
@@ -337,7 +346,7 @@ def _fail_one(snapshot: RepoSnapshot, how: str, kind: str) -> RepoSnapshot | Non
     snapshots=worlds(),
     start=st.sampled_from(NAMES),
     target=st.sampled_from(NAMES),
-    how=st.sampled_from(["metadata", "adapter", "other"]),
+    how=st.sampled_from(["metadata", "adapter", "gguf", "other"]),
     kind=st.sampled_from(FAIL_KINDS),
 )
 def test_failing_any_one_source_never_completes_an_incomplete_chain(snapshots, start, target, how, kind) -> None:
