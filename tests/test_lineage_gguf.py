@@ -270,3 +270,12 @@ def test_the_prefix_reader_agrees_with_llama_cpps_reader_on_a_whole_file(tmp_pat
     assert lineage_metadata(data) == expected
     with pytest.raises(HeaderTruncated):  # cut inside the vocabulary it steps over
         lineage_metadata(data[:20_000])
+
+
+def test_gguf_files_only_at_unsafe_paths_are_not_read_and_the_node_says_so(hub):
+    record = make_gguf("gg/unsafe-GGUF", "gg/base")
+    record["siblings"] = [{"rfilename": "../evil.gguf", "size": 10}, {"rfilename": "mmproj-f16.gguf", "size": 10}]
+    snapshot = _client(hub).fetch(_with(hub, record))
+    (failure,) = snapshot.source_failures
+    assert (failure.source, failure.kind) == (GGUF, SourceProblem.NOT_READ)
+    assert "gg/base" in [p.repo_id for p in discover_parents(snapshot).parents]  # the card still speaks

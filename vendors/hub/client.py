@@ -32,6 +32,7 @@ from vendors.hub.convert import (
     MAX_LINEAGE_FILES,
     failed_snapshot,
     gguf_file_choice,
+    gguf_unsafe_paths,
     lineage_file_plan,
     parse_json_object,
     pinned_revision,
@@ -172,6 +173,9 @@ class HubClient:
             header, failure = self._gguf_header(info.id, pinned_revision(_text_sha(info)), gguf_file, started)
             if failure is not None:
                 failures.append(failure)
+        elif unsafe := gguf_unsafe_paths(sibling_names(info)):
+            reason = f"{unsafe} GGUF file(s) listed only at paths that are not safe to request"
+            failures.append(SourceFailure(EvidenceSource.GGUF, "*.gguf", SourceProblem.NOT_READ, reason))
         try:
             return snapshot_from_info(repo_id, info, files, failures, gguf_header=header, gguf_file=gguf_file)
         except _MALFORMED as exc:

@@ -142,6 +142,11 @@ def lineage_file_plan(siblings: Iterable[str]) -> tuple[list[str], int]:
     return read, len(named) - len(read)
 
 
+def gguf_unsafe_paths(siblings: Iterable[str]) -> int:
+    """How many ``.gguf`` files are listed at paths not safe to put in a URL (never read: the node says so)."""
+    return sum(1 for p in siblings if isinstance(p, str) and p.lower().endswith(".gguf") and not _safe_path(p))
+
+
 def gguf_file_choice(siblings: Iterable[str]) -> str | None:
     """The one ``.gguf`` file whose header is read for lineage, or ``None`` when the repo lists none.
 
