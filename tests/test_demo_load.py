@@ -42,6 +42,14 @@ def test_hub_models_are_linked_to_publishers_and_re_packagers_are_marked():
     assert AIModel.objects.get(kind="closed", name="gpt-4o").publisher.country.code == "US"
 
 
+def test_a_demo_vendor_publishes_its_own_models_under_its_hub_organisation():
+    call_command("load_demo", verbosity=0)
+    vendor = Vendor.objects.get(name="Northwind Legal AI, Inc.")
+    own = AIModel.objects.get(name="northwind-ai/contract-copilot-7b-GGUF")
+    assert own.publisher.vendor == vendor and own.publisher.country.code == "US"
+    assert Publisher.objects.filter(vendor=vendor).count() == 1  # a publisher row of its own, once
+
+
 def test_knowledge_base_rows_carry_their_sources():
     call_command("load_knowledge", verbosity=0)
     assert Publisher.objects.count() > 50

@@ -478,6 +478,7 @@ INVALID_CASES: list[tuple[str, str, str]] = [
     # Unknown keys, at every level.
     ("unknown top-level key", 'title = "demo"\n' + VALID, "unknown key 'title'"),
     ("unknown vendor key", _edit('tier = "high"', 'tier = "high"\nsize = 3'), "unknown key 'size'"),
+    ("bad hub org", _edit('tier = "high"', 'tier = "high"\nhub_orgs = ["<b>"]'), "'<b>' is not a hub organisation id"),
     ("unknown contact key", _edit('role = "Security lead"', 'role = "x"\n  phone = "1"'), "unknown key 'phone'"),
     ("unknown product key", _edit('criticality = "high"', 'criticality = "high"\n  owner = "x"'), "'owner'"),
     ("unknown usage key", _edit('host = "aws"', 'host = "aws"\n    hots = "aws"'), "unknown key 'hots'"),

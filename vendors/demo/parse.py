@@ -43,7 +43,7 @@ DEFAULT_PATH = Path(__file__).resolve().parent / "portfolio.toml"
 # Each table's keys: (required, optional).
 _TABLE_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "portfolio": ((), ("vendor", "declared_model")),
-    "vendor": (("name", "country", "tier", "status"), ("website", "description", "contact", "product")),
+    "vendor": (("name", "country", "tier", "status"), ("website", "description", "hub_orgs", "contact", "product")),
     "contact": (("name", "email"), ("role",)),
     "product": (("name", "criticality", "status"), ("description", "business_owner", "data_categories", "usage")),
     "usage": (("model", "role", "declared_by"), ("host", "region", "share", "notes")),
@@ -52,6 +52,7 @@ _TABLE_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL_RE = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+_HUB_ORG_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
 
 # Stands in for a reference that could not be read (already reported), so checks that follow can skip it.
 _BAD_REF = ModelRef("declared", "")
@@ -140,6 +141,10 @@ class _Parser:
         if website and not _URL_RE.match(website):
             self.problem(where, f"website: {website!r} is not an http(s) URL")
         description = self.text(raw, "description", where, required=False)
+        hub_orgs = self.texts(raw, "hub_orgs", where)
+        for org in hub_orgs:
+            if not _HUB_ORG_RE.fullmatch(org):
+                self.problem(where, f"hub_orgs: {org!r} is not a hub organisation id")
 
         contacts = tuple(self.contact(c, where, i) for i, c in self.array(raw, "contact", where, "vendor.contact"))
         self.duplicates([(c.email, f"{where} > contact #{i}") for i, c in enumerate(contacts, 1)], "contact email")
@@ -154,6 +159,7 @@ class _Parser:
             status=status,
             website=website,
             description=description,
+            hub_orgs=hub_orgs,
             contacts=contacts,
             products=products,
         )

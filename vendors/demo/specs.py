@@ -100,6 +100,7 @@ class VendorSpec:
     status: str
     website: str = ""
     description: str = ""
+    hub_orgs: tuple[str, ...] = ()  # hub organisations that are the vendor's own (it publishes those models)
     contacts: tuple[ContactSpec, ...] = ()
     products: tuple[ProductSpec, ...] = ()
 

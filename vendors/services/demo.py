@@ -9,6 +9,7 @@ from vendors.demo import DeclaredModelSpec, ModelRef, Portfolio, ProductSpec, Ve
 from vendors.models import AIModel, Contact, DataCategory, Host, HostRegion, LineageEdge, ModelUsage, Product, Vendor
 from vendors.services.knowledge import LoadReport
 from vendors.services.portfolio import ai_model_get_or_create, model_usage_register
+from vendors.services.vendor_publisher import vendor_hub_org_add
 
 DEMO_PASSWORD = "riskregistry-demo"  # noqa: S105 - published on purpose; refused when DEBUG is off
 
@@ -33,6 +34,8 @@ def _vendor(spec: VendorSpec, report: LoadReport) -> Vendor:
         Contact.objects.create(
             vendor=vendor, name=contact.name, email=contact.email, role=contact.role, is_primary=index == 0
         )
+    for org_id in spec.hub_orgs:  # the vendor publishes its own models there: it is also their publisher
+        vendor_hub_org_add(vendor=vendor, org_id=org_id)
     return vendor
 
 
