@@ -177,3 +177,12 @@ def test_reloading_the_shipped_knowledge_base_leaves_a_vendors_own_org_alone(kno
 
     assert PublisherOrg.objects.get(org_id__iexact="Qwen").publisher.vendor == vendor
     assert any("Qwen (marked as the vendor Qwen Resellers Ltd's own)" in line for line in report.kept)
+
+
+def test_a_vendor_that_publishes_its_own_models_is_retired_not_deleted():
+    from vendors.services import records_depending_on
+
+    vendor = factories.VendorFactory()
+    assert records_depending_on(vendor) == {}
+    vendor_hub_org_add(vendor=vendor, org_id="acme-own")
+    assert records_depending_on(vendor) == {"publishers": 1}  # the publisher row keeps the models' origin
