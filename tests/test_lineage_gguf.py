@@ -279,3 +279,38 @@ def test_gguf_files_only_at_unsafe_paths_are_not_read_and_the_node_says_so(hub):
     (failure,) = snapshot.source_failures
     assert (failure.source, failure.kind) == (GGUF, SourceProblem.NOT_READ)
     assert "gg/base" in [p.repo_id for p in discover_parents(snapshot).parents]  # the card still speaks
+
+
+def test_a_server_that_ignores_the_range_is_read_no_further_than_asked():
+    """A mirror answering 200 with the whole file: the prefix stops at the size asked for, and says it is not
+    the whole file, so the header is read again larger rather than taken as ending there."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from vendors.hub import transport
+    from vendors.hub.downloads import download_prefix
+
+    body = gguf_bytes({"general.license": "mit"}, padding=50_000)
+
+    class WholeFile(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), WholeFile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    transport.install()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/m.gguf"
+        prefix, whole = download_prefix(url, 4096, token=False, timeout=5.0)
+        assert len(prefix) == 4096 and whole is False and prefix == body[:4096]
+        everything, whole = download_prefix(url, len(body) + 10, token=False, timeout=5.0)
+        assert everything == body and whole is True
+    finally:
+        server.shutdown()
+        server.server_close()
