@@ -436,6 +436,10 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventTypeEnum": "webhooks.models.EventType",
         "WebhookDisabledReasonEnum": "webhooks.models.DisabledReason",
         "WebhookMessageStatusEnum": "webhooks.models.MessageStatus",
+        "AssessmentStatusEnum": "assessments.models.assessments.AssessmentStatus",
+        "RecurrenceEnum": "assessments.models.assessments.Recurrence",
+        "AnswerChannelEnum": "assessments.models.assessments.AnswerChannel",
+        "QuestionnaireSourceEnum": "assessments.models.questionnaires.QuestionnaireSource",
     },
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -41,6 +42,9 @@ class World:
     csv_import: object
     webhook: object
     webhook_message: object
+    questionnaire: object
+    assessment: object
+    evidence: object
 
     def ids(self) -> dict[str, object]:
         """The lookup value of one object per API resource (the router's basename -> id)."""
@@ -62,6 +66,9 @@ class World:
             "csv-import": self.csv_import.pk,
             "webhook": self.webhook.pk,
             "webhook-message": self.webhook_message.pk,
+            "questionnaire": self.questionnaire.pk,
+            "assessment": self.assessment.pk,
+            "evidence": self.evidence.pk,
         }
 
 
@@ -75,6 +82,35 @@ def _attestation_request(model, suffix: str):
     Product.objects.filter(pk=attested.pk).update(status=Product.Status.RETIRED)
     Vendor.objects.filter(pk=attested.vendor_id).update(status=Vendor.Status.ARCHIVED)
     return request
+
+
+class _Upload(io.BytesIO):
+    def __init__(self, data: bytes, name: str):
+        super().__init__(data)
+        self.name, self.size = name, len(data)
+
+
+def _assessment(product, analyst):
+    """A questionnaire sent about the world's product, with an answer, a vendor's comment, an analyst's internal
+    note and an evidence file."""
+    assessment, _url = assessment_services.assessment_send(
+        product=product, questionnaire="ai-mbom", due_date=timezone.now().date() + dt.timedelta(days=20), by=analyst
+    )
+    assessment_services.answers_save(
+        assessment=assessment, answers={"origin.no_country_of_concern": assessment_services.RawAnswer(value="yes")}
+    )
+    question = "origin.derivation_file"
+    assessment_services.answer_comment_add(assessment=assessment, question_id=question, body="Attached.")
+    assessment_services.answer_comment_add(
+        assessment=assessment, question_id=question, body="Check page 2.", by=analyst, internal=True
+    )
+    evidence = assessment_services.evidence_add(
+        assessment=assessment, question_id=question, upload=_Upload(EVIDENCE_PDF, "derivation.pdf")
+    )
+    return assessment, evidence
+
+
+EVIDENCE_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def build_world(suffix: str = "") -> World:
@@ -102,6 +138,8 @@ def build_world(suffix: str = "") -> World:
         points=40,
         evidence=["a", "b"],
     )
+    sender = factories.UserFactory(username=f"world-sender{suffix}".replace(" ", "-"), role="analyst")
+    assessment, evidence = _assessment(usage.product, sender)
     change = ChangeEvent.objects.create(
         kind="usage_added", model=model, product=usage.product, summary="added", occurred_at=timezone.now()
     )
@@ -137,6 +175,9 @@ def build_world(suffix: str = "") -> World:
         change=change,
         policy=ScoringPolicy.objects.order_by("-version").first(),
         attestation_request=_attestation_request(model, suffix),
+        questionnaire=assessment.questionnaire,
+        assessment=assessment,
+        evidence=evidence,
     )
 
 

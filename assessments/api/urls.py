@@ -1,6 +1,6 @@
 """The assessments app's REST API routes: (prefix, viewset, basename), registered on the one router."""
 
-from assessments.api import views
+from assessments.api import questionnaires, views
 
 ROUTES = [
     ("ratings", views.RiskRatingViewSet, "rating"),
@@ -8,4 +8,7 @@ ROUTES = [
     ("exposure", views.ExposureViewSet, "exposure"),
     ("policy-versions", views.PolicyVersionViewSet, "policy-version"),
     ("attestation-requests", views.AttestationRequestViewSet, "attestation-request"),
+    ("questionnaires", questionnaires.QuestionnaireViewSet, "questionnaire"),
+    ("assessments", questionnaires.AssessmentViewSet, "assessment"),
+    ("evidence", questionnaires.EvidenceViewSet, "evidence"),
 ]
