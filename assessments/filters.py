@@ -18,7 +18,7 @@ from assessments.models import LIVE_STATUSES, Assessment, AttestationRequest, Ex
 from assessments.models.assessments import OPEN_STATUSES
 from assessments.scoring import FACTOR_CODES
 from assessments.selectors import repackager_publisher_ids
-from riskregistry.filters import BoundedFilterSet
+from riskregistry.filters import BoundedFilterSet, changed_since_filter
 from vendors.models import ModelUsage, Product, Publisher, Vendor
 
 
@@ -61,11 +61,17 @@ class FindingFilterSet(BoundedFilterSet):
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label="Overdue", widget=_yes_no("Overdue", "Not overdue")
     )
+    changed_since = changed_since_filter(
+        "opened, or a step of its workflow (owner, due date, acceptance, its revocation or expiry, resolution)."
+    )
 
     class Meta:
         model = Finding
-        fields = ["q", "status", "live", "code", "trigger", "owner", "vendor", "product", "overdue"]
+        fields = ["q", "status", "live", "code", "trigger", "owner", "vendor", "product", "overdue", "changed_since"]
         form = FindingFilterForm
+
+    def filter_changed_since(self, queryset, name, value):
+        return queryset.filter(updated_at__gte=value)
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(
@@ -166,10 +172,17 @@ class RiskRatingFilterSet(BoundedFilterSet):
     tier = django_filters.MultipleChoiceFilter(choices=Tier.choices)
     current = django_filters.BooleanFilter(field_name="is_current", label="Current (in force)")
     since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label="Rated at or after")
+    changed_since = changed_since_filter(
+        "rated then (a snapshot never changes; a new one replaces the current rating, so with current=true these "
+        "are the usages whose rating moved)."
+    )
 
     class Meta:
         model = RiskRating
-        fields = ["usage", "product", "vendor", "tier", "current", "since"]
+        fields = ["usage", "product", "vendor", "tier", "current", "since", "changed_since"]
+
+    def filter_changed_since(self, queryset, name, value):
+        return queryset.filter(created_at__gte=value)
 
 
 def _attestation_overdue() -> Q:

@@ -4,6 +4,7 @@ from datetime import UTC
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
 
 #: Longest text a list filter accepts (a search string, a model or licence name): longer is a clear form error
@@ -49,3 +50,23 @@ class BoundedFilterSet(django_filters.FilterSet):
                 filter_.field_class = UtcIsoDateTimeField
             elif isinstance(filter_, django_filters.DateTimeFilter):
                 filter_.field_class = UtcDateTimeField
+
+
+def changed_since_filter(meaning: str) -> django_filters.IsoDateTimeFilter:
+    """``?changed_since=ISO-8601``: rows whose representation may have changed at or after that moment (at or
+    after: a poller that asks again from its last time may see a row twice, never miss one). ``meaning`` says what
+    counts as a change for this list; the FilterSet's ``filter_changed_since`` implements it."""
+    return django_filters.IsoDateTimeFilter(
+        method="filter_changed_since",
+        label="Changed since",
+        help_text=f"ISO 8601 date-time (2026-12-01T00:00:00Z); rows changed at or after it: {meaning}",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+def any_of(*subqueries) -> Q:
+    """``pk`` in any of the given value querysets, as semi-joins (no duplicate rows, no cross product of joins)."""
+    condition = Q()
+    for subquery in subqueries:
+        condition |= Q(pk__in=subquery)
+    return condition

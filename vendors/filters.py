@@ -4,9 +4,21 @@ import django_filters
 from django.db.models import Q
 from django_countries import countries
 
+from assessments.models import RiskRating
 from assessments.selectors import with_worst_rating
-from riskregistry.filters import BoundedFilterSet
-from vendors.models import AIModel, ChangeEvent, DataCategory, Host, LineageEdge, ModelUsage, Product, Publisher, Vendor
+from riskregistry.filters import BoundedFilterSet, any_of, changed_since_filter
+from vendors.models import (
+    AIModel,
+    ChangeEvent,
+    Contact,
+    DataCategory,
+    Host,
+    LineageEdge,
+    ModelUsage,
+    Product,
+    Publisher,
+    Vendor,
+)
 from vendors.models.portfolio import Criticality
 
 
@@ -15,6 +27,10 @@ class VendorFilterSet(BoundedFilterSet):
     country = django_filters.ChoiceFilter(choices=countries)
     tier = django_filters.ChoiceFilter(choices=Criticality.choices)
     status = django_filters.ChoiceFilter(choices=Vendor.Status.choices, empty_label="Current (not archived)")
+    changed_since = changed_since_filter(
+        "its own fields, a contact, or one of its products or model usages added, changed or removed, or a new "
+        "rating of one of its usages (what its roll-ups are made of)."
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("name", "name"), ("country", "country"), ("tier", "tier"), ("updated_at", "updated"),
@@ -24,7 +40,18 @@ class VendorFilterSet(BoundedFilterSet):
 
     class Meta:
         model = Vendor
-        fields = ["q", "country", "tier", "status"]
+        fields = ["q", "country", "tier", "status", "changed_since"]
+
+    def filter_changed_since(self, queryset, name, value):
+        return queryset.filter(
+            Q(updated_at__gte=value)
+            | any_of(
+                Contact.history.filter(history_date__gte=value).values("vendor_id"),
+                Product.history.filter(history_date__gte=value).values("vendor_id"),
+                ModelUsage.history.filter(history_date__gte=value).values("product__vendor_id"),
+                RiskRating.objects.filter(created_at__gte=value).values("usage__product__vendor_id"),
+            )
+        )
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value) | Q(website__icontains=value))
@@ -50,13 +77,28 @@ class ProductFilterSet(BoundedFilterSet):
     data_category = django_filters.ModelChoiceFilter(
         field_name="data_categories", queryset=DataCategory.objects.all(), to_field_name="code", label="Data category"
     )
+    changed_since = changed_since_filter(
+        "its own fields, its vendor's, one of its model usages added, changed or removed, a new rating of one of "
+        "its usages, or a supply-chain change event about it."
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("name", "name"), ("vendor__name", "vendor"), ("criticality", "criticality"), ("risk_order", "risk")),
     )
 
     class Meta:
         model = Product
-        fields = ["q", "vendor", "criticality", "status", "data_category"]
+        fields = ["q", "vendor", "criticality", "status", "data_category", "changed_since"]
+
+    def filter_changed_since(self, queryset, name, value):
+        return queryset.filter(
+            Q(updated_at__gte=value)
+            | Q(vendor__updated_at__gte=value)
+            | any_of(
+                ModelUsage.history.filter(history_date__gte=value).values("product_id"),
+                RiskRating.objects.filter(created_at__gte=value).values("usage__product_id"),
+                ChangeEvent.objects.filter(occurred_at__gte=value, product__isnull=False).values("product_id"),
+            )
+        )
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(
@@ -77,10 +119,24 @@ class ModelUsageFilterSet(BoundedFilterSet):
     role = django_filters.ChoiceFilter(choices=ModelUsage.Role.choices)
     host = django_filters.ModelChoiceFilter(queryset=Host.objects.all(), to_field_name="key")
     declared_by = django_filters.ChoiceFilter(choices=ModelUsage.DeclaredBy.choices)
+    changed_since = changed_since_filter(
+        "its own fields, its model's (lineage status, revision, publisher), its product's or vendor's, a new "
+        "rating, or a supply-chain change event about its model."
+    )
 
     class Meta:
         model = ModelUsage
-        fields = ["model", "model_kind", "vendor", "product", "role", "host", "declared_by"]
+        fields = ["model", "model_kind", "vendor", "product", "role", "host", "declared_by", "changed_since"]
+
+    def filter_changed_since(self, queryset, name, value):
+        return queryset.filter(
+            Q(updated_at__gte=value)
+            | Q(model__updated_at__gte=value)
+            | Q(product__updated_at__gte=value)
+            | Q(product__vendor__updated_at__gte=value)
+            | any_of(RiskRating.objects.filter(created_at__gte=value).values("usage_id"))
+            | Q(model_id__in=ChangeEvent.objects.filter(occurred_at__gte=value, model__isnull=False).values("model_id"))
+        )
 
 
 class AIModelFilterSet(BoundedFilterSet):
