@@ -4,6 +4,10 @@ schema that documents it."""
 
 from __future__ import annotations
 
+import binascii
+from base64 import b64decode, b64encode
+from urllib import parse
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
@@ -12,10 +16,11 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, serializers, status, viewsets
-from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
+from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from riskregistry import spreadsheets
@@ -106,30 +111,92 @@ class PagePagination(PageNumberPagination):
     max_page_size = settings.API_PAGE_SIZE_MAX
 
 
-class FeedPagination(CursorPagination):
-    """Cursor pages in id order. ``next`` is never null: on the last page it is the cursor after the last item,
-    so a poller stores it and asks again later for what came since, never missing or repeating an item."""
+class FeedPagination(BasePagination):
+    """Forward pages of a feed by an opaque cursor (``?cursor=``). The view says where an item leaves the cursor
+    (``feed_position(item)``: a list of integers) and what comes after a position (``feed_after(queryset,
+    position)``, in feed order). ``next`` is never null: on the last page it is the cursor after the last item
+    (or the one asked with, when nothing came), so a poller stores it and asks again later for what came since."""
 
-    ordering = "id"
+    cursor_query_param = "cursor"
+    cursor_query_description = "The `next` link's cursor, from the previous page."
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = settings.API_PAGE_SIZE_MAX
+    invalid_cursor_message = "Invalid cursor."
 
-    def get_next_link(self):
-        link = super().get_next_link()
-        if link is not None or (self.cursor and self.cursor.reverse):
-            return link
-        if self.page:
-            position = self._get_position_from_instance(self.page[-1], self.ordering)
-        else:
-            position = self.cursor.position if self.cursor else None
-        return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request, self.base_url = request, request.build_absolute_uri()
+        self.page_size = self._page_size(request)
+        position = self._decode(request)
+        page = list(view.feed_after(queryset, position)[: self.page_size])
+        self.position = view.feed_position(page[-1]) if page else position
+        return page
+
+    def _page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        try:
+            size = int(raw) if raw is not None else self.page_size
+        except ValueError:
+            size = self.page_size
+        return max(1, min(size, self.max_page_size))
+
+    def _decode(self, request) -> list[int] | None:
+        encoded = request.query_params.get(self.cursor_query_param)
+        if not encoded:
+            return None
+        try:
+            querystring = b64decode(encoded.encode("ascii")).decode("ascii")
+            position = parse.parse_qs(querystring, keep_blank_values=True)["p"][0]
+            values = [int(part) for part in position.split(".")]
+        except (TypeError, ValueError, KeyError, IndexError, UnicodeError, binascii.Error):
+            raise exceptions.NotFound(self.invalid_cursor_message) from None
+        if not 1 <= len(values) <= 2:
+            raise exceptions.NotFound(self.invalid_cursor_message)
+        return values
+
+    def get_next_link(self) -> str:
+        if not self.position:
+            return remove_query_param(self.base_url, self.cursor_query_param)
+        querystring = parse.urlencode({"p": ".".join(str(v) for v in self.position)}, doseq=True)
+        encoded = b64encode(querystring.encode("ascii")).decode("ascii")
+        return replace_query_param(self.base_url, self.cursor_query_param, encoded)
+
+    def get_paginated_response(self, data):
+        return Response({"next": self.get_next_link(), "previous": None, "results": data})
 
     def get_paginated_response_schema(self, schema):
-        response = super().get_paginated_response_schema(schema)
-        response["properties"]["next"].pop("nullable", None)
-        response["required"] = ["next", "results"]
-        return response
+        return {
+            "type": "object",
+            "required": ["next", "results"],
+            "properties": {
+                "next": {
+                    "type": "string",
+                    "format": "uri",
+                    "description": "Where to ask next, now or later: never null.",
+                    "example": "http://api.example.org/accounts/?cursor=cD0xMjM0NQ==",
+                },
+                "previous": {"type": "string", "nullable": True, "description": "Always null: the feed goes forward."},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": self.cursor_query_description,
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Number of results to return per page (at most {self.max_page_size}).",
+                "schema": {"type": "integer"},
+            },
+        ]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def changed_since_filter(meaning: str) -> django_filters.IsoDateTimeFilter:
     """``?changed_since=ISO-8601``: rows whose representation may have changed at or after that moment (at or
     after: a poller that asks again from its last time may see a row twice, never miss one). ``meaning`` says what
     counts as a change for this list; the FilterSet's ``filter_changed_since`` implements it."""
-    return django_filters.IsoDateTimeFilter(
+    return django_filters.IsoDateTimeFilter(  # BoundedFilterSet reads it in UTC
         method="filter_changed_since",
         label="Changed since",
         help_text=f"ISO 8601 date-time (2026-12-01T00:00:00Z); rows changed at or after it: {meaning}",

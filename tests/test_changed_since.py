@@ -124,3 +124,14 @@ def test_a_bad_value_is_a_clear_error_on_the_api_and_the_page(api, worlds, analy
     page = analyst_client.get("/vendors/", {"changed_since": since.strftime("%Y-%m-%dT%H:%M:%S")})
     assert worlds[0].vendor.name.encode() in page.content
     assert worlds[1].vendor.name.encode() not in page.content
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [("0773-10-20T00:26:54-22:24", 200), ("0001-01-01T00:00:00+05:00", 400), ("2026-12-01T00:00:00Z", 200)],
+)
+def test_any_iso_offset_is_read_in_utc_or_refused_never_a_server_error(api, value, status):
+    asked = [(name, "changed_since") for name in LISTS] + [("changes", "since"), ("ratings", "since")]
+    for name, parameter in asked:
+        response = api.get(f"/api/v1/{name}/", {parameter: value})
+        assert response.status_code == status, (name, parameter, response.content[:200])

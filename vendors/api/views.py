@@ -273,8 +273,10 @@ class HostViewSet(*_READ, RegistryViewSet):
 
 
 class ChangeEventViewSet(*_READ, RegistryViewSet):
-    """The change feed: every supply-chain change in id order, by cursor. Store ``next`` (never null) and ask
-    for it later: you get what came since, never missing or repeating an event."""
+    """The change feed: every supply-chain change, by cursor, in the order of the transactions that recorded them.
+    Store ``next`` (never null) and ask for it later: you get what came since, never missing or repeating an
+    event. An event appears once its transaction and every older one have ended (usually at once; at most as long
+    as the longest transaction still running), so one committing late is never skipped."""
 
     selector = staticmethod(lambda: ChangeEvent.objects.select_related("model", "product__vendor", "acknowledged_by"))
     serializer_class = s.ChangeEventSerializer
@@ -282,5 +284,13 @@ class ChangeEventViewSet(*_READ, RegistryViewSet):
     pagination_class = FeedPagination
 
     def filter_queryset(self, queryset):
-        # The cursor orders by id; the base's total order would be overridden by it anyway.
-        return super(RegistryViewSet, self).filter_queryset(queryset) if self.action == "list" else queryset
+        if self.action != "list":
+            return queryset
+        # The feed's own order replaces the base's total order.
+        return selectors.settled_changes(super(RegistryViewSet, self).filter_queryset(queryset))
+
+    def feed_after(self, queryset, position):
+        return selectors.changes_after(queryset, position)
+
+    def feed_position(self, event) -> list[int]:
+        return selectors.feed_position(event)

@@ -34,3 +34,16 @@ class Retirable(models.Model):
     @property
     def is_retired(self) -> bool:
         return self.retired_at is not None
+
+
+class CurrentTransactionId(models.Func):
+    """The id of the transaction writing the row, as a column default: ``pg_current_xact_id()`` on PostgreSQL (a
+    64-bit id that never wraps), NULL on SQLite (whose writers take turns, so rows commit in id order there)."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return "NULL", []
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "(pg_current_xact_id()::text::bigint)", []

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
-from vendors.models.base import bounded_text, choices_check
+from vendors.models.base import CurrentTransactionId, bounded_text, choices_check
 from vendors.validators import validate_hub_repo_id
 
 
@@ -185,7 +185,13 @@ class ChangeKind(models.TextChoices):
 
 
 class ChangeEvent(models.Model):
-    """Something that changed in the supply chain; drives rescoring, notifications and webhooks."""
+    """Something that changed in the supply chain; drives rescoring, notifications and webhooks.
+
+    ``xact`` is the id of the transaction that wrote it (PostgreSQL), so the change feed can serve only events
+    whose transactions, and every older one, have ended (``vendors.selectors.settled_changes``): ids are taken at
+    insert, commits come later and in any order, so an id order alone lets a poller step past an event that
+    commits after a higher id was read.
+    """
 
     Kind = ChangeKind
 
@@ -201,10 +207,21 @@ class ChangeEvent(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    xact = models.BigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        db_default=CurrentTransactionId(),
+        help_text="The writing transaction's id (PostgreSQL); the change feed's order and its settled frontier.",
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["-occurred_at"]), models.Index(fields=["kind"])]
+        indexes = [
+            models.Index(fields=["-occurred_at"]),
+            models.Index(fields=["kind"]),
+            models.Index(fields=["xact", "id"], name="changeevent_feed_order"),
+        ]
         constraints = [
             choices_check("kind", ChangeKind, "changeevent_kind_valid"),
             models.CheckConstraint(

@@ -17,6 +17,7 @@ from vendors.selectors.bom_versions import (
     bom_version_queryset,
     bom_versions_for,
 )
+from vendors.selectors.feed import changes_after, feed_ordering, feed_position, settled_changes
 from vendors.selectors.lineage import (
     LineageReport,
     knowledge_base_warning,
@@ -60,6 +61,9 @@ __all__ = [
     "bom_version_queryset",
     "bom_versions_for",
     "change_events_for",
+    "changes_after",
+    "feed_ordering",
+    "feed_position",
     "knowledge_base_warning",
     "lineage_problem_counts",
     "lineage_reports",
@@ -74,6 +78,7 @@ __all__ = [
     "product_mbom",
     "product_queryset",
     "products_mbom",
+    "settled_changes",
     "unknown_publishers",
     "vendor_detail",
     "vendor_history",
