@@ -217,3 +217,26 @@ def test_the_reports_benchmark_prints_its_figures_against_the_targets():
     assert reports_bench.ok(report) and not reports_bench.ok({**report, "pages": 0})
     args = _parser().parse_args(["--only", "reports", "--reports-vendors", "5", "--reports-repeats", "3"])
     assert args.reports_vendors == 5 and args.reports_repeats == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_tiny_api_benchmark_serves_every_list_through_gunicorn_beside_its_bare_twin(postgres, monkeypatch):
+    from benchmarks import api as api_bench
+    from tests.services import database_url_for_test_database
+    from vendors.models import ModelUsage
+
+    monkeypatch.setenv("DATABASE_URL", database_url_for_test_database())  # gunicorn reads the test database
+    report = api_bench.run(usages=120, requests=8, clients=2, workers=2, page_size=5)
+
+    assert api_bench.ok(report), report
+    assert [row["name"] for row in report["lists"]] == [
+        "products by risk tier", "usages with ratings", "findings", "change feed",
+    ]  # fmt: skip
+    for row in report["lists"]:
+        assert row["same_rows"] and row["api"]["requests"] == row["bare"]["requests"] == 8
+        assert row["api"]["rps"] > 0 and row["bare"]["p99_ms"] >= row["bare"]["p50_ms"] > 0
+    assert report["world"]["usages"] == 120 and report["world"]["findings"] == 24
+    assert "API/bare" in api_bench.format_report(report)
+    assert not ModelUsage.objects.exists()  # the benchmark deleted what it made
+    assert "api" in BENCHMARKS
