@@ -439,6 +439,8 @@ SPECTACULAR_SETTINGS = {
         "AssessmentStatusEnum": "assessments.models.assessments.AssessmentStatus",
         "RecurrenceEnum": "assessments.models.assessments.Recurrence",
         "AnswerChannelEnum": "assessments.models.assessments.AnswerChannel",
+        "AnswerReviewStatusEnum": "assessments.models.assessments.ReviewStatus",
+        "AnswerCarriedStateEnum": "assessments.models.assessments.CarriedState",
         "QuestionnaireSourceEnum": "assessments.models.questionnaires.QuestionnaireSource",
     },
 }

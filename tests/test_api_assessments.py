@@ -57,6 +57,24 @@ def test_an_assessment_shows_every_question_with_answer_comments_and_evidence(ap
     assert [e["action"] for e in body["events"]][:2] == ["sent", "link_send"]
 
 
+def test_each_answer_carries_its_review_and_whether_it_was_carried_over(api, world, analyst):
+    from assessments.models import Answer
+
+    Answer.objects.filter(assessment=world.assessment, question_id="origin.no_country_of_concern").update(
+        review_status=Answer.Review.CHANGES_REQUESTED,
+        review_note="Name the base model's publisher.",
+        reviewed_by=analyst,
+        reviewed_at=timezone.now(),
+    )
+    rows = {r["question_id"]: r for r in api.get(f"/api/v1/assessments/{world.assessment.pk}/").json()["answers"]}
+    reviewed = rows["origin.no_country_of_concern"]
+    assert reviewed["review_status"] == "changes_requested" and reviewed["reviewed_by"] == analyst.username
+    assert reviewed["review_note"] == "Name the base model's publisher." and reviewed["reviewed_at"]
+    assert reviewed["carried_state"] == ""  # answered in this round
+    unanswered = rows["models.inventory"]
+    assert unanswered["review_status"] is None and unanswered["carried_state"] is None
+
+
 def test_evidence_downloads_as_an_attachment_for_signed_in_users_only(api, world, client, viewer):
     url = f"/api/v1/evidence/{world.evidence.pk}/download/"
     response = api.get(url)
@@ -70,7 +88,7 @@ def test_evidence_downloads_as_an_attachment_for_signed_in_users_only(api, world
 
 def test_assessments_list_with_the_pages_filters(api, world):
     other = build_world(" 2")
-    services.assessment_cancel(assessment=other.assessment, note="", by=None)
+    services.assessment_cancel(assessment=other.assessment, note="Sent to the wrong product.", by=None)
     listed = api.get("/api/v1/assessments/", {"status": "in_progress"}).json()["results"]
     assert [a["id"] for a in listed] == [world.assessment.pk]
     assert api.get("/api/v1/assessments/", {"status": "bogus"}).status_code == 400

@@ -151,6 +151,19 @@ class AnswerSerializer(serializers.Serializer):
     entered_by = serializers.CharField(allow_null=True)
     round = serializers.IntegerField(allow_null=True)
     answered_at = serializers.DateTimeField(allow_null=True)
+    carried_state = serializers.ChoiceField(
+        choices=Answer.Carried.choices,
+        allow_blank=True,
+        allow_null=True,
+        help_text="A recurring round's answer carried over from the last accepted one, and whether the vendor "
+        "confirmed or changed it (blank: answered in this round).",
+    )
+    review_status = serializers.ChoiceField(
+        choices=Answer.Review.choices, allow_null=True, help_text="The analyst's review of this answer."
+    )
+    review_note = serializers.CharField(allow_blank=True, help_text="What the vendor should change, or why.")
+    reviewed_by = serializers.CharField(allow_null=True)
+    reviewed_at = serializers.DateTimeField(allow_null=True)
     comments = AnswerCommentSerializer(many=True)
     evidence = EvidenceSerializer(many=True)
 
@@ -181,6 +194,11 @@ def answer_rows(assessment) -> list[dict]:
                     "entered_by": answer.entered_by.get_username() if answer and answer.entered_by else None,
                     "round": answer.round if answer else None,
                     "answered_at": answer.answered_at if answer else None,
+                    "carried_state": answer.carried_state if answer else None,
+                    "review_status": answer.review_status if answer else None,
+                    "review_note": answer.review_note if answer else "",
+                    "reviewed_by": answer.reviewed_by.get_username() if answer and answer.reviewed_by else None,
+                    "reviewed_at": answer.reviewed_at if answer else None,
                     "comments": comments.get(question.id, []),
                     "evidence": evidence.get(question.id, []),
                 }
