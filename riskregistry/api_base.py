@@ -15,6 +15,7 @@ from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -23,7 +24,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from riskregistry import spreadsheets
+from riskregistry import spreadsheets, versions
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -33,6 +34,15 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_detail = (
+        'Say which version of the record your change is based on: send `If-Match: "<version>"` (the ETag of its '
+        "last read) or the `version` field, so that a change made meanwhile by someone else is not overwritten."
+    )
+    default_code = "precondition_required"
 
 
 class Gone(exceptions.APIException):
@@ -45,11 +55,41 @@ class ErrorSerializer(serializers.Serializer):
     """The body of every error response."""
 
     detail = serializers.CharField(help_text="What went wrong, for a person.")
-    code = serializers.CharField(help_text="What went wrong, for a program: invalid, not_found, throttled, ...")
+    code = serializers.CharField(
+        help_text="What went wrong, for a program: invalid, not_found, stale, precondition_required, throttled, ..."
+    )
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Per-field messages of a 400 (non_field_errors: about the whole request).",
     )
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The field's name in the record.")
+    label = serializers.CharField(help_text="The field's name for a person.")
+    then = serializers.CharField(help_text="Its value in the version the change was based on.")
+    now = serializers.CharField(help_text="Its value now.")
+    by = serializers.CharField(help_text="Who last changed it.")
+    at = serializers.DateTimeField(help_text="When.")
+
+
+class StaleErrorSerializer(ErrorSerializer):
+    """A 409: the error body, and for code ``stale`` (the change was based on an older version of the record than
+    its current one, so it was refused rather than overwrite what someone else saved) the current version and what
+    changed since the version sent."""
+
+    version = serializers.CharField(required=False, help_text="The record's current version (code stale).")
+    changes = FieldChangeSerializer(
+        many=True, required=False, help_text="Each field changed since the version sent (code stale)."
+    )
+
+
+class Stale(Conflict):
+    default_code = "stale"
+
+    def __init__(self, error: versions.StaleVersion):
+        super().__init__(error.message, code="stale")
+        self.version, self.changes = error.current, [change.as_json() for change in error.changes]
 
 
 def _first_code(codes) -> str:
@@ -79,7 +119,9 @@ def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
 def exception_handler(exc, context):
     """DRF's handler, after turning a service's ValidationError into a 400 with field errors and a protected
     deletion into a 409; then every error body takes the one shape."""
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, versions.StaleVersion):
+        exc = Stale(exc)
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, ProtectedError):
         exc = Conflict("Other records depend on this one; it cannot be deleted. Retire or archive it instead.")
@@ -97,7 +139,69 @@ def exception_handler(exc, context):
         detail = exc.detail if not isinstance(exc.detail, (dict, list)) else str(exc.detail)
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         response.data = {"detail": str(detail), "code": code, "fields": {}}
+        if isinstance(exc, Stale):
+            response.data.update(version=exc.version, changes=exc.changes)
+            response["ETag"] = etag(exc.version)
     return response
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Versions: reads carry an ETag and a ``version`` field; a change sends it back (If-Match or ``version``)
+# ---------------------------------------------------------------------------------------------------------------
+def etag(version: str) -> str:
+    return f'"{version}"'
+
+
+class VersionField(serializers.CharField):
+    """The record's version (riskregistry.versions), to send back with a change as ``If-Match`` or ``version``.
+    Read from the viewset's annotation (no query per row), or asked for when the object was loaded without it.
+    Not a spreadsheet column."""
+
+    csv_column = False
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "help_text",
+            'The record\'s version: send it back with a change (`If-Match: "<version>"` or `version`); a change '
+            "based on an older one is refused with 409 and what changed meanwhile.",
+        )
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return versions.version_of(value)
+
+
+class VersionedWriteSerializer(serializers.Serializer):
+    """A change's body: ``version`` says which version of the record it is based on (or send ``If-Match``)."""
+
+    version = serializers.CharField(
+        required=False,
+        max_length=20,
+        help_text="The version the change is based on (the record's `version` as read); or send `If-Match`.",
+    )
+
+
+def based_on_from(request) -> str:
+    """The version a change is based on: ``If-Match`` (one entity tag, quoted or not, weak or not) or the body's
+    ``version``. Neither: 428. Both, disagreeing, or not a version: 400."""
+    header = request.headers.get("If-Match", "").strip()
+    body = request.data.get("version") if isinstance(request.data, dict) else None
+    tag = None
+    if header:
+        tag = header.removeprefix("W/").strip().strip('"')
+        if tag == "*" or "," in tag:
+            raise exceptions.ValidationError(
+                {"If-Match": ["Send the one version your change is based on (its ETag), not * or a list."]}
+            )
+    sent = str(body).strip() if body not in (None, "") else None
+    if tag is not None and sent is not None and tag != sent:
+        raise exceptions.ValidationError({"version": ["If-Match and version name different versions."]})
+    version = tag if tag is not None else sent
+    if version is None:
+        raise PreconditionRequired()
+    if not version.isdigit() or len(version) > 20:
+        raise exceptions.ValidationError({"version": ["Not a version: send the ETag or version field you read."]})
+    return version
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -232,8 +336,48 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 
 
 class RegistrySchema(AutoSchema):
+    def _is_versioned_write(self) -> bool:
+        return getattr(self.view, "versioned", False) and self.method in ("PUT", "PATCH")
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if getattr(self.view, "versioned", False) and self.method == "POST" and "{" in self.path:
+            parameters.append(
+                OpenApiParameter(
+                    "If-Match",
+                    str,
+                    OpenApiParameter.HEADER,
+                    description=(
+                        "Optional: the version the action is based on (the record's `ETag`); if the record changed "
+                        "since, the action is refused with 409 (code `stale`) and what changed meanwhile."
+                    ),
+                )
+            )
+        if self._is_versioned_write():
+            parameters.append(
+                OpenApiParameter(
+                    "If-Match",
+                    str,
+                    OpenApiParameter.HEADER,
+                    description=(
+                        'The version the change is based on, as the record\'s `ETag` was read (`"42"`). '
+                        "Required unless the body's `version` says it: without either the answer is 428; a version "
+                        "that is no longer current is refused with 409 (code `stale`) and what changed meanwhile."
+                    ),
+                )
+            )
+        return parameters
+
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        one_record = ("{" in self.path and not self._is_list_view()) or status_code == "201"
+        if getattr(self.view, "versioned", False) and one_record and status_code in ("200", "201"):
+            response["headers"] = {
+                "ETag": {
+                    "schema": {"type": "string"},
+                    "description": "The record's version (its `version` field, quoted): send it back as `If-Match`.",
+                }
+            }
         content = response.get("content", {})
         if CSVRenderer.media_type in content:
             if status_code.startswith("2"):  # the whole filtered list as one download, not a JSON page
@@ -255,6 +399,9 @@ class RegistrySchema(AutoSchema):
             codes += ["400", "409"]
         if "{" in self.path and getattr(self.view, "gone_when_removed", False):
             codes.append("410")
+        if self._is_versioned_write():
+            codes.append("428")
+            responses.setdefault("409", self._get_response_for_code(StaleErrorSerializer, "409", direction=direction))
         for code in codes:
             responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code, direction=direction))
         return responses
@@ -293,16 +440,32 @@ class RegistryViewSet(viewsets.GenericViewSet):
     order, replies re-read through the selector so they have the same joins and annotations as the list.
 
     ``gone_when_removed``: an id that existed (its model keeps history) answers 410 instead of 404.
+    ``versioned``: rows carry their version (riskregistry.versions; the serializer shows it with ``VersionField``),
+    a single record's reply its ``ETag``, and PATCH/PUT must say which version they change (``based_on()``).
     """
 
     selector = None
+    versioned = False
     filter_backends = [DjangoFilterBackend]
     pagination_class = PagePagination
     schema = RegistrySchema()
     gone_when_removed = False
 
     def get_queryset(self):
-        return self.selector()
+        queryset = self.selector()
+        return versions.version_annotate(queryset) if self.versioned else queryset
+
+    def based_on(self) -> str:
+        """The version the request's change is based on (``If-Match`` or ``version``); 428 without one."""
+        return based_on_from(self.request)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        data = getattr(response, "data", None)
+        one_record = self.detail or response.status_code == 201
+        if self.versioned and one_record and response.status_code in (200, 201) and "version" in (data or {}):
+            response["ETag"] = etag(data["version"])
+        return response
 
     def get_renderers(self):
         renderers = super().get_renderers()

@@ -87,6 +87,8 @@ def serializer_columns(serializer: serializers.Serializer, prefix: str = "") -> 
     """Dotted column names of a serializer's fields, nested serializers spread out (``product.vendor.name``)."""
     columns = []
     for name, field in serializer.fields.items():
+        if not getattr(field, "csv_column", True):  # e.g. a record's version: for a change, not a spreadsheet
+            continue
         nested = _nested(field)
         if nested is not None:
             columns += serializer_columns(nested, f"{prefix}{name}.")
@@ -122,5 +124,9 @@ def serialized_rows(
     """Rows of a queryset read in chunks, each chunk serialized at once (``serializer_factory(chunk)`` returns a
     ``many=True`` serializer), so the number of queries grows with the chunks, not the rows."""
     for chunk in chunked(queryset):
-        for data in serializer_factory(chunk).data:
+        serializer = serializer_factory(chunk)
+        fields = getattr(serializer, "child", serializer).fields
+        for name in [name for name, field in fields.items() if not getattr(field, "csv_column", True)]:
+            del fields[name]  # not a column, so not worth a query per row either
+        for data in serializer.data:
             yield flat_row(data, columns)

@@ -202,3 +202,10 @@ def bearer_client(raw: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return client
+
+
+def patch_current(client: APIClient, url: str, data: dict):
+    """PATCH ``data`` as a client that has just read the record does: based on its current version (If-Match)."""
+    read = client.get(url)
+    assert read.status_code == 200, read.content
+    return client.patch(url, data, format="json", HTTP_IF_MATCH=read["ETag"])

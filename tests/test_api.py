@@ -13,7 +13,7 @@ from assessments.models import Finding
 from riskregistry import services
 from riskregistry.models import ApiKey
 from tests import factories
-from tests.api import bearer_client, build_world, key_client
+from tests.api import bearer_client, build_world, key_client, patch_current
 from vendors.models import ChangeEvent, ModelUsage, Vendor
 
 pytestmark = pytest.mark.django_db
@@ -203,7 +203,7 @@ def test_vendor_create_update_and_delete_follow_the_services(api, analyst, world
     assert response.status_code == 201, response.content
     created = response.json()
     assert created["name"] == "Globex" and created["risk_tier"] is None and created["product_count"] == 0
-    response = api.patch(f"/api/v1/vendors/{created['id']}/", {"website": "https://globex.example"}, format="json")
+    response = patch_current(api, f"/api/v1/vendors/{created['id']}/", {"website": "https://globex.example"})
     assert response.status_code == 200 and response.json()["website"] == "https://globex.example"
     assert Vendor.history.filter(id=created["id"]).count() == 2
     duplicate = api.post("/api/v1/vendors/", {"name": "globex", "country": "DE"}, format="json")
@@ -236,7 +236,7 @@ def test_registering_a_usage_records_the_change_and_the_declaring_user(
     assert usage.declared_by_user == analyst
     assert ChangeEvent.objects.filter(kind="usage_added", product=world.product, model=usage.model).exists()
     # Only the fields sent change.
-    response = api.patch(f"/api/v1/model-usages/{usage.pk}/", {"notes": "checked"}, format="json")
+    response = patch_current(api, f"/api/v1/model-usages/{usage.pk}/", {"notes": "checked"})
     assert response.status_code == 200, response.content
     usage.refresh_from_db()
     assert (usage.notes, usage.role, usage.model.name) == ("checked", "fallback", "Acme internal")
@@ -259,7 +259,7 @@ def test_declaring_and_removing_a_parent(api, world):
 
 def test_the_findings_workflow(api, analyst, world):
     url = f"/api/v1/findings/{world.finding.pk}/"
-    response = api.patch(url, {"owner": analyst.username, "due_date": "2030-01-31"}, format="json")
+    response = patch_current(api, url, {"owner": analyst.username, "due_date": "2030-01-31"})
     assert response.status_code == 200, response.content
     assert response.json()["owner"] == analyst.username
     until = (timezone.now() + dt.timedelta(days=10)).date().isoformat()

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from assessments import services
 from assessments.models import Finding, RiskRating
+from riskregistry.versions import version_of
 from tests import factories
 from vendors.models import LineageRefresh
 from vendors.services import lineage
@@ -226,7 +227,11 @@ def test_accepting_the_risk_lowers_the_rating(
     with django_capture_on_commit_callbacks(execute=True):
         response = analyst_client.post(
             f"/findings/{qwen_finding.pk}/accept/",
-            {"justification": "Runs on-premises; no data leaves.", "accepted_until": until.isoformat()},
+            {
+                "justification": "Runs on-premises; no data leaves.",
+                "accepted_until": until.isoformat(),
+                "based_on": version_of(qwen_finding),
+            },
         )
     assert response.status_code == 302 and response["Location"] == f"/findings/{qwen_finding.pk}/"
     qwen_finding.refresh_from_db()
@@ -242,7 +247,11 @@ def test_an_acceptance_beyond_the_policy_shows_the_error_on_the_date_and_saves_n
     score = _current(qwen_finding).score
     response = analyst_client.post(
         f"/findings/{qwen_finding.pk}/accept/",
-        {"justification": "Because.", "accepted_until": (_today() + dt.timedelta(days=400)).isoformat()},
+        {
+            "justification": "Because.",
+            "accepted_until": (_today() + dt.timedelta(days=400)).isoformat(),
+            "based_on": version_of(qwen_finding),
+        },
     )
     body = response.content.decode()
     assert response.status_code == 200
@@ -260,7 +269,11 @@ def test_an_acceptance_beyond_the_policy_shows_the_error_on_the_date_and_saves_n
 def test_an_acceptance_needs_a_justification(analyst_client, qwen_finding):
     response = analyst_client.post(
         f"/findings/{qwen_finding.pk}/accept/",
-        {"justification": "  ", "accepted_until": (_today() + dt.timedelta(days=5)).isoformat()},
+        {
+            "justification": "  ",
+            "accepted_until": (_today() + dt.timedelta(days=5)).isoformat(),
+            "based_on": version_of(qwen_finding),
+        },
     )
     assert response.status_code == 200
     assert re.search(r'name="justification"[^>]*aria-invalid="true"', response.content.decode())
@@ -279,7 +292,7 @@ def test_revoking_an_acceptance_counts_the_factor_again(
     assert _current(qwen_finding).score < full
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = analyst_client.post(f"/findings/{qwen_finding.pk}/revoke/")
+        response = analyst_client.post(f"/findings/{qwen_finding.pk}/revoke/", {"based_on": version_of(qwen_finding)})
     assert response.status_code == 302
     qwen_finding.refresh_from_db()
     assert qwen_finding.status == Finding.Status.OPEN
@@ -287,7 +300,9 @@ def test_revoking_an_acceptance_counts_the_factor_again(
     assert "Risk acceptance revoked" in analyst_client.get(response["Location"]).content.decode()
 
     # Nothing left to revoke: an error message, nothing changes.
-    response = analyst_client.post(f"/findings/{qwen_finding.pk}/revoke/", follow=True)
+    response = analyst_client.post(
+        f"/findings/{qwen_finding.pk}/revoke/", {"based_on": version_of(qwen_finding)}, follow=True
+    )
     assert "Only an accepted finding" in response.content.decode()
     assert analyst_client.get(f"/findings/{qwen_finding.pk}/revoke/").status_code == 405
 
@@ -312,7 +327,9 @@ def test_the_owner_list_offers_only_people_who_can_work_findings(analyst_client,
         with pytest.raises(ValidationError) as error:
             services.finding_update(finding=finding, owner=person, due_date=None)
         assert "cannot work findings" in str(error.value)
-    response = analyst_client.post(f"/findings/{finding.pk}/edit/", {"owner": viewer.pk, "due_date": ""})
+    response = analyst_client.post(
+        f"/findings/{finding.pk}/edit/", {"owner": viewer.pk, "due_date": "", "based_on": version_of(finding)}
+    )
     assert response.status_code == 200 and 'aria-invalid="true"' in response.content.decode()
     finding.refresh_from_db()
     assert finding.owner is None
@@ -322,7 +339,8 @@ def test_assigning_an_owner_and_due_date_is_recorded_with_who(analyst_client, an
     finding = _finding()
     due = dt.date(2031, 3, 1)
     response = analyst_client.post(
-        f"/findings/{finding.pk}/edit/", {"owner": admin_user.pk, "due_date": due.isoformat()}
+        f"/findings/{finding.pk}/edit/",
+        {"owner": admin_user.pk, "due_date": due.isoformat(), "based_on": version_of(finding)},
     )
     assert response.status_code == 302
     finding.refresh_from_db()
@@ -346,7 +364,8 @@ def test_assigning_an_owner_and_due_date_is_recorded_with_who(analyst_client, an
 def test_resolving_while_the_factor_is_in_the_rating_is_refused_and_changes_nothing(analyst_client, qwen_finding):
     for status in (Finding.Status.REMEDIATED, Finding.Status.CLOSED):
         response = analyst_client.post(
-            f"/findings/{qwen_finding.pk}/resolve/", {"status": status, "resolution": "Done."}
+            f"/findings/{qwen_finding.pk}/resolve/",
+            {"status": status, "resolution": "Done.", "based_on": version_of(qwen_finding)},
         )
         body = response.content.decode().replace("&#x27;", "'")
         assert response.status_code == 200
@@ -358,12 +377,15 @@ def test_resolving_while_the_factor_is_in_the_rating_is_refused_and_changes_noth
 
 def test_a_remediated_finding_can_be_closed_with_a_reason(analyst_client):
     finding = _finding(status=Finding.Status.REMEDIATED, resolved_at=timezone.now())
-    response = analyst_client.post(f"/findings/{finding.pk}/resolve/", {"status": "closed", "resolution": ""})
+    response = analyst_client.post(
+        f"/findings/{finding.pk}/resolve/", {"status": "closed", "resolution": "", "based_on": version_of(finding)}
+    )
     assert response.status_code == 200
     assert re.search(r'name="resolution"[^>]*aria-invalid="true"', response.content.decode())
 
     response = analyst_client.post(
-        f"/findings/{finding.pk}/resolve/", {"status": "closed", "resolution": "Vendor moved off Qwen."}
+        f"/findings/{finding.pk}/resolve/",
+        {"status": "closed", "resolution": "Vendor moved off Qwen.", "based_on": version_of(finding)},
     )
     assert response.status_code == 302
     finding.refresh_from_db()
@@ -427,7 +449,7 @@ def test_an_oversized_justification_is_refused_and_nothing_is_saved(analyst_clie
 
     response = analyst_client.post(
         f"/findings/{finding.pk}/accept/",
-        {"justification": "x" * (TEXT_LIMIT + 1), "accepted_until": "2099-01-01"},
+        {"justification": "x" * (TEXT_LIMIT + 1), "accepted_until": "2099-01-01", "based_on": version_of(finding)},
     )
 
     assert response.status_code == 200 and "at most 4000 characters" in response.content.decode()

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from riskregistry.versions import version_of
 from tests import factories
 from vendors.models import AIModel, ChangeEvent, DataCategory, ModelUsage, Product, Vendor
 
@@ -27,7 +28,14 @@ def test_analyst_adds_a_vendor_and_the_history_shows_who(analyst_client, analyst
 
     analyst_client.post(
         f"/vendors/{vendor.pk}/edit/",
-        {"name": vendor.name, "country": "DE", "website": vendor.website, "tier": "critical", "status": "active"},
+        {
+            "name": vendor.name,
+            "country": "DE",
+            "website": vendor.website,
+            "tier": "critical",
+            "status": "active",
+            "based_on": version_of(vendor),
+        },
     )
     vendor.refresh_from_db()
     assert (vendor.tier, vendor.status) == ("critical", "active")
@@ -104,7 +112,12 @@ def test_editing_a_usage_to_another_model_records_a_swap(analyst_client):
     usage = factories.ModelUsageFactory(model__name="Qwen/Qwen2.5-7B")
     analyst_client.post(
         f"/usages/{usage.pk}/edit/",
-        {"model_kind": "hub", "model_name": "deepseek-ai/DeepSeek-R1", "role": "primary", "declared_by": "analyst"},
+        {
+            "model_kind": "hub",
+            "model_name": "deepseek-ai/DeepSeek-R1",
+            "role": "primary",
+            "based_on": version_of(usage),
+        },
     )
     assert ChangeEvent.objects.filter(kind="model_swapped").exists()
 
@@ -114,7 +127,13 @@ def test_editing_a_product_saves_fields_and_data_categories(analyst_client):
     categories = list(DataCategory.objects.filter(code__in=["personal", "health"]).values_list("pk", flat=True))
     response = analyst_client.post(
         f"/products/{product.pk}/edit/",
-        {"name": "Copilot", "criticality": "critical", "status": "retired", "data_categories": categories},
+        {
+            "name": "Copilot",
+            "criticality": "critical",
+            "status": "retired",
+            "data_categories": categories,
+            "based_on": version_of(product),
+        },
     )
     assert response.status_code == 302
     product.refresh_from_db()
@@ -126,7 +145,13 @@ def test_vendor_history_names_the_data_categories(analyst_client):
     categories = DataCategory.objects.filter(code__in=["personal", "health"])
     analyst_client.post(
         f"/products/{product.pk}/edit/",
-        {"name": "Copilot", "criticality": "medium", "status": "active", "data_categories": [c.pk for c in categories]},
+        {
+            "name": "Copilot",
+            "criticality": "medium",
+            "status": "active",
+            "data_categories": [c.pk for c in categories],
+            "based_on": version_of(product),
+        },
     )
     page = analyst_client.get(f"/vendors/{product.vendor.pk}/").content.decode()
     history = page[page.index('id="history"') :]

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from assessments.models import Assessment, Attestation, AttestationRequest, Exposure, Finding, RiskRating, ScoringPolicy
-from riskregistry.api_base import brief
+from riskregistry.api_base import VersionedWriteSerializer, VersionField, brief
 from vendors.api.serializers import AIModelSerializer, ModelUsageSerializer, ProductSerializer
 
 
@@ -45,18 +45,19 @@ class FindingSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     evidence = serializers.ListField(child=serializers.CharField(), read_only=True)
+    version = VersionField()
 
     class Meta:
         model = Finding
         fields = [
             "id", "usage", "code", "trigger", "title", "evidence", "points", "status", "owner", "due_date",
             "justification", "accepted_until", "accepted_by", "accepted_at", "resolution", "opened_at",
-            "resolved_at", "updated_at",
+            "resolved_at", "updated_at", "version",
         ]  # fmt: skip
         read_only_fields = fields
 
 
-class FindingUpdateSerializer(serializers.Serializer):
+class FindingUpdateSerializer(VersionedWriteSerializer):
     owner = serializers.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.filter(is_active=True), allow_null=True
     )

@@ -27,9 +27,11 @@ class RiskRatingViewSet(*_READ, RegistryViewSet):
 
 
 class FindingViewSet(*_READ, mixins.UpdateModelMixin, RegistryViewSet):
-    """Findings and their workflow: owner and due date (PATCH), risk acceptance, revocation, resolution."""
+    """Findings and their workflow: owner and due date (PATCH, which says which version it changes), risk
+    acceptance, revocation, resolution (each refused with 409 if an ``If-Match`` sent is no longer current)."""
 
     http_method_names = ["get", "post", "patch", "head", "options"]
+    versioned = True
     selector = staticmethod(
         lambda: selectors.finding_queryset().order_by(F("due_date").asc(nulls_last=True), "opened_at", "id")
     )
@@ -39,10 +41,16 @@ class FindingViewSet(*_READ, mixins.UpdateModelMixin, RegistryViewSet):
     @extend_schema(request=s.FindingUpdateSerializer, responses={200: s.FindingSerializer})
     def partial_update(self, request, *args, **kwargs):
         finding = self.get_object()
+        based_on = self.based_on()
         data = s.FindingUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        values = {"owner": finding.owner, "due_date": finding.due_date, **data.validated_data}
-        return self.respond(services.finding_update(finding=finding, **values, by=request.user))
+        sent = {k: v for k, v in data.validated_data.items() if k != "version"}
+        values = {"owner": finding.owner, "due_date": finding.due_date, **sent}
+        return self.respond(services.finding_update(finding=finding, **values, by=request.user, based_on=based_on))
+
+    def action_based_on(self) -> str | None:
+        """An action (POST) may say which version it acts on with ``If-Match``: then a stale one is refused."""
+        return self.based_on() if "If-Match" in self.request.headers else None
 
     @extend_schema(request=s.FindingAcceptSerializer, responses={200: s.FindingSerializer})
     @action(detail=True, methods=["post"], permission_classes=[_CHANGE_FINDING])
@@ -50,13 +58,21 @@ class FindingViewSet(*_READ, mixins.UpdateModelMixin, RegistryViewSet):
         """Accept the risk until a date, with a justification: the factor stops counting while valid."""
         data = s.FindingAcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self.respond(services.finding_accept(finding=self.get_object(), **data.validated_data, by=request.user))
+        finding = self.get_object()
+        return self.respond(
+            services.finding_accept(
+                finding=finding, **data.validated_data, by=request.user, based_on=self.action_based_on()
+            )
+        )
 
     @extend_schema(request=None, responses={200: s.FindingSerializer})
     @action(detail=True, methods=["post"], url_path="revoke-acceptance", permission_classes=[_CHANGE_FINDING])
     def revoke_acceptance(self, request, pk=None):
         """Withdraw a risk acceptance: the finding is open again."""
-        return self.respond(services.finding_acceptance_revoke(finding=self.get_object(), by=request.user))
+        finding = self.get_object()
+        return self.respond(
+            services.finding_acceptance_revoke(finding=finding, by=request.user, based_on=self.action_based_on())
+        )
 
     @extend_schema(request=s.FindingResolveSerializer, responses={200: s.FindingSerializer})
     @action(detail=True, methods=["post"], permission_classes=[_CHANGE_FINDING])
@@ -64,7 +80,12 @@ class FindingViewSet(*_READ, mixins.UpdateModelMixin, RegistryViewSet):
         """Mark remediated or closed, once the factor has left the usage's current rating."""
         data = s.FindingResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self.respond(services.finding_resolve(finding=self.get_object(), **data.validated_data, by=request.user))
+        finding = self.get_object()
+        return self.respond(
+            services.finding_resolve(
+                finding=finding, **data.validated_data, by=request.user, based_on=self.action_based_on()
+            )
+        )
 
 
 class ExposureViewSet(mixins.ListModelMixin, RegistryViewSet):
@@ -76,6 +97,7 @@ class ExposureViewSet(mixins.ListModelMixin, RegistryViewSet):
     )
     serializer_class = s.ExposureSerializer
     filterset_class = filters.ExposureFilterSet
+    versioned = True  # read-only here; its rows are model usages, shown with their version
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "matches": getattr(self, "_matches", {})}

@@ -12,12 +12,15 @@ from assessments import selectors
 from assessments.models import Finding
 from assessments.services.rescoring import ratings_refresh, ratings_refresh_request
 from assessments.signals import findings_updated_announce
+from riskregistry.versions import version_check
 from vendors.models import ModelUsage
 
 
-def _lock(finding: Finding) -> None:
-    """Take turns with rescoring (which writes the usage's findings) and see the finding's stored status."""
+def _lock(finding: Finding, based_on: str | None = None) -> None:
+    """Take turns with rescoring (which writes the usage's findings), refuse a change based on another version of
+    the finding than its current one (riskregistry.versions; None: no check), and see its stored status."""
     list(ModelUsage.objects.select_for_update().filter(pk=finding.usage_id).values_list("pk", flat=True))
+    version_check(instance=finding, based_on=based_on)
     finding.status = Finding.objects.values_list("status", flat=True).get(pk=finding.pk)
 
 
@@ -27,11 +30,12 @@ def _current_codes(finding: Finding) -> set[str]:
 
 
 @transaction.atomic
-def finding_update(*, finding: Finding, owner, due_date: date | None, by=None) -> Finding:
-    """Assign an owner (someone who can work findings) and a due date."""
+def finding_update(*, finding: Finding, owner, due_date: date | None, by=None, based_on: str | None = None) -> Finding:
+    """Assign an owner (someone who can work findings) and a due date. ``based_on``: the finding's version the
+    editor started from (every action takes it; a stale one is refused with what changed meanwhile)."""
     if owner is not None and not selectors.finding_workers().filter(pk=owner.pk).exists():
         raise ValidationError({"owner": f"{owner} cannot work findings: choose an analyst or an admin."})
-    _lock(finding)
+    _lock(finding, based_on)
     finding.owner, finding.due_date = owner, due_date
     finding._change_reason = "Owner or due date changed"
     finding.full_clean()
@@ -42,12 +46,18 @@ def finding_update(*, finding: Finding, owner, due_date: date | None, by=None) -
 
 @transaction.atomic
 def finding_accept(
-    *, finding: Finding, justification: str, accepted_until: date, by, today: date | None = None
+    *,
+    finding: Finding,
+    justification: str,
+    accepted_until: date,
+    by,
+    today: date | None = None,
+    based_on: str | None = None,
 ) -> Finding:
     """Accept the risk until a date (at most the policy's longest acceptance away): while valid, the factor's
     points are not counted. The usage is rescored after commit."""
     today = today or timezone.now().astimezone(UTC).date()
-    _lock(finding)
+    _lock(finding, based_on)
     policy = selectors.policy_current()
     errors = {}
     if not finding.is_live:
@@ -81,9 +91,9 @@ def finding_accept(
 
 
 @transaction.atomic
-def finding_acceptance_revoke(*, finding: Finding, by=None) -> Finding:
+def finding_acceptance_revoke(*, finding: Finding, by=None, based_on: str | None = None) -> Finding:
     """Withdraw a risk acceptance: the finding is open again and its factor counts from the next rescoring."""
-    _lock(finding)
+    _lock(finding, based_on)
     if finding.status != Finding.Status.ACCEPTED:
         raise ValidationError("Only an accepted finding has an acceptance to revoke.")
     finding.status = Finding.Status.OPEN
@@ -95,12 +105,12 @@ def finding_acceptance_revoke(*, finding: Finding, by=None) -> Finding:
 
 
 @transaction.atomic
-def finding_resolve(*, finding: Finding, status: str, resolution: str, by=None) -> Finding:
+def finding_resolve(*, finding: Finding, status: str, resolution: str, by=None, based_on: str | None = None) -> Finding:
     """Mark remediated or closed. Only once the factor has left the usage's current rating: a risk still there
     is remediated by fixing it (and refreshing the lineage) or accepted with a justification, never closed."""
     if status not in (Finding.Status.REMEDIATED, Finding.Status.CLOSED):
         raise ValidationError({"status": "A finding is resolved as remediated or closed."})
-    _lock(finding)
+    _lock(finding, based_on)
     if finding.status == Finding.Status.CLOSED:
         raise ValidationError("The finding is already closed.")
     if finding.is_live and finding.code in _current_codes(finding):

@@ -17,7 +17,17 @@ from assessments.api.serializers import FindingSerializer
 from assessments.filters import FindingFilterSet
 from assessments.forms import FindingAcceptForm, FindingResolveForm, FindingUpdateForm
 from assessments.models import LIVE_STATUSES, Finding
-from vendors.views.base import PAGE_SIZE, CsvExportMixin, FilteredListMixin, Guarded, detached, form_errors_from
+from riskregistry.versions import StaleVersion, version_of
+from vendors.views.base import (
+    BASED_ON,
+    PAGE_SIZE,
+    CsvExportMixin,
+    FilteredListMixin,
+    Guarded,
+    detached,
+    form_errors_from,
+    with_version,
+)
 
 
 def _today() -> date:
@@ -40,9 +50,13 @@ def _detail_context(request, finding: Finding, **forms) -> dict:
         ),
     }
     if context["can_change"]:
-        context["update_form"] = FindingUpdateForm(initial=FindingUpdateForm.initial_for(finding))
-        context["accept_form"] = _accept_form()
-        context["resolve_form"] = FindingResolveForm()
+        # Each action's form carries the finding's version: an action based on an older one is refused.
+        context["version"] = version_of(finding)
+        context["update_form"] = with_version(
+            FindingUpdateForm(initial=FindingUpdateForm.initial_for(finding)), finding
+        )
+        context["accept_form"] = with_version(_accept_form(), finding)
+        context["resolve_form"] = with_version(FindingResolveForm(), finding)
         context.update(forms)
     return context
 
@@ -104,7 +118,11 @@ class _FindingActionView(Guarded, FormView):
         return super().post(request, *args, **kwargs)
 
     def perform(self, finding: Finding, data: dict) -> None:
+        """Call the service, passing ``data[BASED_ON]`` (the version the form was opened on) as ``based_on``."""
         raise NotImplementedError
+
+    def get_form(self, form_class=None):
+        return with_version(super().get_form(form_class), self.finding)
 
     def form_valid(self, form):
         try:
@@ -130,7 +148,13 @@ class FindingUpdateView(_FindingActionView):
         return FindingUpdateForm.initial_for(self.finding)
 
     def perform(self, finding, data):
-        services.finding_update(finding=finding, owner=data["owner"], due_date=data["due_date"], by=self.request.user)
+        services.finding_update(
+            finding=finding,
+            owner=data["owner"],
+            due_date=data["due_date"],
+            by=self.request.user,
+            based_on=data[BASED_ON],
+        )
 
 
 class FindingAcceptView(_FindingActionView):
@@ -138,7 +162,7 @@ class FindingAcceptView(_FindingActionView):
     success_message = "Risk accepted. The usage is being rescored without this factor."
 
     def get_form(self, form_class=None):
-        return _accept_form(**self.get_form_kwargs())
+        return with_version(_accept_form(**self.get_form_kwargs()), self.finding)
 
     def perform(self, finding, data):
         services.finding_accept(
@@ -146,6 +170,7 @@ class FindingAcceptView(_FindingActionView):
             justification=data["justification"],
             accepted_until=data["accepted_until"],
             by=self.request.user,
+            based_on=data[BASED_ON],
         )
 
 
@@ -155,7 +180,11 @@ class FindingResolveView(_FindingActionView):
 
     def perform(self, finding, data):
         services.finding_resolve(
-            finding=finding, status=data["status"], resolution=data["resolution"], by=self.request.user
+            finding=finding,
+            status=data["status"],
+            resolution=data["resolution"],
+            by=self.request.user,
+            based_on=data[BASED_ON],
         )
         self.success_message = f"Finding marked {finding.get_status_display().lower()}."
 
@@ -166,8 +195,14 @@ class FindingRevokeView(Guarded, View):
 
     def post(self, request, pk):
         finding = get_object_or_404(Finding, pk=pk)
+        version = request.POST.get(BASED_ON, "").strip()
+        if not version:
+            messages.error(request, "The request did not say which version of the finding it was based on.")
+            return redirect(finding)
         try:
-            services.finding_acceptance_revoke(finding=finding, by=request.user)
+            services.finding_acceptance_revoke(finding=finding, by=request.user, based_on=version)
+        except StaleVersion as error:  # the page shows the finding as it is now, with its history
+            messages.error(request, error.message)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:

@@ -5,7 +5,7 @@ from django_countries import countries
 from rest_framework import serializers
 
 from assessments.models import Tier
-from riskregistry.api_base import brief
+from riskregistry.api_base import VersionedWriteSerializer, VersionField, brief
 from vendors.models import (
     AIModel,
     BomImport,
@@ -110,12 +110,13 @@ class VendorSerializer(RiskRollup, serializers.ModelSerializer):
     website = serializers.CharField(read_only=True, help_text="A URL, or empty.")
     product_count = serializers.IntegerField(read_only=True)
     usage_count = serializers.IntegerField(read_only=True)
+    version = VersionField()
 
     class Meta:
         model = Vendor
         fields = [
             "id", "name", "country", "website", "tier", "status", "description", "product_count", "usage_count",
-            "risk_tier", "risk_score", "created_at", "updated_at",
+            "risk_tier", "risk_score", "created_at", "updated_at", "version",
         ]  # fmt: skip
         brief_fields = ["id", "name"]
         read_only_fields = fields
@@ -124,9 +125,11 @@ class VendorSerializer(RiskRollup, serializers.ModelSerializer):
 class ContactSerializer(serializers.ModelSerializer):
     """A person at a vendor."""
 
+    version = VersionField()
+
     class Meta:
         model = Contact
-        fields = ["id", "vendor", "name", "email", "role", "phone", "is_primary"]
+        fields = ["id", "vendor", "name", "email", "role", "phone", "is_primary", "version"]
         read_only_fields = fields
 
 
@@ -136,12 +139,13 @@ class ProductSerializer(RiskRollup, serializers.ModelSerializer):
     vendor = brief(VendorSerializer)(read_only=True)
     data_categories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     usage_count = serializers.IntegerField(read_only=True)
+    version = VersionField()
 
     class Meta:
         model = Product
         fields = [
             "id", "vendor", "name", "description", "criticality", "status", "business_owner", "data_categories",
-            "usage_count", "risk_tier", "risk_score", "created_at", "updated_at",
+            "usage_count", "risk_tier", "risk_score", "created_at", "updated_at", "version",
         ]  # fmt: skip
         brief_fields = ["id", "name", "vendor"]
         read_only_fields = fields
@@ -184,12 +188,13 @@ class ModelUsageSerializer(serializers.ModelSerializer):
     region = HostRegionSerializer(read_only=True, allow_null=True)
     declared_by_user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     rating = serializers.SerializerMethodField(help_text="The current rating; null until the usage is rated.")
+    version = VersionField()
 
     class Meta:
         model = ModelUsage
         fields = [
             "id", "product", "model", "role", "share", "host", "region", "declared_by", "declared_by_user",
-            "declared_at", "notes", "rating", "created_at", "updated_at",
+            "declared_at", "notes", "rating", "created_at", "updated_at", "version",
         ]  # fmt: skip
         brief_fields = ["id", "product", "model", "role"]
         read_only_fields = fields
@@ -278,6 +283,10 @@ class VendorWriteSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
 
 
+class VendorUpdateSerializer(VersionedWriteSerializer, VendorWriteSerializer):
+    pass
+
+
 class ContactWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     email = serializers.EmailField()
@@ -288,6 +297,10 @@ class ContactWriteSerializer(serializers.Serializer):
 
 class ContactCreateSerializer(ContactWriteSerializer):
     vendor = serializers.PrimaryKeyRelatedField(queryset=Vendor.objects.all())
+
+
+class ContactUpdateSerializer(VersionedWriteSerializer, ContactWriteSerializer):
+    pass
 
 
 class ProductWriteSerializer(serializers.Serializer):
@@ -303,6 +316,10 @@ class ProductWriteSerializer(serializers.Serializer):
 
 class ProductCreateSerializer(ProductWriteSerializer):
     vendor = serializers.PrimaryKeyRelatedField(queryset=Vendor.objects.all())
+
+
+class ProductUpdateSerializer(VersionedWriteSerializer, ProductWriteSerializer):
+    pass
 
 
 class ModelUsageWriteSerializer(serializers.Serializer):
@@ -322,6 +339,10 @@ class ModelUsageWriteSerializer(serializers.Serializer):
 class ModelUsageCreateSerializer(ModelUsageWriteSerializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
     declared_by = serializers.ChoiceField(choices=ModelUsage.DeclaredBy.choices, default=ModelUsage.DeclaredBy.ANALYST)
+
+
+class ModelUsageUpdateSerializer(VersionedWriteSerializer, ModelUsageWriteSerializer):
+    pass
 
 
 class DeclaredParentSerializer(serializers.Serializer):

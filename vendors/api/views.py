@@ -28,10 +28,12 @@ _READ = (mixins.ListModelMixin, mixins.RetrieveModelMixin)
 class WritableViewSet(*_READ, RegistryViewSet):
     """Create, update (PATCH) and delete through services: ``create_serializer_class`` and
     ``update_serializer_class`` check shapes; ``perform_create``/``perform_update``/``perform_destroy`` call the
-    service and return what it wrote."""
+    service and return what it wrote. A PATCH says which version it changes (``If-Match`` or ``version``: 428
+    without, 409 when someone changed the record since), passed to the service as ``based_on``."""
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     gone_when_removed = True
+    versioned = True
     create_serializer_class = None
     update_serializer_class = None
 
@@ -42,9 +44,11 @@ class WritableViewSet(*_READ, RegistryViewSet):
 
     def partial_update(self, request, *args, **kwargs):
         instance = self.get_object()
+        based_on = self.based_on()
         data = self.update_serializer_class(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        return self.respond(self.perform_update(instance, dict(data.validated_data)))
+        values = {k: v for k, v in data.validated_data.items() if k != "version"}
+        return self.respond(self.perform_update(instance, values, based_on))
 
     def destroy(self, request, *args, **kwargs):
         """DELETE removes through the service: a record with history is retired (200, the record as kept), one
@@ -68,7 +72,7 @@ def _writes(read, create, update):
     )
 
 
-@_writes(s.VendorSerializer, s.VendorWriteSerializer, s.VendorWriteSerializer)
+@_writes(s.VendorSerializer, s.VendorWriteSerializer, s.VendorUpdateSerializer)
 class VendorViewSet(WritableViewSet):
     """Vendors with their roll-ups (counts, the worst current rating). Archived vendors are listed only when
     asked for by ``status``; deleting a vendor with products archives it (with the ``reason`` given)."""
@@ -78,51 +82,51 @@ class VendorViewSet(WritableViewSet):
     )
     serializer_class = s.VendorSerializer
     filterset_class = filters.VendorFilterSet
-    create_serializer_class = update_serializer_class = s.VendorWriteSerializer
+    create_serializer_class, update_serializer_class = s.VendorWriteSerializer, s.VendorUpdateSerializer
 
     def perform_create(self, data):
         return services.vendor_create(**data)
 
-    def perform_update(self, vendor, data):
-        return services.vendor_update(vendor=vendor, **data)
+    def perform_update(self, vendor, data, based_on):
+        return services.vendor_update(vendor=vendor, user=self.request.user, based_on=based_on, **data)
 
     def perform_destroy(self, vendor):
         return services.vendor_remove(vendor=vendor, reason=self.removal_reason(), user=self.request.user)
 
 
-@_writes(s.ContactSerializer, s.ContactCreateSerializer, s.ContactWriteSerializer)
+@_writes(s.ContactSerializer, s.ContactCreateSerializer, s.ContactUpdateSerializer)
 class ContactViewSet(WritableViewSet):
     """People at vendors."""
 
     selector = staticmethod(lambda: Contact.objects.all())
     serializer_class = s.ContactSerializer
     filterset_fields = ["vendor"]
-    create_serializer_class, update_serializer_class = s.ContactCreateSerializer, s.ContactWriteSerializer
+    create_serializer_class, update_serializer_class = s.ContactCreateSerializer, s.ContactUpdateSerializer
 
     def perform_create(self, data):
         return services.contact_create(**data)
 
-    def perform_update(self, contact, data):
-        return services.contact_update(contact=contact, **data)
+    def perform_update(self, contact, data, based_on):
+        return services.contact_update(contact=contact, based_on=based_on, **data)
 
     def perform_destroy(self, contact):
         services.contact_delete(contact=contact)
 
 
-@_writes(s.ProductSerializer, s.ProductCreateSerializer, s.ProductWriteSerializer)
+@_writes(s.ProductSerializer, s.ProductCreateSerializer, s.ProductUpdateSerializer)
 class ProductViewSet(WritableViewSet):
     """Products with their roll-ups; deleting a product with model usages retires it (with the ``reason``)."""
 
     selector = staticmethod(lambda: with_worst_rating(selectors.product_queryset(), "model_usages"))
     serializer_class = s.ProductSerializer
     filterset_class = filters.ProductFilterSet
-    create_serializer_class, update_serializer_class = s.ProductCreateSerializer, s.ProductWriteSerializer
+    create_serializer_class, update_serializer_class = s.ProductCreateSerializer, s.ProductUpdateSerializer
 
     def perform_create(self, data):
         return services.product_create(**data)
 
-    def perform_update(self, product, data):
-        return services.product_update(product=product, **data)
+    def perform_update(self, product, data, based_on):
+        return services.product_update(product=product, user=self.request.user, based_on=based_on, **data)
 
     def perform_destroy(self, product):
         return services.product_remove(product=product, reason=self.removal_reason(), user=self.request.user)
@@ -178,7 +182,7 @@ def usage_queryset():
     )
 
 
-@_writes(s.ModelUsageSerializer, s.ModelUsageCreateSerializer, s.ModelUsageWriteSerializer)
+@_writes(s.ModelUsageSerializer, s.ModelUsageCreateSerializer, s.ModelUsageUpdateSerializer)
 class ModelUsageViewSet(WritableViewSet):
     """Which models each product uses, in which role, served by whom and where, with the current rating.
     Registering one resolves its lineage and rates it after the transaction commits."""
@@ -186,12 +190,12 @@ class ModelUsageViewSet(WritableViewSet):
     selector = staticmethod(usage_queryset)
     serializer_class = s.ModelUsageSerializer
     filterset_class = filters.ModelUsageFilterSet
-    create_serializer_class, update_serializer_class = s.ModelUsageCreateSerializer, s.ModelUsageWriteSerializer
+    create_serializer_class, update_serializer_class = s.ModelUsageCreateSerializer, s.ModelUsageUpdateSerializer
 
     def perform_create(self, data):
         return services.model_usage_register(**data, user=self.request.user)
 
-    def perform_update(self, usage, data):
+    def perform_update(self, usage, data, based_on):
         current = {
             "model_kind": usage.model.kind,
             "model_name": usage.model.name,
@@ -201,15 +205,16 @@ class ModelUsageViewSet(WritableViewSet):
             "share": usage.share,
             "notes": usage.notes,
         }
-        return services.model_usage_update(usage=usage, **{**current, **data})
+        return services.model_usage_update(usage=usage, based_on=based_on, **{**current, **data})
 
     def partial_update(self, request, *args, **kwargs):
         instance = self.get_object()
+        based_on = self.based_on()
         # Only the fields sent: the write serializer's defaults must not overwrite the usage's values.
         data = self.update_serializer_class(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        sent = {k: v for k, v in data.validated_data.items() if k in request.data}
-        return self.respond(self.perform_update(instance, sent))
+        sent = {k: v for k, v in data.validated_data.items() if k in request.data and k != "version"}
+        return self.respond(self.perform_update(instance, sent, based_on))
 
     def perform_destroy(self, usage):
         return services.model_usage_remove(usage=usage, reason=self.removal_reason(), user=self.request.user)

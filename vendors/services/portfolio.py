@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from riskregistry.versions import version_check
 from vendors.models import (
     AIModel,
     AIModelAlias,
@@ -67,7 +68,12 @@ def _retirement_follows_status(instance, changed: list[str], ended: str, user) -
 
 
 @transaction.atomic
-def vendor_update(*, vendor: Vendor, user: AbstractBaseUser | None = None, **fields) -> Vendor:
+def vendor_update(
+    *, vendor: Vendor, user: AbstractBaseUser | None = None, based_on: str | None = None, **fields
+) -> Vendor:
+    """Change a vendor. ``based_on``: the version the editor started from (riskregistry.versions); a save based on
+    an older one is refused with what changed meanwhile. None (imports) skips the check."""
+    version_check(instance=vendor, based_on=based_on)
     changed = _apply(vendor, _VENDOR_FIELDS, fields)
     _retirement_follows_status(vendor, changed, Vendor.Status.ARCHIVED, user)
     if changed:
@@ -91,7 +97,9 @@ def contact_create(*, vendor: Vendor, **fields) -> Contact:
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, **fields) -> Contact:
+def contact_update(*, contact: Contact, based_on: str | None = None, **fields) -> Contact:
+    """Change a contact (``based_on`` as for ``vendor_update``)."""
+    version_check(instance=contact, based_on=based_on)
     changed = _apply(contact, _CONTACT_FIELDS, fields)
     if changed:
         contact.full_clean()
@@ -119,8 +127,15 @@ def product_create(*, vendor: Vendor, data_categories=(), **fields) -> Product:
 
 @transaction.atomic
 def product_update(
-    *, product: Product, data_categories=None, user: AbstractBaseUser | None = None, **fields
+    *,
+    product: Product,
+    data_categories=None,
+    user: AbstractBaseUser | None = None,
+    based_on: str | None = None,
+    **fields,
 ) -> Product:
+    """Change a product and its data categories (``based_on`` as for ``vendor_update``)."""
+    version_check(instance=product, based_on=based_on)
     changed = _apply(product, _PRODUCT_FIELDS, fields)
     _retirement_follows_status(product, changed, Product.Status.RETIRED, user)
     if changed:
@@ -257,8 +272,11 @@ def model_usage_update(
     share: int | None,
     notes: str = "",
     rescore: bool = True,
+    based_on: str | None = None,
 ) -> ModelUsage:
-    """Change a usage; it is rated again after commit (``rescore=False``: the caller asks once for a batch)."""
+    """Change a usage; it is rated again after commit (``rescore=False``: the caller asks once for a batch).
+    ``based_on`` as for ``vendor_update``."""
+    version_check(instance=usage, based_on=based_on)
     if usage.is_retired:
         raise ValidationError(
             "This model usage ended on %(when)s and is kept as it was; register the model again instead.",

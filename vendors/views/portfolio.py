@@ -13,7 +13,16 @@ from assessments.selectors import latest_ratings, with_worst_rating, worst_ratin
 from vendors import filters, forms, selectors, services
 from vendors.api import serializers as api_serializers
 from vendors.models import AIModel, Contact, Product, Vendor
-from vendors.views.base import PAGE_SIZE, CsvExportMixin, FilteredListMixin, Guarded, detached, form_errors_from
+from vendors.views.base import (
+    PAGE_SIZE,
+    CsvExportMixin,
+    FilteredListMixin,
+    Guarded,
+    based_on,
+    detached,
+    form_errors_from,
+    with_version,
+)
 from vendors.views.bom import mbom_context
 
 
@@ -74,6 +83,9 @@ class VendorFormView(Guarded, FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": detached(self.vendor)}
 
+    def get_form(self, form_class=None):
+        return with_version(super().get_form(form_class), self.vendor)
+
     def form_valid(self, form):
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
@@ -81,7 +93,9 @@ class VendorFormView(Guarded, FormView):
                 vendor = services.vendor_create(**fields)
                 messages.success(self.request, f"Vendor {vendor.name} created.")
             else:
-                vendor = services.vendor_update(vendor=self.vendor, user=self.request.user, **fields)
+                vendor = services.vendor_update(
+                    vendor=self.vendor, user=self.request.user, based_on=based_on(form), **fields
+                )
                 messages.success(self.request, f"Vendor {vendor.name} saved.")
         except ValidationError as error:
             form_errors_from(form, error)
@@ -115,13 +129,16 @@ class ContactFormView(Guarded, FormView):
         instance = detached(self.contact) or Contact(vendor=self.vendor)
         return {**super().get_form_kwargs(), "instance": instance}
 
+    def get_form(self, form_class=None):
+        return with_version(super().get_form(form_class), self.contact)
+
     def form_valid(self, form):
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
             if self.contact is None:
                 services.contact_create(vendor=self.vendor, **fields)
             else:
-                services.contact_update(contact=self.contact, **fields)
+                services.contact_update(contact=self.contact, based_on=based_on(form), **fields)
         except ValidationError as error:
             form_errors_from(form, error)
             return self.form_invalid(form)
@@ -221,13 +238,18 @@ class ProductFormView(Guarded, FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": detached(self.product), "vendor": self.vendor}
 
+    def get_form(self, form_class=None):
+        return with_version(super().get_form(form_class), self.product)
+
     def form_valid(self, form):
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
             if self.product is None:
                 product = services.product_create(vendor=self.vendor, **fields)
             else:
-                product = services.product_update(product=self.product, user=self.request.user, **fields)
+                product = services.product_update(
+                    product=self.product, user=self.request.user, based_on=based_on(form), **fields
+                )
         except ValidationError as error:
             form_errors_from(form, error)
             return self.form_invalid(form)
@@ -260,6 +282,12 @@ class ModelUsageFormView(Guarded, FormView):
     def get_initial(self):
         return forms.ModelUsageForm.initial_for(self.usage) if self.usage else super().get_initial()
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if self.usage is not None:  # who declared a usage is kept as it was registered: not asked again
+            del form.fields["declared_by"]
+        return with_version(form, self.usage)
+
     def form_valid(self, form):
         data = form.cleaned_data
         common = {
@@ -278,7 +306,7 @@ class ModelUsageFormView(Guarded, FormView):
                         product=self.product, declared_by=data["declared_by"], user=self.request.user, **common
                     )
                 else:
-                    services.model_usage_update(usage=self.usage, **common)
+                    services.model_usage_update(usage=self.usage, based_on=based_on(form), **common)
         except ValidationError as error:
             form_errors_from(form, error, {"name": "model_name", "model": "model_name", "__all__": "__all__"})
             return self.form_invalid(form)
