@@ -97,6 +97,19 @@ def test_a_stale_vendor_save_is_refused_with_who_changed_what_and_when_and_nothi
     assert version_of(vendor) != current
 
 
+def test_a_write_around_the_services_still_moves_the_version(client, analyst):
+    """A save that keeps history (a worker, a data fix in the shell) makes an open form stale too."""
+    vendor = factories.VendorFactory(tier="medium")
+    opened = version_of(vendor)
+    vendor.tier = "low"
+    vendor.save()
+    assert version_of(vendor) != opened
+    with pytest.raises(StaleVersion) as refused:
+        services.vendor_update(vendor=Vendor.objects.get(pk=vendor.pk), based_on=opened, website="https://x.example")
+    [change] = refused.value.changes
+    assert (change.field, change.now, change.by) == ("tier", "Low", "the system (an import, a worker or a script)")
+
+
 def test_without_a_version_the_service_does_not_check_so_imports_keep_working():
     vendor = factories.VendorFactory(tier="medium")
     services.vendor_update(vendor=vendor, tier="high")
