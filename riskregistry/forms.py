@@ -2,6 +2,8 @@
 
 from django import forms
 
+from riskregistry.versions import StaleVersion, version_check, version_of
+
 
 class StyledFormMixin:
     """Give widgets Bootstrap's classes, and mark invalid fields for assistive technology."""
@@ -31,3 +33,32 @@ class StyledFormMixin:
             else:
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class VersionedAdminForm(forms.ModelForm):
+    """An admin change form that says which version of the record it was opened on (riskregistry.versions): a save
+    based on an older one is refused with what changed meanwhile, the input kept and the form re-based on the
+    current version, so saving it again goes through. The admin validates inside its transaction, so the check
+    locks the row until the save."""
+
+    based_on = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["based_on"].initial = version_of(self.instance)
+            self.fields["based_on"].required = True
+            self.fields["based_on"].error_messages["required"] = (
+                "This form did not say which version of the record it was opened on: open it again."
+            )
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is not None and data.get("based_on"):
+            try:
+                version_check(instance=self.instance, based_on=data["based_on"])
+            except StaleVersion as error:
+                self.data = self.data.copy()
+                self.data[self.add_prefix("based_on")] = error.current
+                raise forms.ValidationError(error.message, code="stale") from None
+        return data

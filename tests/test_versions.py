@@ -11,6 +11,7 @@ from html import unescape as html_unescape
 import pytest
 from django.db import close_old_connections, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services as assessment_services
@@ -19,7 +20,7 @@ from riskregistry.versions import StaleVersion, version_of
 from tests import factories
 from tests.api import build_world, key_client
 from vendors import services
-from vendors.models import Contact, DataCategory, ModelUsage, Product, Vendor
+from vendors.models import Contact, DataCategory, ModelUsage, Product, Publisher, Vendor
 
 pytestmark = pytest.mark.django_db
 
@@ -475,3 +476,36 @@ def test_a_finding_action_with_a_stale_if_match_is_refused(api, analyst):
     assert Finding.objects.get(pk=world.finding.pk).status == "open"
     accepted = api.post(url + "accept/", payload, format="json", HTTP_IF_MATCH=refused["ETag"])
     assert accepted.status_code == 200 and accepted["ETag"] == f'"{accepted.json()["version"]}"'
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The admin (the knowledge base is edited there)
+# ---------------------------------------------------------------------------------------------------------------
+def _admin_payload(client, url) -> dict:
+    page = client.get(url).context
+    forms = [page["adminform"].form] + [f for inline in page["inline_admin_formsets"] for f in inline.formset.forms]
+    payload = {form.add_prefix(name): form[name].value() for form in forms for name in form.fields}
+    for inline in page["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        payload |= {management.add_prefix(name): value for name, value in management.initial.items()}
+    return {name: "" if value is None else value for name, value in payload.items()}
+
+
+def test_two_admins_editing_one_publisher_the_second_save_is_refused(client):
+    publisher = factories.PublisherFactory(name="Qwen", country="CN", legal_entity="Alibaba Cloud")
+    url = reverse("admin:vendors_publisher_change", args=[publisher.pk])
+    root = factories.UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(root)
+    first, second = _admin_payload(client, url), _admin_payload(client, url)
+    assert first["based_on"] == version_of(publisher)
+    assert client.post(url, {**first, "country": "SG"}).status_code == 302
+
+    response = client.post(url, {**second, "legal_entity": "Alibaba Group"})
+    body = response.content.decode()
+    assert response.status_code == 200 and "was changed by root" in body and "Country: China → Singapore" in body
+    assert "Alibaba Group" in body  # the input is kept
+    assert Publisher.objects.get(pk=publisher.pk).legal_entity == "Alibaba Cloud"
+    rebased = response.context["adminform"].form.data
+    assert rebased["based_on"] == version_of(publisher)
+    assert client.post(url, {**rebased.dict(), "country": "SG"}).status_code == 302
+    assert Publisher.objects.values_list("country", "legal_entity").get(pk=publisher.pk) == ("SG", "Alibaba Group")

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.text import slugify
 from simple_history.admin import SimpleHistoryAdmin
 
+from riskregistry.forms import VersionedAdminForm
 from vendors.models import (
     AIModel,
     AIModelAlias,
@@ -129,6 +130,7 @@ class PublisherOrgInline(admin.TabularInline):
 
 @admin.register(Publisher)
 class PublisherAdmin(SimpleHistoryAdmin):
+    form = VersionedAdminForm  # two admins editing one publisher: the second save is refused, not lost
     list_display = ["name", "key", "country", "verified", "flag_list"]
     list_filter = ["country", "verified"]
     search_fields = ["name", "key", "legal_entity", "orgs__org_id"]
@@ -170,6 +172,7 @@ class HostRegionInline(admin.TabularInline):
 
 @admin.register(Host)
 class HostAdmin(SimpleHistoryAdmin):
+    form = VersionedAdminForm
     list_display = ["name", "key", "kind", "country", "verified"]
     list_filter = ["kind", "country", "verified"]
     search_fields = ["name", "key", "operator"]
