@@ -171,6 +171,16 @@ class VersionField(serializers.CharField):
         return versions.version_of(value)
 
 
+class SlugLookupField(serializers.SlugRelatedField):
+    """A record named by a slug in a write. A NUL character is refused as a bad slug before the lookup (PostgreSQL
+    cannot even compare text holding one: the query would fail with a server error)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\0"))
+        return super().to_internal_value(data)
+
+
 class VersionedWriteSerializer(serializers.Serializer):
     """A change's body: ``version`` says which version of the record it is based on (or send ``If-Match``)."""
 

@@ -509,3 +509,16 @@ def test_two_admins_editing_one_publisher_the_second_save_is_refused(client):
     assert rebased["based_on"] == version_of(publisher)
     assert client.post(url, {**rebased.dict(), "country": "SG"}).status_code == 302
     assert Publisher.objects.values_list("country", "legal_entity").get(pk=publisher.pk) == ("SG", "Alibaba Group")
+
+
+def test_a_nul_in_a_looked_up_name_is_a_400_not_a_server_error(api):
+    world = build_world()
+    url = f"/api/v1/model-usages/{world.usage.pk}/"
+    payload = {"product": world.product.pk, "model_kind": "declared", "model_name": "Acme internal", "host": "a\x00"}
+    created = api.post("/api/v1/model-usages/", payload, format="json")
+    assert created.status_code == 400 and "host" in created.json()["fields"]
+    patched = api.patch(url, {"host": "a\x00"}, format="json", HTTP_IF_MATCH=api.get(url)["ETag"])
+    assert patched.status_code == 400 and "host" in patched.json()["fields"]
+    finding = f"/api/v1/findings/{world.finding.pk}/"
+    owner = api.patch(finding, {"owner": "x\x00"}, format="json", HTTP_IF_MATCH=api.get(finding)["ETag"])
+    assert owner.status_code == 400 and "owner" in owner.json()["fields"]

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from assessments.models import Assessment, Attestation, AttestationRequest, Exposure, Finding, RiskRating, ScoringPolicy
-from riskregistry.api_base import VersionedWriteSerializer, VersionField, brief
+from riskregistry.api_base import SlugLookupField, VersionedWriteSerializer, VersionField, brief
 from vendors.api.serializers import AIModelSerializer, ModelUsageSerializer, ProductSerializer
 
 
@@ -58,7 +58,7 @@ class FindingSerializer(serializers.ModelSerializer):
 
 
 class FindingUpdateSerializer(VersionedWriteSerializer):
-    owner = serializers.SlugRelatedField(
+    owner = SlugLookupField(
         slug_field="username", queryset=get_user_model().objects.filter(is_active=True), allow_null=True
     )
     due_date = serializers.DateField(allow_null=True)

@@ -5,7 +5,7 @@ from django_countries import countries
 from rest_framework import serializers
 
 from assessments.models import Tier
-from riskregistry.api_base import VersionedWriteSerializer, VersionField, brief
+from riskregistry.api_base import SlugLookupField, VersionedWriteSerializer, VersionField, brief
 from vendors.models import (
     AIModel,
     BomImport,
@@ -309,9 +309,7 @@ class ProductWriteSerializer(serializers.Serializer):
     criticality = serializers.ChoiceField(choices=Criticality.choices, required=False)
     status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
     business_owner = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    data_categories = serializers.SlugRelatedField(
-        slug_field="code", many=True, queryset=DataCategory.objects.all(), required=False
-    )
+    data_categories = SlugLookupField(slug_field="code", many=True, queryset=DataCategory.objects.all(), required=False)
 
 
 class ProductCreateSerializer(ProductWriteSerializer):
@@ -326,9 +324,7 @@ class ModelUsageWriteSerializer(serializers.Serializer):
     model_kind = serializers.ChoiceField(choices=AIModel.Kind.choices, default=AIModel.Kind.HUB)
     model_name = serializers.CharField(max_length=200, help_text="Hub repo id, closed API model name, or a name.")
     role = serializers.ChoiceField(choices=ModelUsage.Role.choices, default=ModelUsage.Role.PRIMARY)
-    host = serializers.SlugRelatedField(
-        slug_field="key", queryset=Host.objects.all(), required=False, allow_null=True, default=None
-    )
+    host = SlugLookupField(slug_field="key", queryset=Host.objects.all(), required=False, allow_null=True, default=None)
     region = serializers.PrimaryKeyRelatedField(
         queryset=HostRegion.objects.all(), required=False, allow_null=True, default=None
     )
