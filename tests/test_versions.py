@@ -333,21 +333,19 @@ def test_an_edit_form_without_its_version_is_refused(analyst_client):
 
 @pytest.mark.parametrize("kind", ["contact", "product", "usage"])
 def test_every_edit_form_refuses_a_stale_save_and_keeps_the_input(analyst_client, kind):
-    if kind == "contact":
-        record, url, field, typed, meanwhile = (
-            factories.ContactFactory(),
-            "/contacts/{}/edit/",
-            "role",
-            "DPO",
-            {"phone": "+44 1"},
-        )
-        change = lambda r: services.contact_update(contact=r, **meanwhile)  # noqa: E731
-    elif kind == "product":
-        record, url, field, typed = factories.ProductFactory(), "/products/{}/edit/", "business_owner", "Priya"
-        change = lambda r: services.product_update(product=r, criticality="critical")  # noqa: E731
-    else:
-        record, url, field, typed = factories.ModelUsageFactory(), "/usages/{}/edit/", "notes", "seen in the contract"
-        change = lambda r: _usage_edit(r, None, role="fallback")  # noqa: E731
+    """Someone changes one field meanwhile; the user typed into another. Refused, then saved again: both stay."""
+    record, url, field, typed, meanwhile = {
+        "contact": (factories.ContactFactory(), "/contacts/{}/edit/", "role", "DPO", {"phone": "+44 1"}),
+        "product": (factories.ProductFactory(), "/products/{}/edit/", "business_owner", "Priya",
+                    {"criticality": "critical"}),
+        "usage": (factories.ModelUsageFactory(), "/usages/{}/edit/", "notes", "seen in the contract",
+                  {"role": "fallback"}),
+    }[kind]  # fmt: skip
+    change = {
+        "contact": lambda r: services.contact_update(contact=r, **meanwhile),
+        "product": lambda r: services.product_update(product=r, **meanwhile),
+        "usage": lambda r: _usage_edit(r, None, **meanwhile),
+    }[kind]
     url = url.format(record.pk)
     form = _form_data(analyst_client.get(url).content.decode())
     assert form["based_on"] == version_of(record)
@@ -357,7 +355,9 @@ def test_every_edit_form_refuses_a_stale_save_and_keeps_the_input(analyst_client
     assert response.status_code == 200 and 'id="stale-changes"' in page and typed in page
     assert getattr(type(record).objects.get(pk=record.pk), field) != typed
     assert analyst_client.post(url, _form_data(page)).status_code == 302
-    assert getattr(type(record).objects.get(pk=record.pk), field) == typed
+    saved = type(record).objects.get(pk=record.pk)
+    assert getattr(saved, field) == typed
+    assert all(getattr(saved, name) == value for name, value in meanwhile.items())  # the other change survives
 
 
 def test_a_stale_finding_action_is_refused_on_its_page(analyst_client, analyst):
@@ -372,6 +372,20 @@ def test_a_stale_finding_action_is_refused_on_its_page(analyst_client, analyst):
     assert response.status_code == 200 and "was changed by" in body and 'id="stale-changes"' in body
     assert f'value="{due}"' in body
     assert Finding.objects.get(pk=finding.pk).owner == analyst
+
+
+def test_a_stale_revocation_is_refused_with_the_change_in_the_message(analyst_client, analyst):
+    finding = _finding()
+    until = timezone.now().date() + dt.timedelta(days=10)
+    assessment_services.finding_accept(finding=finding, justification="Pilot.", accepted_until=until, by=analyst)
+    page = analyst_client.get(finding.get_absolute_url()).content.decode()
+    opened = re.search(r'id="revoke">.*?name="based_on" value="(\d+)"', page, re.S).group(1)
+    assessment_services.finding_update(finding=Finding.objects.get(pk=finding.pk), owner=analyst, due_date=None)
+    response = analyst_client.post(f"/findings/{finding.pk}/revoke/", {"based_on": opened}, follow=True)
+    assert "was changed by" in response.content.decode() and "Owner: (empty) → ana-analyst" in response.content.decode()
+    assert Finding.objects.get(pk=finding.pk).status == "accepted"
+    missing = analyst_client.post(f"/findings/{finding.pk}/revoke/", follow=True).content.decode()
+    assert "did not say which version" in missing and Finding.objects.get(pk=finding.pk).status == "accepted"
 
 
 # ---------------------------------------------------------------------------------------------------------------
