@@ -1,6 +1,6 @@
 """What every REST API viewset shares: the base viewset (a selector in, the page's FilterSet on lists, a total
-order, replies re-read through the selector), pagination, brief nested serializers, the one error shape and the
-schema that documents it."""
+order, replies re-read through the selector, versions on single records), pagination, brief nested serializers and
+the schema that documents the errors (their shape and handler: riskregistry.api_errors)."""
 
 from __future__ import annotations
 
@@ -9,209 +9,27 @@ from base64 import b64decode, b64encode
 from urllib import parse
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import ProtectedError
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
-from rest_framework.serializers import as_serializer_error
 from rest_framework.utils.urls import remove_query_param, replace_query_param
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from riskregistry import spreadsheets, versions
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Errors: {"detail", "code", "fields": {name: [message]}} for every status
-# ---------------------------------------------------------------------------------------------------------------
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the resource."
-    default_code = "conflict"
-
-
-class PreconditionRequired(exceptions.APIException):
-    status_code = 428
-    default_detail = (
-        'Say which version of the record your change is based on: send `If-Match: "<version>"` (the ETag of its '
-        "last read) or the `version` field, so that a change made meanwhile by someone else is not overwritten."
-    )
-    default_code = "precondition_required"
-
-
-class Gone(exceptions.APIException):
-    status_code = status.HTTP_410_GONE
-    default_detail = "This resource existed and was removed."
-    default_code = "gone"
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every error response."""
-
-    detail = serializers.CharField(help_text="What went wrong, for a person.")
-    code = serializers.CharField(
-        help_text="What went wrong, for a program: invalid, not_found, stale, precondition_required, throttled, ..."
-    )
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="Per-field messages of a 400 (non_field_errors: about the whole request).",
-    )
-
-
-class FieldChangeSerializer(serializers.Serializer):
-    field = serializers.CharField(help_text="The field's name in the record.")
-    label = serializers.CharField(help_text="The field's name for a person.")
-    then = serializers.CharField(help_text="Its value in the version the change was based on.")
-    now = serializers.CharField(help_text="Its value now.")
-    by = serializers.CharField(help_text="Who last changed it.")
-    at = serializers.DateTimeField(help_text="When.")
-
-
-class StaleErrorSerializer(ErrorSerializer):
-    """A 409: the error body, and for code ``stale`` (the change was based on an older version of the record than
-    its current one, so it was refused rather than overwrite what someone else saved) the current version and what
-    changed since the version sent."""
-
-    version = serializers.CharField(required=False, help_text="The record's current version (code stale).")
-    changes = FieldChangeSerializer(
-        many=True, required=False, help_text="Each field changed since the version sent (code stale)."
-    )
-
-
-class Stale(Conflict):
-    default_code = "stale"
-
-    def __init__(self, error: versions.StaleVersion):
-        super().__init__(error.message, code="stale")
-        self.version, self.changes = error.current, [change.as_json() for change in error.changes]
-
-
-def _first_code(codes) -> str:
-    if isinstance(codes, dict):
-        codes = next(iter(codes.values()), "invalid")
-    if isinstance(codes, list):
-        codes = codes[0] if codes else "invalid"
-    return _first_code(codes) if isinstance(codes, (dict, list)) else str(codes)
-
-
-def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested errors as {"field" or "field.sub" or "items.0.name": [messages]}."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(errors, dict):
-        for name, value in errors.items():
-            key = "non_field_errors" if name in ("__all__", "non_field_errors") and not prefix else str(name)
-            flat.update(_flatten(value, f"{prefix}{key}" if not prefix else f"{prefix}.{key}"))
-    elif isinstance(errors, list) and any(isinstance(e, (dict, list)) for e in errors):
-        for index, value in enumerate(errors):
-            flat.update(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
-    else:
-        messages = errors if isinstance(errors, list) else [errors]
-        flat[prefix or "non_field_errors"] = [str(m) for m in messages]
-    return flat
-
-
-def exception_handler(exc, context):
-    """DRF's handler, after turning a service's ValidationError into a 400 with field errors and a protected
-    deletion into a 409; then every error body takes the one shape."""
-    if isinstance(exc, versions.StaleVersion):
-        exc = Stale(exc)
-    elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(as_serializer_error(exc))
-    elif isinstance(exc, ProtectedError):
-        exc = Conflict("Other records depend on this one; it cannot be deleted. Retire or archive it instead.")
-    elif isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
-    if isinstance(exc, exceptions.ValidationError):
-        fields = _flatten(exc.detail)
-        only = fields.get("non_field_errors")
-        detail = only[0] if only and len(fields) == 1 else "The request has invalid fields."
-        response.data = {"detail": detail, "code": _first_code(exc.get_codes()), "fields": fields}
-    else:
-        detail = exc.detail if not isinstance(exc.detail, (dict, list)) else str(exc.detail)
-        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
-        response.data = {"detail": str(detail), "code": code, "fields": {}}
-        if isinstance(exc, Stale):
-            response.data.update(version=exc.version, changes=exc.changes)
-            response["ETag"] = etag(exc.version)
-    return response
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Versions: reads carry an ETag and a ``version`` field; a change sends it back (If-Match or ``version``)
-# ---------------------------------------------------------------------------------------------------------------
-def etag(version: str) -> str:
-    return f'"{version}"'
-
-
-class VersionField(serializers.CharField):
-    """The record's version (riskregistry.versions), to send back with a change as ``If-Match`` or ``version``.
-    Read from the viewset's annotation (no query per row), or asked for when the object was loaded without it.
-    Not a spreadsheet column."""
-
-    csv_column = False
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault(
-            "help_text",
-            'The record\'s version: send it back with a change (`If-Match: "<version>"` or `version`); a change '
-            "based on an older one is refused with 409 and what changed meanwhile.",
-        )
-        super().__init__(source="*", read_only=True, **kwargs)
-
-    def to_representation(self, value):
-        return versions.version_of(value)
-
-
-class SlugLookupField(serializers.SlugRelatedField):
-    """A record named by a slug in a write. A NUL character is refused as a bad slug before the lookup (PostgreSQL
-    cannot even compare text holding one: the query would fail with a server error)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, str) and "\x00" in data:
-            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\0"))
-        return super().to_internal_value(data)
-
-
-class VersionedWriteSerializer(serializers.Serializer):
-    """A change's body: ``version`` says which version of the record it is based on (or send ``If-Match``)."""
-
-    version = serializers.CharField(
-        required=False,
-        max_length=20,
-        help_text="The version the change is based on (the record's `version` as read); or send `If-Match`.",
-    )
-
-
-def based_on_from(request) -> str:
-    """The version a change is based on: ``If-Match`` (one entity tag, quoted or not, weak or not) or the body's
-    ``version``. Neither: 428. Both, disagreeing, or not a version: 400."""
-    header = request.headers.get("If-Match", "").strip()
-    body = request.data.get("version") if isinstance(request.data, dict) else None
-    tag = None
-    if header:
-        tag = header.removeprefix("W/").strip().strip('"')
-        if tag == "*" or "," in tag:
-            raise exceptions.ValidationError(
-                {"If-Match": ["Send the one version your change is based on (its ETag), not * or a list."]}
-            )
-    sent = str(body).strip() if body not in (None, "") else None
-    if tag is not None and sent is not None and tag != sent:
-        raise exceptions.ValidationError({"version": ["If-Match and version name different versions."]})
-    version = tag if tag is not None else sent
-    if version is None:
-        raise PreconditionRequired()
-    if not version.isdigit() or len(version) > 20:
-        raise exceptions.ValidationError({"version": ["Not a version: send the ETag or version field you read."]})
-    return version
+from riskregistry.api_errors import (  # noqa: F401  (Conflict, exception_handler: the API's error names, kept here)
+    Conflict,
+    ErrorSerializer,
+    Gone,
+    StaleErrorSerializer,
+    etag,
+    exception_handler,
+)
+from riskregistry.api_versions import based_on_from
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -349,9 +167,12 @@ class RegistrySchema(AutoSchema):
     def _is_versioned_write(self) -> bool:
         return getattr(self.view, "versioned", False) and self.method in ("PUT", "PATCH")
 
+    def _is_versioned_action(self) -> bool:
+        return getattr(self.view, "versioned", False) and self.method == "POST" and "{" in self.path
+
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
-        if getattr(self.view, "versioned", False) and self.method == "POST" and "{" in self.path:
+        if self._is_versioned_action():
             parameters.append(
                 OpenApiParameter(
                     "If-Match",
@@ -411,6 +232,7 @@ class RegistrySchema(AutoSchema):
             codes.append("410")
         if self._is_versioned_write():
             codes.append("428")
+        if self._is_versioned_write() or self._is_versioned_action():
             responses.setdefault("409", self._get_response_for_code(StaleErrorSerializer, "409", direction=direction))
         for code in codes:
             responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code, direction=direction))

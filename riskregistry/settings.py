@@ -390,7 +390,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["riskregistry.api_auth.RolePermission"],
     "DEFAULT_THROTTLE_CLASSES": ["riskregistry.api_auth.ClientRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "riskregistry.api_base.exception_handler",
+    "EXCEPTION_HANDLER": "riskregistry.api_errors.exception_handler",
 }
 # Requests per API key (or signed-in user) and period: "1000/minute", "50/second", ...
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/minute")

@@ -4,7 +4,8 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from assessments.models import Assessment, Attestation, AttestationRequest, Exposure, Finding, RiskRating, ScoringPolicy
-from riskregistry.api_base import SlugLookupField, VersionedWriteSerializer, VersionField, brief
+from riskregistry.api_base import brief
+from riskregistry.api_versions import SlugLookupField, VersionedWriteSerializer, VersionField
 from vendors.api.serializers import AIModelSerializer, ModelUsageSerializer, ProductSerializer
 
 

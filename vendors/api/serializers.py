@@ -5,7 +5,8 @@ from django_countries import countries
 from rest_framework import serializers
 
 from assessments.models import Tier
-from riskregistry.api_base import SlugLookupField, VersionedWriteSerializer, VersionField, brief
+from riskregistry.api_base import brief
+from riskregistry.api_versions import SlugLookupField, VersionedWriteSerializer, VersionField
 from vendors.models import (
     AIModel,
     BomImport,
