@@ -51,12 +51,12 @@ def _detail_context(request, finding: Finding, **forms) -> dict:
     }
     if context["can_change"]:
         # Each action's form carries the finding's version: an action based on an older one is refused.
-        context["version"] = version_of(finding)
+        version = context["version"] = version_of(finding)
         context["update_form"] = with_version(
-            FindingUpdateForm(initial=FindingUpdateForm.initial_for(finding)), finding
+            FindingUpdateForm(initial=FindingUpdateForm.initial_for(finding)), finding, version
         )
-        context["accept_form"] = with_version(_accept_form(), finding)
-        context["resolve_form"] = with_version(FindingResolveForm(), finding)
+        context["accept_form"] = with_version(_accept_form(), finding, version)
+        context["resolve_form"] = with_version(FindingResolveForm(), finding, version)
         context.update(forms)
     return context
 

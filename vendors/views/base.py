@@ -30,13 +30,14 @@ def form_errors_from(form, error: ValidationError, field_map: dict[str, str] | N
 BASED_ON = "based_on"
 
 
-def with_version(form, instance):
+def with_version(form, instance, version: str | None = None):
     """Give an edit form of ``instance`` (None: a creation form, left as it is) the hidden ``based_on`` field with
-    the record's version (riskregistry.versions), which the form's save passes to the service."""
+    the record's version (riskregistry.versions; ``version`` if the caller has it already), which the form's save
+    passes to the service."""
     if instance is not None:
         form.fields[BASED_ON] = forms.CharField(
             widget=forms.HiddenInput,
-            initial=version_of(instance),
+            initial=version if version is not None else version_of(instance),
             max_length=20,
             error_messages={
                 "required": "This form did not say which version of the record it was opened on: open it again.",
