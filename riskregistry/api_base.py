@@ -295,7 +295,8 @@ class RegistryViewSet(viewsets.GenericViewSet):
         response = super().finalize_response(request, response, *args, **kwargs)
         data = getattr(response, "data", None)
         one_record = self.detail or response.status_code == 201
-        if self.versioned and one_record and response.status_code in (200, 201) and "version" in (data or {}):
+        is_record = isinstance(data, dict) and "version" in data  # not a download (an MBOM, a file) of a detail route
+        if self.versioned and one_record and response.status_code in (200, 201) and is_record:
             response["ETag"] = etag(data["version"])
         return response
 
