@@ -25,10 +25,11 @@ import argparse
 import io
 import statistics
 import time
-import tracemalloc
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+
+from benchmarks.memory import peak_bytes
 
 NAME = "attestations"
 DEFAULT_PRODUCTS = 20
@@ -155,15 +156,6 @@ def weasyprint_alone(html: str, claims: dict) -> tuple[bytes, dict[str, float]]:
     return pdf, {"layout_s": layout, "write_s": total - layout, "total_s": total}
 
 
-def _peak(function: Callable[[], object]) -> int:
-    tracemalloc.start()
-    try:
-        function()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def run(
     *,
     products: int = DEFAULT_PRODUCTS,
@@ -190,8 +182,8 @@ def run(
             alone_pdf, alone = weasyprint_alone(html, steps["claims"])
             alone_runs.append(alone)
         log("attestations: peak memory of each path (tracemalloc, separate runs)")
-        our_peak = _peak(lambda: ours(vendor))
-        alone_peak = _peak(lambda: weasyprint_alone(html, steps["claims"]))
+        our_peak = peak_bytes(lambda: ours(vendor))
+        alone_peak = peak_bytes(lambda: weasyprint_alone(html, steps["claims"]))
     finally:
         world_delete()
 

@@ -22,10 +22,11 @@ import io
 import json
 import statistics
 import time
-import tracemalloc
 import zipfile
 from collections.abc import Callable
 from typing import Any
+
+from benchmarks.memory import peak_bytes
 
 NAME = "mbom"
 DEFAULT_PRODUCTS = 50
@@ -160,15 +161,6 @@ def _export_once(vendor, fmt: str) -> tuple[float, bytes]:
     return time.perf_counter() - start, document.content
 
 
-def _peak(function: Callable[[], object]) -> int:
-    tracemalloc.start()
-    try:
-        function()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def run(
     *,
     products: int = DEFAULT_PRODUCTS,
@@ -196,7 +188,7 @@ def run(
             for _ in range(repeats):
                 elapsed, content = _export_once(vendor, fmt)
                 times.append(elapsed)
-            peak = _peak(lambda fmt=fmt: _export_once(vendor, fmt))
+            peak = peak_bytes(lambda fmt=fmt: _export_once(vendor, fmt))
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
                 names = archive.namelist()
                 first = archive.read(names[0]) if names else b"{}"
@@ -221,7 +213,7 @@ def run(
         content = import_document(components)
         _import_once(target, content)
         runs = [_import_once(target, content) for _ in range(repeats)]
-        import_peak = _peak(lambda: _import_once(target, content))
+        import_peak = peak_bytes(lambda: _import_once(target, content))
     finally:
         world_delete()
     half = max(1, components // 2)
