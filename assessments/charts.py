@@ -30,7 +30,7 @@ import matplotlib.style
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["TIER_COLORS", "Bar", "ChartError", "bar_chart", "tier_chart"]
+__all__ = ["TIER_COLORS", "Bar", "ChartError", "bar_chart", "score_trend_chart", "tier_chart", "tier_trend_chart"]
 
 # Bootstrap 5 success/info/warning/danger, so a tier looks the same in a chart as in the UI badges.
 TIER_COLORS: Mapping[str, str] = MappingProxyType(
@@ -184,6 +184,79 @@ def tier_chart(counts: Mapping[str, int], *, title: str, hrefs: Mapping[str, str
         _declutter(ax)
         _title(fig, title)
         return _render(fig, title, links)
+
+
+def tier_trend_chart(points: Sequence[tuple[str, Mapping[str, int]]], *, title: str) -> str:
+    """Stacked bars, one per moment (oldest left), of how many products sat in each tier then, in the tiers'
+    colours, low at the bottom. ``points`` are (label, counts by tier) pairs; missing tiers count as zero."""
+    rows = []
+    for label, counts in points:
+        unknown = set(counts) - set(TIER_COLORS)
+        if unknown:
+            raise ValueError(f"unknown tier(s) in a trend point: {sorted(map(str, unknown))}")
+        for tier, value in counts.items():
+            _check_count(value, what=f"count of tier {tier!r}")
+        rows.append((_clean(label, LABEL_LIMIT), [counts.get(tier, 0) for tier in TIER_COLORS]))
+    title = _clean(title, TITLE_LIMIT)
+    if not any(sum(values) for _, values in rows):
+        return _no_data(title)
+
+    salt = _salt("tier-trend", title, rows)
+    with _drawing(salt):
+        # Wider than the other charts: it spans the dashboard, and its text should come out the same size.
+        fig = Figure(figsize=(9.6, 2.8), layout="tight")
+        ax = fig.add_subplot()
+        positions = range(len(rows))
+        bottoms = [0] * len(rows)
+        for index, tier in enumerate(TIER_COLORS):
+            heights = [values[index] for _, values in rows]
+            ax.bar(positions, heights, width=0.7, bottom=bottoms, color=TIER_COLORS[tier], label=_TIER_LABELS[tier],
+                   zorder=2)  # fmt: skip
+            bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+        ax.set_xticks(positions, labels=[label for label, _ in rows], rotation=45, ha="right")
+        ax.set_ylim(0, max(bottoms) * 1.05)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        ax.set_ylabel("products", color=_MUTED_COLOR)
+        ax.grid(axis="y", color=_GRID_COLOR, linewidth=0.6, zorder=0)
+        handles, labels = ax.get_legend_handles_labels()
+        # Critical on top of the legend, as on top of the stack.
+        ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
+                  fontsize=8)  # fmt: skip
+        _declutter(ax)
+        _title(fig, title)
+        return _render(fig, title, [])
+
+
+def score_trend_chart(points: Sequence[tuple[str, int | None]], *, title: str) -> str:
+    """A step line of a score (0 to 100) over time, oldest left; ``None`` where there was no score yet leaves a
+    gap. Horizontal bands in the tiers' colours are not drawn: the score alone is the trend."""
+    rows = []
+    for label, value in points:
+        if value is not None:
+            _check_count(value, what=f"score at {label!r}")
+            if value > 100:
+                raise ValueError(f"a score is at most 100, got {value!r}")
+        rows.append((_clean(label, LABEL_LIMIT), value))
+    title = _clean(title, TITLE_LIMIT)
+    if all(value is None for _, value in rows):
+        return _no_data(title)
+
+    salt = _salt("score-trend", title, rows)
+    with _drawing(salt):
+        fig = Figure(figsize=(6.4, 2.4), layout="tight")
+        ax = fig.add_subplot()
+        positions = list(range(len(rows)))
+        values = [float("nan") if value is None else value for _, value in rows]
+        ax.plot(positions, values, drawstyle="steps-mid", color=_DEFAULT_COLOR, linewidth=2, zorder=2)
+        ax.set_xticks(positions, labels=[label for label, _ in rows], rotation=45, ha="right")
+        ax.set_xlim(-0.5, len(rows) - 0.5)
+        ax.set_ylim(0, 105)
+        ax.set_yticks([0, 25, 50, 75, 100])
+        ax.set_ylabel("score", color=_MUTED_COLOR)
+        ax.grid(axis="y", color=_GRID_COLOR, linewidth=0.6, zorder=0)
+        _declutter(ax)
+        _title(fig, title)
+        return _render(fig, title, [])
 
 
 def _rows(bars: Sequence[Bar], *, max_bars: int, other_label: str) -> list[Bar]:

@@ -15,6 +15,7 @@ from django_countries import countries
 
 from assessments import charts
 from assessments import selectors as assessment_selectors
+from assessments.selectors import trends
 from riskregistry import services
 from riskregistry.celery import app as celery_app
 from vendors import selectors
@@ -23,11 +24,30 @@ from vendors import selectors
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     dashboard = assessment_selectors.dashboard()
+    drawn = dashboard_charts(dashboard)
+    drawn["trend"] = tier_trend_chart()
     return render(
         request,
         "home.html",
-        {"summary": selectors.portfolio_summary(), "dashboard": dashboard, "charts": dashboard_charts(dashboard)},
+        {"summary": selectors.portfolio_summary(), "dashboard": dashboard, "charts": drawn},
     )
+
+
+def tier_trend_chart() -> str:
+    """The portfolio's tiers over the last year as a chart. Rebuilding a dozen past moments reads the history
+    tables a dozen times, so the drawing is cached until a rating, a product or a usage changes (or the day does).
+    """
+    key = "chart:tier-trend:" + hashlib.sha256(repr(trends.trend_stamp()).encode()).hexdigest()
+    svg = cache.get(key)
+    if svg is None:
+        trend = trends.portfolio_tier_trend()
+        moments = [moment for moment, _ in trend]
+        svg = charts.tier_trend_chart(
+            [(trends.moment_label(moment, moments), counts) for moment, counts in trend],
+            title="Active products by their riskiest model usage, over time",
+        )
+        cache.set(key, svg, 24 * 3600)
+    return svg
 
 
 def dashboard_charts(dashboard: assessment_selectors.Dashboard) -> dict[str, str]:

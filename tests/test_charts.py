@@ -14,7 +14,7 @@ import matplotlib
 import pytest
 
 from assessments import charts
-from assessments.charts import TIER_COLORS, Bar, bar_chart, tier_chart
+from assessments.charts import NO_DATA, TIER_COLORS, Bar, bar_chart, tier_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -120,6 +120,14 @@ CHARTS = {
     ),
     "no bars": lambda: bar_chart([], title="Models by country", value_label="Models"),
     "no tiers": lambda: tier_chart({}, title="Usages by tier"),
+    "tier trend": lambda: charts.tier_trend_chart(
+        [("2026-01-01", {"low": 2}), ("2026-02-01", {"low": 1, "high": 2, "critical": 1})], title="Tiers over time"
+    ),
+    "no tier trend": lambda: charts.tier_trend_chart([("2026-01-01", {})], title="Tiers over time"),
+    "score trend": lambda: charts.score_trend_chart(
+        [("2026-01-01", None), ("2026-02-01", 40), ("2026-03-01", 85)], title="<b>Score</b> over time"
+    ),
+    "no score trend": lambda: charts.score_trend_chart([("2026-01-01", None)], title="Score over time"),
 }
 HREFS = {
     "bars": {"/exposure/?country=CN", "/exposure/?country=US&tier=high"},
@@ -497,3 +505,40 @@ def test_charts_render_into_a_pdf_without_fetching_anything():
     assert asked == []
     assert len(document.pages) >= 1
     assert document.write_pdf().startswith(b"%PDF")
+
+
+def test_tier_trend_stacks_each_moment_in_the_tiers_colours_with_a_legend():
+    svg = CHARTS["tier trend"]()
+    fills = [element.get("fill") for element in parse(svg).iter(f"{SVG}path")]
+    for tier in ("low", "high", "critical"):
+        assert TIER_COLORS[tier] in fills
+    texts = {element.text for element in parse(svg).iter(f"{SVG}text")}
+    assert {"2026-01-01", "2026-02-01", "Low", "Moderate", "High", "Critical", "products"} <= texts
+    assert NO_DATA not in texts
+
+
+def test_score_trend_draws_one_line_and_leaves_out_the_moments_before_a_score():
+    svg = CHARTS["score trend"]()
+    lines = [e for e in parse(svg).iter(f"{SVG}path") if e.get("stroke") == charts._DEFAULT_COLOR]
+    assert len(lines) == 1
+    texts = {element.text for element in parse(svg).iter(f"{SVG}text")}
+    assert {"2026-01-01", "2026-03-01", "100", "score"} <= texts
+
+
+@pytest.mark.parametrize("name", ["no tier trend", "no score trend"])
+def test_a_trend_with_nothing_rated_says_so(name):
+    assert NO_DATA in {element.text for element in parse(CHARTS[name]()).iter(f"{SVG}text")}
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: charts.tier_trend_chart([("a", {"severe": 1})], title="t"),
+        lambda: charts.tier_trend_chart([("a", {"low": -1})], title="t"),
+        lambda: charts.score_trend_chart([("a", 101)], title="t"),
+        lambda: charts.score_trend_chart([("a", 1.5)], title="t"),
+    ],
+)
+def test_a_trend_refuses_values_that_are_not_tiers_counts_or_scores(call):
+    with pytest.raises(ValueError):
+        call()

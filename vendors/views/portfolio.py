@@ -9,7 +9,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import DetailView, FormView, TemplateView
 from django_filters.views import FilterView
 
+from assessments import charts
 from assessments.selectors import latest_ratings, with_worst_rating, worst_rating
+from assessments.selectors.trends import moment_label, product_score_trend
 from vendors import filters, forms, selectors, services
 from vendors.api import serializers as api_serializers
 from vendors.models import AIModel, Contact, Product, Vendor
@@ -211,6 +213,15 @@ class ProductDetailView(Guarded, DetailView):
         # A product is as risky as its riskiest model usage still in use.
         current = [ratings[u.pk] for u in usages if u.pk in ratings]
         context["worst"] = max(current, key=lambda rating: rating.score, default=None)
+        trend = product_score_trend(self.object)
+        moments = [moment for moment, _ in trend]
+        context["score_trend"] = (
+            charts.score_trend_chart(
+                [(moment_label(moment, moments), score) for moment, score in trend], title="Score over time"
+            )
+            if trend
+            else ""
+        )
         context["origin_countries"] = sorted({c for r in reports for c in r.countries})
         context["host_countries"] = sorted(
             {str(u.region.country) for u in usages if u.region and u.region.country}
