@@ -4,8 +4,10 @@ import hashlib
 import json
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -16,9 +18,13 @@ from django_countries import countries
 from assessments import charts
 from assessments import selectors as assessment_selectors
 from assessments.selectors import trends
+from assessments.selectors.search import finding_search
 from riskregistry import services
 from riskregistry.celery import app as celery_app
+from riskregistry.filters import FILTER_TEXT_MAX_LENGTH
+from riskregistry.search import search_words
 from vendors import selectors
+from vendors.selectors import search as vendor_search
 
 
 @require_GET
@@ -97,6 +103,44 @@ def dashboard_charts(dashboard: assessment_selectors.Dashboard) -> dict[str, str
             cache.set(key, svg, 24 * 3600)
         drawn[name] = svg
     return drawn
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search", max_length=FILTER_TEXT_MAX_LENGTH, strip=True)
+
+
+# Each kind the box searches, with the permission that lets a user see it and the selector that finds it.
+_SEARCHES = (
+    ("vendors.view_vendor", vendor_search.vendor_search),
+    ("vendors.view_product", vendor_search.product_search),
+    ("vendors.view_aimodel", vendor_search.model_search),
+    ("vendors.view_publisher", vendor_search.publisher_search),
+    ("assessments.view_finding", finding_search),
+)
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """The navigation's search box: vendors, products, models, publishers and findings, grouped by kind, each kind
+    only for those allowed to see it."""
+    allowed = [find for permission, find in _SEARCHES if request.user.has_perm(permission)]
+    if not allowed:
+        raise PermissionDenied
+    form = SearchForm(request.GET or None)
+    groups = []
+    if form.is_valid():
+        groups = [find(form.cleaned_data["q"]) for find in allowed]
+    return render(
+        request,
+        "search.html",
+        {
+            "form": form,
+            "query": form.cleaned_data.get("q", "") if form.is_bound and form.is_valid() else "",
+            "groups": groups,
+            "found": sum(len(group.hits) for group in groups),
+            "searchable": search_words(form.cleaned_data["q"]) if form.is_valid() else [],
+        },
+    )
 
 
 @login_not_required

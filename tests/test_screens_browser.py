@@ -74,6 +74,7 @@ def _main_pages() -> dict[str, str]:
         "reports": "/reports/",
         "imports": "/imports/",
         "refresh": f"/lineage/refreshes/{refresh.pk}/",
+        "search": "/search/?q=northwind",
     }
 
 

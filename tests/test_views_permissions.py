@@ -49,13 +49,14 @@ def _urls(world):
         "usage_csv": "/usages.csv",
         "product_mbom": f"/products/{p}/mbom/?format=spdx",
         "vendor_mbom": f"/vendors/{v}/mbom/",
+        "search": "/search/?q=vendor",
     }
 
 
 READ = {
     "home", "vendor_list", "vendor_detail", "product_list", "product_detail", "model_list", "model_detail",
     "csv_import_list", "csv_import_detail", "csv_import_template", "usage_csv",
-    "product_mbom", "vendor_mbom",
+    "product_mbom", "vendor_mbom", "search",
 }  # fmt: skip
 WRITE = {
     "vendor_create", "vendor_update", "contact_create", "contact_update", "contact_delete", "product_create",
