@@ -14,6 +14,7 @@ from django_countries import countries
 from assessments.scoring import FACTOR_CODES, Policy
 from riskregistry.forms import StyledFormMixin
 from vendors.knowledge.records import FLAGS
+from vendors.knowledge.region_groups import region_groups
 
 #: What each factor means, for people who set its weight. The rules' docstrings say the same at length.
 FACTOR_DESCRIPTIONS = {
@@ -54,6 +55,9 @@ def weight_field_name(code: str) -> str:
 
 
 def country_label(code: str) -> str:
+    group = region_groups().get(code)
+    if group:
+        return f"{group.name} ({code})"
     name = countries.name(code)
     return f"{name} ({code})" if name else code
 
@@ -61,7 +65,8 @@ def country_label(code: str) -> str:
 class CountryCodesField(forms.CharField):
     """ISO 3166-1 alpha-2 codes separated by commas or spaces, checked against django_countries; a frozenset."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, groups: bool = False, **kwargs):
+        self.groups = groups  # region group codes (EU, EEA) accepted too
         kwargs.setdefault("required", False)
         kwargs.setdefault(
             "widget", forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "class": "mono"})
@@ -76,10 +81,16 @@ class CountryCodesField(forms.CharField):
     def to_python(self, value) -> frozenset[str]:
         text = super().to_python(value) or ""
         codes = [part.upper() for part in _CODE_SEPARATORS.split(text) if part]
-        unknown = [code for code in codes if not countries.alpha2(code) or countries.alpha2(code) != code]
+        known_groups = region_groups() if self.groups else {}
+        unknown = [
+            code
+            for code in codes
+            if code not in known_groups and (not countries.alpha2(code) or countries.alpha2(code) != code)
+        ]
         if unknown:
+            also = f" or region groups ({', '.join(known_groups)})" if known_groups else ""
             raise ValidationError(
-                "Unknown country code(s): %(codes)s. Use ISO 3166-1 alpha-2 codes such as CN, RU.",
+                f"Unknown country code(s): %(codes)s. Use ISO 3166-1 alpha-2 codes such as CN, RU{also}.",
                 code="unknown_country",
                 params={"codes": ", ".join(dict.fromkeys(unknown))},
             )
@@ -99,8 +110,11 @@ class PolicyForm(StyledFormMixin, forms.Form):
         help_text="ISO 3166-1 alpha-2 codes separated by commas. Origins and hosting there score.",
     )
     approved_regions = CountryCodesField(
+        groups=True,
         label="Approved regions",
-        help_text="Where a model may be served (host operator and serving region). Empty means no restriction.",
+        help_text="Where a model may be served (host operator and serving region): country codes and region groups "
+        "such as EU or EEA, which also approve a provider region serving somewhere in that group. Empty means no "
+        "restriction.",
     )
     threshold_moderate = forms.IntegerField(label="Moderate from", min_value=1, max_value=100)
     threshold_high = forms.IntegerField(label="High from", min_value=1, max_value=100)

@@ -83,6 +83,7 @@ class HostFacts:
     operator_country: str = ""
     region_code: str = ""
     region_country: str = ""
+    region_group: str = ""  # a region group ("EU") when the region serves from no single country
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from assessments.scoring import data
+from vendors.knowledge.region_groups import expand as expand_region_groups
+from vendors.knowledge.region_groups import region_groups
 
 #: Every factor code the rules can emit, and so every key ``weights`` must have.
 FACTOR_CODES = (
@@ -108,8 +110,9 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class Policy:
-    """See the module docstring. ``approved_regions`` is a set of ISO country codes where a model may be served
-    (host operator and serving region); empty means no restriction. ``thresholds`` are the lowest scores of
+    """See the module docstring. ``approved_regions`` is a set of ISO country codes and region group codes (EU,
+    EEA: ``vendors/knowledge/region_groups.toml``) where a model may be served (host operator and serving
+    region); empty means no restriction. ``thresholds`` are the lowest scores of
     moderate, high and critical."""
 
     version: int
@@ -156,11 +159,29 @@ class Policy:
         if set(self.critical_factors) - set(FACTOR_CODES):
             problems.append(f"unknown critical factors {sorted(set(self.critical_factors) - set(FACTOR_CODES))}")
         for name in ("countries_of_concern", "approved_regions"):
-            bad = sorted(c for c in getattr(self, name) if not (len(c) == 2 and c.isalpha() and c.isupper()))
+            groups = region_groups() if name == "approved_regions" else {}
+            bad = sorted(
+                c for c in getattr(self, name) if not (len(c) == 2 and c.isalpha() and c.isupper()) and c not in groups
+            )
             if bad:
-                problems.append(f"{name} must be ISO 3166-1 alpha-2 codes, not {bad}")
+                also = " or region groups" if groups else ""
+                problems.append(f"{name} must be ISO 3166-1 alpha-2 codes{also}, not {bad}")
         if problems:
             raise PolicyError("; ".join(problems))
+
+    @property
+    def approved_countries(self) -> frozenset[str]:
+        """The approved regions as countries: every region group replaced by its members."""
+        return expand_region_groups(self.approved_regions)
+
+    def approves_place(self, country: str, group: str = "") -> bool:
+        """Serving in ``country``, or somewhere in region ``group`` when no single country is known, is approved:
+        the country is, or every country of the group is. Unknown or global serving never is."""
+        approved = self.approved_countries
+        if country:
+            return country in approved
+        members = region_groups().get(group)
+        return bool(members) and members.countries <= approved
 
     def points(self, code: str) -> int:
         return self.weights[code]

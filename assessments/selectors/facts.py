@@ -68,6 +68,7 @@ def _host_facts(usage: ModelUsage) -> HostFacts | None:
         operator_country=usage.host.country.code or "",
         region_code=usage.region.code if usage.region else "",
         region_country=(usage.region.country.code or "") if usage.region else "",
+        region_group=usage.region.group if usage.region else "",
     )
 
 

@@ -24,6 +24,7 @@ from vendors.knowledge.records import (
     PublisherRecord,
     RegionRecord,
 )
+from vendors.knowledge.region_groups import region_groups
 
 #: The folder holding the shipped TOML files: this package's own folder.
 DEFAULT_DIR = Path(__file__).resolve().parent
@@ -153,7 +154,7 @@ _HOST_REQUIRED = frozenset(
 )
 _HOST_OPTIONAL = frozenset({"notes"})
 _REGION_REQUIRED = frozenset({"code", "name", "country"})
-_REGION_OPTIONAL = frozenset({"hostnames", "notes", "verified"})
+_REGION_OPTIONAL = frozenset({"hostnames", "notes", "verified", "group"})
 
 
 def _parse_hosts(rows: list[Mapping[str, Any]], problems: list[str]) -> list[HostRecord]:
@@ -218,14 +219,21 @@ def _parse_regions(
         notes = table.text("notes", allow_empty=True)
         if "verified" in row:
             table.notes_if_unverified(verified, notes)
+        country = table.country()
+        group = table.text("group", allow_empty=True) if "group" in row else ""
+        if group and group not in region_groups():
+            table.problem(f"unknown region group {group!r} (see region_groups.toml: {', '.join(region_groups())})")
+        if group and country:
+            table.problem("a region names a country or a group, not both")
         regions.append(
             RegionRecord(
                 code=code,
                 name=table.text("name"),
-                country=table.country(),
+                country=country,
                 hostnames=_hostnames(table, "hostnames"),
                 notes=notes,
                 verified=verified,
+                group=group,
             )
         )
     return tuple(regions)

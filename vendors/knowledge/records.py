@@ -94,6 +94,7 @@ class RegionRecord:
     hostnames: tuple[str, ...]
     notes: str
     verified: bool
+    group: str = ""  # a region group of region_groups.toml ("EU") when it serves from no single country
 
 
 @dataclass(frozen=True)

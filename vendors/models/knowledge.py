@@ -122,6 +122,11 @@ class HostRegion(models.Model):
     code = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
     country = CountryField(blank=True)
+    group = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="A region group (EU, EEA, ...) it serves from when it names no single country; blank otherwise.",
+    )
     hostnames = models.JSONField(default=list, blank=True)
     notes = bounded_text()
     shipped_fingerprint = models.CharField(

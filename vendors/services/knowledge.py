@@ -171,6 +171,7 @@ def _host_load(record: HostRecord, report: LoadReport) -> Host:
             {
                 "name": region.name,
                 "country": region.country,
+                "group": region.group,
                 "hostnames": list(region.hostnames),
                 "notes": region.notes,
             },

@@ -39,7 +39,7 @@ def _contradictions(facts: UsageFacts, policy: Policy, who: str, claims: Claims)
             found.append(f"{who} says {name} is published from {country.upper()}, but {node.label()} is")
     if claims.hosting_countries:
         declared = {country.upper() for country in claims.hosting_countries}
-        for what, country in _host_places(facts):
+        for what, country, _group in _host_places(facts):
             if country and country.upper() not in declared:
                 found.append(f"{who} says hosted in {', '.join(sorted(declared))}, but {what} is {country}")
     return found

@@ -56,27 +56,29 @@ def origin_sanctioned_publisher(facts: UsageFacts, policy: Policy) -> Factor | N
     )
 
 
-def _host_places(facts: UsageFacts) -> list[tuple[str, str]]:
-    """``(what, country)`` for the host's operator and serving region; "" country means unknown or global."""
+def _host_places(facts: UsageFacts) -> list[tuple[str, str, str]]:
+    """``(what, country, group)`` for the host's operator and serving region; "" country means unknown, global
+    or, with a region group ("EU"), somewhere in that group."""
     host = facts.host
     if host is None:
         return []
     region = f"region {host.region_code or 'global'}"
     return [
-        (f"{host.name} operator", host.operator_country.upper()),
-        (f"{host.name} {region}", host.region_country.upper()),
+        (f"{host.name} operator", host.operator_country.upper(), ""),
+        (f"{host.name} {region}", host.region_country.upper(), host.region_group),
     ]
 
 
 def hosting_outside_approved(facts: UsageFacts, policy: Policy) -> Factor | None:
-    """Served by an operator, or from a region, outside the approved countries. Unknown or global serving
-    counts as outside: it can be served from anywhere. No approved list means no restriction."""
+    """Served by an operator, or from a region, outside the approved countries. A region serving somewhere in a
+    region group is inside when every country of the group is approved (the policy may name the group). Unknown or
+    global serving counts as outside: it can be served from anywhere. No approved list means no restriction."""
     if not policy.approved_regions:
         return None
     outside = [
-        f"{what}: {country or 'unknown/global'}"
-        for what, country in _host_places(facts)
-        if country not in policy.approved_regions
+        f"{what}: {country or (f'somewhere in {group}' if group else 'unknown/global')}"
+        for what, country, group in _host_places(facts)
+        if not policy.approves_place(country, group)
     ]
     if not outside:
         return None
@@ -91,7 +93,7 @@ def hosting_outside_approved(facts: UsageFacts, policy: Policy) -> Factor | None
 
 def hosting_country_of_concern(facts: UsageFacts, policy: Policy) -> Factor | None:
     """The host is operated from, or serves from, a country of concern: prompts and data go there."""
-    hits = [f"{what}: {country}" for what, country in _host_places(facts) if country in policy.countries_of_concern]
+    hits = [f"{what}: {country}" for what, country, _ in _host_places(facts) if country in policy.countries_of_concern]
     if not hits:
         return None
     return Factor(
