@@ -22,6 +22,7 @@ urlpatterns = [
     path("products/<int:pk>/mbom/", views.ProductMbomView.as_view(), name="product_mbom"),
     path("products/<int:pk>/mbom/import/", views.ProductMbomImportView.as_view(), name="product_mbom_import"),
     path("vendors/<int:pk>/mbom/", views.VendorMbomView.as_view(), name="vendor_mbom"),
+    path("products/<int:pk>/pending.json", views.ProductPendingView.as_view(), name="product_pending"),
     path("products/<int:pk>/edit/", views.ProductFormView.as_view(), name="product_update"),
     path("products/<int:pk>/delete/", views.ProductRemoveView.as_view(), name="product_delete"),
     path("products/<int:product_pk>/models/new/", views.ModelUsageFormView.as_view(), name="usage_create"),

@@ -17,6 +17,7 @@ from assessments.api.serializers import FindingSerializer
 from assessments.filters import FindingFilterSet
 from assessments.forms import FindingAcceptForm, FindingResolveForm, FindingUpdateForm
 from assessments.models import LIVE_STATUSES, Finding
+from assessments.selectors.pending import product_pending_work
 from riskregistry.versions import StaleVersion, version_of
 from vendors.views.base import (
     BASED_ON,
@@ -40,6 +41,7 @@ def _detail_context(request, finding: Finding, **forms) -> dict:
     rating = selectors.latest_ratings([finding.usage_id]).get(finding.usage_id)
     context = {
         "finding": finding,
+        "pending_work": product_pending_work(finding.usage.product),
         "today": _today(),
         "rating": rating,
         "factor_in_rating": bool(rating) and any(f["code"] == finding.code for f in rating.factors),

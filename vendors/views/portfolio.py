@@ -4,13 +4,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 from django_filters.views import FilterView
 
 from assessments import charts
 from assessments.selectors import latest_ratings, with_worst_rating, worst_rating
+from assessments.selectors.pending import product_pending_work
 from assessments.selectors.trends import moment_label, product_score_trend
 from vendors import filters, forms, selectors, services
 from vendors.api import serializers as api_serializers
@@ -188,6 +190,19 @@ class ProductListView(Guarded, CsvExportMixin, FilteredListMixin, FilterView):
         return with_worst_rating(selectors.product_queryset(), "model_usages").order_by("vendor__name", "name")
 
 
+class ProductPendingView(Guarded, View):
+    """What is still being worked out for a product, as JSON: the product and finding pages poll it
+    (``riskregistry/pending.js``) and reload once nothing is pending."""
+
+    permission_required = "vendors.view_product"
+
+    def get(self, request, pk):
+        product = get_object_or_404(Product, pk=pk)
+        response = JsonResponse(product_pending_work(product).as_dict())
+        response["Cache-Control"] = "no-store"
+        return response
+
+
 class ProductDetailView(Guarded, DetailView):
     permission_required = "vendors.view_product"
     template_name = "vendors/product_detail.html"
@@ -213,6 +228,7 @@ class ProductDetailView(Guarded, DetailView):
         # A product is as risky as its riskiest model usage still in use.
         current = [ratings[u.pk] for u in usages if u.pk in ratings]
         context["worst"] = max(current, key=lambda rating: rating.score, default=None)
+        context["pending_work"] = product_pending_work(self.object)
         trend = product_score_trend(self.object)
         moments = [moment for moment, _ in trend]
         context["score_trend"] = (
