@@ -117,3 +117,26 @@ def test_a_finding_page_being_typed_into_offers_the_reload_instead(page):  # noq
     _rate(usage)
     page.get_by_role("link", name="Reload to see the results").wait_for()
     assert page.get_by_label("Justification").input_value() == "Runs on our own hardware"  # nothing lost
+
+
+@pytest.mark.browser
+@pytest.mark.worker
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_with_celery_the_product_page_follows_a_real_worker(page, celery_worker_factory, fake_hub, knowledge):  # noqa: F811
+    """A usage registered with Celery is resolved and rated by a real worker after the request: the page says it is
+    pending meanwhile and shows the rating once the worker is done, without a reload by hand."""
+    from vendors.services.portfolio import model_usage_register
+
+    product = factories.ProductFactory(name="Contract Copilot")
+    model_usage_register(product=product, model_kind=AIModel.Kind.HUB, model_name="Qwen/Qwen2.5-7B-Instruct")
+    factories.UserFactory(username="vic", role=VIEWER)
+    _sign_in(page, "vic")
+    page.goto(product.get_absolute_url())
+    status = page.get_by_role("status").filter(has_text="Pending:")
+    assert "being resolved" in status.inner_text()  # queued in Redis; no worker has started yet
+
+    celery_worker_factory(extra_env={"HF_ENDPOINT": fake_hub.url})
+    status.wait_for(state="detached", timeout=60_000)
+    page.locator("details summary .badge").first.wait_for()  # the rating, after the page reloaded itself
+    assert RiskRating.objects.filter(usage__product=product, is_current=True).exists()
