@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from assessments.models import RiskRating
 from assessments.scoring.policy import TIERS
-from assessments.selectors.asof import PortfolioAsOf, ratings_as_of, rows_as_of
+from assessments.selectors.asof import ratings_as_of, rows_as_of
 from vendors.models import ModelUsage, Product
 
 POINTS = 12
@@ -56,24 +56,35 @@ def trend_stamp() -> tuple:
 
 def portfolio_tier_trend(*, now: datetime | None = None, points: int = POINTS) -> list[tuple[datetime, dict[str, int]]]:
     """Active products per riskiest tier at each moment, as the dashboard counted them then (products with
-    nothing rated left out). Three queries per moment."""
+    nothing rated left out): the products as they stood (``rows_as_of``), each usage's newest snapshot by then (as
+    ``ratings_as_of``), a usage counting from its creation until it was retired.
+
+    The snapshots and usages are read once as plain tuples and replayed per moment: reading every rating and
+    usage row a dozen times took seconds on 10,000 usages."""
     now = now or timezone.now()
     first = RiskRating.objects.aggregate(first=Min("created_at"))["first"]
+    moments = trend_moments(first, now=now, points=points)
+    if not moments:
+        return []
+    snapshots = list(RiskRating.objects.order_by("id").values_list("usage_id", "created_at", "tier", "score"))
+    usages = list(ModelUsage.objects.values_list("id", "product_id", "created_at", "retired_at"))
     trend = []
-    for moment in trend_moments(first, now=now, points=points):
-        state = PortfolioAsOf(
-            as_of=moment,
-            vendors={},
-            products=rows_as_of(Product, moment),
-            usages=rows_as_of(ModelUsage, moment),
-            ratings=ratings_as_of(moment),
-            exposures=[],
-            findings={},
-            publishers={},
-            policy_version=None,
-        )
-        counts = state.products_by_tier()
-        trend.append((moment, {tier: counts.get(tier, 0) for tier in TIERS}))
+    for moment in moments:
+        active = {pk for pk, p in rows_as_of(Product, moment).items() if p.status == Product.Status.ACTIVE}
+        newest = {usage_id: (tier, score) for usage_id, created, tier, score in snapshots if created <= moment}
+        worst: dict[int, tuple[int, int]] = {}
+        for usage_id, product_id, created, retired in usages:
+            if product_id not in active or created > moment or (retired and retired <= moment):
+                continue
+            if usage_id in newest:
+                tier, score = newest[usage_id]
+                rank = (TIERS.index(tier), score)
+                if product_id not in worst or rank > worst[product_id]:
+                    worst[product_id] = rank
+        counts = dict.fromkeys(TIERS, 0)
+        for rank, _ in worst.values():
+            counts[TIERS[rank]] += 1
+        trend.append((moment, counts))
     return trend
 
 
