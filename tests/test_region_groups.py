@@ -125,3 +125,13 @@ def test_an_installation_upgraded_from_before_groups_gets_the_shipped_groups(kno
 
     assert HostRegion.objects.get(pk=region.pk).group == "EU"
     assert HostRegion.objects.get(pk=edited.pk).group == ""  # an admin's edit is still left alone
+
+
+@pytest.mark.django_db
+def test_the_api_names_a_regions_group(knowledge):
+    from vendors.api.serializers import HostRegionSerializer
+
+    region = HostRegion.objects.get(host__key="azure-openai", code="datazone-eu")
+    assert HostRegionSerializer(region).data == {
+        "id": region.pk, "code": "datazone-eu", "name": region.name, "country": None, "group": "EU",
+    }  # fmt: skip

@@ -81,7 +81,7 @@ class HostRegionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = HostRegion
-        fields = ["id", "code", "name", "country"]
+        fields = ["id", "code", "name", "country", "group"]
         brief_fields = fields
         read_only_fields = fields
 
