@@ -16,7 +16,7 @@ from assessments.forms_assessments import AssessmentFilterForm
 from assessments.forms_attestations import AttestationRequestFilterForm
 from assessments.models import LIVE_STATUSES, Assessment, AttestationRequest, Exposure, Finding, RiskRating, Tier
 from assessments.models.assessments import OPEN_STATUSES
-from assessments.scoring import FACTOR_CODES
+from assessments.scoring.labels import FACTOR_CHOICES
 from assessments.selectors import repackager_publisher_ids
 from riskregistry.filters import BoundedFilterSet, changed_since_filter
 from vendors.models import ModelUsage, Product, Publisher, Vendor
@@ -42,9 +42,7 @@ class FindingFilterSet(BoundedFilterSet):
     live = django_filters.BooleanFilter(
         method="filter_live", label="Live", widget=_yes_no("Open or accepted", "Remediated or closed")
     )
-    code = django_filters.ChoiceFilter(
-        choices=[(code, code) for code in FACTOR_CODES], label="Factor", empty_label="Any"
-    )
+    code = django_filters.ChoiceFilter(choices=FACTOR_CHOICES, label="Factor", empty_label="Any")
     trigger = django_filters.ChoiceFilter(choices=Finding.Trigger.choices, empty_label="Any")
     owner = django_filters.ModelChoiceFilter(
         queryset=get_user_model().objects.order_by("username"), empty_label="Anyone"

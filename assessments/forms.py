@@ -75,3 +75,12 @@ class FindingResolveForm(_ActionForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="How it was remediated, or why it is closed (required to close).",
     )
+
+
+class FindingCommentForm(_ActionForm):
+    body = forms.CharField(
+        label="Comment",
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept with the finding's history for good: comments are never edited nor deleted.",
+    )

@@ -12,36 +12,10 @@ from django.core.exceptions import ValidationError
 from django_countries import countries
 
 from assessments.scoring import FACTOR_CODES, Policy
+from assessments.scoring.labels import FACTOR_CHOICES, FACTOR_DESCRIPTIONS, factor_label
 from riskregistry.forms import StyledFormMixin
 from vendors.knowledge.records import FLAGS
 from vendors.knowledge.region_groups import region_groups
-
-#: What each factor means, for people who set its weight. The rules' docstrings say the same at length.
-FACTOR_DESCRIPTIONS = {
-    "origin.country_of_concern": (
-        "An ancestor published from a country of concern (a root weighs \N{MULTIPLICATION SIGN} root multiplier)"
-    ),
-    "origin.sanctioned_publisher": "A publisher in the chain is on a sanctions or export-control list",
-    "hosting.outside_approved": "Served by an operator or from a region outside the approved regions",
-    "hosting.country_of_concern": "Operated from, or served from, a country of concern",
-    "evaluation.published_findings": "A published security evaluation found problems in the model or an ancestor",
-    "license.non_commercial": "Non-commercial or research-only licence terms anywhere in the chain",
-    "license.territory_exclusion": "A licence excludes a territory the usage touches",
-    "license.unknown": "A model in the chain has no usable licence tag",
-    "license.drift": "A derivative declares a different licence from its parent",
-    "opacity.incomplete": "The lineage walk could not reach every root",
-    "opacity.declared_only": "Models or parent links known only from someone's word",
-    "opacity.unknown_publisher": "A model whose publisher the knowledge base does not know",
-    "opacity.gated_ancestor": "A gated repo whose card and parents could not be read",
-    "discrepancy.answer_contradicts_lineage": (
-        "A questionnaire answer, attestation or imported BOM contradicts the resolved lineage"
-    ),
-    "questionnaire.answer_points": "The most points the risk points of accepted questionnaire answers can add",
-    "attestation.missing": "Nobody at the vendor has signed for this usage's supply chain",
-    "attestation.expired": "The attestation has expired or is older than the policy accepts",
-    "facts.stale": "The lineage was fetched longer ago than the policy allows, or never",
-    "changes.unacknowledged": "Supply-chain changes nobody has looked at (per change, up to the changes cap)",
-}
 
 #: The order the form asks for the thresholds, and the tier each one starts.
 THRESHOLD_FIELDS = ("threshold_moderate", "threshold_high", "threshold_critical")
@@ -143,7 +117,7 @@ class PolicyForm(StyledFormMixin, forms.Form):
     )
     critical_factors = forms.MultipleChoiceField(
         label="Factors that open a finding",
-        choices=[(code, code) for code in FACTOR_CODES],
+        choices=FACTOR_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="A discrepancy always opens one, and so does the largest factor of a critical rating.",
@@ -163,7 +137,11 @@ class PolicyForm(StyledFormMixin, forms.Form):
         self.action = action
         for code in FACTOR_CODES:
             field = forms.IntegerField(
-                label=code, min_value=0, max_value=100, help_text=FACTOR_DESCRIPTIONS[code], widget=forms.NumberInput
+                label=factor_label(code),
+                min_value=0,
+                max_value=100,
+                help_text=FACTOR_DESCRIPTIONS[code],
+                widget=forms.NumberInput,
             )
             field.widget.attrs.update({"class": "form-control form-control-sm input-points"})
             self.fields[weight_field_name(code)] = field
@@ -192,9 +170,12 @@ class PolicyForm(StyledFormMixin, forms.Form):
         return initial
 
     def factor_rows(self):
-        """(code, description, weight field, "opens a finding" checkbox) per factor, for the weights table."""
+        """(code, label, description, weight field, "opens a finding" checkbox) per factor, for the weights table."""
         opens = {option.data["value"]: option for option in self["critical_factors"]}
-        return [(code, FACTOR_DESCRIPTIONS[code], self[weight_field_name(code)], opens[code]) for code in FACTOR_CODES]
+        return [
+            (code, factor_label(code), FACTOR_DESCRIPTIONS[code], self[weight_field_name(code)], opens[code])
+            for code in FACTOR_CODES
+        ]
 
     def threshold_fields(self):
         return [self[name] for name in THRESHOLD_FIELDS]

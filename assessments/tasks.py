@@ -47,3 +47,12 @@ def attestation_requests_remind() -> None:
     from assessments.services import attestation_links
 
     attestation_links.attestation_requests_remind()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **_TRANSIENT)
+def findings_notify() -> None:
+    """Daily: email owners before a finding's due date and once overdue, and before a risk acceptance ends;
+    stamped, so a rerun sends nothing twice."""
+    from assessments import services
+
+    services.findings_notify()

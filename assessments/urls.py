@@ -7,7 +7,9 @@ app_name = "assessments"
 urlpatterns = [
     # findings
     path("findings/", findings.FindingListView.as_view(), name="finding_list"),
+    path("findings/mine/", findings.MyFindingListView.as_view(), name="finding_list_mine"),
     path("findings/<int:pk>/", findings.FindingDetailView.as_view(), name="finding_detail"),
+    path("findings/<int:pk>/comment/", findings.FindingCommentView.as_view(), name="finding_comment"),
     path("findings/<int:pk>/edit/", findings.FindingUpdateView.as_view(), name="finding_update"),
     path("findings/<int:pk>/accept/", findings.FindingAcceptView.as_view(), name="finding_accept"),
     path("findings/<int:pk>/revoke/", findings.FindingRevokeView.as_view(), name="finding_revoke"),

@@ -171,6 +171,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # A risk acceptance is valid through its last day (UTC); just after midnight its factor counts again.
     "findings-expire": {"task": "assessments.tasks.findings_expire", "schedule": crontab(minute="5", hour="0")},
+    # Notices to findings' owners before the due date and once overdue, and before a risk acceptance ends.
+    "findings-notify": {"task": "assessments.tasks.findings_notify", "schedule": crontab(minute="40", hour="7")},
     # Reminders before an assessment's due date and once overdue; recurring assessments due soon are sent.
     "assessments-remind": {"task": "assessments.tasks.assessments_remind", "schedule": crontab(minute="30", hour="7")},
     # The same for attestation requests: before the deadline and once it has passed, each with a new link.

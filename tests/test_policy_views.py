@@ -7,9 +7,10 @@ import pytest
 from django.urls import reverse
 
 from assessments import services
-from assessments.forms_policy import FACTOR_DESCRIPTIONS, PolicyForm, weight_field_name
+from assessments.forms_policy import PolicyForm, weight_field_name
 from assessments.models import RiskRating, ScoringPolicy
 from assessments.scoring import FACTOR_CODES, Policy
+from assessments.scoring.labels import FACTOR_DESCRIPTIONS, FACTOR_LABELS
 from assessments.scoring.policy import policy_diff
 from assessments.selectors import policy_current
 from tests import factories
@@ -344,8 +345,8 @@ def test_policy_diff_of_fields_one_document_lacks():
     assert policy_diff({**DEFAULT, "weights": weights}, DEFAULT) == ["weights.facts.stale: (not set) → 10"]
 
 
-def test_every_factor_has_a_description():
-    assert set(FACTOR_DESCRIPTIONS) == set(FACTOR_CODES)
+def test_every_factor_has_a_description_and_a_label():
+    assert set(FACTOR_DESCRIPTIONS) == set(FACTOR_CODES) == set(FACTOR_LABELS)
 
 
 def test_country_codes_are_read_in_any_case_and_separator():

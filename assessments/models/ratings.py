@@ -156,6 +156,11 @@ class Finding(models.Model):
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
     resolution = models.TextField(blank=True, help_text="How it was remediated or why it was closed.")
+    notices_sent = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Stamps of the notices emailed about it (due date, expiring acceptance), so none goes twice.",
+    )
     opened_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -187,3 +192,20 @@ class Finding(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
+
+
+class FindingComment(models.Model):
+    """One remark in a finding's thread: what analysts found out, asked or decided along the way. Comments are
+    kept (never edited nor deleted) and listed with the finding's history."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(body=""), name="findingcomment_body_not_empty")]
+
+    def __str__(self) -> str:
+        return f"Comment on finding #{self.finding_id} by {self.author}"

@@ -58,6 +58,7 @@ from assessments.selectors.facts import (
     submission_discrepancies,
     usage_facts_for,
 )
+from assessments.selectors.findings import HistoryEntry, finding_comments, finding_history, findings_describe
 from assessments.selectors.mbom import mbom_risk
 from assessments.selectors.people import WORK_FINDINGS, finding_workers, users_with_permission
 from assessments.selectors.policy import TierChange, WhatIf, policy_current, policy_versions, policy_what_if
@@ -68,6 +69,7 @@ __all__ = [
     "AcceptedAnswers",
     "Dashboard",
     "FindingFlow",
+    "HistoryEntry",
     "PortfolioAsOf",
     "ProductRisk",
     "TierChange",
@@ -91,9 +93,12 @@ __all__ = [
     "exposure_by_root",
     "exposure_matches",
     "exposure_paths",
+    "finding_comments",
     "finding_flow",
+    "finding_history",
     "finding_queryset",
     "finding_workers",
+    "findings_describe",
     "latest_ratings",
     "live_findings",
     "mbom_risk",

@@ -37,9 +37,11 @@ from assessments.services.attestations import (
 from assessments.services.findings import (
     finding_accept,
     finding_acceptance_revoke,
+    finding_comment_add,
     finding_resolve,
     finding_update,
     findings_expire,
+    findings_notify,
 )
 from assessments.services.policy import policy_default_ensure, policy_version_create
 from assessments.services.portal import (
@@ -88,9 +90,11 @@ __all__ = [
     "evidence_retire",
     "finding_accept",
     "finding_acceptance_revoke",
+    "finding_comment_add",
     "finding_resolve",
     "finding_update",
     "findings_expire",
+    "findings_notify",
     "policy_default_ensure",
     "policy_version_create",
     "portal_link_check",

@@ -6,10 +6,13 @@ from datetime import UTC, date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from assessments import selectors
-from assessments.models import Finding
+from assessments.models import Finding, FindingComment
+from assessments.reminders import OVERDUE, reminder_stamp
+from assessments.services import notify
 from assessments.services.rescoring import ratings_refresh, ratings_refresh_request
 from assessments.signals import findings_updated_announce
 from riskregistry.versions import version_check
@@ -142,3 +145,76 @@ def findings_expire(*, today: date | None = None) -> int:
     if ids:
         ratings_refresh(usage_ids=ids)
     return len(ids)
+
+
+@transaction.atomic
+def finding_comment_add(*, finding: Finding, body: str, author) -> FindingComment:
+    """Add a remark to the finding's thread (kept for good: comments are never edited nor deleted)."""
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write the comment first."})
+    comment = FindingComment(finding=finding, author=author, body=body)
+    comment.full_clean()
+    comment.save()
+    findings_updated_announce([finding])
+    return comment
+
+
+#: Days before a finding's due date, and before a risk acceptance ends, when its people hear about it.
+DUE_NOTICE_DAYS = (7, 1)
+ACCEPTANCE_NOTICE_DAYS = (14, 3)
+
+
+def _notice_due(finding: Finding, today: date) -> tuple[str, str] | None:
+    """(kind, stamp) of the notice due today for this finding, or None. Stamps carry the date they are about, so
+    a new due date or a new acceptance is announced afresh, and a rerun the same day sends nothing."""
+    if finding.status == Finding.Status.OPEN and finding.due_date:
+        prefix = f"due:{finding.due_date.isoformat()}:"
+        sent = [s.removeprefix(prefix) for s in finding.notices_sent if s.startswith(prefix)]
+        stamp = reminder_stamp(days_left=(finding.due_date - today).days, days=DUE_NOTICE_DAYS, sent=sent)
+        if stamp:
+            return ("overdue" if stamp == OVERDUE else "due"), prefix + stamp
+    if finding.status == Finding.Status.ACCEPTED and finding.accepted_until:
+        days_left = (finding.accepted_until - today).days
+        prefix = f"acceptance:{finding.accepted_until.isoformat()}:"
+        sent = [s.removeprefix(prefix) for s in finding.notices_sent if s.startswith(prefix)]
+        stamp = reminder_stamp(days_left=days_left, days=ACCEPTANCE_NOTICE_DAYS, sent=sent)
+        if stamp and stamp != OVERDUE:  # an expired acceptance reopens the finding: that is the next notice
+            return "acceptance", prefix + stamp
+    return None
+
+
+def findings_notify(*, today: date | None = None) -> int:
+    """Daily: email a finding's owner before its due date and once overdue, and its owner and whoever accepted
+    the risk before an acceptance runs out. Each notice is stamped on the finding in the same transaction as the
+    email is queued, so a rerun (or a second beat) sends nothing twice. Returns how many findings were noticed."""
+    today = today or timezone.now().astimezone(UTC).date()
+    horizon = today + timedelta(days=max(*DUE_NOTICE_DAYS, *ACCEPTANCE_NOTICE_DAYS))
+    candidates = Finding.objects.filter(
+        Q(status=Finding.Status.OPEN, due_date__lte=horizon)
+        | Q(status=Finding.Status.ACCEPTED, accepted_until__lte=horizon, accepted_until__gte=today)
+    ).values_list("pk", flat=True)
+    sent = 0
+    for pk in list(candidates):
+        sent += _finding_notify_one(pk=pk, today=today)
+    return sent
+
+
+@transaction.atomic
+def _finding_notify_one(*, pk: int, today: date) -> int:
+    finding = selectors.finding_queryset().select_for_update(of=("self",)).filter(pk=pk).first()
+    if finding is None:
+        return 0
+    due = _notice_due(finding, today)
+    if due is None:
+        return 0
+    kind, stamp = due
+    finding.notices_sent = [*finding.notices_sent, stamp]
+    finding._change_reason = {
+        "due": "Due-date notice emailed",
+        "overdue": "Overdue notice emailed",
+        "acceptance": "Expiring-acceptance notice emailed",
+    }[kind]
+    finding.save(update_fields=["notices_sent", "updated_at"])
+    notify.finding_notice(finding=finding, kind=kind, today=today)
+    return 1

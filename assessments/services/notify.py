@@ -73,3 +73,23 @@ def submitted(*, assessment: Assessment) -> None:
         _context(assessment, url=url),
         [assessment.sent_by.email],
     )
+
+
+def finding_notice(*, finding, kind: str, today) -> None:
+    """A finding's due date is near or past (to its owner), or its risk acceptance is about to run out (to its
+    owner and whoever accepted it). Nobody owning it, nobody hears: the findings list shows it unowned."""
+    from assessments.scoring.labels import factor_label
+
+    people = [finding.owner] + ([finding.accepted_by] if kind == "acceptance" else [])
+    recipients = sorted({person.email for person in people if person is not None and person.email})
+    usage = finding.usage
+    what = f"{factor_label(finding.code)}: {usage.product.vendor.name} / {usage.product.name}"
+    if kind == "acceptance":
+        subject = f"Risk acceptance ends {finding.accepted_until:%Y-%m-%d}: {what}"
+    elif kind == "overdue":
+        subject = f"Finding overdue since {finding.due_date:%Y-%m-%d}: {what}"
+    else:
+        subject = f"Finding due {finding.due_date:%Y-%m-%d}: {what}"
+    url = f"{settings.SITE_URL.rstrip('/')}{finding.get_absolute_url()}"
+    context = {"finding": finding, "kind": kind, "label": factor_label(finding.code), "url": url, "today": today}
+    _send(subject, "assessments/email/finding_notice.txt", context, recipients)

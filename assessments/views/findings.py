@@ -15,10 +15,12 @@ from django_filters.views import FilterView
 from assessments import selectors, services
 from assessments.api.serializers import FindingSerializer
 from assessments.filters import FindingFilterSet
-from assessments.forms import FindingAcceptForm, FindingResolveForm, FindingUpdateForm
+from assessments.forms import FindingAcceptForm, FindingCommentForm, FindingResolveForm, FindingUpdateForm
 from assessments.models import LIVE_STATUSES, Finding
+from assessments.scoring import DISCREPANCY
 from assessments.selectors.pending import product_pending_work
 from riskregistry.versions import StaleVersion, version_of
+from vendors.selectors import lineage_reports
 from vendors.views.base import (
     BASED_ON,
     PAGE_SIZE,
@@ -30,6 +32,10 @@ from vendors.views.base import (
     with_version,
 )
 
+#: Factors about the lineage: their finding shows the chains to the root models.
+_LINEAGE_FACTORS = ("origin", "license", "evaluation", "opacity")
+_CHAINS_SHOWN = 10
+
 
 def _today() -> date:
     # The services date acceptances and due dates in UTC; the pages compare against the same day.
@@ -39,13 +45,16 @@ def _today() -> date:
 def _detail_context(request, finding: Finding, **forms) -> dict:
     """What the detail page shows; ``forms`` replaces an action's blank form (a bound one, with its errors)."""
     rating = selectors.latest_ratings([finding.usage_id]).get(finding.usage_id)
+    selectors.findings_describe([finding])
     context = {
         "finding": finding,
         "pending_work": product_pending_work(finding.usage.product),
         "today": _today(),
         "rating": rating,
         "factor_in_rating": bool(rating) and any(f["code"] == finding.code for f in rating.factors),
-        "history": finding.history.select_related("history_user").order_by("-history_date", "-history_id"),
+        "history": selectors.finding_history(finding),
+        "comments": selectors.finding_comments(finding),
+        "cause": _cause(finding),
         "can_change": request.user.has_perm("assessments.change_finding"),
         "statements": (
             selectors.vendor_statements(finding.usage.product) if finding.trigger == Finding.Trigger.DISCREPANCY else []
@@ -59,8 +68,29 @@ def _detail_context(request, finding: Finding, **forms) -> dict:
         )
         context["accept_form"] = with_version(_accept_form(), finding, version)
         context["resolve_form"] = with_version(FindingResolveForm(), finding, version)
+        context["comment_form"] = FindingCommentForm()
         context.update(forms)
     return context
+
+
+def _cause(finding: Finding) -> dict:
+    """What caused the finding, as the page shows it: the contradiction and the vendor's statements (question and
+    answer, or attestation), the resolved chains to the roots, and the rest of the evidence."""
+    cause = {"contradictions": [], "said": [], "chains": [], "other": []}
+    discrepancy = finding.trigger == Finding.Trigger.DISCREPANCY or finding.code == DISCREPANCY
+    for line in map(str, finding.evidence):
+        if line.startswith("resolved chain: "):
+            cause["chains"].append(line.removeprefix("resolved chain: "))
+        elif "(assessment #" in line:
+            cause["said"].append(line)
+        elif discrepancy and ", but " in line:
+            cause["contradictions"].append(line)
+        else:
+            cause["other"].append(line)
+    if not cause["chains"] and finding.code.split(".")[0] in _LINEAGE_FACTORS:
+        report = lineage_reports([finding.usage.model])[0]
+        cause["chains"] = [" → ".join(chain) for chain in report.ancestry.chains[:_CHAINS_SHOWN]]
+    return cause
 
 
 def _accept_form(**kwargs) -> FindingAcceptForm:
@@ -87,7 +117,28 @@ class FindingListView(Guarded, CsvExportMixin, FilteredListMixin, FilterView):
         return kwargs
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "today": _today()}
+        context = super().get_context_data(**kwargs)
+        selectors.findings_describe(context["object_list"])
+        return {**context, "today": _today()}
+
+
+class MyFindingListView(FindingListView):
+    """The findings the signed-in person owns, with the same filters (the owner filter left out)."""
+
+    template_name = "assessments/finding_list.html"
+    csv_filename = "my-findings.csv"
+
+    def get_queryset(self):
+        return super().get_queryset().filter(owner=self.request.user)
+
+    def get_filterset(self, filterset_class):
+        filterset = super().get_filterset(filterset_class)
+        filterset.filters.pop("owner", None)
+        filterset.form.fields.pop("owner", None)
+        return filterset
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "mine": True}
 
 
 class FindingDetailView(Guarded, DetailView):
@@ -174,6 +225,15 @@ class FindingAcceptView(_FindingActionView):
             by=self.request.user,
             based_on=data[BASED_ON],
         )
+
+
+class FindingCommentView(_FindingActionView):
+    form_class = FindingCommentForm
+    form_key = "comment_form"
+    success_message = "Comment added."
+
+    def perform(self, finding, data):
+        services.finding_comment_add(finding=finding, body=data["body"], author=self.request.user)
 
 
 class FindingResolveView(_FindingActionView):

@@ -11,9 +11,10 @@ from django.shortcuts import redirect
 from django.views.generic import FormView, TemplateView
 
 from assessments import selectors, services
-from assessments.forms_policy import FACTOR_DESCRIPTIONS, PolicyForm, country_label
+from assessments.forms_policy import PolicyForm, country_label
 from assessments.models import ScoringPolicy
 from assessments.scoring import FACTOR_CODES, TIERS, Policy, PolicyError
+from assessments.scoring.labels import FACTOR_DESCRIPTIONS, factor_label
 from assessments.scoring.policy import policy_diff
 from vendors.knowledge.records import FLAGS
 from vendors.views.base import Guarded, form_errors_from
@@ -56,6 +57,7 @@ class PolicyDetailView(Guarded, TemplateView):
         factors = [
             {
                 "code": code,
+                "label": factor_label(code),
                 "description": FACTOR_DESCRIPTIONS[code],
                 "weight": policy.weights[code],
                 "opens_finding": policy.opens_finding(code),
