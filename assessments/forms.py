@@ -52,8 +52,12 @@ class FindingAcceptForm(_ActionForm):
     )
     accepted_until = forms.DateField(label="Accepted until", widget=_date_input())
 
-    def __init__(self, *args, max_days: int, today: date, **kwargs):
+    def __init__(self, *args, max_days: int, today: date, min_chars: int = 1, second_approver: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        justification = self.fields["justification"]
+        justification.help_text = f"Why the risk is acceptable, in at least {min_chars} characters: auditors read this."
+        if second_approver:
+            justification.help_text += " Under the policy this factor's acceptance waits for a second approver."
         latest = today + timedelta(days=max_days)
         field = self.fields["accepted_until"]
         field.help_text = (

@@ -13,6 +13,7 @@ from django_countries import countries
 
 from assessments.scoring import FACTOR_CODES, Policy
 from assessments.scoring.labels import FACTOR_CHOICES, FACTOR_DESCRIPTIONS, factor_label
+from assessments.scoring.policy import APPROVER_ROLES
 from riskregistry.forms import StyledFormMixin
 from vendors.knowledge.records import FLAGS
 from vendors.knowledge.region_groups import region_groups
@@ -124,6 +125,23 @@ class PolicyForm(StyledFormMixin, forms.Form):
     )
     finding_due_days = _days("Finding due in (days)", "A new finding's due date, counted from when it opens.")
     max_acceptance_days = _days("Longest risk acceptance (days)", "How long a risk may be accepted at most.")
+    min_justification_chars = forms.IntegerField(
+        label="Shortest justification (characters)",
+        min_value=1,
+        max_value=2000,
+        help_text="A risk acceptance's justification must be at least this long.",
+    )
+    second_approver = forms.BooleanField(
+        label="Accepting a factor that opens a finding needs a second approver",
+        required=False,
+        help_text="The acceptance is pending, and the factor counts, until someone else approves it.",
+    )
+    approver_roles = forms.MultipleChoiceField(
+        label="Roles that may approve",
+        choices=[(role, role.capitalize()) for role in APPROVER_ROLES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     note = forms.CharField(
         label="Why does the policy change?",
         required=False,
@@ -165,6 +183,9 @@ class PolicyForm(StyledFormMixin, forms.Form):
             "critical_factors": sorted(policy.critical_factors),
             "finding_due_days": policy.finding_due_days,
             "max_acceptance_days": policy.max_acceptance_days,
+            "min_justification_chars": policy.min_justification_chars,
+            "second_approver": policy.second_approver,
+            "approver_roles": sorted(policy.approver_roles),
         }
         initial.update({weight_field_name(code): policy.weights[code] for code in FACTOR_CODES})
         return initial
@@ -189,6 +210,8 @@ class PolicyForm(StyledFormMixin, forms.Form):
                 self.add_error("threshold_high", "The thresholds must rise: moderate < high < critical.")
             if high >= critical:
                 self.add_error("threshold_critical", "The thresholds must rise: moderate < high < critical.")
+        if data.get("second_approver") and not data.get("approver_roles"):
+            self.add_error("approver_roles", "Tick at least one role that may approve, or need no second approver.")
         if self.action == "save" and not (data.get("note") or "").strip():
             self.add_error("note", "Say why the policy changes: it is shown with every rating under it.")
         return data
@@ -209,4 +232,7 @@ class PolicyForm(StyledFormMixin, forms.Form):
             "critical_factors": frozenset(data["critical_factors"]),
             "finding_due_days": data["finding_due_days"],
             "max_acceptance_days": data["max_acceptance_days"],
+            "min_justification_chars": data["min_justification_chars"],
+            "second_approver": data["second_approver"],
+            "approver_roles": frozenset(data["approver_roles"]),
         }

@@ -13,6 +13,7 @@ urlpatterns = [
     path("findings/<int:pk>/edit/", findings.FindingUpdateView.as_view(), name="finding_update"),
     path("findings/<int:pk>/accept/", findings.FindingAcceptView.as_view(), name="finding_accept"),
     path("findings/<int:pk>/revoke/", findings.FindingRevokeView.as_view(), name="finding_revoke"),
+    path("findings/<int:pk>/approve/", findings.FindingApproveView.as_view(), name="finding_approve"),
     path("findings/<int:pk>/resolve/", findings.FindingResolveView.as_view(), name="finding_resolve"),
     # assessments
     path("assessments/", assessments.AssessmentListView.as_view(), name="assessment_list"),

@@ -102,3 +102,18 @@ class ModelUsageFactory(factory.django.DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     model = factory.SubFactory(AIModelFactory)
     role = ModelUsage.Role.PRIMARY
+
+
+def finding_accept_approved(*, finding, justification: str, accepted_until, by):
+    """Accept a finding's risk through the service, and when the policy asks for a second approver, approve it as
+    another person (an admin): the acceptance in force, as most tests about ratings need it."""
+    from assessments import services
+    from riskregistry.roles import ADMIN
+
+    finding = services.finding_accept(
+        finding=finding, justification=justification, accepted_until=accepted_until, by=by
+    )
+    if finding.acceptance_pending:
+        approver = UserFactory(role=ADMIN)
+        finding = services.finding_acceptance_approve(finding=finding, by=approver)
+    return finding

@@ -9,9 +9,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from assessments import services as assessment_services
 from assessments.models import Finding
 from riskregistry import services
 from riskregistry.models import ApiKey
+from riskregistry.roles import ADMIN
 from tests import factories
 from tests.api import bearer_client, build_world, key_client, patch_current
 from vendors.models import ChangeEvent, ModelUsage, Vendor
@@ -268,7 +270,13 @@ def test_the_findings_workflow(api, analyst, world):
     accepted = api.post(
         url + "accept/", {"justification": "compensating control", "accepted_until": until}, format="json"
     )
-    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    assert accepted.status_code == 200 and accepted.json()["status"] == "open", accepted.content
+    assert accepted.json()["acceptance_pending"] is True  # a critical factor waits for a second approver
+    refused = api.post(url + "approve-acceptance/")
+    assert refused.status_code == 400 and "someone other" in refused.json()["detail"]
+    world.finding.refresh_from_db()
+    assessment_services.finding_acceptance_approve(finding=world.finding, by=factories.UserFactory(role=ADMIN))
+    assert api.get(url).json()["status"] == "accepted"
     revoked = api.post(url + "revoke-acceptance/")
     assert revoked.status_code == 200 and revoked.json()["status"] == "open"
     closed = api.post(url + "resolve/", {"status": "closed", "resolution": "done"}, format="json")

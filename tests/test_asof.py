@@ -52,10 +52,10 @@ def test_figures_as_of_a_past_moment_do_not_move_when_the_data_changes_later(por
 
     # Afterwards: the Qwen product retires, its rating moves, a finding is accepted, a new product arrives.
     finding = Finding.objects.filter(status=Finding.Status.OPEN).first()
-    services.finding_accept(
+    factories.finding_accept_approved(
         finding=finding,
         by=analyst,
-        justification="Contract clause 12",
+        justification="Contract clause 12: on-premises only",
         accepted_until=timezone.now().date() + timedelta(5),
     )
     RiskRating.objects.filter(usage=portfolio["openai"], is_current=True).update(is_current=False)

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from django.core.management import call_command
 
-from riskregistry.roles import ANALYST, VIEWER
+from riskregistry.roles import ADMIN, ANALYST, VIEWER
 from tests import factories
 from tests.services import require
 
@@ -148,7 +148,15 @@ def test_analyst_follows_a_dashboard_chart_to_a_finding_and_accepts_the_risk(pag
     until = dt.date.today() + dt.timedelta(days=90)
     page.get_by_label("Accepted until").fill(until.isoformat())
     page.get_by_role("button", name="Accept the risk").click()
-    page.get_by_text("Risk accepted").first.wait_for()
+    # A factor the policy marks critical: the acceptance waits for a second approver, an admin.
+    page.get_by_text("waiting for a second approver").first.wait_for()
+    assert RiskRating.objects.get(usage=finding.usage, is_current=True).score == before.score
+    page.context.clear_cookies()
+    factories.UserFactory(username="ada", role=ADMIN)
+    _sign_in(page, "ada")
+    page.goto(finding.get_absolute_url())
+    page.get_by_role("button", name="Approve the acceptance").click()
+    page.get_by_text("Risk acceptance approved").first.wait_for()
     page.screenshot(path=tmp_path / "finding.png", full_page=True)
 
     after = RiskRating.objects.get(usage=finding.usage, is_current=True)

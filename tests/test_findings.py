@@ -73,7 +73,7 @@ def test_accepting_the_risk_lowers_the_rating_only_while_valid(qwen_usage, analy
     until = _today() + dt.timedelta(days=90)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.finding_accept(
+        factories.finding_accept_approved(
             finding=finding, justification="Runs on-premises, no data leaves.", accepted_until=until, by=analyst
         )
 
@@ -124,8 +124,11 @@ def test_revoking_an_acceptance_counts_the_factor_again(qwen_usage, analyst, dja
     finding = Finding.objects.get(usage=qwen_usage, code="origin.country_of_concern")
     full = RiskRating.objects.get(usage=qwen_usage, is_current=True).score
     with django_capture_on_commit_callbacks(execute=True):
-        services.finding_accept(
-            finding=finding, justification="Pilot only.", accepted_until=_today() + dt.timedelta(days=7), by=analyst
+        factories.finding_accept_approved(
+            finding=finding,
+            justification="Pilot only, no personal data.",
+            accepted_until=_today() + dt.timedelta(days=7),
+            by=analyst,
         )
     with django_capture_on_commit_callbacks(execute=True):
         services.finding_acceptance_revoke(finding=finding, by=analyst)

@@ -13,7 +13,7 @@ from assessments import services
 from assessments.models import Finding, FindingComment
 from assessments.scoring import FACTOR_CODES, Policy
 from assessments.scoring.labels import FACTOR_LABELS, factor_label, finding_severity
-from riskregistry.roles import ANALYST
+from riskregistry.roles import ADMIN, ANALYST
 from tests import factories
 from vendors.models import LineageEdge
 
@@ -249,3 +249,88 @@ def test_the_notices_run_daily_from_beat():
     from assessments import tasks
 
     assert tasks.findings_notify.name == entry["task"]
+
+
+# --- item 2: risk acceptance needs a long enough justification and, for critical factors, a second approver ----
+
+
+@pytest.fixture
+def critical_finding():
+    return _finding(status=Finding.Status.OPEN)
+
+
+def _accept(finding, by, justification="Weights run on our own hardware, no data leaves.", days=30):
+    return services.finding_accept(
+        finding=finding, justification=justification, accepted_until=_today() + dt.timedelta(days=days), by=by
+    )
+
+
+def test_a_short_justification_is_refused_with_the_policy_minimum(critical_finding, analyst):
+    with pytest.raises(ValidationError) as raised:
+        _accept(critical_finding, analyst, justification="x")
+    assert "at least 20 characters (1 written)" in raised.value.message_dict["justification"][0]
+    critical_finding.refresh_from_db()
+    assert critical_finding.justification == "" and not critical_finding.acceptance_pending
+
+
+def test_a_critical_factor_waits_for_a_distinct_approver_whose_role_may_approve(critical_finding, analyst):
+    pending = _accept(critical_finding, analyst)
+    assert pending.status == Finding.Status.OPEN and pending.acceptance_pending
+    # Not the one who asked, not a role the policy leaves out (analysts: the default allows admins only).
+    with pytest.raises(ValidationError, match="someone other than who asked"):
+        services.finding_acceptance_approve(finding=pending, by=analyst)
+    other_analyst = factories.UserFactory(role=ANALYST)
+    with pytest.raises(ValidationError, match="only these roles may approve a risk acceptance: admin"):
+        services.finding_acceptance_approve(finding=pending, by=other_analyst)
+    approver = factories.UserFactory(username="ada", role=ADMIN)
+    approved = services.finding_acceptance_approve(finding=pending, by=approver)
+    assert approved.status == Finding.Status.ACCEPTED and not approved.acceptance_pending
+    assert (approved.accepted_by, approved.approved_by) == (analyst, approver)
+    reasons = [h.history_change_reason for h in approved.history.all()]
+    assert any("approved" in (r or "") for r in reasons) and any("second approver" in (r or "") for r in reasons)
+    with pytest.raises(ValidationError, match="No risk acceptance waits"):
+        services.finding_acceptance_approve(finding=approved, by=approver)
+
+
+def test_a_pending_acceptance_is_not_counted_by_the_rating(critical_finding, analyst):
+    from assessments.selectors import usage_facts_for
+
+    _accept(critical_finding, analyst)
+    facts = usage_facts_for([critical_finding.usage], now=timezone.now())[critical_finding.usage_id]
+    assert facts.acceptances == ()
+    services.finding_acceptance_approve(finding=critical_finding, by=factories.UserFactory(role=ADMIN))
+    facts = usage_facts_for([critical_finding.usage], now=timezone.now())[critical_finding.usage_id]
+    assert [a.code for a in facts.acceptances] == [CODE]
+
+
+def test_a_pending_request_can_be_withdrawn(critical_finding, analyst):
+    _accept(critical_finding, analyst)
+    withdrawn = services.finding_acceptance_revoke(finding=critical_finding, by=analyst)
+    assert not withdrawn.acceptance_pending and withdrawn.status == Finding.Status.OPEN
+    with pytest.raises(ValidationError):
+        services.finding_acceptance_approve(finding=withdrawn, by=factories.UserFactory(role=ADMIN))
+
+
+def test_the_policy_sets_the_minimum_the_approver_roles_and_can_turn_the_second_approver_off(analyst):
+    from assessments.models import ScoringPolicy
+
+    policy = Policy.default().with_changes(
+        version=2, min_justification_chars=5, second_approver=False, approver_roles=frozenset({"analyst", "admin"})
+    )
+    ScoringPolicy.objects.create(version=2, document=policy.to_document(), note="Smaller team")
+    accepted = _accept(_finding(), analyst, justification="Pilot")
+    assert accepted.status == Finding.Status.ACCEPTED and accepted.approved_by is None
+    # Stored documents of older versions read with the defaults.
+    old = Policy.from_document(1, {"max_acceptance_days": 90})
+    assert (old.min_justification_chars, old.second_approver, old.approver_roles) == (20, True, {"admin"})
+
+
+def test_a_non_critical_factor_is_accepted_at_once(analyst):
+    finding = _finding(code="license.unknown", trigger=Finding.Trigger.CRITICAL_TIER)
+    assert _accept(finding, analyst).status == Finding.Status.ACCEPTED
+
+
+def test_only_analysts_and_admins_reach_the_approve_page(client, viewer, critical_finding):
+    assert client.post(f"/findings/{critical_finding.pk}/approve/").status_code == 302
+    client.force_login(viewer)
+    assert client.post(f"/findings/{critical_finding.pk}/approve/").status_code == 403

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from assessments import services
 from assessments.models import Finding, RiskRating
+from riskregistry.roles import ADMIN
 from riskregistry.versions import version_of
 from tests import factories
 from vendors.models import LineageRefresh
@@ -235,12 +236,24 @@ def test_accepting_the_risk_lowers_the_rating(
         )
     assert response.status_code == 302 and response["Location"] == f"/findings/{qwen_finding.pk}/"
     qwen_finding.refresh_from_db()
+    # A factor the policy marks critical: the acceptance waits for a second approver, the factor still counts.
+    assert qwen_finding.status == Finding.Status.OPEN and qwen_finding.acceptance_pending
+    assert (qwen_finding.accepted_until, qwen_finding.acceptance_requested_by) == (until, analyst)
+    assert _current(qwen_finding).score == before
+    page = analyst_client.get(response["Location"]).content.decode()
+    assert "second approver" in page and 'id="approve"' in page
+
+    approver = factories.UserFactory(username="ada", role=ADMIN)
+    analyst_client.force_login(approver)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = analyst_client.post(f"/findings/{qwen_finding.pk}/approve/")
+    qwen_finding.refresh_from_db()
     assert qwen_finding.status == Finding.Status.ACCEPTED
-    assert (qwen_finding.accepted_until, qwen_finding.accepted_by) == (until, analyst)
+    assert (qwen_finding.accepted_by, qwen_finding.approved_by) == (analyst, approver)
     assert _current(qwen_finding).score == before - qwen_finding.points
 
     page = analyst_client.get(response["Location"]).content.decode()
-    assert "Risk accepted." in page and 'id="revoke"' in page and "ana-analyst" in page
+    assert "Risk acceptance approved." in page and 'id="revoke"' in page and "ana-analyst" in page
 
 
 def test_an_acceptance_beyond_the_policy_shows_the_error_on_the_date_and_saves_nothing(analyst_client, qwen_finding):
@@ -248,7 +261,7 @@ def test_an_acceptance_beyond_the_policy_shows_the_error_on_the_date_and_saves_n
     response = analyst_client.post(
         f"/findings/{qwen_finding.pk}/accept/",
         {
-            "justification": "Because.",
+            "justification": "Because of a compensating control.",
             "accepted_until": (_today() + dt.timedelta(days=400)).isoformat(),
             "based_on": version_of(qwen_finding),
         },
@@ -260,7 +273,7 @@ def test_an_acceptance_beyond_the_policy_shows_the_error_on_the_date_and_saves_n
     assert errors.index("at most 365 days") < errors.index("</div>")
     assert re.search(r'name="accepted_until"[^>]*class="[^"]*is-invalid[^>]*aria-invalid="true"', body)
     assert not re.search(r'name="justification"[^>]*is-invalid', body)
-    assert "Because." in body  # what was typed is kept
+    assert "Because of a compensating control." in body  # what was typed is kept
     qwen_finding.refresh_from_db()
     assert qwen_finding.status == Finding.Status.OPEN and qwen_finding.justification == ""
     assert _current(qwen_finding).score == score and qwen_finding.history.count() == 1
@@ -286,8 +299,11 @@ def test_revoking_an_acceptance_counts_the_factor_again(
 ):
     full = _current(qwen_finding).score
     with django_capture_on_commit_callbacks(execute=True):
-        services.finding_accept(
-            finding=qwen_finding, justification="Pilot.", accepted_until=_today() + dt.timedelta(days=7), by=analyst
+        factories.finding_accept_approved(
+            finding=qwen_finding,
+            justification="Pilot, no personal data.",
+            accepted_until=_today() + dt.timedelta(days=7),
+            by=analyst,
         )
     assert _current(qwen_finding).score < full
 

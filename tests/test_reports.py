@@ -208,8 +208,11 @@ def test_a_past_moment_reports_the_same_figures_whatever_happens_later(portfolio
     html_before = render.report_html(before, generated_at=then, template=services.QUARTERLY_TEMPLATE)
 
     finding = Finding.objects.filter(status=Finding.Status.OPEN).first()
-    assessment_services.finding_accept(
-        finding=finding, justification="Contract clause", accepted_until=then.date() + timedelta(days=5), by=analyst
+    factories.finding_accept_approved(
+        finding=finding,
+        justification="Contract clause 12: on-premises only",
+        accepted_until=then.date() + timedelta(days=5),
+        by=analyst,
     )
     product = portfolio["qwen"].product
     product.status = Product.Status.RETIRED

@@ -45,6 +45,11 @@ class FindingSerializer(serializers.ModelSerializer):
     usage = brief(ModelUsageSerializer)(read_only=True)
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    acceptance_requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    acceptance_pending = serializers.BooleanField(
+        read_only=True, help_text="A risk acceptance waits for its second approver; the factor still counts."
+    )
     evidence = serializers.ListField(child=serializers.CharField(), read_only=True)
     version = VersionField()
 
@@ -52,8 +57,9 @@ class FindingSerializer(serializers.ModelSerializer):
         model = Finding
         fields = [
             "id", "usage", "code", "trigger", "title", "evidence", "points", "status", "owner", "due_date",
-            "justification", "accepted_until", "accepted_by", "accepted_at", "resolution", "opened_at",
-            "resolved_at", "updated_at", "version",
+            "justification", "accepted_until", "accepted_by", "accepted_at", "acceptance_pending",
+            "acceptance_requested_by", "acceptance_requested_at", "approved_by", "approved_at", "resolution",
+            "opened_at", "resolved_at", "updated_at", "version",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -66,9 +66,16 @@ class FindingViewSet(*_READ, mixins.UpdateModelMixin, RegistryViewSet):
         )
 
     @extend_schema(request=None, responses={200: s.FindingSerializer})
+    @action(detail=True, methods=["post"], url_path="approve-acceptance", permission_classes=[_CHANGE_FINDING])
+    def approve_acceptance(self, request, pk=None):
+        """Approve a risk acceptance waiting for its second approver (someone other than who asked for it, whose
+        role the policy allows to approve): from then on the factor stops counting."""
+        return self.respond(services.finding_acceptance_approve(finding=self.get_object(), by=request.user))
+
+    @extend_schema(request=None, responses={200: s.FindingSerializer})
     @action(detail=True, methods=["post"], url_path="revoke-acceptance", permission_classes=[_CHANGE_FINDING])
     def revoke_acceptance(self, request, pk=None):
-        """Withdraw a risk acceptance: the finding is open again."""
+        """Withdraw a risk acceptance, in force or waiting for approval: the finding is open again."""
         finding = self.get_object()
         return self.respond(
             services.finding_acceptance_revoke(finding=finding, by=request.user, based_on=self.action_based_on())

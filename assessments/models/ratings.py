@@ -132,7 +132,9 @@ class Finding(models.Model):
 
     Remediated when the factor leaves the rating (by rescoring, or an analyst); closed by an analyst after review
     (only once the factor is gone). A risk acceptance needs a justification and an expiry, and lowers the rating
-    only while valid: the factor's points are not counted until ``accepted_until`` (inclusive).
+    only while valid: the factor's points are not counted until ``accepted_until`` (inclusive). Where the policy
+    asks for a second approver (a factor it marks critical), the acceptance is pending (the finding open, the
+    factor counted) until someone else, whose role may approve, approves it.
     """
 
     Status = FindingStatus
@@ -155,6 +157,18 @@ class Finding(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
+    acceptance_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acceptance_requested_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set while an acceptance waits for its second approver (the policy asks one for critical factors).",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.TextField(blank=True, help_text="How it was remediated or why it was closed.")
     notices_sent = models.JSONField(
         default=list,
@@ -179,6 +193,11 @@ class Finding(models.Model):
                 condition=~Q(status=FindingStatus.ACCEPTED) | (Q(accepted_until__isnull=False) & ~Q(justification="")),
                 name="finding_acceptance_has_justification_and_expiry",
             ),
+            models.CheckConstraint(
+                condition=Q(acceptance_requested_at__isnull=True)
+                | (Q(accepted_until__isnull=False) & ~Q(justification="")),
+                name="finding_acceptance_request_has_justification_and_expiry",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -192,6 +211,11 @@ class Finding(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
+
+    @property
+    def acceptance_pending(self) -> bool:
+        """A risk acceptance asked for and waiting for its second approver: the factor still counts."""
+        return self.status == FindingStatus.OPEN and self.acceptance_requested_at is not None
 
 
 class FindingComment(models.Model):

@@ -101,7 +101,13 @@ EDITABLE_FIELDS = (
     "critical_factors",
     "finding_due_days",
     "max_acceptance_days",
+    "min_justification_chars",
+    "second_approver",
+    "approver_roles",
 )
+
+#: The roles whose members may be a risk acceptance's second approver (the role names of riskregistry.roles).
+APPROVER_ROLES = ("analyst", "admin")
 
 
 class PolicyError(ValueError):
@@ -128,6 +134,12 @@ class Policy:
     critical_factors: frozenset[str] = DEFAULT_CRITICAL_FACTORS
     finding_due_days: int = 30
     max_acceptance_days: int = 365
+    #: The shortest justification a risk acceptance takes, in characters (after trimming).
+    min_justification_chars: int = 20
+    #: Accepting the risk of a factor the policy marks critical (one that opens a finding) waits for a second
+    #: approver: someone other than who asked, whose role is in ``approver_roles``.
+    second_approver: bool = True
+    approver_roles: frozenset[str] = frozenset({"admin"})
     non_commercial_licenses: frozenset[str] = frozenset()
     territory_exclusions: tuple[data.TerritoryExclusion, ...] = ()
     evaluations: tuple[data.Evaluation, ...] = ()
@@ -156,6 +168,12 @@ class Policy:
             problems.append("maximum ages must be at least one day")
         if self.finding_due_days < 1 or self.max_acceptance_days < 1:
             problems.append("finding due days and the longest risk acceptance must be at least one day")
+        if not 1 <= self.min_justification_chars <= 2000:
+            problems.append("the shortest justification must be between 1 and 2000 characters")
+        if set(self.approver_roles) - set(APPROVER_ROLES):
+            problems.append(f"approver roles must be among {list(APPROVER_ROLES)}")
+        if self.second_approver and not self.approver_roles:
+            problems.append("a second approver needs at least one role that may approve")
         if set(self.critical_factors) - set(FACTOR_CODES):
             problems.append(f"unknown critical factors {sorted(set(self.critical_factors) - set(FACTOR_CODES))}")
         for name in ("countries_of_concern", "approved_regions"):
@@ -194,6 +212,10 @@ class Policy:
     def opens_finding(self, code: str) -> bool:
         return code == DISCREPANCY or code in self.critical_factors
 
+    def needs_second_approver(self, code: str) -> bool:
+        """Whether accepting this factor's risk waits for a second approver."""
+        return self.second_approver and self.opens_finding(code)
+
     def to_document(self) -> dict:
         """The editable fields as JSON-ready values (sets sorted), for storing a version."""
         document = {}
@@ -217,7 +239,13 @@ class Policy:
             raise PolicyError(f"unknown policy fields {sorted(unknown)}")
         values = {}
         for name, value in document.items():
-            if name in ("countries_of_concern", "approved_regions", "sanction_flags", "critical_factors"):
+            if name in (
+                "countries_of_concern",
+                "approved_regions",
+                "sanction_flags",
+                "critical_factors",
+                "approver_roles",
+            ):
                 value = frozenset(str(item) for item in value)
             elif name == "weights":
                 # A factor added to the rules after the document was stored weighs its default.
@@ -258,7 +286,9 @@ class Policy:
 
 
 #: Document fields that are sets (stored as sorted lists): their diff says what was added and removed.
-_SET_FIELDS = frozenset({"countries_of_concern", "approved_regions", "sanction_flags", "critical_factors"})
+_SET_FIELDS = frozenset(
+    {"countries_of_concern", "approved_regions", "sanction_flags", "critical_factors", "approver_roles"}
+)
 _MISSING = object()
 _MINUS = "\N{MINUS SIGN}"
 

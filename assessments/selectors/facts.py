@@ -174,7 +174,9 @@ def acceptance_facts(finding: Finding) -> AcceptanceFacts:
 
 def finding_queryset() -> QuerySet[Finding]:
     """Findings with what their pages and the API show about them loaded (a fixed number of queries per page)."""
-    return Finding.objects.select_related("usage__product__vendor", "usage__model", "owner", "accepted_by")
+    return Finding.objects.select_related(
+        "usage__product__vendor", "usage__model", "owner", "accepted_by", "acceptance_requested_by", "approved_by"
+    )
 
 
 def live_findings(usage_ids: Iterable[int]) -> dict[int, dict[str, Finding]]:

@@ -36,6 +36,7 @@ from assessments.services.attestations import (
 )
 from assessments.services.findings import (
     finding_accept,
+    finding_acceptance_approve,
     finding_acceptance_revoke,
     finding_comment_add,
     finding_resolve,
@@ -89,6 +90,7 @@ __all__ = [
     "evidence_add",
     "evidence_retire",
     "finding_accept",
+    "finding_acceptance_approve",
     "finding_acceptance_revoke",
     "finding_comment_add",
     "finding_resolve",

@@ -57,16 +57,24 @@ def finding_accept(
     today: date | None = None,
     based_on: str | None = None,
 ) -> Finding:
-    """Accept the risk until a date (at most the policy's longest acceptance away): while valid, the factor's
-    points are not counted. The usage is rescored after commit."""
+    """Accept the risk until a date (at most the policy's longest acceptance away), with a justification at least
+    as long as the policy asks: while valid, the factor's points are not counted. For a factor the policy marks
+    critical (and a policy that asks for it) the acceptance is only requested: it waits, the factor counting, for
+    a second approver (``finding_acceptance_approve``). The usage is rescored after commit."""
     today = today or timezone.now().astimezone(UTC).date()
     _lock(finding, based_on)
     policy = selectors.policy_current()
     errors = {}
     if not finding.is_live:
         errors["__all__"] = f"A {finding.get_status_display().lower()} finding cannot be accepted."
-    if not justification.strip():
+    written = len(justification.strip())
+    if not written:
         errors["justification"] = "Say why the risk is acceptable: auditors read this."
+    elif written < policy.min_justification_chars:
+        errors["justification"] = (
+            f"The policy asks for a justification of at least {policy.min_justification_chars} characters "
+            f"({written} written): say why the risk is acceptable, auditors read this."
+        )
     latest = today + timedelta(days=policy.max_acceptance_days)
     if accepted_until < today:
         errors["accepted_until"] = "The acceptance must end today or later."
@@ -77,17 +85,68 @@ def finding_accept(
         )
     if errors:
         raise ValidationError(errors)
-    finding.status, finding.justification, finding.accepted_until = (
-        Finding.Status.ACCEPTED,
-        justification.strip(),
-        accepted_until,
-    )
-    finding.accepted_by, finding.accepted_at = by, timezone.now()
-    finding._change_reason = f"Risk accepted until {accepted_until:%Y-%m-%d}"
+    was_accepted = finding.status == Finding.Status.ACCEPTED
+    finding.justification, finding.accepted_until = justification.strip(), accepted_until
+    finding.approved_by = finding.approved_at = None
+    if policy.needs_second_approver(finding.code):
+        finding.status = Finding.Status.OPEN
+        finding.accepted_by = finding.accepted_at = None
+        finding.acceptance_requested_by, finding.acceptance_requested_at = by, timezone.now()
+        finding._change_reason = f"Risk acceptance until {accepted_until:%Y-%m-%d} asked: waiting for a second approver"
+    else:
+        finding.status = Finding.Status.ACCEPTED
+        finding.accepted_by, finding.accepted_at = by, timezone.now()
+        finding.acceptance_requested_by = finding.acceptance_requested_at = None
+        finding._change_reason = f"Risk accepted until {accepted_until:%Y-%m-%d}"
     finding.full_clean()
-    finding.save(
-        update_fields=["status", "justification", "accepted_until", "accepted_by", "accepted_at", "updated_at"]
-    )
+    finding.save(update_fields=[*_ACCEPTANCE_FIELDS, "updated_at"])
+    if finding.status == Finding.Status.ACCEPTED or was_accepted:
+        ratings_refresh_request(usage_ids=[finding.usage_id])
+    findings_updated_announce([finding])
+    return finding
+
+
+_ACCEPTANCE_FIELDS = (
+    "status",
+    "justification",
+    "accepted_until",
+    "accepted_by",
+    "accepted_at",
+    "acceptance_requested_by",
+    "acceptance_requested_at",
+    "approved_by",
+    "approved_at",
+)
+
+
+def _may_approve(user, roles) -> bool:
+    return user.is_superuser or user.groups.filter(name__in=list(roles)).exists()
+
+
+@transaction.atomic
+def finding_acceptance_approve(*, finding: Finding, by, today: date | None = None) -> Finding:
+    """Approve a requested risk acceptance as its second approver: someone other than who asked, whose role the
+    policy allows to approve. From then on the factor's points are not counted (the usage is rescored)."""
+    today = today or timezone.now().astimezone(UTC).date()
+    _lock(finding)
+    finding.refresh_from_db(fields=[*_ACCEPTANCE_FIELDS])
+    policy = selectors.policy_current()
+    if not finding.acceptance_pending:
+        raise ValidationError("No risk acceptance waits for approval on this finding.")
+    if finding.acceptance_requested_by_id is not None and finding.acceptance_requested_by_id == by.pk:
+        raise ValidationError("A second approver must be someone other than who asked for the acceptance.")
+    if not _may_approve(by, policy.approver_roles):
+        roles = ", ".join(sorted(policy.approver_roles))
+        raise ValidationError(f"Under the policy in force only these roles may approve a risk acceptance: {roles}.")
+    if finding.accepted_until < today:
+        raise ValidationError("The acceptance asked for has already ended: ask for a new one.")
+    finding.status = Finding.Status.ACCEPTED
+    finding.accepted_by, finding.accepted_at = finding.acceptance_requested_by, timezone.now()
+    finding.approved_by, finding.approved_at = by, timezone.now()
+    finding.acceptance_requested_at = None
+    finding._change_reason = f"Risk acceptance until {finding.accepted_until:%Y-%m-%d} approved"
+    finding.full_clean()
+    finding.save(update_fields=[*_ACCEPTANCE_FIELDS, "updated_at"])
     ratings_refresh_request(usage_ids=[finding.usage_id])
     findings_updated_announce([finding])
     return finding
@@ -95,8 +154,16 @@ def finding_accept(
 
 @transaction.atomic
 def finding_acceptance_revoke(*, finding: Finding, by=None, based_on: str | None = None) -> Finding:
-    """Withdraw a risk acceptance: the finding is open again and its factor counts from the next rescoring."""
+    """Withdraw a risk acceptance, in force or waiting for approval: the finding is open and its factor counts
+    (from the next rescoring, for one that was in force)."""
     _lock(finding, based_on)
+    finding.refresh_from_db(fields=["acceptance_requested_at"])
+    if finding.acceptance_pending:
+        finding.acceptance_requested_at = None
+        finding._change_reason = "Risk acceptance request withdrawn"
+        finding.save(update_fields=["acceptance_requested_at", "updated_at"])
+        findings_updated_announce([finding])
+        return finding
     if finding.status != Finding.Status.ACCEPTED:
         raise ValidationError("Only an accepted finding has an acceptance to revoke.")
     finding.status = Finding.Status.OPEN

@@ -66,7 +66,7 @@ def _detail_context(request, finding: Finding, **forms) -> dict:
         context["update_form"] = with_version(
             FindingUpdateForm(initial=FindingUpdateForm.initial_for(finding)), finding, version
         )
-        context["accept_form"] = with_version(_accept_form(), finding, version)
+        context["accept_form"] = with_version(_accept_form(finding=finding), finding, version)
         context["resolve_form"] = with_version(FindingResolveForm(), finding, version)
         context["comment_form"] = FindingCommentForm()
         context.update(forms)
@@ -93,8 +93,15 @@ def _cause(finding: Finding) -> dict:
     return cause
 
 
-def _accept_form(**kwargs) -> FindingAcceptForm:
-    return FindingAcceptForm(max_days=selectors.policy_current().max_acceptance_days, today=_today(), **kwargs)
+def _accept_form(*, finding: Finding, **kwargs) -> FindingAcceptForm:
+    policy = selectors.policy_current()
+    return FindingAcceptForm(
+        max_days=policy.max_acceptance_days,
+        today=_today(),
+        min_chars=policy.min_justification_chars,
+        second_approver=policy.needs_second_approver(finding.code),
+        **kwargs,
+    )
 
 
 class FindingListView(Guarded, CsvExportMixin, FilteredListMixin, FilterView):
@@ -212,18 +219,22 @@ class FindingUpdateView(_FindingActionView):
 
 class FindingAcceptView(_FindingActionView):
     form_key = "accept_form"
-    success_message = "Risk accepted. The usage is being rescored without this factor."
 
     def get_form(self, form_class=None):
-        return with_version(_accept_form(**self.get_form_kwargs()), self.finding)
+        return with_version(_accept_form(finding=self.finding, **self.get_form_kwargs()), self.finding)
 
     def perform(self, finding, data):
-        services.finding_accept(
+        done = services.finding_accept(
             finding=finding,
             justification=data["justification"],
             accepted_until=data["accepted_until"],
             by=self.request.user,
             based_on=data[BASED_ON],
+        )
+        self.success_message = (
+            "Risk acceptance asked for: it takes effect once a second approver approves it."
+            if done.acceptance_pending
+            else "Risk accepted. The usage is being rescored without this factor."
         )
 
 
@@ -262,11 +273,34 @@ class FindingRevokeView(Guarded, View):
             messages.error(request, "The request did not say which version of the finding it was based on.")
             return redirect(finding)
         try:
+            pending = finding.acceptance_pending
             services.finding_acceptance_revoke(finding=finding, by=request.user, based_on=version)
         except StaleVersion as error:  # the page shows the finding as it is now, with its history
             messages.error(request, error.message)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "Risk acceptance revoked. The factor counts again from the rescoring.")
+            messages.success(
+                request,
+                "The request for a risk acceptance is withdrawn."
+                if pending
+                else "Risk acceptance revoked. The factor counts again from the rescoring.",
+            )
+        return redirect(finding)
+
+
+class FindingApproveView(Guarded, View):
+    """The second approver approves a requested risk acceptance (the service checks who may)."""
+
+    permission_required = "assessments.change_finding"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        finding = get_object_or_404(Finding, pk=pk)
+        try:
+            services.finding_acceptance_approve(finding=finding, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Risk acceptance approved. The usage is being rescored without this factor.")
         return redirect(finding)

@@ -76,6 +76,7 @@ class PolicyDetailView(Guarded, TemplateView):
             "root_weight": int(policy.weights["origin.country_of_concern"] * policy.root_multiplier),
             "sanction_flags": [(flag, FLAGS.get(flag, "")) for flag in sorted(policy.sanction_flags)],
             "critical_factors": [code for code in FACTOR_CODES if code in policy.critical_factors],
+            "approver_roles": [role.capitalize() for role in sorted(policy.approver_roles)],
             "sources": [
                 {"title": title, "url": url, "read_via": [part.strip() for part in read_via.split(";") if part.strip()]}
                 for title, url, read_via in _unique_sources(policy)
