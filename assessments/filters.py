@@ -101,7 +101,11 @@ class ExposureFilterSet(BoundedFilterSet):
         choices=Tier.choices, field_name="ratings__tier", method="filter_tier", label="Current tier"
     )
     vendor = django_filters.ModelChoiceFilter(field_name="product__vendor", queryset=Vendor.objects.order_by("name"))
-    include_retired = django_filters.BooleanFilter(method="filter_noop", label="Include what was retired")
+    include_retired = django_filters.BooleanFilter(
+        method="filter_noop",
+        label="Retired products",
+        widget=forms.Select(choices=[("", "Left out"), ("true", "Included")]),
+    )
 
     class Meta:
         model = ModelUsage

@@ -118,7 +118,7 @@ def test_the_usage_page_shows_the_rating_its_history_and_findings(portfolio, ana
     page = analyst_client.get(f"/usages/{usage.pk}/").content.decode()
 
     assert "Current rating" in page and "first rating" in page
-    assert "origin.country_of_concern" in page  # its finding
+    assert "Origin in a country of concern" in page  # its finding, by the factor's label
     assert "→ Qwen/Qwen2.5-7B" in page  # evidence and chains
     assert analyst_client.get("/usages/999999/").status_code == 404
 

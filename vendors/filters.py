@@ -25,7 +25,7 @@ from vendors.models.portfolio import Criticality
 class VendorFilterSet(BoundedFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
     country = django_filters.ChoiceFilter(choices=countries)
-    tier = django_filters.ChoiceFilter(choices=Criticality.choices)
+    tier = django_filters.ChoiceFilter(choices=Criticality.choices, label="Criticality")
     status = django_filters.ChoiceFilter(choices=Vendor.Status.choices, empty_label="Current (not archived)")
     changed_since = changed_since_filter(
         "its own fields, a contact, or one of its products or model usages added, changed or removed, or a new "

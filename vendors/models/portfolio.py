@@ -18,7 +18,7 @@ class Criticality(models.TextChoices):
 
     CRITICAL = "critical", "Critical"
     HIGH = "high", "High"
-    MEDIUM = "medium", "Medium"
+    MEDIUM = "medium", "Moderate"  # one word for the middle of every scale (AI risk tiers say "moderate")
     LOW = "low", "Low"
 
 
@@ -36,7 +36,13 @@ class Vendor(Retirable, models.Model):
     name = models.CharField("legal name", max_length=200)
     country = CountryField(help_text="Where the vendor is incorporated or headquartered.")
     website = models.URLField(blank=True)
-    tier = models.CharField(max_length=16, choices=Criticality.choices, default=Criticality.MEDIUM)
+    tier = models.CharField(
+        "criticality",
+        max_length=16,
+        choices=Criticality.choices,
+        default=Criticality.MEDIUM,
+        help_text="How much the business depends on the vendor (the API calls it tier).",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     description = bounded_text()
     created_at = models.DateTimeField(auto_now_add=True)
