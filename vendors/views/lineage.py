@@ -69,6 +69,10 @@ class DeclaredParentView(Guarded, FormView):
 
     def dispatch(self, request, *args, **kwargs):
         self.model = get_object_or_404(AIModel, pk=kwargs["pk"])
+        if self.model.kind == AIModel.Kind.CLOSED and request.user.has_perm(self.permission_required):
+            # A closed API model is its provider's own: nobody outside it can say what it was derived from.
+            messages.error(request, f"{self.model.name} is a closed API model: it has no parent to declare.")
+            return redirect("vendors:model_detail", pk=self.model.pk)
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
