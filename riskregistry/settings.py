@@ -206,6 +206,8 @@ HUB_TIMEOUT = env.float("HUB_TIMEOUT", default=10.0)
 HUB_MAX_RETRIES = env.int("HUB_MAX_RETRIES", default=5)
 HUB_REQUEST_DEADLINE = env.float("HUB_REQUEST_DEADLINE", default=30.0)  # seconds per request, all reads included
 HUB_NODE_BUDGET = env.float("HUB_NODE_BUDGET", default=120.0)  # seconds per repo: its requests and retry waits
+# How long the usage form waits for the hub to say whether a newly named repo exists (no answer: checked later).
+HUB_CHECK_SECONDS = env.float("HUB_CHECK_SECONDS", default=3.0)
 HUB_REQUESTS_PER_SECOND = env.float("HUB_REQUESTS_PER_SECOND", default=0.0) or None  # 0: no client-side limit
 LINEAGE_CONCURRENCY = env.int("LINEAGE_CONCURRENCY", default=16)  # hub requests in flight per refresh
 LINEAGE_MAX_DEPTH = env.int("LINEAGE_MAX_DEPTH", default=32)

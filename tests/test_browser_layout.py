@@ -58,3 +58,19 @@ def test_usage_page_and_closed_models(page, analyst):  # noqa: F811
     assert page.get_by_role("link", name="Declare a parent").count() == 0
     page.goto(f"/models/{closed.pk}/parents/new/")
     page.get_by_text("is a closed API model: it has no parent to declare").wait_for()
+
+
+def test_a_mistyped_hub_id_is_caught_and_confirmed(page, analyst, fake_hub):  # noqa: F811
+    from vendors.models import ModelUsage
+
+    product = factories.ProductFactory(name="Helpdesk")
+    _sign_in(page, "ana")
+    page.goto(f"/products/{product.pk}/models/new/")
+    page.get_by_label("Model", exact=True).fill("nobody-here/nonexistent-model-xyz")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("The hub has no repository nobody-here/nonexistent-model-xyz").wait_for()
+    assert not ModelUsage.objects.filter(product=product).exists()
+    page.get_by_label("Register it anyway").check()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("nobody-here/nonexistent-model-xyz saved on Helpdesk").wait_for()
+    assert ModelUsage.objects.filter(product=product, model__name="nobody-here/nonexistent-model-xyz").exists()

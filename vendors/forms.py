@@ -73,6 +73,20 @@ class ModelUsageForm(StyledFormMixin, forms.Form):
     region = RegionChoiceField(queryset=HostRegion.objects.select_related("host"), required=False)
     declared_by = forms.ChoiceField(choices=ModelUsage.DeclaredBy.choices, initial=ModelUsage.DeclaredBy.ANALYST)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    confirm_missing = forms.BooleanField(
+        label="Register it anyway: the id is right (a private repo, or one not published yet)",
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def ask_to_confirm_missing(self, repo_id: str) -> None:
+        """The hub has no such repo: say so on the model field and offer the confirmation box."""
+        self.add_error(
+            "model_name",
+            f"The hub has no repository {repo_id} (or it is private). Check the spelling, or tick the box below to "
+            "register it anyway.",
+        )
+        self.fields["confirm_missing"].widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
 
     def clean(self):
         data = super().clean()

@@ -18,6 +18,7 @@ from vendors.selectors.bom_versions import (
     bom_versions_for,
 )
 from vendors.selectors.feed import changes_after, feed_ordering, feed_position, settled_changes
+from vendors.selectors.hub_check import hub_repo_check
 from vendors.selectors.lineage import (
     LineageReport,
     knowledge_base_warning,
@@ -64,6 +65,7 @@ __all__ = [
     "changes_after",
     "feed_ordering",
     "feed_position",
+    "hub_repo_check",
     "knowledge_base_warning",
     "lineage_problem_counts",
     "lineage_reports",

@@ -17,6 +17,7 @@ from assessments.selectors.trends import moment_label, product_score_trend
 from vendors import filters, forms, selectors, services
 from vendors.api import serializers as api_serializers
 from vendors.models import AIModel, Contact, Product, Vendor
+from vendors.selectors.hub_check import MISSING
 from vendors.views.base import (
     PAGE_SIZE,
     CsvExportMixin,
@@ -315,8 +316,19 @@ class ModelUsageFormView(Guarded, FormView):
             del form.fields["declared_by"]
         return with_version(form, self.usage)
 
+    def _hub_repo_missing(self, data) -> bool:
+        """A hub id newly named here that the hub says does not exist (asked briefly; see hub_repo_check)."""
+        if data["model_kind"] != AIModel.Kind.HUB or data.get("confirm_missing"):
+            return False
+        if self.usage is not None and self.usage.model.name.lower() == data["model_name"].lower():
+            return False
+        return selectors.hub_repo_check(data["model_name"]) == MISSING
+
     def form_valid(self, form):
         data = form.cleaned_data
+        if self._hub_repo_missing(data):
+            form.ask_to_confirm_missing(data["model_name"])
+            return self.form_invalid(form)
         common = {
             "model_kind": data["model_kind"],
             "model_name": data["model_name"],
