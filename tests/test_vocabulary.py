@@ -69,3 +69,17 @@ def test_model_kinds_are_counted_in_proper_plurals(analyst_client):
     body = analyst_client.get("/").content.decode()
     assert f"{hub} hub repositories" in body and "0 declared models" in body
     assert f"{closed} closed API model{'s' if closed != 1 else ''}" in body
+
+
+def test_the_model_page_lists_chains_without_prefixes(analyst_client):
+    from django.utils import timezone
+
+    from vendors.models import LineageEdge
+
+    now = timezone.now()
+    child = factories.AIModelFactory(name="acme/bot-7b", status=AIModel.Status.RESOLVED, fetched_at=now)
+    parent = AIModel.objects.create(name="acme-internal-base", kind=AIModel.Kind.DECLARED)
+    LineageEdge.objects.create(child=child, parent=parent, relation="finetune", source="vendor", observed_at=now)
+    body = analyst_client.get(f"/models/{child.pk}/").content.decode()
+    assert "acme/bot-7b → acme-internal-base" in body
+    assert "declared:acme-internal-base" not in body

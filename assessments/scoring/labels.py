@@ -6,9 +6,10 @@ Pure: plain values in, plain values out."""
 
 from __future__ import annotations
 
-import re
-
 from assessments.scoring.policy import FACTOR_CODES, TIERS, Policy
+from vendors.lineage.display import plain_ids
+
+__all__ = ["FACTOR_CHOICES", "FACTOR_DESCRIPTIONS", "FACTOR_LABELS", "factor_label", "finding_severity", "plain_ids"]
 
 #: The short human name of each factor.
 FACTOR_LABELS = {
@@ -79,14 +80,3 @@ def finding_severity(*, code: str, points: int, critical_tier: bool, policy: Pol
     if policy.opens_finding(code) and TIERS.index(severity) < TIERS.index("high"):
         severity = "high"
     return severity
-
-
-#: Node ids of models with no hub repo: ``closed:gpt-4o``, ``declared:acme-internal-7b`` (see vendors'
-#: ``node_key``). Integrators read them as they are (API, CSV, ``lineage --json``); people read the name.
-_NODE_PREFIX = re.compile(r"(?<![\w/.:-])(?:closed|declared):(?=[\w.])")
-
-
-def plain_ids(text: str) -> str:
-    """``closed:deepseek-reasoner (DeepSeek, CN) is a root`` → ``deepseek-reasoner (DeepSeek, CN) is a root``: a
-    reason, title or chain as people read it, without the internal prefixes of node ids."""
-    return _NODE_PREFIX.sub("", str(text))
