@@ -42,7 +42,7 @@ def test_mbom_questionnaire_round_trip(browser, live_server, portfolio, tmp_path
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Assessments", exact=True).click()
     page.get_by_role("link", name="Send a questionnaire").click()
     page.get_by_label("Questionnaire").select_option("ai-mbom")
-    page.get_by_label("Product").select_option(label=str(portfolio))
+    page.get_by_label("Product", exact=True).select_option(label=str(portfolio))
     page.get_by_label("Contacts").select_option(label="Cora Compliance <cora@acme.example>")
     page.get_by_label("Due date").fill((timezone.now().date() + timedelta(days=21)).isoformat())
     page.get_by_role("button", name="Send").click()

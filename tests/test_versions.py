@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from assessments import services as assessment_services
 from assessments.models import Finding
+from riskregistry.roles import ADMIN
 from riskregistry.versions import StaleVersion, version_of
 from tests import factories
 from tests.api import build_world, key_client
@@ -45,6 +46,10 @@ def _no_history_user():
 
     if hasattr(HistoricalRecords.context, "request"):
         del HistoricalRecords.context.request
+
+
+#: A justification as long as the default policy asks for (20 characters).
+JUSTIFIED = "A compensating control is in place."
 
 
 def _finding(usage=None) -> Finding:
@@ -80,13 +85,13 @@ def test_a_stale_vendor_save_is_refused_with_who_changed_what_and_when_and_nothi
     [change] = error.changes
     assert (change.field, change.label, change.then, change.now, change.by) == (
         "tier",
-        "Tier",
-        "Medium",
+        "Criticality",
+        "Moderate",
         "High",
         "alice",
     )
     assert abs(change.at - timezone.now()) < dt.timedelta(minutes=1)
-    assert "alice" in error.message and "Tier: Medium → High" in error.message
+    assert "alice" in error.message and "Criticality: Moderate → High" in error.message
     # Nothing of the refused save: the website and tier are as alice left them, and no history row was added.
     vendor.refresh_from_db()
     assert (vendor.tier, vendor.website) == ("high", "https://acme.example")
@@ -206,7 +211,7 @@ def test_a_findings_actions_refuse_a_stale_version():
     until = timezone.now().date() + dt.timedelta(days=10)
     with pytest.raises(StaleVersion) as refused:
         assessment_services.finding_accept(
-            finding=Finding.objects.get(pk=finding.pk), justification="fine", accepted_until=until, by=owner,
+            finding=Finding.objects.get(pk=finding.pk), justification=JUSTIFIED, accepted_until=until, by=owner,
             based_on=opened,
         )  # fmt: skip
     assert [c.field for c in refused.value.changes] == ["owner"] and refused.value.changes[0].now == "olga"
@@ -215,10 +220,11 @@ def test_a_findings_actions_refuse_a_stale_version():
         assessment_services.finding_resolve(
             finding=Finding.objects.get(pk=finding.pk), status="closed", resolution="x", based_on=opened
         )
-    accepted = assessment_services.finding_accept(
-        finding=Finding.objects.get(pk=finding.pk), justification="fine", accepted_until=until, by=owner,
+    requested = assessment_services.finding_accept(
+        finding=Finding.objects.get(pk=finding.pk), justification=JUSTIFIED, accepted_until=until, by=owner,
         based_on=version_of(finding),
     )  # fmt: skip
+    accepted = assessment_services.finding_acceptance_approve(finding=requested, by=factories.UserFactory(role=ADMIN))
     with pytest.raises(StaleVersion):
         assessment_services.finding_acceptance_revoke(finding=accepted, based_on=opened)
     assert Finding.objects.get(pk=finding.pk).status == "accepted"
@@ -308,7 +314,7 @@ def test_a_stale_vendor_form_is_shown_again_with_the_input_kept_and_the_change_e
     assert response.status_code == 200
     page = response.content.decode()
     assert "was changed by alice" in page and 'id="stale-changes"' in page
-    assert re.search(r"<td>Tier</td><td>Medium</td><td[^>]*>Critical</td><td>alice</td>", page)
+    assert re.search(r"<td>Criticality</td><td>Moderate</td><td[^>]*>Critical</td><td>alice</td>", page)
     assert 'value="https://bob.example"' in page and "Bob&#x27;s notes" in page  # nothing typed is lost
     vendor.refresh_from_db()
     assert (vendor.tier, vendor.website) == ("critical", "https://acme.example")  # nothing of bob's was saved
@@ -316,7 +322,7 @@ def test_a_stale_vendor_form_is_shown_again_with_the_input_kept_and_the_change_e
     # The form now carries the current version, and bob's untouched tier took alice's value: saving again keeps both.
     again = _form_data(page)
     assert again["based_on"] == version_of(vendor) and again["tier"] == "critical"
-    assert "You had left Tier as it was" in page
+    assert "You had left Criticality as it was" in page
     assert client.post(url, again).status_code == 302
     vendor.refresh_from_db()
     assert (vendor.tier, vendor.website, vendor.description) == ("critical", "https://bob.example", "Bob's notes")
@@ -377,7 +383,7 @@ def test_a_stale_finding_action_is_refused_on_its_page(analyst_client, analyst):
 def test_a_stale_revocation_is_refused_with_the_change_in_the_message(analyst_client, analyst):
     finding = _finding()
     until = timezone.now().date() + dt.timedelta(days=10)
-    assessment_services.finding_accept(finding=finding, justification="Pilot.", accepted_until=until, by=analyst)
+    factories.finding_accept_approved(finding=finding, justification=JUSTIFIED, accepted_until=until, by=analyst)
     page = analyst_client.get(finding.get_absolute_url()).content.decode()
     opened = re.search(r'id="revoke">.*?name="based_on" value="(\d+)"', page, re.S).group(1)
     assessment_services.finding_update(finding=Finding.objects.get(pk=finding.pk), owner=analyst, due_date=None)
@@ -435,7 +441,7 @@ def test_a_stale_patch_is_409_with_what_changed(api, analyst):
     assert body["version"] == version_of(vendor) and response["ETag"] == f'"{body["version"]}"'
     [change] = body["changes"]
     assert {k: change[k] for k in ("field", "label", "then", "now", "by")} == {
-        "field": "tier", "label": "Tier", "then": "Medium", "now": "High", "by": "alice"
+        "field": "tier", "label": "Criticality", "then": "Moderate", "now": "High", "by": "alice"
     }  # fmt: skip
     assert change["at"].endswith("Z")
     assert Vendor.objects.get(pk=vendor.pk).website == "https://acme.example"

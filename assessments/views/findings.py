@@ -243,6 +243,10 @@ class FindingCommentView(_FindingActionView):
     form_key = "comment_form"
     success_message = "Comment added."
 
+    def get_form(self, form_class=None):
+        # A comment adds to the thread and overwrites nothing, so it is based on no version of the finding.
+        return super(_FindingActionView, self).get_form(form_class)
+
     def perform(self, finding, data):
         services.finding_comment_add(finding=finding, body=data["body"], author=self.request.user)
 
