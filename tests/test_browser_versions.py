@@ -34,7 +34,7 @@ def test_two_analysts_edit_the_same_vendor_and_nothing_is_lost(browser, live_ser
             page.get_by_role("heading", name="Edit Acme AI, Inc.").wait_for()
 
         # Alice raises the tier and saves.
-        alice.get_by_label("Tier").select_option("critical")
+        alice.get_by_label("Criticality").select_option("critical")
         alice.get_by_role("button", name="Save").click()
         alice.get_by_text("Vendor Acme AI, Inc. saved.").wait_for()
 
@@ -46,14 +46,14 @@ def test_two_analysts_edit_the_same_vendor_and_nothing_is_lost(browser, live_ser
         stale.wait_for()
         bob.screenshot(path=tmp_path / "stale.png", full_page=True)
         assert "was changed by alice" in bob.get_by_role("alert").first.inner_text()
-        row = stale.get_by_role("row").filter(has_text="Tier")
+        row = stale.get_by_role("row").filter(has_text="Criticality")
         assert [cell.strip() for cell in row.locator("td").all_inner_texts()[:4]] == [
-            "Tier", "Medium", "Critical", "alice"
+            "Criticality", "Moderate", "Critical", "alice"
         ]  # fmt: skip
         # Nothing Bob typed is lost, and the tier he had left alone now shows Alice's value.
         assert bob.get_by_label("Website").input_value() == "https://bob.example"
         assert bob.get_by_label("Description").input_value() == "Bob's due-diligence notes."
-        assert bob.get_by_label("Tier").input_value() == "critical"
+        assert bob.get_by_label("Criticality").input_value() == "critical"
         vendor.refresh_from_db()
         assert (vendor.tier, vendor.website, vendor.description) == ("critical", "https://acme.example", "")
 
