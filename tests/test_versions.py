@@ -191,6 +191,24 @@ def test_every_portfolio_record_refuses_a_stale_save(make, edit, first, second, 
     assert all(getattr(fresh, name) == value for name, value in {**first, **second}.items())
 
 
+@pytest.mark.parametrize(
+    ("make", "edit", "same"),
+    [
+        (factories.VendorFactory, lambda r, v, **f: services.vendor_update(vendor=r, based_on=v, **f), "tier"),
+        (factories.ContactFactory, _contact_edit, "role"),
+        (factories.ProductFactory, _product_edit, "criticality"),
+        (factories.ModelUsageFactory, _usage_edit, "notes"),
+    ],
+)
+def test_a_save_that_changes_nothing_leaves_other_editors_current(make, edit, same):
+    record = make()
+    opened = version_of(record)
+    history = record.history.count()
+    edit(record, opened, **{same: getattr(record, same)})
+    assert record.history.count() == history
+    assert version_of(type(record).objects.get(pk=record.pk)) == opened
+
+
 def test_a_product_shows_its_data_categories_changed_meanwhile():
     product = factories.ProductFactory()
     pii, health = DataCategory.objects.order_by("pk")[:2]

@@ -287,8 +287,20 @@ def model_usage_update(
     model = ai_model_get_or_create(
         kind=model_kind, name=model_name, declared_source=_declared_source(usage.declared_by)
     )
-    usage.model, usage.role, usage.share, usage.notes = model, role, share, notes
-    usage.host, usage.region = _usage_host_region(host, region), region
+    values = {
+        "model": model,
+        "role": role,
+        "share": share,
+        "notes": notes,
+        "host": _usage_host_region(host, region),
+        "region": region,
+    }
+    changed = [field for field, value in values.items() if getattr(usage, field) != value]
+    if not changed:
+        # Nothing to record: no history row (which would make anyone else's open form stale) and no rescoring.
+        return usage
+    for field in changed:
+        setattr(usage, field, values[field])
     usage.full_clean()
     usage.save()
     if previous_model.pk != model.pk:
