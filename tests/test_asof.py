@@ -70,6 +70,20 @@ def test_figures_as_of_a_past_moment_do_not_move_when_the_data_changes_later(por
     assert _figures(selectors.dashboard(as_of=then)) == before
 
 
+def test_a_retired_usage_leaves_the_roll_up_now_and_stays_counted_before(portfolio, analyst):
+    from vendors.services import model_usage_retire
+
+    before_retiring = timezone.now()
+    before = _figures(selectors.dashboard(as_of=before_retiring))
+    assert before[0]["critical"] + before[0]["high"] >= 1
+    model_usage_retire(usage=portfolio["qwen"], reason="Replaced by the in-house model", user=analyst)
+
+    now = _figures(selectors.dashboard(as_of=timezone.now()))
+    assert now == _figures(selectors.dashboard())
+    assert now[0][""] == before[0][""] + 1  # the Qwen product has nothing in use any more
+    assert _figures(selectors.dashboard(as_of=before_retiring)) == before
+
+
 def test_nothing_existed_before_the_portfolio(portfolio):
     state = selectors.portfolio_as_of(timezone.now() - timedelta(days=1))
     assert state.products_by_tier() == {"": 0, "low": 0, "moderate": 0, "high": 0, "critical": 0}

@@ -134,9 +134,15 @@ class PortfolioAsOf:
         return {pk: p for pk, p in self.products.items() if p.status == _ACTIVE}
 
     @cached_property
+    def usages_in_use(self) -> dict[int, Any]:
+        """Usages that existed then and were not retired by then: a retired usage no longer carries risk (as on
+        the dashboard), while its own rows stay readable."""
+        return {pk: u for pk, u in self.usages.items() if getattr(u, "retired_at", None) is None}
+
+    @cached_property
     def usages_by_product(self) -> dict[int, list[Any]]:
         found: dict[int, list[Any]] = defaultdict(list)
-        for usage in sorted(self.usages.values(), key=lambda u: u.id):
+        for usage in sorted(self.usages_in_use.values(), key=lambda u: u.id):
             if usage.product_id in self.products:
                 found[usage.product_id].append(usage)
         return found
@@ -172,11 +178,10 @@ class PortfolioAsOf:
     # ---- exposure ------------------------------------------------------------------------------------------
     @cached_property
     def active_exposures(self) -> list[Any]:
-        """Exposure rows of usages that existed then, of products active then."""
+        """Exposure rows of usages in use then, of products active then."""
+        in_use = self.usages_in_use
         return [
-            e
-            for e in self.exposures
-            if e.usage_id in self.usages and self.usages[e.usage_id].product_id in self.active_products
+            e for e in self.exposures if e.usage_id in in_use and in_use[e.usage_id].product_id in self.active_products
         ]
 
     def models(self, ids: Iterable[int]) -> dict[int, AIModel]:
