@@ -16,6 +16,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
 from rest_framework.throttling import SimpleRateThrottle
 
+from riskregistry.client_ip import client_ip
 from riskregistry.models import ApiKey
 
 #: last_used_at is written at most this often per key, so reading does not mean a write per request.
@@ -114,6 +115,9 @@ class ClientRateThrottle(SimpleRateThrottle):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
+
+    def get_ident(self, request) -> str:
+        return client_ip(request)  # the same address as sign-in lockouts, behind the declared proxies only
 
     def get_cache_key(self, request, view) -> str:
         key = _key(request)

@@ -106,3 +106,15 @@ def test_the_portal_is_throttled_per_address(client, sent, settings):
     settings.PORTAL_RATE_PER_ADDRESS = "3/m"
     statuses = [client.get("/portal/a/" + f"{n:043d}" + "/").status_code for n in range(5)]
     assert statuses[-1] == 429
+
+
+def test_behind_a_proxy_the_portal_throttles_each_client_not_the_proxy(client, sent, settings):
+    settings.PORTAL_RATE_PER_ADDRESS = "3/m"
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    def get(n, address):
+        path = "/portal/a/" + f"{n:043d}" + "/"
+        return client.get(path, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=address).status_code
+
+    assert [get(n, "203.0.113.7") for n in range(4)][-1] == 429
+    assert get(9, "198.51.100.9") == 404  # another client behind the same proxy is not throttled

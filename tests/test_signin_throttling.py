@@ -60,3 +60,38 @@ def test_failed_and_successful_sign_ins_are_kept(client):
     success = AccessLog.objects.get(username="ana")
     assert success.ip_address == "203.0.113.7" and success.attempt_time is not None
     assert not AccessAttempt.objects.filter(username="ana").exists()  # a success clears the failures
+
+
+BEHIND_TWO_PROXIES = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.7, 10.0.0.1"}
+
+
+@pytest.mark.parametrize(
+    ("proxies", "meta", "expected"),
+    [
+        (0, {"REMOTE_ADDR": "203.0.113.7", "HTTP_X_FORWARDED_FOR": "6.6.6.6"}, "203.0.113.7"),  # header ignored
+        (1, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.7"}, "203.0.113.7"),
+        (1, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.7"}, "203.0.113.7"),
+        (2, BEHIND_TWO_PROXIES, "203.0.113.7"),
+        (2, {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "10.0.0.1"}, "10.0.0.2"),  # chain too short
+        (1, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "not an address"}, "10.0.0.1"),
+        (1, {"REMOTE_ADDR": "10.0.0.1"}, "10.0.0.1"),
+    ],
+)
+def test_the_client_address_is_read_only_as_far_as_the_declared_proxies(rf, settings, proxies, meta, expected):
+    from riskregistry.client_ip import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = proxies
+    assert client_ip(rf.get("/", **meta)) == expected
+
+
+def test_behind_proxies_a_spoofed_forwarded_header_neither_escapes_nor_causes_a_lockout(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 2
+    factories.UserFactory(username="bob")
+    for n in range(settings.AXES_FAILURE_LIMIT):  # one attacker, a new invented address in front each time
+        spoofed = {**BEHIND_TWO_PROXIES, "HTTP_X_FORWARDED_FOR": f"6.6.6.{n}, 203.0.113.7, 10.0.0.1"}
+        client.post("/accounts/login/", {"username": f"guess{n}", "password": "wrong"}, **spoofed)
+    assert AccessFailureLog.objects.filter(ip_address="203.0.113.7").count() == settings.AXES_FAILURE_LIMIT
+    signed_in = client.post("/accounts/login/", {"username": "bob", "password": PASSWORD}, **BEHIND_TWO_PROXIES)
+    assert signed_in.status_code == 429  # the attacker's real address is locked out
+    elsewhere = {**BEHIND_TWO_PROXIES, "HTTP_X_FORWARDED_FOR": "198.51.100.9, 10.0.0.1"}
+    assert client.post("/accounts/login/", {"username": "bob", "password": PASSWORD}, **elsewhere).status_code == 302

@@ -14,6 +14,7 @@ from assessments.attestation import ClaimKind, claim_list, missing_responses, sn
 from assessments.documents import attestation_request_pdf, claim_sections
 from assessments.models import AttestationLink, AttestationRequest
 from assessments.views.attestations import pdf_response, signed_pdf_response
+from riskregistry.client_ip import client_ip
 from assessments.views.portal_base import PortalEntryView, PortalSessionMixin
 
 
@@ -139,7 +140,7 @@ class AttestationPortalView(PortalSessionMixin, View):
                 name=request.POST.get("name", ""),
                 title=request.POST.get("title", ""),
                 email=request.POST.get("email", ""),
-                address=request.META.get("REMOTE_ADDR"),
+                address=client_ip(request),
             )
         except ValidationError:
             messages.error(request, "This request can no longer be signed.")
@@ -176,7 +177,7 @@ class AttestationPortalView(PortalSessionMixin, View):
                     name=request.POST.get("name", ""),
                     title=request.POST.get("title", ""),
                     email=request.POST.get("email", ""),
-                    address=request.META.get("REMOTE_ADDR"),
+                    address=client_ip(request),
                 )
             except ValidationError as error:
                 errors.update({key: " ".join(value) for key, value in error.message_dict.items()})
