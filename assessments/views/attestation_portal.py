@@ -14,8 +14,8 @@ from assessments.attestation import ClaimKind, claim_list, missing_responses, sn
 from assessments.documents import attestation_request_pdf, claim_sections
 from assessments.models import AttestationLink, AttestationRequest
 from assessments.views.attestations import pdf_response, signed_pdf_response
-from riskregistry.client_ip import client_ip
 from assessments.views.portal_base import PortalEntryView, PortalSessionMixin
+from riskregistry.client_ip import client_ip
 
 
 class AttestationEnterView(PortalEntryView):
