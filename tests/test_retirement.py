@@ -206,6 +206,57 @@ def test_a_typo_usage_is_deleted_from_its_page(client, analyst):
     assert not ModelUsage.objects.filter(model=usage.model).exists()
 
 
+def test_a_retired_usage_put_back_in_use_counts_and_is_rated_again(django_capture_on_commit_callbacks, analyst):
+    usage = _rated_usage()
+    product = usage.product
+    with django_capture_on_commit_callbacks(execute=True):
+        services.model_usage_retire(usage=usage, reason="Paused for the pilot")
+    with pytest.raises(ValidationError, match="Say why it is back in use"):
+        services.model_usage_reinstate(usage=usage, reason=" ")
+    ratings = usage.ratings.count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.model_usage_reinstate(usage=usage, reason="The pilot went to production", user=analyst)
+
+    usage.refresh_from_db()
+    assert not usage.is_retired and usage.retired_by is None and usage.retirement_reason == ""
+    assert with_worst_rating(Product.objects.filter(pk=product.pk), "model_usages").get().worst_tier != ""
+    assert usage.ratings.count() >= ratings  # the old snapshots stay; rating again adds, never replaces
+    reasons = list(usage.history.values_list("history_change_reason", flat=True))
+    assert reasons[:2] == ["Reinstated: The pilot went to production", "Retired: Paused for the pilot"]
+    back = ChangeEvent.objects.filter(product=product, kind=ChangeEvent.Kind.USAGE_ADDED).latest("pk")
+    assert back.details["outcome"] == "reinstated" and "again" in back.summary
+    with pytest.raises(ValidationError, match="in use already"):
+        services.model_usage_reinstate(usage=usage, reason="Twice")
+
+
+def test_a_usage_of_a_retired_product_waits_for_its_product(admin_user):
+    usage = _rated_usage()
+    services.product_retire(product=usage.product, reason="Product sunset")
+    usage.refresh_from_db()
+    services.model_usage_retire(usage=usage, reason="With the product")
+    with pytest.raises(ValidationError, match="put the product back in use first"):
+        services.model_usage_reinstate(usage=usage, reason="Trying")
+    assert ModelUsage.objects.get(pk=usage.pk).is_retired
+
+
+def test_putting_a_usage_back_in_use_from_its_page(client, analyst, viewer):
+    usage = _rated_usage()
+    services.model_usage_retire(usage=usage, reason="Paused <b>for now</b>")
+    url = reverse("vendors:usage_reinstate", args=[usage.pk])
+    client.force_login(viewer)
+    assert "Put back in use" not in client.get(reverse("assessments:usage_detail", args=[usage.pk])).content.decode()
+    assert client.post(url, {"reason": "x"}).status_code == 403
+    client.force_login(analyst)
+    assert url in client.get(reverse("assessments:usage_detail", args=[usage.pk])).content.decode()
+    form = client.get(url).content.decode()
+    assert "Paused &lt;b&gt;for now&lt;/b&gt;" in form
+    assert client.post(url, {"reason": ""}).status_code == 200
+    assert ModelUsage.objects.get(pk=usage.pk).is_retired
+    response = client.post(url, {"reason": "Back in production"})
+    assert response.status_code == 302 and not ModelUsage.objects.get(pk=usage.pk).is_retired
+
+
 @pytest.mark.parametrize("path", ["/usages/{u}/delete/", "/products/{p}/delete/", "/vendors/{v}/delete/"])
 def test_viewers_get_403_on_every_removal_page(client, viewer, path):
     usage = factories.ModelUsageFactory()

@@ -41,6 +41,7 @@ def _urls(world):
         "usage_create": f"/products/{p}/models/new/",
         "usage_update": f"/usages/{u}/edit/",
         "usage_delete": f"/usages/{u}/delete/",
+        "usage_reinstate": f"/usages/{u}/reinstate/",
         "model_list": "/models/",
         "model_detail": f"/models/{world['usage'].model.pk}/",
         "csv_import_list": "/imports/",
@@ -61,6 +62,7 @@ READ = {
 WRITE = {
     "vendor_create", "vendor_update", "contact_create", "contact_update", "contact_delete", "product_create",
     "product_update", "product_delete", "usage_create", "usage_update", "usage_delete",
+    "usage_reinstate",
 }  # fmt: skip
 
 

@@ -155,6 +155,16 @@ class RemovalForm(StyledFormMixin, forms.Form):
     )
 
 
+class ReinstateForm(StyledFormMixin, forms.Form):
+    """Why a retired model usage is back in use (kept in the audit trail)."""
+
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in the audit trail, with who and when.",
+    )
+
+
 class CsvImportForm(forms.Form):
     """A spreadsheet of vendors, products and model usages to preview."""
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("products/<int:product_pk>/models/new/", views.ModelUsageFormView.as_view(), name="usage_create"),
     path("usages/<int:pk>/edit/", views.ModelUsageFormView.as_view(), name="usage_update"),
     path("usages/<int:pk>/delete/", views.ModelUsageRemoveView.as_view(), name="usage_delete"),
+    path("usages/<int:pk>/reinstate/", views.ModelUsageReinstateView.as_view(), name="usage_reinstate"),
     path("usages.csv", views.ModelUsageCsvView.as_view(), name="usage_csv"),
     path("imports/", views.CsvImportListView.as_view(), name="csv_import_list"),
     path("imports/template.csv", views.CsvTemplateView.as_view(), name="csv_import_template"),

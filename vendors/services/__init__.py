@@ -27,6 +27,7 @@ from vendors.services.portfolio import (
 )
 from vendors.services.retirement import (
     Removal,
+    model_usage_reinstate,
     model_usage_remove,
     model_usage_retire,
     product_remove,
@@ -59,6 +60,7 @@ __all__ = [
     "csv_import_run",
     "csv_import_stage",
     "model_usage_register",
+    "model_usage_reinstate",
     "model_usage_remove",
     "model_usage_retire",
     "model_usage_update",

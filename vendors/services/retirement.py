@@ -51,10 +51,10 @@ def describe_records(kept: dict[str, int]) -> str:
     return ", ".join(f"{count} {kind}" for kind, count in kept.items())
 
 
-def _clean_reason(reason: str) -> str:
+def _clean_reason(reason: str, *, ask: str = "Say why it ends") -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Say why it ends: the reason is kept in the audit trail."})
+        raise ValidationError({"reason": f"{ask}: the reason is kept in the audit trail."})
     if len(reason) > REASON_MAX_LENGTH:
         raise ValidationError({"reason": f"Keep the reason under {REASON_MAX_LENGTH} characters."})
     return reason
@@ -116,6 +116,36 @@ def model_usage_retire(*, usage: ModelUsage, reason: str, user: AbstractBaseUser
     _refuse_if_retired(usage, "This model usage already ended")
     _retire(usage, user=user, reason=reason)
     _usage_removed_event(usage, retired=True, reason=reason)
+    usages_rescore_request(usage_ids=[usage.pk])
+    return usage
+
+
+@transaction.atomic
+def model_usage_reinstate(*, usage: ModelUsage, reason: str, user: AbstractBaseUser | None = None) -> ModelUsage:
+    """Put a retired usage back in use (retired by mistake, or the vendor brought the model back): it counts again
+    in roll-ups and exposure and is rated again. The retirement stays in its history and the change feed."""
+    reason = _clean_reason(reason, ask="Say why it is back in use")
+    stored = ModelUsage.objects.select_for_update().select_related("product", "model").get(pk=usage.pk)
+    if not stored.is_retired:
+        raise ValidationError("This model usage is in use already.", code="usage_in_use")
+    if stored.product.is_retired:
+        raise ValidationError(
+            "Its product %(product)s is retired: put the product back in use first.",
+            code="product_retired",
+            params={"product": stored.product},
+        )
+    usage.retired_at, usage.retired_by, usage.retirement_reason = None, None, ""
+    usage._change_reason = f"Reinstated: {reason}"
+    usage.save(update_fields=["retired_at", "retired_by", "retirement_reason", "updated_at"])
+    back = ChangeEvent.objects.create(
+        kind=ChangeEvent.Kind.USAGE_ADDED,
+        model=stored.model,
+        product=stored.product,
+        summary=f"{stored.product} uses {stored.model.name} again ({stored.get_role_display().lower()})",
+        details={"usage": usage.pk, "role": stored.role, "outcome": "reinstated", "reason": reason},
+        occurred_at=timezone.now(),
+    )
+    change_events_announce([back])
     usages_rescore_request(usage_ids=[usage.pk])
     return usage
 

@@ -28,7 +28,13 @@ from vendors.views.portfolio import (
     VendorFormView,
     VendorListView,
 )
-from vendors.views.retirement import ModelUsageRemoveView, ProductRemoveView, VendorArchiveView, VendorRemoveView
+from vendors.views.retirement import (
+    ModelUsageReinstateView,
+    ModelUsageRemoveView,
+    ProductRemoveView,
+    VendorArchiveView,
+    VendorRemoveView,
+)
 
 __all__ = [
     "AIModelDetailView",
@@ -45,6 +51,7 @@ __all__ = [
     "LineageRefreshDetailView",
     "ModelUsageCsvView",
     "ModelUsageFormView",
+    "ModelUsageReinstateView",
     "ModelUsageRemoveView",
     "ProductDetailView",
     "ProductFormView",

@@ -4,6 +4,7 @@ retired (it has history) or deleted (it has none), and asks why. The services de
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.generic import FormView
 
 from vendors import forms, selectors, services
@@ -114,3 +115,34 @@ class ModelUsageRemoveView(_RemovalView):
 
     def remove(self, reason):
         return services.model_usage_remove(usage=self.object, reason=reason, user=self.request.user)
+
+
+class ModelUsageReinstateView(Guarded, FormView):
+    """Put a retired usage back in use, with a reason (its retirement stays in the history)."""
+
+    permission_required = "vendors.change_modelusage"
+    form_class = forms.ReinstateForm
+    template_name = "vendors/confirm_reinstate.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = get_object_or_404(selectors.model_usage_queryset(), pk=self.kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "usage": self.object, "cancel_url": self.back_url()}
+
+    def back_url(self) -> str:
+        return reverse("assessments:usage_detail", args=[self.object.pk])
+
+    def form_valid(self, form):
+        try:
+            services.model_usage_reinstate(
+                usage=self.object, reason=form.cleaned_data["reason"], user=self.request.user
+            )
+        except ValidationError as error:
+            form_errors_from(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request, f"{self.object.model.name} is in use again by {self.object.product}; it is being rated."
+        )
+        return redirect(self.back_url())
