@@ -9,7 +9,6 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from assessments import services as assessment_services
 from assessments.models import Finding
 from riskregistry import services
 from riskregistry.models import ApiKey
@@ -275,7 +274,11 @@ def test_the_findings_workflow(api, analyst, world):
     refused = api.post(url + "approve-acceptance/")
     assert refused.status_code == 400 and "someone other" in refused.json()["detail"]
     world.finding.refresh_from_db()
-    assessment_services.finding_acceptance_approve(finding=world.finding, by=factories.UserFactory(role=ADMIN))
+    approver = key_client(factories.UserFactory(role=ADMIN))
+    stale = approver.post(url + "approve-acceptance/", HTTP_IF_MATCH='"1"')
+    assert stale.status_code == 409 and stale.json()["code"] == "stale"
+    read = approver.get(url)["ETag"]
+    assert approver.post(url + "approve-acceptance/", HTTP_IF_MATCH=read).status_code == 200
     assert api.get(url).json()["status"] == "accepted"
     revoked = api.post(url + "revoke-acceptance/")
     assert revoked.status_code == 200 and revoked.json()["status"] == "open"

@@ -246,7 +246,7 @@ def test_accepting_the_risk_lowers_the_rating(
     approver = factories.UserFactory(username="ada", role=ADMIN)
     analyst_client.force_login(approver)
     with django_capture_on_commit_callbacks(execute=True):
-        response = analyst_client.post(f"/findings/{qwen_finding.pk}/approve/")
+        response = analyst_client.post(f"/findings/{qwen_finding.pk}/approve/", {"based_on": version_of(qwen_finding)})
     qwen_finding.refresh_from_db()
     assert qwen_finding.status == Finding.Status.ACCEPTED
     assert (qwen_finding.accepted_by, qwen_finding.approved_by) == (analyst, approver)

@@ -242,7 +242,21 @@ def test_a_findings_actions_refuse_a_stale_version():
         finding=Finding.objects.get(pk=finding.pk), justification=JUSTIFIED, accepted_until=until, by=owner,
         based_on=version_of(finding),
     )  # fmt: skip
-    accepted = assessment_services.finding_acceptance_approve(finding=requested, by=factories.UserFactory(role=ADMIN))
+    read = version_of(requested)
+    # Meanwhile the request is withdrawn and asked again with another date: the approver read the old one.
+    assessment_services.finding_acceptance_revoke(finding=requested, by=owner, based_on=read)
+    asked_again = assessment_services.finding_accept(
+        finding=Finding.objects.get(pk=finding.pk), justification=JUSTIFIED, accepted_until=until - dt.timedelta(1),
+        by=owner, based_on=version_of(finding),
+    )  # fmt: skip
+    admin = factories.UserFactory(role=ADMIN)
+    with pytest.raises(StaleVersion) as refused:
+        assessment_services.finding_acceptance_approve(finding=asked_again, by=admin, based_on=read)
+    assert "accepted_until" in [c.field for c in refused.value.changes]
+    assert Finding.objects.get(pk=finding.pk).acceptance_pending
+    accepted = assessment_services.finding_acceptance_approve(
+        finding=asked_again, by=admin, based_on=version_of(asked_again)
+    )
     with pytest.raises(StaleVersion):
         assessment_services.finding_acceptance_revoke(finding=accepted, based_on=opened)
     assert Finding.objects.get(pk=finding.pk).status == "accepted"

@@ -69,8 +69,12 @@ class FindingViewSet(*_READ, mixins.UpdateModelMixin, RegistryViewSet):
     @action(detail=True, methods=["post"], url_path="approve-acceptance", permission_classes=[_CHANGE_FINDING])
     def approve_acceptance(self, request, pk=None):
         """Approve a risk acceptance waiting for its second approver (someone other than who asked for it, whose
-        role the policy allows to approve): from then on the factor stops counting."""
-        return self.respond(services.finding_acceptance_approve(finding=self.get_object(), by=request.user))
+        role the policy allows to approve): from then on the factor stops counting. Send the version you read as
+        `If-Match` to have the approval refused (409) if the request changed meanwhile."""
+        finding = self.get_object()
+        return self.respond(
+            services.finding_acceptance_approve(finding=finding, by=request.user, based_on=self.action_based_on())
+        )
 
     @extend_schema(request=None, responses={200: s.FindingSerializer})
     @action(detail=True, methods=["post"], url_path="revoke-acceptance", permission_classes=[_CHANGE_FINDING])

@@ -124,11 +124,15 @@ def _may_approve(user, roles) -> bool:
 
 
 @transaction.atomic
-def finding_acceptance_approve(*, finding: Finding, by, today: date | None = None) -> Finding:
+def finding_acceptance_approve(
+    *, finding: Finding, by, today: date | None = None, based_on: str | None = None
+) -> Finding:
     """Approve a requested risk acceptance as its second approver: someone other than who asked, whose role the
-    policy allows to approve. From then on the factor's points are not counted (the usage is rescored)."""
+    policy allows to approve. From then on the factor's points are not counted (the usage is rescored).
+    ``based_on``: the version the approver read; if the request was withdrawn and asked again meanwhile (another
+    justification or date), the approval is refused with what changed rather than approving unread text."""
     today = today or timezone.now().astimezone(UTC).date()
-    _lock(finding)
+    _lock(finding, based_on)
     finding.refresh_from_db(fields=[*_ACCEPTANCE_FIELDS])
     policy = selectors.policy_current()
     if not finding.acceptance_pending:

@@ -301,8 +301,14 @@ class FindingApproveView(Guarded, View):
 
     def post(self, request, pk):
         finding = get_object_or_404(Finding, pk=pk)
+        version = request.POST.get(BASED_ON, "").strip()
+        if not version:
+            messages.error(request, "The request did not say which version of the finding it was based on.")
+            return redirect(finding)
         try:
-            services.finding_acceptance_approve(finding=finding, by=request.user)
+            services.finding_acceptance_approve(finding=finding, by=request.user, based_on=version)
+        except StaleVersion as error:  # approve only what was read: the page shows the request as it is now
+            messages.error(request, error.message)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
