@@ -3,6 +3,7 @@
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
 from tests import factories
 
@@ -30,17 +31,21 @@ def test_publisher_history_is_kept_for_knowledge_base_edits(superuser_client):
     assert response.status_code == 200
 
 
-def test_admin_refuses_an_invalid_hub_id(superuser_client):
-    response = superuser_client.post(
-        reverse("admin:vendors_aimodel_add"),
-        {
-            "kind": "hub", "name": "bad id", "status": "pending", "datasets": "[]",
-            "aliases-TOTAL_FORMS": "0", "aliases-INITIAL_FORMS": "0",
-            "parent_edges-TOTAL_FORMS": "0", "parent_edges-INITIAL_FORMS": "0",
-        },
-    )  # fmt: skip
-    assert response.status_code == 200
-    assert "ORG/NAME" in response.content.decode()
+def test_models_and_their_lineage_are_read_only_in_the_admin_with_a_link_to_the_app(superuser_client):
+    from vendors.models import AIModel, LineageEdge
+
+    child, parent = factories.AIModelFactory(), factories.AIModelFactory()
+    edge = LineageEdge.objects.create(
+        child=child, parent=parent, relation="finetune", source="card", observed_at=timezone.now()
+    )
+    for model, obj in ((AIModel, child), (LineageEdge, edge)):
+        name = f"admin:vendors_{model._meta.model_name}"
+        page = superuser_client.get(reverse(f"{name}_change", args=[obj.pk])).content.decode()
+        assert 'name="_save"' not in page and f"/models/{child.pk}/" in page, name
+        assert superuser_client.post(reverse(f"{name}_change", args=[obj.pk]), {"name": "x"}).status_code == 403
+        assert superuser_client.get(reverse(f"{name}_add")).status_code == 403
+        assert superuser_client.post(reverse(f"{name}_delete", args=[obj.pk]), {"post": "yes"}).status_code == 403
+    assert LineageEdge.objects.filter(pk=edge.pk).exists() and AIModel.objects.get(pk=child.pk).name == child.name
 
 
 def test_portfolio_records_are_read_only_in_the_admin(superuser_client):

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.db import models
+from django.urls import reverse
 from django.utils.text import slugify
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -29,7 +30,8 @@ from vendors.services.rescoring import usages_depending_on, usages_rescore_reque
 class _PortfolioReadOnly:
     """Vendors, contacts, products and usages are written on the app's pages (and the API), through the services
     that record change events, rescore, and retire instead of deleting; in the admin they are read-only, with a
-    link to the app's page."""
+    link to the app's page. So are models and their lineage: the lineage refresh writes them from the hub, and
+    analysts declare parents on the model's page (which records the change and rescores)."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -79,12 +81,12 @@ class DataCategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "sensitivity"]
 
 
-class AIModelAliasInline(admin.TabularInline):
+class AIModelAliasInline(_PortfolioReadOnly, admin.TabularInline):
     model = AIModelAlias
     extra = 0
 
 
-class ParentEdgeInline(admin.TabularInline):
+class ParentEdgeInline(_PortfolioReadOnly, admin.TabularInline):
     model = LineageEdge
     fk_name = "child"
     extra = 0
@@ -94,7 +96,7 @@ class ParentEdgeInline(admin.TabularInline):
 
 
 @admin.register(AIModel)
-class AIModelAdmin(admin.ModelAdmin):
+class AIModelAdmin(_PortfolioReadOnly, admin.ModelAdmin):
     list_display = ["name", "kind", "publisher", "status", "license", "fetched_at"]
     list_filter = ["kind", "status", "publisher__country"]
     search_fields = ["name", "aliases__name", "publisher__name"]
@@ -103,14 +105,19 @@ class AIModelAdmin(admin.ModelAdmin):
     readonly_fields = ["sha", "fetched_at", "hub_created_at", "hub_last_modified", "created_at", "updated_at"]
     inlines = [AIModelAliasInline, ParentEdgeInline]
 
+    def view_on_site(self, obj: AIModel) -> str:
+        return reverse("vendors:model_detail", args=[obj.pk])
+
 
 @admin.register(LineageEdge)
-class LineageEdgeAdmin(admin.ModelAdmin):
+class LineageEdgeAdmin(_PortfolioReadOnly, admin.ModelAdmin):
     list_display = ["child", "relation", "parent", "source", "observed_at"]
     list_filter = ["relation", "source"]
     search_fields = ["child__name", "parent__name"]
     list_select_related = ["child", "parent"]
-    autocomplete_fields = ["child", "parent"]
+
+    def view_on_site(self, obj: LineageEdge) -> str:
+        return reverse("vendors:model_detail", args=[obj.child_id])
 
 
 @admin.register(ChangeEvent)
