@@ -301,3 +301,41 @@ class _Upload(io.BytesIO):
     def __init__(self, data: bytes, name: str):
         super().__init__(data)
         self.name, self.size = name, len(data)
+
+
+def _form_versions(page: str) -> dict[str, str]:
+    import re
+
+    return dict(re.findall(r'name="v:([^"]+)" value="([^"]*)"', page))
+
+
+def test_an_answer_saved_meanwhile_is_never_overwritten_by_an_older_form(client, product, analyst):
+    """The vendor (portal) and an analyst (on the vendor's behalf) both have the form open: the second save of the
+    same question is refused with the first's value, the other questions are saved, and saving again then works."""
+    assessment, url = _send(product, analyst)
+    vendor_form = client.get(_enter(client, url)).content.decode()
+    vendor_versions = _form_versions(vendor_form)
+    assert vendor_versions["hosting.countries"] == "0"
+    vendor = client
+    staff = type(client)()
+    staff.force_login(analyst)
+    staff_versions = _form_versions(staff.get(f"/assessments/{assessment.pk}/answer/").content.decode())
+
+    portal_path = f"/portal/assessments/{assessment.pk}/"
+    first = {"shown": ["hosting.countries"], "q:hosting.countries": "US"}
+    assert vendor.post(portal_path, {**first, **{f"v:{k}": v for k, v in vendor_versions.items()}}).status_code == 302
+    second = {
+        "shown": ["hosting.countries", "hosting.subprocessors"],
+        "q:hosting.countries": "US, CN",
+        "q:hosting.subprocessors": "3",
+        **{f"v:{k}": v for k, v in staff_versions.items()},
+    }
+    refused = staff.post(f"/assessments/{assessment.pk}/answer/", second)
+    page = refused.content.decode()
+    assert refused.status_code == 400 and "Changed meanwhile by the vendor" in page and "to: US." in page
+    answers = {a.question_id: a.value for a in Answer.objects.filter(assessment=assessment)}
+    assert answers["hosting.countries"] == "US" and answers["hosting.subprocessors"] == 3  # the rest is saved
+
+    again = {**second, **{f"v:{k}": v for k, v in _form_versions(page).items()}}
+    assert staff.post(f"/assessments/{assessment.pk}/answer/", again).status_code == 302
+    assert Answer.objects.get(assessment=assessment, question_id="hosting.countries").value == "US, CN"

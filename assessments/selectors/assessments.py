@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from assessments.models import Answer, AnswerComment, Assessment, Evidence
 from assessments.questionnaires import logic, questionnaire_of
 from assessments.questionnaires.schema import Questionnaire
+from riskregistry.versions import version_annotate
 from vendors.models import LineageEdge, ModelUsage, Product
 from vendors.selectors import lineage_reports, node_key
 
@@ -32,8 +33,10 @@ def answer_states(assessment: Assessment) -> dict[str, logic.AnswerState]:
 
 
 def answers_by_question(assessment: Assessment) -> dict[str, Answer]:
-    answers = Answer.objects.filter(assessment=assessment).select_related(
-        "entered_by", "reviewed_by", "carried_from__assessment"
+    answers = version_annotate(
+        Answer.objects.filter(assessment=assessment).select_related(
+            "entered_by", "reviewed_by", "carried_from__assessment"
+        )
     )
     return {a.question_id: a for a in answers}
 

@@ -9,6 +9,7 @@ import json
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 
 import puremagic
 from django.conf import settings
@@ -22,6 +23,7 @@ from assessments.models import Answer, AnswerComment, Assessment, Evidence
 from assessments.models.assessments import OPEN_STATUSES
 from assessments.questionnaires import logic, questionnaire_of
 from assessments.services.assessments import event_record, mark_in_progress
+from riskregistry.versions import version_annotate, version_of
 
 
 class AssessmentLocked(ValidationError):
@@ -57,19 +59,50 @@ def _channel(by) -> tuple[str, object]:
 
 
 @transaction.atomic
+def _value_text(value: object) -> str:
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return f"a table of {len(value)} row(s)"
+        return ", ".join(str(v) for v in value) or "(nothing)"
+    return "(nothing)" if value in (None, "") else str(value)
+
+
+def _changed_meanwhile(answer: Answer) -> str:
+    who = answer.entered_by or "the vendor"
+    shown = "not applicable" if answer.na else _value_text(answer.value)
+    when = f"{answer.answered_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return (
+        f"Changed meanwhile by {who} at {when}, to: {shown[:160]}. Your answer was not saved: check it against "
+        "this one and save again."
+    )
+
+
 def answers_save(
-    *, assessment: Assessment, answers: Mapping[str, RawAnswer], by=None, confirmed: Iterable[str] = ()
+    *,
+    assessment: Assessment,
+    answers: Mapping[str, RawAnswer],
+    by=None,
+    confirmed: Iterable[str] = (),
+    based_on: Mapping[str, str] | None = None,
 ) -> SaveResult:
     """Store the given answers (question id -> RawAnswer); ``by`` is the analyst answering on the vendor's behalf
     (None: the vendor, through the portal). Unknown question ids are refused; a value that does not fit its
     question is reported in ``errors`` and the stored answer left as it was. An answer carried over from the last
-    round is confirmed when its id is in ``confirmed`` and its value unchanged, and marked changed otherwise."""
+    round is confirmed when its id is in ``confirmed`` and its value unchanged, and marked changed otherwise.
+    ``based_on`` (question id -> the answer's version the form showed, "0" for none): an answer someone else
+    saved meanwhile is not overwritten; it is reported in ``errors`` with its new value (riskregistry.versions)."""
     confirmed = set(confirmed)
+    based_on = based_on or {}
     assessment = _writable(assessment)
     q = questionnaire_of(assessment.questionnaire.definition)
     today = timezone.now().date()
     channel, user = _channel(by)
-    stored = {a.question_id: a for a in Answer.objects.select_for_update().filter(assessment=assessment)}
+    stored = {
+        a.question_id: a
+        for a in version_annotate(
+            Answer.objects.select_for_update(of=("self",)).filter(assessment=assessment).select_related("entered_by")
+        )
+    }
     result = SaveResult()
     unknown = sorted(set(answers) - {question.id for question in q.questions()})
     if unknown:
@@ -100,6 +133,9 @@ def answers_save(
                 answer.channel, answer.entered_by, answer.round = channel, user, assessment.round
                 answer.save()
                 result.saved += 1
+            continue
+        if question_id in based_on and based_on[question_id] != (version_of(answer) if answer.pk else "0"):
+            result.errors[question_id] = _changed_meanwhile(answer)
             continue
         if answer.to_confirm:
             answer.carried_state = Answer.Carried.CHANGED

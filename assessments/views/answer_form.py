@@ -3,7 +3,8 @@ question shows (with its current answer, evidence and comments) and how a POST b
 
 Field names: ``q:<id>`` the value (repeated for multiple choice), ``na:<id>`` / ``nar:<id>`` not applicable and
 its reason, ``t:<id>:<row>:<column>`` model-table cells, ``f:<id>`` file uploads, ``c:<id>`` a new comment, and
-``shown`` lists the questions the form carried (so an unticked box means "no answer", not "not in this form").
+``shown`` lists the questions the form carried (so an unticked box means "no answer", not "not in this form"),
+``v:<id>`` the version of the answer it showed (so a save never overwrites one changed meanwhile).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from assessments.questionnaires import logic
 from assessments.questionnaires.schema import Question, Questionnaire
 from assessments.services import RawAnswer
+from riskregistry.versions import version_of
 
 BLANK_ROWS = 3
 _CELL = re.compile(r"^t:(?P<q>[^:]+):(?P<row>\d{1,3}):(?P<col>[a-z_]+)$")
@@ -32,6 +34,12 @@ class QuestionView:
     comments: list = field(default_factory=list)
     answer: object = None
     prefilled: bool = False
+
+    @property
+    def version(self) -> str:
+        """The stored answer's version ("0" for none), carried by the form so a save never overwrites an answer
+        someone else saved meanwhile."""
+        return version_of(self.answer) if self.answer is not None else "0"
 
     @property
     def values(self) -> list[str]:
@@ -113,6 +121,11 @@ def parse_post(q: Questionnaire, data) -> tuple[dict[str, RawAnswer], dict[str, 
         if comment:
             comments[qid] = comment
     return answers, comments
+
+
+def posted_versions(data) -> dict[str, str]:
+    """The version of each shown question's answer when the form was drawn (``v:<id>``), for ``answers_save``."""
+    return {qid: data[f"v:{qid}"] for qid in data.getlist("shown") if f"v:{qid}" in data}
 
 
 def progress(q: Questionnaire, states: dict[str, logic.AnswerState]) -> tuple[int, int]:

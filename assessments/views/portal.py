@@ -14,7 +14,7 @@ from django.views import View
 
 from assessments import selectors, services
 from assessments.models import Assessment, AssessmentLink, Evidence
-from assessments.views.answer_form import form_sections, parse_post, progress
+from assessments.views.answer_form import form_sections, parse_post, posted_versions, progress
 from assessments.views.portal_base import PortalEntryView, PortalSessionMixin, portal_error
 
 
@@ -31,7 +31,9 @@ def save_form(request, assessment: Assessment, *, by=None) -> tuple[dict, dict]:
     q = selectors.questionnaire(assessment)
     posted, comments = parse_post(q, request.POST)
     kept = [key.removeprefix("keep:") for key in request.POST if key.startswith("keep:")]
-    result = services.answers_save(assessment=assessment, answers=posted, by=by, confirmed=kept)
+    result = services.answers_save(
+        assessment=assessment, answers=posted, by=by, confirmed=kept, based_on=posted_versions(request.POST)
+    )
     errors = dict(result.errors)
     for key, upload in request.FILES.items():
         question_id = key.removeprefix("f:")
