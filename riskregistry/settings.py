@@ -225,6 +225,10 @@ LINEAGE_REFRESH_BESIDE = env.bool("LINEAGE_REFRESH_BESIDE", default=True)
 # receivers live on an internal network.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
 WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10.0)  # seconds per attempt, all reads included
+# Endpoint secrets are stored sealed (webhooks.sealing): with these Fernet keys (newest first) or, when empty, with
+# keys derived from SECRET_KEY and SECRET_KEY_FALLBACKS.
+WEBHOOKS_SEALING_KEYS = env.list("WEBHOOKS_SEALING_KEYS", default=[])
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 # After a secret rotation, the old secret keeps signing (beside the new one) this long.
 WEBHOOKS_SECRET_GRACE_HOURS = env.int("WEBHOOKS_SECRET_GRACE_HOURS", default=24)
 # An endpoint is disabled (and the admins emailed) once its failed attempts in a row reach this many and span

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from vendors.models.base import choices_check
+from webhooks.sealing import SealedCharField
 
 
 class EventType(models.TextChoices):
@@ -53,8 +54,8 @@ class WebhookEndpoint(models.Model):
     enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=16, choices=DisabledReason.choices, blank=True, default="")
     disabled_at = models.DateTimeField(null=True, blank=True)
-    secret = models.CharField(max_length=100)
-    previous_secret = models.CharField(max_length=100, blank=True)
+    secret = SealedCharField(help_text="Stored sealed (webhooks.sealing); in clear only to sign and to show once.")
+    previous_secret = SealedCharField(blank=True)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
     failure_streak = models.PositiveIntegerField(default=0, help_text="Failed attempts since the last success.")
@@ -80,10 +81,6 @@ class WebhookEndpoint(models.Model):
                 | (~Q(previous_secret="") & Q(previous_secret_expires_at__isnull=False)),
                 name="webhookendpoint_previous_secret_expires",
             ),
-            models.CheckConstraint(
-                condition=Q(secret__startswith="whsec_"),  # noqa: S106 - the format, not a secret
-                name="webhookendpoint_secret_format",
-            ),
         ]
 
     def __str__(self) -> str:
@@ -99,6 +96,10 @@ class WebhookEndpoint(models.Model):
         unknown = [t for t in types if t not in EventType.values]
         if unknown:
             raise ValidationError({"event_types": f"Unknown event type(s): {', '.join(map(str, unknown))}."})
+        for name in ("secret", "previous_secret"):
+            value = getattr(self, name)
+            if value and not value.startswith("whsec_"):
+                raise ValidationError({name: "A webhook secret starts with whsec_ (Standard Webhooks)."})
 
     @property
     def disabled_by_failures(self) -> bool:

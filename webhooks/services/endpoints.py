@@ -136,3 +136,13 @@ def secrets_in_force(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
         in_force.append(endpoint.previous_secret)
     return in_force
+
+
+@transaction.atomic
+def endpoint_secrets_reseal() -> int:
+    """Seal every stored secret again under the newest sealing key (read with any configured key): run after a
+    key rotation, before the old key is dropped. Returns how many endpoints were resealed."""
+    endpoints = list(WebhookEndpoint.objects.select_for_update())
+    for endpoint in endpoints:
+        endpoint.save(update_fields=["secret", "previous_secret"])
+    return len(endpoints)
