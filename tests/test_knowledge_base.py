@@ -389,7 +389,7 @@ legal_entity = "Acme Inc."
 country = "US"
 hub_orgs = ["Acme"]
 verified = true
-sources = [{ title = "Acme site", url = "https://acme.example/" }]
+sources = [{ title = "Acme site", url = "https://acme.example/", issuer = "A", kind = "secondary", reports_on = "R" }]
 """,
     HOSTS_FILE: """
 [[host]]
@@ -400,7 +400,7 @@ country = "US"
 kind = "model_api"
 api_hostnames = ["api.acme.example", "{region}.api.acme.example"]
 verified = true
-sources = [{ title = "Acme docs", url = "https://acme.example/docs" }]
+sources = [{ title = "Docs", url = "https://acme.example/docs", issuer = "A", kind = "secondary", reports_on = "R" }]
 
 [[host.region]]
 code = "us"
@@ -414,7 +414,7 @@ publisher = "acme"
 family = "Acme"
 hosts = ["acme-api"]
 verified = true
-sources = [{ title = "Acme models", url = "https://acme.example/models" }]
+sources = [{ title = "M", url = "https://acme.example/models", issuer = "A", kind = "secondary", reports_on = "R" }]
 """,
 }
 
@@ -426,7 +426,7 @@ legal_entity = "Other Ltd"
 country = "GB"
 hub_orgs = {orgs}
 verified = true
-sources = [{{ title = "Other", url = "https://other.example/" }}]
+sources = [{{ title = "Other", url = "https://other.example/", issuer = "O", kind = "secondary", reports_on = "R" }}]
 """
 
 
@@ -503,13 +503,21 @@ RULE_CASES = [
     ),
     pytest.param(
         PUBLISHERS_FILE,
-        ('sources = [{ title = "Acme site", url = "https://acme.example/" }]', "sources = []"),
+        (
+            'sources = [{ title = "Acme site", url = "https://acme.example/", '
+            'issuer = "A", kind = "secondary", reports_on = "R" }]',
+            "sources = []",
+        ),
         "needs at least one source",
         id="empty-sources",
     ),
     pytest.param(
         PUBLISHERS_FILE,
-        ('sources = [{ title = "Acme site", url = "https://acme.example/" }]', ""),
+        (
+            'sources = [{ title = "Acme site", url = "https://acme.example/", '
+            'issuer = "A", kind = "secondary", reports_on = "R" }]',
+            "",
+        ),
         "missing required field 'sources'",
         id="no-sources",
     ),
@@ -524,6 +532,30 @@ RULE_CASES = [
         ('url = "https://acme.example/"', 'url = "acme.example"'),
         "is not an http(s) URL",
         id="source-url-not-http",
+    ),
+    pytest.param(
+        PUBLISHERS_FILE,
+        ('kind = "secondary", reports_on = "R" }]', 'kind = "primary" }]'),
+        'acme.example is not a primary issuer of publisher facts: mark it kind = "secondary"',
+        id="non-primary-domain-marked-primary",
+    ),
+    pytest.param(
+        PUBLISHERS_FILE,
+        (', reports_on = "R" }]', " }]"),
+        "a secondary source must name the primary it reports on",
+        id="secondary-without-its-primary",
+    ),
+    pytest.param(
+        PUBLISHERS_FILE,
+        ('kind = "secondary"', 'kind = "tertiary"'),
+        "'kind' must be 'primary' or 'secondary'",
+        id="unknown-kind",
+    ),
+    pytest.param(
+        PUBLISHERS_FILE,
+        ('issuer = "A", ', ""),
+        "source #1: missing required field 'issuer'",
+        id="source-without-issuer",
     ),
     pytest.param(
         PUBLISHERS_FILE,

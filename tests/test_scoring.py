@@ -215,8 +215,17 @@ def test_evaluation_evidence_carries_sources():
     usage = facts(nodes=[R1], edges=[EdgeFacts(SUBJECT, R1.id, "quantized")])
     factor = next(f for f in score(usage, POLICY).factors if f.code == "evaluation.published_findings")
     assert factor.evidence[0].startswith(f"{SUBJECT} → deepseek-ai/DeepSeek-R1 [NIST CAISI 2025-09-30")
-    assert any("https://" in line and "CrowdStrike" in line for line in factor.evidence)
-    assert any("secondary source" in line for line in factor.evidence)
+    crowdstrike = next(line for line in factor.evidence if line.startswith("CrowdStrike"))
+    assert "https://www.crowdstrike.com/" in crowdstrike and "secondary" not in crowdstrike  # the evaluator's own
+    kimi = next(ev for ev in POLICY.evaluations if ev.key == "nist-caisi-kimi-k2-thinking-2025-11")
+    assert (
+        kimi.sources[0]
+        .cite()
+        .endswith(
+            "(secondary, reporting on CAISI Evaluation of Kimi K2 Thinking (NIST, December 2025) "
+            "<https://www.nist.gov/news-events/news/2025/12/caisi-evaluation-kimi-k2-thinking>)"
+        )
+    )
 
 
 def test_discrepancy_reason_quotes_the_claim_and_the_root():
@@ -309,28 +318,36 @@ def test_default_policy_comes_from_the_data_files():
 def test_data_files_load_with_sources():
     lists = {lst.key: lst for lst in data.regulation()}
     assert lists["us-covered-nations-10usc4872d"].countries == frozenset({"CN", "RU", "IR", "KP"})
-    assert all(lst.source.title and lst.source.url for lst in lists.values())
+    assert all(lst.sources and all(s.title and s.url for s in lst.sources) for lst in lists.values())
+    # read through a copy of the eCFR text, and said so
+    (adversaries, _) = lists["us-foreign-adversaries-15cfr791.4"].sources
+    assert adversaries.is_secondary and adversaries.reports_on_url.startswith("https://www.ecfr.gov/")
     evaluations = data.evaluations()
     assert {ev.evaluator for ev in evaluations} >= {"NIST CAISI", "CrowdStrike"}
-    assert all(ev.source.url.startswith("https://") and ev.date for ev in evaluations)
-    assert all(ev.source.read_via for ev in evaluations)  # none was read at the primary source
+    assert all(ev.sources and ev.date for ev in evaluations)
+    nist = next(ev for ev in evaluations if ev.key == "nist-caisi-deepseek-2025-09")
+    assert [(s.kind, s.url.split("/")[2]) for s in nist.sources] == [("primary", "www.nist.gov")]
     non_commercial, territory = data.licenses()
     hunyuan = next(rule for rule in territory if rule.key == "tencent-hunyuan")
     assert {"GB", "KR", "DE", "FR"} <= hunyuan.territories and "US" not in hunyuan.territories
-    assert all(row.source.url for row in (*non_commercial, *territory))
+    assert all(row.sources for row in (*non_commercial, *territory))
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
+        ('[[evaluation]]\nkey="k"\nfamily="f"\nevaluator="e"\nmodels=["a/b"]\ndate="2025-01-01"\nsummary="s"\n',
+         "needs its sources"),
         ('[[evaluation]]\nkey="k"\nfamily="f"\nevaluator="e"\nmodels=["a/b"]\ndate="2025-01-01"\nsummary="s"\n'
-         'source_title="t"\n', "source_url"),
+         'sources=[{title="t", url="https://news.example/x", issuer="News", kind="primary"}]\n',
+         "news.example is not a primary issuer of evaluation facts"),
         ('[[evaluation]]\nkey="k"\nfamily="f"\nevaluator="e"\nmodels=["a/b"]\ndate="2025-01-01"\nsummary="s"\n'
-         'source_title="t"\nsource_url="http://x"\n', "https"),
+         'sources=[{title="t", url="https://news.example/x", issuer="News", kind="secondary"}]\n',
+         "must name the primary it reports on"),
         ('[[evaluation]]\nkey="k"\nfamily="f"\nevaluator="e"\nmodels=[]\ndate="2025-01-01"\nsummary="s"\n'
-         'source_title="t"\nsource_url="https://x"\n', "models"),
+         'sources=[{title="t", url="https://www.nist.gov/x", issuer="NIST", kind="primary"}]\n', "models"),
         ('[[evaluation]]\nkey="k"\nfamily="f"\nevaluator="e"\nmodels=["a/b"]\ndate="Jan 2025"\nsummary="s"\n'
-         'source_title="t"\nsource_url="https://x"\n', "date"),
+         'sources=[{title="t", url="https://www.nist.gov/x", issuer="NIST", kind="primary"}]\n', "date"),
         ("", "non-empty array"),
     ],
 )  # fmt: skip
@@ -340,7 +357,8 @@ def test_evaluation_rows_without_sources_are_rejected(text, message):
 
 
 def test_regulation_needs_exactly_one_default_and_iso_codes():
-    row = 'key="k"\ntitle="t"\ndate="2025-01-01"\nsource_title="t"\nsource_url="https://x"\n'
+    source = '{title="t", url="https://www.ecfr.gov/x", issuer="e", kind="primary"}'
+    row = f'key="k"\ntitle="t"\ndate="2025-01-01"\nsources=[{source}]\n'
     with pytest.raises(data.DataError, match="exactly one"):
         data.parse_regulation(f'[[country_list]]\n{row}countries=["CN"]\n')
     with pytest.raises(data.DataError, match="ISO"):

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from assessments.questionnaires.schema import Questionnaire, QuestionnaireError, parse
+from vendors.knowledge.provenance import parse_sources
 
 DIRECTORY = Path(__file__).resolve().parent
 KEYS = ("ai-mbom", "ai-intake")
@@ -19,8 +20,16 @@ KEYS = ("ai-mbom", "ai-intake")
 
 @cache
 def framework_catalogue() -> dict[str, dict]:
-    """framework -> {title, source, checked, clauses: {id: short title}}."""
-    return yaml.safe_load((DIRECTORY / "frameworks.yaml").read_text(encoding="utf-8"))["frameworks"]
+    """framework -> {title, sources, checked, clauses: {id: short title}}; ``sources`` as
+    :class:`~vendors.knowledge.provenance.Source` records, each classified primary or secondary."""
+    catalogue = yaml.safe_load((DIRECTORY / "frameworks.yaml").read_text(encoding="utf-8"))["frameworks"]
+    problems = []
+    for key, framework in catalogue.items():
+        framework["sources"], found = parse_sources(framework.get("sources"), "framework", f"frameworks.yaml: {key}")
+        problems += found
+    if problems:
+        raise QuestionnaireError("; ".join(problems))
+    return catalogue
 
 
 def clause_ids() -> dict[str, set[str]]:

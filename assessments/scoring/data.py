@@ -1,7 +1,10 @@
 """The curated data behind the default policy (``assessments/data/*.toml``), parsed into frozen rows.
 
-Every row must carry a source (title and URL): a score that cites "NIST found..." has to be able to show where.
-Loading fails loudly (``DataError``) on a row without one, so a bad edit breaks the tests, not a rating.
+Every row must carry its sources (title, URL, issuer, primary or secondary; see
+:mod:`vendors.knowledge.provenance`): a score that cites "NIST found..." has to be able to show where, and whether
+NIST itself was read. Loading fails loudly (``DataError``) on a row without one, on a source on a non-primary domain
+not marked secondary, or on a secondary one that does not name its primary, so a bad edit breaks the tests, not a
+rating.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from vendors.knowledge.provenance import Source, parse_sources
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -56,27 +61,12 @@ class DataError(ValueError):
 
 
 @dataclass(frozen=True)
-class Source:
-    title: str
-    url: str
-    read_via: str = ""  # the secondary copy actually read, when the primary was not
-
-    def cite(self) -> str:
-        """Title and URL, saying when only a secondary copy was read."""
-        if not self.read_via:
-            return f"{self.title} <{self.url}>"
-        if self.read_via == self.url:
-            return f"{self.title} <{self.url}> (secondary source; primary not read)"
-        return f"{self.title} <{self.url}> (read via {self.read_via})"
-
-
-@dataclass(frozen=True)
 class CountryList:
     key: str
     title: str
     countries: frozenset[str]
     date: str
-    source: Source
+    sources: tuple[Source, ...]
     default: bool
 
 
@@ -88,14 +78,14 @@ class Evaluation:
     models: tuple[str, ...]  # case-insensitive shell patterns on node ids
     date: str
     summary: str
-    source: Source
+    sources: tuple[Source, ...]
 
 
 @dataclass(frozen=True)
 class NonCommercialLicense:
     license: str
     note: str
-    source: Source
+    sources: tuple[Source, ...]
 
 
 @dataclass(frozen=True)
@@ -105,7 +95,7 @@ class TerritoryExclusion:
     models: tuple[str, ...]
     territories: frozenset[str]  # ISO codes, "EU" already expanded
     note: str
-    source: Source
+    sources: tuple[Source, ...]
 
 
 def _text(row: dict[str, Any], name: str, where: str, *, required: bool = True) -> str:
@@ -134,11 +124,11 @@ def _countries(values: tuple[str, ...], where: str) -> frozenset[str]:
     return frozenset(codes)
 
 
-def _source(row: dict[str, Any], where: str) -> Source:
-    url = _text(row, "source_url", where)
-    if not url.startswith("https://"):
-        raise DataError(f"{where}: source_url must be an https URL")
-    return Source(_text(row, "source_title", where), url, _text(row, "read_via", where, required=False))
+def _sources(row: dict[str, Any], fact_type: str, where: str) -> tuple[Source, ...]:
+    sources, problems = parse_sources(row.get("sources"), fact_type, where)
+    if problems:
+        raise DataError("; ".join(problems))
+    return sources
 
 
 def _date(row: dict[str, Any], where: str) -> str:
@@ -162,7 +152,7 @@ def parse_regulation(text: str) -> tuple[CountryList, ...]:
             title=_text(row, "title", where),
             countries=_countries(_strings(row, "countries", where), where),
             date=_date(row, where),
-            source=_source(row, where),
+            sources=_sources(row, "country_list", where),
             default=row.get("default") is True,
         )
         for where, row in _rows(tomllib.loads(text), "country_list")
@@ -181,7 +171,7 @@ def parse_evaluations(text: str) -> tuple[Evaluation, ...]:
             models=_strings(row, "models", where) or _missing(where, "models"),
             date=_date(row, where),
             summary=_text(row, "summary", where),
-            source=_source(row, where),
+            sources=_sources(row, "evaluation", where),
         )
         for where, row in _rows(tomllib.loads(text), "evaluation")
     )
@@ -190,7 +180,9 @@ def parse_evaluations(text: str) -> tuple[Evaluation, ...]:
 def parse_licenses(text: str) -> tuple[tuple[NonCommercialLicense, ...], tuple[TerritoryExclusion, ...]]:
     document = tomllib.loads(text)
     non_commercial = tuple(
-        NonCommercialLicense(_text(row, "license", where).lower(), _text(row, "note", where), _source(row, where))
+        NonCommercialLicense(
+            _text(row, "license", where).lower(), _text(row, "note", where), _sources(row, "licence", where)
+        )
         for where, row in _rows(document, "non_commercial")
     )
     territory = []
@@ -206,7 +198,7 @@ def parse_licenses(text: str) -> tuple[tuple[NonCommercialLicense, ...], tuple[T
                 models=models,
                 territories=_countries(_strings(row, "territories", where), where) or _missing(where, "territories"),
                 note=_text(row, "note", where),
-                source=_source(row, where),
+                sources=_sources(row, "licence", where),
             )
         )
     return non_commercial, tuple(territory)

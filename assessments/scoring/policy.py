@@ -277,10 +277,10 @@ class Policy:
             territory_exclusions=territory,
             evaluations=evaluations,
             sources=(
-                default_list.source,
-                *(row.source for row in non_commercial),
-                *(row.source for row in territory),
-                *(row.source for row in evaluations),
+                *default_list.sources,
+                *(source for row in non_commercial for source in row.sources),
+                *(source for row in territory for source in row.sources),
+                *(source for row in evaluations for source in row.sources),
             ),
         )
 

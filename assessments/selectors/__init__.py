@@ -61,12 +61,21 @@ from assessments.selectors.facts import (
 from assessments.selectors.findings import HistoryEntry, finding_comments, finding_history, findings_describe
 from assessments.selectors.mbom import mbom_risk
 from assessments.selectors.people import WORK_FINDINGS, finding_workers, users_with_permission
-from assessments.selectors.policy import TierChange, WhatIf, policy_current, policy_versions, policy_what_if
+from assessments.selectors.policy import (
+    CuratedFact,
+    TierChange,
+    WhatIf,
+    policy_curated_facts,
+    policy_current,
+    policy_versions,
+    policy_what_if,
+)
 
 __all__ = [
     "SUPPLY_CHAIN_CHANGES",
     "WORK_FINDINGS",
     "AcceptedAnswers",
+    "CuratedFact",
     "Dashboard",
     "FindingFlow",
     "HistoryEntry",
@@ -103,6 +112,7 @@ __all__ = [
     "live_findings",
     "mbom_risk",
     "model_table_prefill",
+    "policy_curated_facts",
     "policy_current",
     "policy_version_as_of",
     "policy_versions",

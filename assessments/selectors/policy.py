@@ -13,10 +13,12 @@ from assessments.models import ScoringPolicy
 from assessments.scoring import (
     Policy,
     Rating,
+    data,
     score,
 )
 from assessments.scoring.policy import TIERS
 from assessments.selectors.facts import usage_facts_for
+from vendors.knowledge.provenance import Source, only_secondary
 from vendors.models import ModelUsage, Product
 from vendors.selectors import model_usage_queryset
 
@@ -100,3 +102,45 @@ def policy_what_if(*, draft: Policy, current: Policy | None = None, now: datetim
         score_changes=score_changes,
         retired_usages=ModelUsage.objects.filter(product__status=Product.Status.RETIRED).count(),
     )
+
+
+@dataclass(frozen=True)
+class CuratedFact:
+    """One curated fact behind the policy (a country list, a licence rule, an evaluation) with its sources."""
+
+    label: str
+    detail: str
+    sources: tuple[Source, ...]
+
+    @property
+    def only_secondary(self) -> bool:
+        return only_secondary(self.sources)
+
+
+def policy_curated_facts(policy: Policy) -> list[tuple[str, list[CuratedFact]]]:
+    """The shipped data the policy rests on, by kind, each fact with its sources (primary or secondary)."""
+    non_commercial, _ = data.licenses()
+    return [
+        (
+            "Country lists",
+            [
+                CuratedFact(lst.title, ", ".join(sorted(lst.countries)) + (" (the default)" if lst.default else ""),
+                            lst.sources)
+                for lst in data.regulation()
+            ],
+        ),
+        (
+            "Published security evaluations",
+            [CuratedFact(f"{ev.evaluator}: {ev.family}", f"{ev.date}. {ev.summary}", ev.sources)
+             for ev in policy.evaluations],
+        ),
+        (
+            "Non-commercial licences",
+            [CuratedFact(row.license, row.note, row.sources) for row in non_commercial
+             if row.license in policy.non_commercial_licenses],
+        ),
+        (
+            "Licence territory exclusions",
+            [CuratedFact(row.key, row.note, row.sources) for row in policy.territory_exclusions],
+        ),
+    ]  # fmt: skip

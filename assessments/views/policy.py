@@ -32,10 +32,6 @@ def _document(row: ScoringPolicy) -> dict:
         return dict(row.document)
 
 
-def _unique_sources(policy: Policy) -> list:
-    return list(dict.fromkeys((source.title, source.url, source.read_via) for source in policy.sources))
-
-
 def _tier_ranges(policy: Policy) -> list[tuple[str, int, int]]:
     """(tier, lowest score, highest score) for each tier."""
     starts = (0, *policy.thresholds)
@@ -77,10 +73,7 @@ class PolicyDetailView(Guarded, TemplateView):
             "sanction_flags": [(flag, FLAGS.get(flag, "")) for flag in sorted(policy.sanction_flags)],
             "critical_factors": [code for code in FACTOR_CODES if code in policy.critical_factors],
             "approver_roles": [role.capitalize() for role in sorted(policy.approver_roles)],
-            "sources": [
-                {"title": title, "url": url, "read_via": [part.strip() for part in read_via.split(";") if part.strip()]}
-                for title, url, read_via in _unique_sources(policy)
-            ],
+            "curated": selectors.policy_curated_facts(policy),
         }
 
 

@@ -1,9 +1,16 @@
 """Small presentation helpers shared by the templates."""
 
+import re
+from dataclasses import replace
+
 from django import template
 from django.http import QueryDict
 
+from vendors.knowledge.provenance import Source, source_from_dict
+
 register = template.Library()
+
+_WEB_LINK = re.compile(r"https?://", re.IGNORECASE)
 
 _LEVEL_CLASSES = {
     "critical": "text-bg-danger",
@@ -76,3 +83,19 @@ def overdue(assessment, today) -> bool:
 def link_state(link, now) -> str:
     """A portal link's state: live, superseded, revoked or expired."""
     return link.state(now)
+
+
+@register.filter
+def as_sources(value) -> list[Source]:
+    """A fact's sources (stored dicts or parsed records) for ``includes/sources.html``; a link that is not http(s)
+    (an edited row's ``javascript:``) is dropped, so only the title shows."""
+    sources = [item if isinstance(item, Source) else source_from_dict(item) for item in value or ()]
+    return [
+        replace(
+            source,
+            url=source.url if _WEB_LINK.match(source.url) else "",
+            reports_on_url=source.reports_on_url if _WEB_LINK.match(source.reports_on_url) else "",
+        )
+        for source in sources
+        if isinstance(source, Source)
+    ]

@@ -8,7 +8,8 @@ Three files, each row with its sources:
 
 :mod:`~vendors.knowledge.records` holds the records and the lookups, :mod:`~vendors.knowledge.parse` reads and
 validates the files (with :mod:`~vendors.knowledge.reader` for one row's typed fields). Pure: no Django models or
-settings, no I/O beyond reading the three files. Every problem found is collected and raised together in one
+settings, no I/O beyond reading the three files. :mod:`~vendors.knowledge.provenance` classifies every
+row's sources as primary or secondary. Every problem found is collected and raised together in one
 :class:`KnowledgeBaseError`, so an operator editing the files sees all mistakes at once. See ``README.md`` here.
 """
 
@@ -20,6 +21,7 @@ from vendors.knowledge.parse import (
     KnowledgeBaseError,
     load_knowledge_base,
 )
+from vendors.knowledge.provenance import PRIMARY_DOMAINS, Source
 from vendors.knowledge.records import (
     FLAGS,
     HOST_KINDS,
@@ -30,7 +32,6 @@ from vendors.knowledge.records import (
     KnowledgeBase,
     PublisherRecord,
     RegionRecord,
-    Source,
 )
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "HOSTNAME_PLACEHOLDERS",
     "HOSTS_FILE",
     "HOST_KINDS",
+    "PRIMARY_DOMAINS",
     "PUBLISHERS_FILE",
     "ClosedModelRecord",
     "HostMatch",

@@ -143,7 +143,7 @@ def _parse_publishers(rows: list[Mapping[str, Any]], problems: list[str]) -> lis
                 families=table.texts("families"),
                 verified=verified,
                 notes=notes,
-                sources=table.sources(),
+                sources=table.sources("publisher"),
             )
         )
     return records
@@ -188,7 +188,7 @@ def _parse_hosts(rows: list[Mapping[str, Any]], problems: list[str]) -> list[Hos
                 regions=_parse_regions(region_tables, where, verified, problems),
                 verified=verified,
                 notes=notes,
-                sources=table.sources(),
+                sources=table.sources("host"),
             )
         )
     return records
@@ -283,7 +283,7 @@ def _parse_closed_models(
                 aliases=aliases,
                 verified=verified,
                 notes=notes,
-                sources=table.sources(),
+                sources=table.sources("closed_model"),
             )
         )
     return records

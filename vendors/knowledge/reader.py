@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any
 
 # A plain dict of ISO 3166-1 alpha-2 codes; importing it needs no Django settings.
 from django_countries.data import COUNTRIES
 
-from vendors.knowledge.records import Source
-
-_URL = re.compile(r"https?://[^\s/]+\.[^\s]*")
+from vendors.knowledge.provenance import Source, parse_sources
 
 
 class TableReader:
@@ -81,24 +78,13 @@ class TableReader:
             self.problem(f"{name!r} {code!r} is not an ISO 3166-1 alpha-2 code{hint}")
         return code
 
-    def sources(self) -> tuple[Source, ...]:
-        tables = self.tables("sources")
-        if "sources" in self.data and not tables:
-            self.problem("needs at least one source")
-        result = []
-        for index, table in enumerate(tables):
-            entry = TableReader(
-                table,
-                f"{self.where}, source #{index + 1}",
-                self.problems,
-                required=frozenset({"title", "url"}),
-                optional=frozenset({"accessed"}),
-            )
-            url = entry.text("url")
-            if url and not _URL.fullmatch(url):
-                entry.problem(f"'url' {url!r} is not an http(s) URL")
-            result.append(Source(entry.text("title"), url, entry.date("accessed")))
-        return tuple(result)
+    def sources(self, fact_type: str) -> tuple[Source, ...]:
+        """The row's ``sources``, each classified primary or secondary by :mod:`vendors.knowledge.provenance`."""
+        if "sources" not in self.data:
+            return ()  # reported as a missing required field
+        sources, problems = parse_sources(self.data["sources"], fact_type, self.where)
+        self.problems.extend(problems)
+        return sources
 
     def date(self, name: str) -> dt.date | None:
         value = self.data.get(name)

@@ -5,11 +5,12 @@ Pure: plain frozen dataclasses; :func:`vendors.knowledge.parse.load_knowledge_ba
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+from vendors.knowledge.provenance import Source
 
 #: The closed vocabulary of publisher flags, with what each one means.
 FLAGS: Mapping[str, str] = MappingProxyType(
@@ -43,15 +44,6 @@ HOSTNAME_PLACEHOLDERS = frozenset({"region", "resource", "workspace"})
 
 #: How a placeholder is written inside a hostname pattern.
 PLACEHOLDER_PATTERN = re.compile(r"\{([a-z]+)\}")
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a row's facts come from."""
-
-    title: str
-    url: str
-    accessed: dt.date | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from types import MappingProxyType
 
 from django_countries import countries as iso_countries
 
+from vendors.knowledge.provenance import Source, parse_sources
+
 PATH = Path(__file__).with_name("region_groups.toml")
 _GROUP_CODE = re.compile(r"[A-Z][A-Z_]{1,15}")
 
@@ -26,7 +28,7 @@ class RegionGroup:
     code: str
     name: str
     countries: frozenset[str]
-    sources: tuple[tuple[str, str], ...]
+    sources: tuple[Source, ...]
 
 
 class RegionGroupError(ValueError):
@@ -48,9 +50,8 @@ def parse_region_groups(text: str) -> dict[str, RegionGroup]:
         bad = [c for c in members if not (isinstance(c, str) and iso_countries.alpha2(c) == c)]
         if bad or not members:
             problems.append(f"{where}: countries must be ISO 3166-1 alpha-2 codes, at least one (not {bad})")
-        sources = tuple((str(s.get("title", "")), str(s.get("url", ""))) for s in row.get("sources") or [])
-        if not sources or any(not title or not url.startswith("https://") for title, url in sources):
-            problems.append(f"{where}: needs sources, each with a title and an https URL")
+        sources, source_problems = parse_sources(row.get("sources"), "region_group", where)
+        problems += source_problems
         if not row.get("name"):
             problems.append(f"{where}: needs a name")
         groups[code] = RegionGroup(code, str(row.get("name", "")), frozenset(members), sources)

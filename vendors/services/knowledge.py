@@ -77,10 +77,8 @@ def _fingerprint(values: dict) -> str:
 
 
 def _sources(sources: tuple[Source, ...]) -> list[dict]:
-    return [
-        {"title": s.title, "url": s.url, **({"accessed": s.accessed.isoformat()} if s.accessed else {})}
-        for s in sources
-    ]
+    """The stored form: title, URL, issuer, kind, and for a secondary copy the primary it reports on."""
+    return [source.as_dict() for source in sources]
 
 
 def _upsert(model, lookup: dict, values: dict, report: LoadReport, kind: str):

@@ -7,6 +7,7 @@ from fnmatch import fnmatchcase
 from assessments.scoring.facts import UsageFacts
 from assessments.scoring.policy import Policy
 from assessments.scoring.rules.common import UNKNOWN_LICENSES, Factor, _bounded, _chain, _more, _per_node, paths
+from vendors.knowledge.provenance import cite_all
 
 
 def license_non_commercial(facts: UsageFacts, policy: Policy) -> Factor | None:
@@ -37,7 +38,7 @@ def license_territory_exclusion(facts: UsageFacts, policy: Policy) -> Factor | N
             by_model = any(fnmatchcase(node.id.lower(), p.lower()) for p in rule.models)
             touched = sorted(places & rule.territories)
             if (by_license or by_model) and touched:
-                hits.append((weight, node, f"{rule.key}: excludes {', '.join(touched)}; {rule.source.cite()}"))
+                hits.append((weight, node, f"{rule.key}: excludes {', '.join(touched)}; {cite_all(rule.sources)}"))
     return _per_node(
         facts,
         "license.territory_exclusion",

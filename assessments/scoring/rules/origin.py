@@ -7,6 +7,7 @@ from fnmatch import fnmatchcase
 from assessments.scoring.facts import NodeFacts, UsageFacts
 from assessments.scoring.policy import Policy
 from assessments.scoring.rules.common import Factor, _bounded, _per_node
+from vendors.knowledge.provenance import cite_all
 from vendors.knowledge.records import FLAGS
 
 
@@ -127,5 +128,5 @@ def evaluation_published_findings(facts: UsageFacts, policy: Policy) -> Factor |
         for ev in policy.evaluations
         if any(fnmatchcase(node.id.lower(), p.lower()) for p in ev.models)
     ]
-    details = (f"{ev.evaluator}, {ev.date}: {ev.summary} Source: {ev.source.cite()}" for ev in matched)
+    details = (f"{ev.evaluator}, {ev.date}: {ev.summary} Sources: {cite_all(ev.sources)}" for ev in matched)
     return Factor(factor.code, factor.points, factor.reason, _bounded((*factor.evidence, *details)))
