@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from django.core.management import call_command
 
 from tests.fakehub import FakeHub
 from tests.services import ROOT
-from vendors.knowledge import DEFAULT_DIR, load_knowledge_base
+from vendors.knowledge import DEFAULT_DIR, Source, load_knowledge_base
 from vendors.models import AIModel, Host, Publisher
 from vendors.services.knowledge import knowledge_base_load
 
@@ -124,3 +125,34 @@ def test_an_empty_knowledge_base_is_said_loudly(fake_hub, analyst_client) -> Non
     for url in (f"/models/{model.pk}/", "/models/"):
         page = analyst_client.get(url).content.decode()
         assert "The knowledge base is empty" in page, url
+
+
+@pytest.mark.django_db
+def test_a_release_that_reclassifies_sources_updates_the_rows_admins_left_alone() -> None:
+    """A database loaded from a release whose sources carried no kind or issuer takes the new ones on the next
+    load (the digest of the shipped values changed), except on a row an admin edited since."""
+    shipped = load_knowledge_base()
+
+    def unclassified(record):
+        return replace(record, sources=tuple(Source(s.title, s.url) for s in record.sources))
+
+    older = replace(
+        shipped,
+        publishers=tuple(map(unclassified, shipped.publishers)),
+        hosts=tuple(map(unclassified, shipped.hosts)),
+    )
+    knowledge_base_load(knowledge_base=older, replace_edits=True)
+    assert {s["issuer"] for s in Publisher.objects.get(key="deepseek").sources} == {""}
+    baai = Publisher.objects.get(key="baai")
+    baai.notes = "Entity List entry checked by our export-control counsel."  # an admin's edit
+    baai.save()
+
+    report = knowledge_base_load(knowledge_base=shipped)
+
+    deepseek = Publisher.objects.get(key="deepseek")
+    assert {(s["issuer"], s["kind"]) for s in deepseek.sources} >= {("Congress.gov (Library of Congress)", "primary")}
+    groq = Host.objects.get(key="groq")
+    assert any(s["kind"] == "secondary" and s["reports_on"] for s in groq.sources)
+    assert "publisher BAAI (Beijing Academy of Artificial Intelligence)" in report.kept
+    assert all("issuer" in s and not s["issuer"] for s in Publisher.objects.get(key="baai").sources)
+    assert report.counts[("publishers", "updated")] == len(shipped.publishers) - 1
