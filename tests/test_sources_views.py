@@ -7,9 +7,10 @@ import html
 import re
 
 import pytest
+from django.urls import reverse
 
 from tests import factories
-from vendors.models import AIModel, Publisher
+from vendors.models import AIModel, Host, Publisher
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,14 @@ def test_the_api_exposes_the_kind_of_each_knowledge_base_source(analyst_client):
     (copy,) = [s for s in tencent.sources if s["kind"] == "secondary"]
     assert copy["issuer"] == "Arab News" and "1260H" in copy["reports_on"]
     assert AIModel.objects.filter(kind="closed").exists()
+
+
+def test_the_usage_page_says_where_the_hosts_facts_come_from(analyst_client):
+    groq = Host.objects.get(key="groq")
+    usage = factories.ModelUsageFactory(host=groq)
+    body = analyst_client.get(reverse("assessments:usage_detail", args=[usage.pk])).content.decode()
+    hosted = _text(body[body.index('id="host-sources"') :])
+    assert "Where the host's facts come from" in hosted
+    assert (
+        "(secondary, reporting on Groq's announcement of its Helsinki data centre with Equinix (July 2025))" in hosted
+    )
