@@ -15,9 +15,11 @@ class Publisher(models.Model):
     """An organisation that publishes models (the maker, not the seller or the host).
 
     ``flags`` holds markers such as ``repackager`` (re-uploads others' weights: never an origin) or
-    ``bis_entity_list``; ``sources`` is a list of ``{"title", "url"}`` objects backing the row. ``vendor`` is set
-    when the publisher is one of our vendors publishing under its own hub organisations: the two roles stay two
-    rows (the vendor sells, the publisher made the model), tied so the publisher follows the vendor's country.
+    ``bis_entity_list``; ``sources`` is a list of ``{"title", "url", "issuer", "kind"}`` objects backing the row
+    (a ``secondary`` one also names the primary it ``reports_on``; see ``vendors.knowledge.provenance``).
+    ``vendor`` is set when the publisher is one of our vendors publishing under its own hub organisations: the two
+    roles stay two rows (the vendor sells, the publisher made the model), tied so the publisher follows the vendor's
+    country.
     """
 
     key = models.SlugField(max_length=100, unique=True)
