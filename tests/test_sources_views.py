@@ -48,6 +48,8 @@ def test_the_model_page_shows_the_publishers_sources_escaped(analyst_client):
             {"title": "A blog <script>x</script>", "url": "javascript:alert(1)", "issuer": "Blog",
              "kind": "secondary", "reports_on": "Northwind <i>filing</i>", "reports_on_url": "https://gov.example/f"},
             {"title": "Legacy entry", "url": "https://old.example/"},
+            {"title": "Our vendor record", "url": "/vendors/1/"},
+            {"title": "Elsewhere", "url": "//evil.example/x"},
         ],
     )  # fmt: skip
     model = factories.AIModelFactory(name="northwind/model-1", publisher=publisher)
@@ -57,6 +59,7 @@ def test_the_model_page_shows_the_publishers_sources_escaped(analyst_client):
     text = _text(body)
     assert "(secondary, reporting on Northwind <i>filing</i>)" in text
     assert 'href="https://gov.example/f"' in body and 'href="https://old.example/"' in body
+    assert 'href="/vendors/1/"' in body and "evil.example" not in body  # a path on this site, not another host
 
 
 def test_the_api_exposes_the_kind_of_each_knowledge_base_source(analyst_client):

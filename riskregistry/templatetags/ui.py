@@ -10,7 +10,8 @@ from vendors.knowledge.provenance import Source, source_from_dict
 
 register = template.Library()
 
-_WEB_LINK = re.compile(r"https?://", re.IGNORECASE)
+#: Links a source may carry: the web, or a page of this site (a vendor-publisher cites its vendor record).
+_WEB_LINK = re.compile(r"https?://|/(?![/\\])", re.IGNORECASE)
 
 _LEVEL_CLASSES = {
     "critical": "text-bg-danger",
@@ -87,8 +88,8 @@ def link_state(link, now) -> str:
 
 @register.filter
 def as_sources(value) -> list[Source]:
-    """A fact's sources (stored dicts or parsed records) for ``includes/sources.html``; a link that is not http(s)
-    (an edited row's ``javascript:``) is dropped, so only the title shows."""
+    """A fact's sources (stored dicts or parsed records) for ``includes/sources.html``; a link that is neither http(s)
+    nor a path on this site (an edited row's ``javascript:``) is dropped, so only the title shows."""
     sources = [item if isinstance(item, Source) else source_from_dict(item) for item in value or ()]
     return [
         replace(
