@@ -426,7 +426,6 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "CriticalityEnum": "vendors.models.portfolio.Criticality",
         "VendorStatusEnum": "vendors.models.portfolio.VendorStatus",
