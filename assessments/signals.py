@@ -1,5 +1,6 @@
-"""What the assessments app announces to the apps above it, once the transaction that recorded it commits (sent
-through ``riskregistry.signals.announce``). Subscribe in your ``AppConfig.ready()``.
+"""What the assessments app announces to the apps above it, inside the transaction that records it (sent through
+``riskregistry.signals.announce``: what a subscriber records commits with the fact). Subscribe in your
+``AppConfig.ready()``.
 
 ``ratings_changed(rating_ids: list[int])``
     Rescoring stored new current ``RiskRating`` snapshots (a usage's score, tier, factors or policy changed).

@@ -1,5 +1,6 @@
-"""What the reports app announces to the apps above it, once the transaction that recorded it commits (sent
-through ``riskregistry.signals.announce``). Subscribe in your ``AppConfig.ready()``.
+"""What the reports app announces to the apps above it, inside the transaction that records it (sent through
+``riskregistry.signals.announce``: what a subscriber records commits with the fact). Subscribe in your
+``AppConfig.ready()``.
 
 ``report_ready(report_id: int)``
     A ``Report`` was generated: its file and SHA-256 are stored, and the API serves it for download.

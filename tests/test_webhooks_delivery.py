@@ -15,6 +15,7 @@ from tests.webhook_receiver import Answer, WebhookReceiver
 from vendors import services as vendor_services
 from webhooks import schedule, services
 from webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+from webhooks.services.messages import REQUEUE_AFTER
 
 pytestmark = pytest.mark.django_db
 
@@ -73,16 +74,34 @@ def test_a_usage_registered_reaches_the_receiver_signed_after_commit(receiver, d
     assert endpoint.last_success_at is not None and endpoint.failure_streak == 0
 
 
-def test_nothing_is_recorded_when_the_transaction_rolls_back(receiver, django_capture_on_commit_callbacks):
+def test_the_message_commits_with_the_fact_and_a_rollback_leaves_none(receiver, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
     _endpoint(receiver)
     product = factories.ProductFactory()
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+
+    def register(name):
         vendor_services.model_usage_register(
-            product=product, model_kind="hub", model_name="acme/x", role="primary", host=None, region=None,
+            product=product, model_kind="hub", model_name=name, role="primary", host=None, region=None,
             share=None, declared_by="analyst", resolve=False,
         )  # fmt: skip
-    # Not run: the commit never came (the callbacks are what a commit would run).
-    assert callbacks and WebhookMessage.objects.count() == 0 and receiver.received == []
+
+    with django_capture_on_commit_callbacks(execute=False), pytest.raises(RuntimeError), transaction.atomic():
+        register("acme/x")
+        assert WebhookMessage.objects.count() == 1  # recorded in the same transaction (an outbox)
+        raise RuntimeError("the write fails after the fact was announced")
+    assert WebhookMessage.objects.count() == 0 and receiver.received == []
+
+    # Committed but its delivery task lost (a crash right after the commit): the message is kept, and the sweep
+    # hands it to the workers once the requeue delay has passed.
+    with django_capture_on_commit_callbacks(execute=False):
+        register("acme/y")
+    (message,) = WebhookMessage.objects.all()
+    assert message.status == WebhookMessage.Status.PENDING and receiver.received == []
+    later = timezone.now() + REQUEUE_AFTER + timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.messages_due_enqueue(now=later) == 1
+    assert [m.headers["webhook-id"] for m in receiver.received] == [message.message_id]
 
 
 def test_a_500_is_retried_on_the_schedule_with_the_same_id_and_logged(receiver):

@@ -1,7 +1,7 @@
-"""Each fact the other apps announce becomes its webhook event, after commit, for the endpoints subscribed to it
-(and only those): a rating changed, findings opened and updated, a supply-chain change, an assessment submitted,
-an attestation signed, a report ready. Payloads carry ids and API URLs; receivers verify them with the
-Standard Webhooks library."""
+"""Each fact the other apps announce becomes its webhook event, recorded in the transaction that records the fact,
+for the endpoints subscribed to it (and only those): a rating changed, findings opened and updated, a supply-chain
+change, an assessment submitted, an attestation signed, a report ready. Payloads carry ids and API URLs;
+receivers verify them with the Standard Webhooks library."""
 
 import datetime as dt
 import hashlib
@@ -18,7 +18,7 @@ from reports import services as report_services
 from reports.models import Report
 from tests import factories
 from tests.webhook_receiver import WebhookReceiver
-from vendors.models import LineageEdge
+from vendors.models import LineageEdge, Vendor
 from webhooks import services
 from webhooks.models import EventType, WebhookMessage
 
@@ -169,3 +169,24 @@ def test_without_a_subscriber_an_announcement_costs_one_query(
     with django_assert_num_queries(1):
         ratings_changed.send(sender="assessments", rating_ids=[1, 2, 3])
     assert WebhookMessage.objects.count() == 0
+
+
+def test_a_failing_subscriber_leaves_the_write_and_records_nothing(caplog):
+    from django.db import transaction
+    from django.dispatch import Signal
+
+    from riskregistry.signals import announce
+
+    signal = Signal()
+
+    def records_then_fails(sender, **facts):
+        factories.VendorFactory(name="Recorded by the subscriber")
+        raise RuntimeError("the subscriber breaks")
+
+    signal.connect(records_then_fails, weak=False)
+    with transaction.atomic():
+        written = factories.VendorFactory(name="The write that announced")
+        announce(signal, sender="tests", ids=[written.pk])
+    names = set(Vendor.objects.values_list("name", flat=True))
+    assert "The write that announced" in names and "Recorded by the subscriber" not in names
+    assert "records_then_fails failed on tests" in caplog.text

@@ -1,7 +1,8 @@
 """The facts the other apps announce, turned into webhook events (connected in ``WebhooksConfig.ready()``).
 
-Each receiver runs after the announcing transaction committed; it skips the work when no enabled endpoint
-subscribes to the event type, else builds the events and records the messages (delivered by the workers).
+Each receiver runs inside the announcing transaction, so the messages it records commit with the fact (an outbox:
+the workers deliver them after the commit, and the beat sweep any whose task was lost). It skips the work when no
+enabled endpoint subscribes to the event type.
 """
 
 from __future__ import annotations
