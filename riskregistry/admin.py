@@ -1,9 +1,11 @@
 from django.contrib import admin, messages
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
 from riskregistry import services
-from riskregistry.models import ApiKey, WorkerHeartbeat
+from riskregistry.models import ApiKey, OidcIdentity, SecurityEvent, WorkerHeartbeat
 
 admin.site.site_header = "riskregistry administration"
 admin.site.site_title = "riskregistry"
@@ -53,3 +55,37 @@ class ApiKeyAdmin(APIKeyModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: the prefix stays on record
+
+
+# Two-factor devices are enrolled on the app's pages and lifted there by another admin, with the reason in the
+# audit trail; the library's admin pages would show the secrets and delete without a record.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    """Single sign-on and two-factor events (password sign-ins are under Axes)."""
+
+    list_display = ["at", "kind", "username", "actor", "ip_address", "detail"]
+    list_filter = ["kind", "at"]
+    search_fields = ["username", "ip_address", "detail"]
+    date_hierarchy = "at"
+
+
+@admin.register(OidcIdentity)
+class OidcIdentityAdmin(ReadOnlyAdmin):
+    list_display = ["user", "issuer", "subject", "groups", "last_sign_in_at"]
+    search_fields = ["user__username", "subject"]

@@ -8,6 +8,7 @@ class RiskRegistryConfig(AppConfig):
 
     def ready(self) -> None:
         from riskregistry.roles import roles_sync
+        from riskregistry.signin import checks, handlers  # noqa: F401 (registers the checks and receivers)
 
         # Runs after the last app's migrations so every permission exists.
         post_migrate.connect(roles_sync, dispatch_uid="riskregistry.roles_sync")

@@ -60,8 +60,10 @@ def _analyst_permissions() -> list[Permission]:
 
 
 def _admin_permissions() -> list[Permission]:
-    # Webhook endpoints (their target URLs and secrets) are the admins' alone.
-    return list(Permission.objects.filter(content_type__app_label__in=(*_DOMAIN_APPS, "auth", "webhooks")))
+    # Webhook endpoints (their target URLs and secrets) are the admins' alone, and so are sign-in security:
+    # lockouts (axes), others' two-factor devices (otp_*) and the sign-in audit trail (riskregistry).
+    apps_ = (*_DOMAIN_APPS, "auth", "webhooks", "axes", "otp_totp", "otp_static", "riskregistry")
+    return list(Permission.objects.filter(content_type__app_label__in=apps_))
 
 
 def roles_sync(sender=None, **_kwargs) -> None:

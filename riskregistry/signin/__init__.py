@@ -1,0 +1,1 @@
+"""Signing in beyond the password form: single sign-on with OpenID Connect and TOTP two-factor authentication."""
