@@ -34,6 +34,8 @@ _ENDPOINT_SETTINGS = {
 def _setting(attr, *default):
     """The library's settings, with the provider's endpoints resolved from its discovery document."""
     if attr in _ENDPOINT_SETTINGS:
+        if not oidc_config.sso_enabled():
+            return ""  # the views answer 404 then; nothing is looked up
         return getattr(oidc_config.provider_endpoints(), _ENDPOINT_SETTINGS[attr])
     return getattr(settings, attr, *default)
 
