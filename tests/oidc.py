@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -38,6 +39,7 @@ class OidcProvider:
     workdir: Path
     port: int = field(default_factory=_free_port)
     process: subprocess.Popen | None = None
+    admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     @property
     def base_url(self) -> str:
@@ -55,6 +57,7 @@ class OidcProvider:
             "OIDC_PROVIDER_DB": str(self.workdir / "provider.sqlite3"),
             "OIDC_PROVIDER_KEY": str(self.workdir / "signing-key.pem"),
             "OIDC_PROVIDER_ISSUER": self.issuer,
+            "OIDC_PROVIDER_ADMIN_TOKEN": self.admin_token,
             "PYTHONUNBUFFERED": "1",
         }
 
@@ -109,8 +112,14 @@ class OidcProvider:
         self.manage("provider_client", "--client-id", client_id, "--secret", secret, "--redirect-uri", redirect_uri)
 
     def user(self, username: str, *, password: str, groups: list[str], email: str = "") -> None:
-        email = email or f"{username}@idp.example"
-        self.manage("provider_user", username, "--password", password, "--email", email, "--groups", ",".join(groups))
+        """Create or update a user at the provider, with exactly ``groups`` (as its admin console would)."""
+        response = requests.post(
+            f"{self.base_url}/test-admin/users/{username}/",
+            json={"password": password, "email": email or f"{username}@idp.example", "groups": groups},
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+            timeout=10,
+        )
+        response.raise_for_status()
 
     def rp_settings(self, settings, **overrides) -> None:
         """Configure riskregistry (the pytest-django ``settings`` fixture) to sign in with this provider."""

@@ -51,23 +51,25 @@ def totp_enrol_start(*, user) -> TOTPDevice:
     return device
 
 
-@transaction.atomic
 def totp_enrol_confirm(*, device: TOTPDevice, token: str, request: HttpRequest) -> list[str]:
     """Confirm ``device`` with a code it generated; it replaces the user's earlier authenticator and comes with
-    fresh backup codes, returned here to be shown once. ValidationError for a wrong code."""
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
-    if device.confirmed:
-        raise ValidationError({"token": "This authenticator is already set up."})
-    if not device.verify_token(token):
-        security_event_record(
-            kind=SecurityEvent.Kind.TWO_FACTOR_FAILED, request=request, user=device.user, detail="enrolment code"
-        )
-        raise ValidationError({"token": "That code is not right. Check the time on your phone and try the next code."})
-    TOTPDevice.objects.filter(user=device.user, confirmed=True).exclude(pk=device.pk).delete()
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    security_event_record(kind=SecurityEvent.Kind.TWO_FACTOR_ENROLLED, request=request, user=device.user)
-    return backup_codes_generate(user=device.user, request=request)
+    fresh backup codes, returned here to be shown once. ValidationError for a wrong code (which is kept, and
+    counts towards the device's throttling)."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        if device.confirmed:
+            raise ValidationError({"token": "This authenticator is already set up."})
+        verified = device.verify_token(token.strip())
+        if verified:
+            TOTPDevice.objects.filter(user=device.user, confirmed=True).exclude(pk=device.pk).delete()
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            security_event_record(kind=SecurityEvent.Kind.TWO_FACTOR_ENROLLED, request=request, user=device.user)
+            return backup_codes_generate(user=device.user, request=request)
+    security_event_record(
+        kind=SecurityEvent.Kind.TWO_FACTOR_FAILED, request=request, user=device.user, detail="enrolment code"
+    )
+    raise ValidationError({"token": "That code is not right. Check the time on your phone and try the next code."})
 
 
 @transaction.atomic
@@ -91,11 +93,10 @@ def two_factor_check(*, user, token: str, request: HttpRequest) -> CodeCheck:
     """Check a code from the authenticator or one of the backup codes (which is then used up). The devices'
     own throttling applies: each wrong code doubles the wait before the next one is looked at."""
     token = "".join(token.split()).lower()
+    # Six digits are the app's code; anything else can only be a backup code.
+    kind = TOTPDevice if token.isdigit() else StaticDevice
     with transaction.atomic():
-        devices = [
-            *TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True),
-            *StaticDevice.objects.select_for_update().filter(user=user, confirmed=True),
-        ]
+        devices = list(kind.objects.select_for_update().filter(user=user, confirmed=True))
         for device in devices:
             allowed, about = device.verify_is_allowed()
             if not allowed:
