@@ -40,6 +40,16 @@ def analyst_client(client, analyst):
     return client
 
 
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    """A real OpenID Connect provider (tests/oidc_provider) in its own process, for the whole run."""
+    from tests.oidc import OidcProvider
+
+    provider = OidcProvider(workdir=tmp_path_factory.mktemp("oidc-provider")).start()
+    yield provider
+    provider.stop()
+
+
 @pytest.fixture
 def postgres(db):
     """The suite's database is PostgreSQL (DATABASE_URL=postgres://...)."""

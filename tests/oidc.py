@@ -108,8 +108,10 @@ class OidcProvider:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
 
-    def client(self, client_id: str, secret: str, redirect_uri: str = CALLBACK) -> None:
-        self.manage("provider_client", "--client-id", client_id, "--secret", secret, "--redirect-uri", redirect_uri)
+    def client(self, client_id: str, secret: str, redirect_uris: tuple[str, ...] = (CALLBACK,)) -> None:
+        """Register (again) a client; its redirect URIs are exactly ``redirect_uris``."""
+        uris = " ".join(redirect_uris)
+        self.manage("provider_client", "--client-id", client_id, "--secret", secret, "--redirect-uri", uris)
 
     def user(self, username: str, *, password: str, groups: list[str], email: str = "") -> None:
         """Create or update a user at the provider, with exactly ``groups`` (as its admin console would)."""

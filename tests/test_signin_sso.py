@@ -14,18 +14,16 @@ from django.test import Client
 from riskregistry.models import OidcIdentity, SecurityEvent
 from riskregistry.signin import oidc_config
 from tests import factories
-from tests.oidc import CLIENT_ID, OidcProvider, provider_sign_in, sso_sign_in
+from tests.oidc import CLIENT_ID, provider_sign_in, sso_sign_in
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "provider password 1"
 
 
-@pytest.fixture(scope="module")
-def provider(tmp_path_factory):
-    started = OidcProvider(workdir=tmp_path_factory.mktemp("oidc-provider")).start()
-    yield started
-    started.stop()
+@pytest.fixture
+def provider(oidc_provider):
+    return oidc_provider
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ def world():
         "vendor": usage.product.vendor,
         "contact": contact,
         "csv_import": csv_import,
+        "person": factories.UserFactory(username="pat-person"),
     }
 
 
@@ -51,19 +52,25 @@ def _urls(world):
         "product_mbom": f"/products/{p}/mbom/?format=spdx",
         "vendor_mbom": f"/vendors/{v}/mbom/",
         "search": "/search/?q=vendor",
+        "two_factor": "/accounts/two-factor/",
+        "two_factor_setup": "/accounts/two-factor/setup/",
+        "two_factor_users": "/accounts/two-factor/users/",
+        "two_factor_remove": f"/accounts/two-factor/users/{world['person'].pk}/remove/",
     }
 
 
 READ = {
     "home", "vendor_list", "vendor_detail", "product_list", "product_detail", "model_list", "model_detail",
     "csv_import_list", "csv_import_detail", "csv_import_template", "usage_csv",
-    "product_mbom", "vendor_mbom", "search",
+    "product_mbom", "vendor_mbom", "search", "two_factor", "two_factor_setup",
 }  # fmt: skip
 WRITE = {
     "vendor_create", "vendor_update", "contact_create", "contact_update", "contact_delete", "product_create",
     "product_update", "product_delete", "usage_create", "usage_update", "usage_delete",
     "usage_reinstate",
 }  # fmt: skip
+# Others' two-factor devices: the admins' alone.
+ADMIN_ONLY = {"two_factor_users", "two_factor_remove"}
 
 
 def test_anonymous_users_are_sent_to_sign_in_everywhere(client, world):
@@ -73,13 +80,20 @@ def test_anonymous_users_are_sent_to_sign_in_everywhere(client, world):
         assert response["Location"].startswith("/accounts/login/?next="), name
 
 
+def test_the_sign_in_doors_need_no_sign_in(client, settings):
+    assert client.get("/accounts/login/").status_code == 200
+    # Single sign-on answers 404 while it is not configured (tests/test_signin_sso.py drives it configured).
+    assert client.get("/accounts/sso/start/").status_code == 404
+    assert client.get("/accounts/sso/callback/?code=x&state=y").status_code == 404
+
+
 def test_health_check_needs_no_sign_in(client):
     assert client.get("/healthz").json()["status"] == "ok"
 
 
 @pytest.mark.parametrize(
     ("role", "allowed"),
-    [("viewer", READ), ("analyst", READ | WRITE), ("admin_user", READ | WRITE)],
+    [("viewer", READ), ("analyst", READ | WRITE), ("admin_user", READ | WRITE | ADMIN_ONLY)],
 )
 def test_each_role_gets_exactly_its_pages(request, client, world, role, allowed):
     client.force_login(request.getfixturevalue(role))
