@@ -38,7 +38,7 @@ def parse_role_map(text: str) -> dict[str, str]:
     text = text.strip()
     if not text:
         return {}
-    if text.startswith("{"):
+    if text.startswith(("{", "[")):
         try:
             pairs = json.loads(text)
         except json.JSONDecodeError as error:
