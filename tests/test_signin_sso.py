@@ -2,6 +2,7 @@
 own process): the whole authorization-code flow with state, nonce and PKCE, the groups claim mapped to the roles at
 every sign-in, and ID tokens that are not for us refused."""
 
+import socket
 import time
 
 import jwt
@@ -211,3 +212,19 @@ def test_an_expired_or_replayed_id_token_is_refused(sso):
     with pytest.raises(oidc_config.TokenRefused, match="nonce"):
         oidc_config.id_token_claims(token, key, nonce="another sign-in")
     assert time.time() < claims["exp"]
+
+
+def test_a_provider_that_is_down_holds_up_neither_password_sign_in_nor_the_pages(client, settings, sso):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    settings.OIDC_ISSUER = f"http://127.0.0.1:{port}/o"  # nothing listens there
+    factories.UserFactory(username="local", role="analyst")
+
+    signed_in = client.post("/accounts/login/", {"username": "local", "password": "correct horse battery staple"})
+    assert signed_in.status_code == 302 and client.get("/vendors/").status_code == 200
+    client.logout()
+
+    start = client.get("/accounts/sso/start/")
+    assert start["Location"] == "/accounts/login/"
+    assert "Example IdP cannot be reached just now" in client.get("/accounts/login/").content.decode()

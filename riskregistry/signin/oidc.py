@@ -7,12 +7,16 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.views.generic import View
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from mozilla_django_oidc.utils import absolutify
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 from requests import RequestException
 
@@ -23,27 +27,18 @@ from riskregistry.signin.sso import sso_user_sync
 
 logger = logging.getLogger("riskregistry.security")
 
-_ENDPOINT_SETTINGS = {
-    "OIDC_OP_AUTHORIZATION_ENDPOINT": "authorization",
-    "OIDC_OP_TOKEN_ENDPOINT": "token",
-    "OIDC_OP_USER_ENDPOINT": "userinfo",
-    "OIDC_OP_JWKS_ENDPOINT": "jwks",
-}
-
-
-def _setting(attr, *default):
-    """The library's settings, with the provider's endpoints resolved from its discovery document."""
-    if attr in _ENDPOINT_SETTINGS:
-        if not oidc_config.sso_enabled():
-            return ""  # the views answer 404 then; nothing is looked up
-        return getattr(oidc_config.provider_endpoints(), _ENDPOINT_SETTINGS[attr])
-    return getattr(settings, attr, *default)
-
 
 class OidcBackend(OIDCAuthenticationBackend):
     """Authenticates the callback of an authorization-code sign-in, and nothing else."""
 
-    get_settings = staticmethod(_setting)
+    def __init__(self, *args, **kwargs):
+        # Django makes a backend for every sign-in attempt and every request of a signed-in user: the provider's
+        # endpoints are looked up only for a single sign-on, so a provider that is down never holds up the rest.
+        self.UserModel = get_user_model()
+        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
+        self.OIDC_RP_CLIENT_SECRET = settings.OIDC_RP_CLIENT_SECRET
+        self.OIDC_RP_SIGN_ALGO = settings.OIDC_RP_SIGN_ALGO
+        self.OIDC_RP_IDP_SIGN_KEY = None
 
     def authenticate(self, request, **kwargs):
         if request is None or "nonce" not in kwargs or not oidc_config.sso_enabled():
@@ -56,16 +51,17 @@ class OidcBackend(OIDCAuthenticationBackend):
             return self._sign_in(code, kwargs["nonce"], kwargs.get("code_verifier"))
         except oidc_config.TokenRefused as error:
             return self._refuse(f"The sign-in was refused: {error}.")
-        except (RequestException, SuspiciousOperation, ValueError, KeyError) as error:
+        except (RequestException, SuspiciousOperation, ImproperlyConfigured, ValueError, KeyError) as error:
             logger.warning("Single sign-on failed: %s", error)
             return self._refuse(
                 f"{settings.OIDC_PROVIDER_NAME} could not be reached or gave an answer that is not usable."
             )
 
     def _sign_in(self, code, nonce, code_verifier):
-        from django.urls import reverse
-        from mozilla_django_oidc.utils import absolutify
-
+        endpoints = oidc_config.provider_endpoints()
+        self.OIDC_OP_TOKEN_ENDPOINT = endpoints.token
+        self.OIDC_OP_USER_ENDPOINT = endpoints.userinfo
+        self.OIDC_OP_JWKS_ENDPOINT = endpoints.jwks
         payload = {
             "client_id": self.OIDC_RP_CLIENT_ID,
             "client_secret": self.OIDC_RP_CLIENT_SECRET,
@@ -132,14 +128,23 @@ def _require_sso(view):
 class SsoStartView(OIDCAuthenticationRequestView):
     """Sends the browser to the provider with a fresh state, nonce and PKCE challenge."""
 
-    get_settings = staticmethod(_setting)
+    def __init__(self, **kwargs):
+        View.__init__(self, **kwargs)  # the endpoints are looked up in get(), where a failure can be answered
+
+    def get(self, request):
+        try:
+            self.OIDC_OP_AUTH_ENDPOINT = oidc_config.provider_endpoints().authorization
+        except (RequestException, ImproperlyConfigured, ValueError) as error:
+            logger.warning("Single sign-on cannot start: %s", error)
+            messages.error(request, f"{settings.OIDC_PROVIDER_NAME} cannot be reached just now; try again later.")
+            return redirect("login")
+        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
+        return super().get(request)
 
 
 @method_decorator([login_not_required, _require_sso], name="dispatch")
 class SsoCallbackView(OIDCAuthenticationCallbackView):
     """Where the provider sends the browser back; a refusal returns to the sign-in page with the reason."""
-
-    get_settings = staticmethod(_setting)
 
     def get(self, request):
         if request.GET.get("error"):
