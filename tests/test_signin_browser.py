@@ -21,7 +21,7 @@ def _csp_refusals(page):  # noqa: F811
     return refused
 
 
-def test_signing_in_with_the_provider_button(page, live_server, settings, oidc_provider):  # noqa: F811
+def test_signing_in_with_the_provider_button(page, live_server, settings, oidc_provider, tmp_path):  # noqa: F811
     oidc_provider.client(
         CLIENT_ID, CLIENT_SECRET, redirect_uris=(CALLBACK, f"{live_server.url}/accounts/sso/callback/")
     )
@@ -30,6 +30,7 @@ def test_signing_in_with_the_provider_button(page, live_server, settings, oidc_p
     refused = _csp_refusals(page)
 
     page.goto("/vendors/")
+    page.screenshot(path=tmp_path / "sign-in.png", full_page=True)
     page.get_by_role("link", name="Sign in with Example IdP").click()
     page.locator("input[name=username]").fill("grace")  # the provider's own sign-in page
     page.locator("input[name=password]").fill("provider password 1")
@@ -42,7 +43,7 @@ def test_signing_in_with_the_provider_button(page, live_server, settings, oidc_p
     assert not refused, refused
 
 
-def test_an_admin_enrols_two_factor_when_it_is_required(page, settings):  # noqa: F811
+def test_an_admin_enrols_two_factor_when_it_is_required(page, settings, tmp_path):  # noqa: F811
     settings.REQUIRE_ADMIN_2FA = True
     factories.UserFactory(username="ada", role=ADMIN)
     refused = _csp_refusals(page)
@@ -53,6 +54,7 @@ def test_an_admin_enrols_two_factor_when_it_is_required(page, settings):  # noqa
     page.get_by_role("button", name="Sign in").click()
 
     page.get_by_role("heading", name="Set up two-factor sign-in").wait_for()
+    page.screenshot(path=tmp_path / "two-factor-setup.png", full_page=True)
     qr = page.locator(".qr-code svg").bounding_box()
     assert qr["width"] >= 150 and qr["height"] >= 150
     secret = page.locator("#totp-secret").inner_text().replace(" ", "")

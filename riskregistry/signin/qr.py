@@ -9,7 +9,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 def qr_svg(data: str, *, title: str) -> SafeString:
     # segno writes the markup itself from the QR matrix; the title is escaped by segno.
-    svg = segno.make(data, error="m").svg_inline(scale=5, border=4, dark="#000", light="#fff", title=title)
+    svg = segno.make(data, error="m").svg_inline(
+        scale=5, border=4, dark="#000", light="#fff", title=title, omitsize=True
+    )
     return mark_safe(svg)  # noqa: S308 (segno's own markup, no user text besides the escaped title)
 
 
