@@ -80,6 +80,18 @@ def test_roles_follow_the_groups_at_every_sign_in(client, sso):
     assert client.get("/vendors/new/").status_code == 403
 
 
+def test_deactivating_the_account_ends_its_sessions_and_refuses_the_next_sign_in(client, sso):
+    sso.user("ivy", password=PASSWORD, groups=["risk-readers"])
+    sso_sign_in(client, "ivy", PASSWORD)
+    assert client.get("/vendors/").status_code == 200
+    User.objects.filter(username="ivy").update(is_active=False)
+
+    assert client.get("/vendors/")["Location"].startswith("/accounts/login/")
+    assert sso_sign_in(client, "ivy", PASSWORD)["Location"] == "/accounts/login/"
+    assert client.get("/vendors/")["Location"].startswith("/accounts/login/")
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SSO_SIGN_IN_FAILED, username="ivy").exists()
+
+
 def test_a_user_in_no_mapped_group_gets_no_role_and_a_clear_message(client, sso):
     sso.user("lin", password=PASSWORD, groups=["risk-analysts"])
     sso_sign_in(client, "lin", PASSWORD)

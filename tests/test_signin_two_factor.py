@@ -6,6 +6,7 @@ import base64
 import re
 
 import pytest
+import segno
 from django.contrib.auth.models import User
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -52,6 +53,9 @@ def test_an_admin_enrols_with_the_qr_code_or_the_secret_and_confirms_with_a_code
         and "'unsafe-inline'" not in page["Content-Security-Policy"]
     )
     device = TOTPDevice.objects.get(user=admin_user, confirmed=False)
+    assert "secret=" in device.config_url and "issuer=riskregistry" in device.config_url
+    expected = segno.make(device.config_url, error="m").svg_inline(scale=5, border=4, dark="#000", light="#fff")
+    assert re.search(r'd="([^"]+)"', expected).group(1) in svg  # the QR code is of this device's key URI
     secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', html).group(1).replace(" ", "")
     assert base64.b32decode(secret + "=" * (-len(secret) % 8)) == device.bin_key
 

@@ -57,6 +57,11 @@ class OidcBackend(OIDCAuthenticationBackend):
                 f"{settings.OIDC_PROVIDER_NAME} could not be reached or gave an answer that is not usable."
             )
 
+    def get_user(self, user_id):
+        # The library's get_user skips Django's is_active check: a deactivated account's sessions end at once.
+        user = super().get_user(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def _sign_in(self, code, nonce, code_verifier):
         endpoints = oidc_config.provider_endpoints()
         self.OIDC_OP_TOKEN_ENDPOINT = endpoints.token
