@@ -30,7 +30,8 @@ def test_a_worker_delivers_an_event_and_its_retry(celery_worker_factory, setting
                 product=product, model_kind="hub", model_name="acme/copilot-7b", role="primary", host=None,
                 region=None, share=None, declared_by="analyst", resolve=False,
             )  # fmt: skip
-            assert WebhookMessage.objects.count() == 0  # nothing before the commit
+            # Recorded with the fact (an outbox), delivered only after the commit.
+            assert WebhookMessage.objects.filter(attempts=0).count() == 1
 
         failed = wait_for(lambda: WebhookMessage.objects.filter(attempts=1).first(), 60.0)
         assert failed is not None, f"not attempted: the worker's log:\n{worker.log()}"
