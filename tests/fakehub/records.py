@@ -33,7 +33,7 @@ HUB_META_FILE = "_hub.json"
 #: Record keys that are not API fields.
 CONTROL_KEYS = frozenset(
     {"provenance", "aliases", "files", "readme_body", "revisions", "refuse_metadata", "filler"}
-    | {"gguf_metadata", "gguf_padding"}
+    | {"gguf_metadata", "gguf_padding", "file_sources"}
 )
 RELATIONS = ("adapter", "merge", "quantized", "finetune")
 DEFAULT_DATE = "2024-09-04T12:00:00.000Z"
