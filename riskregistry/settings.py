@@ -222,6 +222,10 @@ LINEAGE_MAX_NODES = env.int("LINEAGE_MAX_NODES", default=20000)  # per refresh: 
 LINEAGE_CHUNK_SIZE = env.int("LINEAGE_CHUNK_SIZE", default=250)
 # Without Redis, "Refresh now" runs the refresh on a thread beside the web server (the request answers at once).
 LINEAGE_REFRESH_BESIDE = env.bool("LINEAGE_REFRESH_BESIDE", default=True)
+# Each refresh also reads the identifying files (config.json, tokenizer_config.json) of the models it reaches and
+# infers the parents of those whose metadata names none; inferred parents below this confidence are not stored.
+LINEAGE_INFERENCE = env.bool("LINEAGE_INFERENCE", default=True)
+LINEAGE_INFERENCE_MIN_CONFIDENCE = env.float("LINEAGE_INFERENCE_MIN_CONFIDENCE", default=0.5)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Webhooks (Standard Webhooks: signed, retried for about a day; see the README)

@@ -182,6 +182,12 @@ class HubClient:
             logger.warning("hub: %s: metadata could not be converted (%s)", repo_id, type(exc).__name__)
             return failed_snapshot(repo_id, NodeStatus.ERROR, "malformed metadata", 200)
 
+    def fetch_identity(self, repo_id: str, revision: str = "", *, siblings=None, readme: bool = False):
+        """The repo's identifying files (config, tokenizer config, parameter count, README): see ``hub.identity``."""
+        from vendors.hub.identity import fetch_identity
+
+        return fetch_identity(self, repo_id, revision, siblings=siblings, readme=readme)
+
     # ----------------------------------------------------------------------------------------------- failures
     def _failed(self, repo_id: str, exc: Exception) -> RepoSnapshot:
         """Map a final failure to a node status; GatedRepoError subclasses RepositoryNotFoundError: first."""

@@ -19,8 +19,8 @@ class LineageFileTooLarge(Exception):
     """A lineage file larger than ``MAX_LINEAGE_FILE_BYTES``: not read past the limit, not retried."""
 
 
-def download_small(url: str, *, token: str | bool, timeout: float) -> bytes:
-    """GET a small file into memory (no HF disk cache), reading at most ``MAX_LINEAGE_FILE_BYTES``.
+def download_small(url: str, *, token: str | bool, timeout: float, max_bytes: int = MAX_LINEAGE_FILE_BYTES) -> bytes:
+    """GET a small file into memory (no HF disk cache), reading at most ``max_bytes``.
 
     Errors raise a plain ``HfHubHTTPError`` built from the status and headers: ``hf_raise_for_status`` would
     read the whole (untrusted, unbounded) error body, and which 4xx it was does not matter here.
@@ -30,14 +30,14 @@ def download_small(url: str, *, token: str | bool, timeout: float) -> bytes:
         if response.status_code >= 400:
             raise HfHubHTTPError(f"HTTP {response.status_code} for a lineage file", response=response)
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > MAX_LINEAGE_FILE_BYTES:
+        if declared.isdigit() and int(declared) > max_bytes:
             raise LineageFileTooLarge(declared)
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():  # decoded bytes: a compressed bomb is bounded too
             size += len(chunk)
-            if size > MAX_LINEAGE_FILE_BYTES:
-                raise LineageFileTooLarge(f"more than {MAX_LINEAGE_FILE_BYTES}")
+            if size > max_bytes:
+                raise LineageFileTooLarge(f"more than {max_bytes}")
             chunks.append(chunk)
     return b"".join(chunks)
 

@@ -38,8 +38,12 @@ class Incomplete:
     UNKNOWN_STATUS = "unknown_status"
     NODE_LIMIT = "node_limit"
     CHAIN_LIMIT = "chain_limit"
+    # A node whose metadata names no parent while its config, tokenizer or README point at one: the chain ends
+    # there only as far as the metadata says, so it is not complete.
+    INFERRED = "inferred"
     ALL = frozenset(
         {NOT_FETCHED, NOT_FOUND, GATED, DISABLED, ERROR, CYCLE, DEPTH_LIMIT, UNKNOWN_STATUS, NODE_LIMIT, CHAIN_LIMIT}
+        | {INFERRED}
         | GapCode.ALL
     )
 
@@ -76,6 +80,9 @@ class NodeInfo:
     license: str = ""
     datasets: tuple[str, ...] = ()
     gaps: tuple[Gap, ...] = ()  # sources not read, parents not followed: never a root, never complete
+    # Parents inferred where the metadata names none, each said in one line ("probably X (0.92) ..."); the node
+    # stays a root of the declared lineage, and the lineage is incomplete.
+    inferred: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -331,6 +338,13 @@ def _problems(
             status = _STATUS_REASONS.get(info.status, f"status {clean_text(info.status, 40)}")
             problems.append(Problem(code, node, f"{label}: {status}"))
         problems += [Problem(gap.code, node, f"{label}: {gap.text()}") for gap in gaps]
+        problems += [
+            Problem(
+                Incomplete.INFERRED, node, f"{label}: names no parent; inferred, not declared: {clean_text(text, 300)}"
+            )
+            for text in info.inferred[:4]
+            if isinstance(text, str)
+        ]
     problems += [
         Problem(Incomplete.CYCLE, child, f"cycle: {_label(child)} names {_label(parent)}, already on the path")
         for child, parent in cycles

@@ -2,6 +2,7 @@
 
 from vendors.models.bom import BomImport, BomVersion
 from vendors.models.imports import CsvImport
+from vendors.models.inference import InferredEdge, ModelFingerprint
 from vendors.models.knowledge import Host, HostRegion, Publisher, PublisherOrg
 from vendors.models.lineage import (
     AIModel,
@@ -25,10 +26,12 @@ __all__ = [
     "DataCategory",
     "Host",
     "HostRegion",
+    "InferredEdge",
     "LineageEdge",
     "LineageRefresh",
     "LineageRefreshChunk",
     "LineageRefreshClaim",
+    "ModelFingerprint",
     "ModelUsage",
     "Product",
     "Publisher",

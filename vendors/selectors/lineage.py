@@ -4,13 +4,13 @@ origin countries, licences and datasets, in the shape of the CLI contract (DESIG
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
 from vendors.lineage.gaps import gaps_from_stored
 from vendors.lineage.graph import Ancestry, EdgeInfo, NodeInfo, ancestry
-from vendors.models import AIModel, AIModelAlias, LineageEdge, Publisher
+from vendors.models import AIModel, AIModelAlias, InferredEdge, LineageEdge, Publisher
 
 #: What pages and commands say when the knowledge base is empty.
 KNOWLEDGE_BASE_EMPTY = (
@@ -37,6 +37,9 @@ class Subgraph:
     models: Mapping[int, AIModel]
     edges: Mapping[int, Sequence[LineageEdge]]
     aliases: Mapping[int, tuple[str, ...]]
+    # Parents inferred for the loaded models (child id -> edges, most confident first); their parents are loaded
+    # only as far as ``inferred_parents`` says (they are not part of the declared walk).
+    inferred: Mapping[int, Sequence[InferredEdge]] = field(default_factory=dict)
 
     def nodes(self) -> dict[str, NodeInfo]:
         return {
@@ -49,6 +52,7 @@ class Subgraph:
                 license=m.license,
                 datasets=tuple(m.datasets),
                 gaps=gaps_from_stored(m.lineage_gaps),
+                inferred=tuple(inferred_summary(edge) for edge in self.inferred.get(m.pk, ())),
             )
             for m in self.models.values()
         }
@@ -86,7 +90,42 @@ def lineage_subgraph(start_ids: Iterable[int], *, max_depth: int | None = None, 
         AIModelAlias.objects.filter(model_id__in=models).order_by("name").values_list("model_id", "name")
     ):
         aliases.setdefault(model_id, []).append(name)
-    return Subgraph(models=models, edges=edges, aliases={k: tuple(v) for k, v in aliases.items()})
+    inferred: dict[int, list[InferredEdge]] = {}
+    for edge in (
+        InferredEdge.objects.filter(child_id__in=models)
+        .select_related("parent")
+        .order_by("child_id", "-confidence", "parent__name")
+    ):
+        inferred.setdefault(edge.child_id, []).append(edge)
+    return Subgraph(models=models, edges=edges, aliases={k: tuple(v) for k, v in aliases.items()}, inferred=inferred)
+
+
+def inferred_summary(edge: InferredEdge) -> str:
+    """One line for an inferred parent: "probably X (finetune, 0.92, inferred:config): same shapes..."."""
+    evidence = edge.evidence if isinstance(edge.evidence, dict) else {}
+    matched = [item for item in evidence.get("matched", []) if isinstance(item, str)][:3]
+    family = evidence.get("family") if isinstance(evidence.get("family"), str) else ""
+    family_text = f", {family} family" if family and family.lower() != edge.parent.name.lower() else ""
+    why = f": {', '.join(matched)}" if matched else ""
+    return f"probably {node_key(edge.parent)}{family_text} ({edge.relation}, {edge.confidence:.2f}, {edge.source}){why}"
+
+
+def inferred_edge_row(edge: InferredEdge, child: str) -> dict:
+    """An inferred edge in the CLI contract's shape (``inferred_edges``)."""
+    evidence = edge.evidence if isinstance(edge.evidence, dict) else {}
+    return {
+        "child": child,
+        "parent": node_key(edge.parent),
+        "relation": edge.relation,
+        "source": edge.source,
+        "confidence": round(edge.confidence, 2),
+        "evidence": {
+            "family": evidence.get("family") or None,
+            "matched": list(evidence.get("matched") or []),
+            "not_matched": list(evidence.get("not_matched") or []),
+            "notes": list(evidence.get("notes") or []),
+        },
+    }
 
 
 @dataclass(frozen=True)
@@ -99,6 +138,8 @@ class LineageReport:
     nodes: tuple[dict, ...]
     edges: tuple[dict, ...]
     models: Mapping[str, AIModel]  # node id -> its row (publisher loaded), for links and scoring
+    inferred_edges: tuple[dict, ...] = ()  # parents inferred where the metadata names none (never in ``edges``)
+    inferred_countries: tuple[str, ...] = ()  # publisher countries of inferred parents and their ancestors
 
     @property
     def model_ids(self) -> dict[str, int]:
@@ -130,11 +171,19 @@ class LineageReport:
             "countries": list(self.countries),
             "licenses": sorted({lic for _, lic in self.ancestry.licenses if lic}),
             "datasets": list(self.ancestry.datasets),
+            "inferred_edges": list(self.inferred_edges),
+            "inferred_countries": list(self.inferred_countries),
         }
 
 
 def _report(
-    subject: str, model: AIModel, graph: Subgraph, nodes, parents, by_key: Mapping[str, AIModel]
+    subject: str,
+    model: AIModel,
+    graph: Subgraph,
+    nodes,
+    parents,
+    by_key: Mapping[str, AIModel],
+    inferred_origins: Mapping[int, tuple[str, ...]],
 ) -> LineageReport:
     found = ancestry(node_key(model), nodes, parents, max_depth=settings.LINEAGE_MAX_DEPTH)
     in_cycle = {node for edge in found.cycles for node in edge}
@@ -166,6 +215,11 @@ def _report(
         for e in parents.get(child, ())
         if e.parent in walked
     ]
+    inferred_rows, inferred_countries = [], set()
+    for key in (found.start, *found.ancestors):
+        for edge in graph.inferred.get(by_key[key].pk, ()):
+            inferred_rows.append(inferred_edge_row(edge, key))
+            inferred_countries.update(inferred_origins.get(edge.parent_id, ()))
     return LineageReport(
         subject=subject,
         model=model,
@@ -173,7 +227,24 @@ def _report(
         nodes=tuple(node_rows),
         edges=tuple(edge_rows),
         models={key: by_key[key] for key in walked},
+        inferred_edges=tuple(inferred_rows),
+        inferred_countries=tuple(sorted(inferred_countries)),
     )
+
+
+def _inferred_origins(graph: Subgraph) -> dict[int, tuple[str, ...]]:
+    """Origin countries of each inferred parent of ``graph``'s models: the parent and its declared ancestors."""
+    parent_ids = {edge.parent_id for edges in graph.inferred.values() for edge in edges}
+    if not parent_ids:
+        return {}
+    above = lineage_subgraph(parent_ids)
+    nodes, parents = above.nodes(), above.parents()
+    origins = {}
+    for parent_id in parent_ids:
+        if parent_id in above.models:
+            found = ancestry(node_key(above.models[parent_id]), nodes, parents, max_depth=settings.LINEAGE_MAX_DEPTH)
+            origins[parent_id] = tuple(origin.country for origin in found.origin_countries)
+    return origins
 
 
 def lineage_reports(models: Sequence[AIModel], *, subjects: Sequence[str] | None = None) -> list[LineageReport]:
@@ -182,8 +253,9 @@ def lineage_reports(models: Sequence[AIModel], *, subjects: Sequence[str] | None
     nodes, parents = graph.nodes(), graph.parents()
     subjects = subjects or [node_key(m) for m in models]
     by_key = {node_key(m): m for m in graph.models.values()}  # once per subgraph, not per report
+    origins = _inferred_origins(graph)
     return [
-        _report(subject, graph.models[m.pk], graph, nodes, parents, by_key)
+        _report(subject, graph.models[m.pk], graph, nodes, parents, by_key, origins)
         for subject, m in zip(subjects, models, strict=True)
     ]
 
@@ -207,6 +279,7 @@ _PROBLEM_LABELS: Mapping[str, tuple[str, str]] = {
     "source_not_read": ("unread lineage file", "unread lineage files"),
     "parents_truncated": ("truncated parent list", "truncated parent lists"),
     "parent_unusable": ("parent that cannot be followed", "parents that cannot be followed"),
+    "inferred": ("parent inferred, not declared", "parents inferred, not declared"),
 }
 
 

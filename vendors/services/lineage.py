@@ -34,6 +34,7 @@ from vendors.models import (
     Product,
 )
 from vendors.selectors import lineage_problem_counts
+from vendors.services.lineage_inference import lineage_infer_after_walk, walked_files
 from vendors.services.lineage_store import HUB_SOURCES, GraphStore
 from vendors.services.lineage_walk import WalkLimits, WalkStats, lineage_walk
 from vendors.services.rescoring import usages_depending_on, usages_rescore_request
@@ -85,9 +86,11 @@ def lineage_refresh_run(
     refresh.error, refresh.problems = "", {}
     refresh.save()
     store = GraphStore()
+    walked: list = []
 
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
         events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
+        walked.append(walked_files(snapshot))
         refresh.nodes_done += 1
         refresh.nodes_failed += node_outcome(snapshot, discovery.gaps)[0] != AIModel.Status.RESOLVED
         refresh.nodes_known = stats.queued
@@ -100,6 +103,7 @@ def lineage_refresh_run(
     stats = WalkStats()
     try:
         lineage_walk(seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats)
+        lineage_infer_after_walk(walked=walked, client=client, now=now)
     except Exception as error:
         refresh.status = LineageRefresh.Status.FAILED
         refresh.error = clean_text(f"{type(error).__name__}: {error}", 500)
@@ -199,6 +203,7 @@ def lineage_refresh_chunk_run(
     chunk.worker, chunk.error = worker[:255], ""
     chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "worker", "error"])
     store, stats = GraphStore(), WalkStats()
+    walked: list = []
 
     def claim(repo_id: str) -> bool:
         owner, _ = LineageRefreshClaim.objects.get_or_create(
@@ -208,6 +213,7 @@ def lineage_refresh_chunk_run(
 
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
         events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
+        walked.append(walked_files(snapshot))
         chunk.nodes_done += 1
         chunk.nodes_failed += node_outcome(snapshot, discovery.gaps)[0] != AIModel.Status.RESOLVED
         chunk.nodes_known = stats.queued
@@ -219,6 +225,7 @@ def lineage_refresh_chunk_run(
         lineage_walk(chunk.seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(),
                      stats=stats, claim=claim)  # fmt: skip
         store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
+        lineage_infer_after_walk(walked=walked, client=client, now=now)
     except Exception as error:  # recorded on the chunk: the refresh must finish, with the reason
         logger.exception("lineage refresh %s: chunk %s failed", chunk.refresh_id, chunk.index)
         chunk.error = clean_text(f"{type(error).__name__}: {error}", 500) or type(error).__name__

@@ -35,6 +35,24 @@ QUANT_METHODS = frozenset(
 MAX_CANDIDATES = 4
 
 
+#: Files whose presence the inference reads (besides the identifying files it downloads).
+_TELLING_NAMES = ("config.json", "tokenizer_config.json", "README.md", "adapter_config.json", "mergekit_config.yml")
+#: Most file names kept per repo by ``telling_files``.
+MAX_TELLING_FILES = 16
+
+
+def telling_files(names: Iterable[str]) -> tuple[str, ...]:
+    """The file names the inference uses from a repo's listing: the identifying files, adapter and merge configs
+    at the root, and a few GGUF files; so a walk can keep them for thousands of repos without the full listing."""
+    kept = []
+    for name in names:
+        if isinstance(name, str) and (name in _TELLING_NAMES or name.lower().endswith(".gguf")):
+            kept.append(name)
+            if len(kept) >= MAX_TELLING_FILES:
+                break
+    return tuple(kept)
+
+
 class InferredSource:
     CONFIG = "inferred:config"
     TOKENIZER = "inferred:tokenizer"

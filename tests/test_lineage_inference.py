@@ -1,0 +1,125 @@
+"""Inferred lineage end to end, against the fake hub with the real client: fingerprints stored with their
+revision, parents inferred for models whose metadata names none, kept apart from declared edges, and reported
+by ``lineage --json`` as ``inferred_edges``/``inferred_countries`` with the lineage left incomplete."""
+
+import copy
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from tests.fakehub import make_record
+from tests.fakehub.records import load_records
+from vendors.models import AIModel, InferredEdge, LineageEdge, LineageRefresh, ModelFingerprint
+from vendors.services import lineage
+
+pytestmark = pytest.mark.django_db
+
+QWEN_INSTRUCT = next(r for r in load_records() if r["id"] == "Qwen/Qwen2.5-7B-Instruct")
+
+
+def _silent(repo_id: str, readme: str = "# A model\n", **config_changes) -> dict:
+    """A repo that names no parent but ships Qwen2.5-7B-Instruct's config and tokenizer config."""
+    files = copy.deepcopy(QWEN_INSTRUCT["files"])
+    files["config.json"].update(config_changes)
+    return make_record(
+        repo_id,
+        license="apache-2.0",
+        files=files,
+        readme_body=readme,
+        createdAt="2025-03-01T00:00:00.000Z",
+        siblings=[{"rfilename": "model.safetensors", "size": 15_000_000_000}],
+    )
+
+
+def _refresh(*names: str) -> LineageRefresh:
+    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.MODELS, model_names=list(names))
+    return lineage.lineage_refresh_run(refresh_id=refresh.pk)
+
+
+def _lineage_json(*ids: str) -> dict | list:
+    out = StringIO()
+    call_command("lineage", *ids, "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_fingerprints_are_read_from_the_hub_at_the_walked_revision(fake_hub):
+    _refresh("Qwen/Qwen2.5-7B-Instruct")
+    stored = {f.model.name: f for f in ModelFingerprint.objects.select_related("model")}
+    assert set(stored) == {"Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B"}
+    instruct = stored["Qwen/Qwen2.5-7B-Instruct"]
+    assert instruct.revision == AIModel.objects.get(name="Qwen/Qwen2.5-7B-Instruct").sha
+    assert instruct.has_config and instruct.has_tokenizer and instruct.problems == []
+    assert instruct.fingerprint["shapes"]["hidden_size"] == 3584
+    assert instruct.fingerprint["tokens"]["eos_token"] == "<|im_end|>"
+    # One metadata request per repo (the walk's); the identifying files are downloaded at the walked commit.
+    assert fake_hub.metadata_requests("Qwen/Qwen2.5-7B-Instruct") == 1
+    downloads = fake_hub.count("/Qwen/Qwen2.5-7B-Instruct/resolve/")
+    assert downloads == 2  # config.json and tokenizer_config.json; the README only for models inferred about
+
+    _refresh("Qwen/Qwen2.5-7B-Instruct")  # same revision: nothing is read again
+    assert fake_hub.count("/Qwen/Qwen2.5-7B-Instruct/resolve/") == downloads
+
+
+def test_a_silent_fine_tune_gets_an_inferred_parent_kept_apart_from_declared_edges(fake_hub, knowledge):
+    fake_hub.add_repo(_silent("acme-labs/silent-7b"))
+    report = _lineage_json("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")[1]
+
+    assert not LineageEdge.objects.filter(child__name="acme-labs/silent-7b").exists()
+    edge = InferredEdge.objects.get(child__name="acme-labs/silent-7b")
+    assert (edge.parent.name, edge.source, edge.relation) == ("Qwen/Qwen2.5-7B-Instruct", "inferred:config", "finetune")
+    assert edge.family == "Qwen/Qwen2.5-7B" and 0.85 <= edge.confidence <= 0.95
+
+    # The declared keys keep their meaning: no edge, the model is its own declared root.
+    assert report["edges"] == [] and report["roots"] == ["acme-labs/silent-7b"] and report["chains"]
+    assert report["status"] == "incomplete"
+    assert [p["code"] for p in report["problems"]] == ["inferred"]
+    assert "probably Qwen/Qwen2.5-7B-Instruct" in report["problems"][0]["reason"]
+    assert report["problem_counts"] == {"inferred": 1}
+    [row] = report["inferred_edges"]
+    assert set(row) == {"child", "parent", "relation", "source", "confidence", "evidence"}
+    assert (row["child"], row["parent"], row["source"]) == (
+        "acme-labs/silent-7b", "Qwen/Qwen2.5-7B-Instruct", "inferred:config"
+    )  # fmt: skip
+    assert row["evidence"]["family"] == "Qwen/Qwen2.5-7B"
+    assert "hidden_size 3584" in row["evidence"]["matched"] and "vocab_size 152064" in row["evidence"]["matched"]
+    assert report["inferred_countries"] == ["CN"]
+
+
+def test_a_readme_claim_checked_against_the_named_fingerprint(fake_hub):
+    readme = "# Contracts 7B\n\nFine-tuned from [Qwen2.5-7B](https://huggingface.co/Qwen/Qwen2.5-7B).\n"
+    fake_hub.add_repo(_silent("acme-labs/claimed-7b", readme=readme))
+    _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/claimed-7b")
+    edge = InferredEdge.objects.get(child__name="acme-labs/claimed-7b")
+    assert (edge.parent.name, edge.source) == ("Qwen/Qwen2.5-7B", "inferred:readme")
+    assert "named in the README and its fingerprint agrees" in edge.evidence["notes"]
+
+
+def test_a_declared_parent_means_no_inference_and_reruns_change_nothing(fake_hub):
+    fake_hub.add_repo(_silent("acme-labs/silent-7b"))
+    _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")
+    first = list(InferredEdge.objects.values_list("child__name", "parent__name", "confidence", "observed_at"))
+    _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")
+    assert list(InferredEdge.objects.values_list("child__name", "parent__name", "confidence", "observed_at")) == first
+    # Qwen2.5-7B-Instruct declares its parent: nothing is inferred for it, nor for its root's descendants.
+    assert not InferredEdge.objects.filter(child__name__startswith="Qwen/").exists()
+
+    fake_hub.add_repo({**_silent("acme-labs/silent-7b"), "cardData": {"base_model": "Qwen/Qwen2.5-7B-Instruct"}})
+    _refresh("acme-labs/silent-7b")
+    assert not InferredEdge.objects.filter(child__name="acme-labs/silent-7b").exists()
+
+
+def test_gated_identifying_files_leave_the_fingerprint_empty_with_the_reason(fake_hub):
+    _refresh("meta-llama/Llama-3.1-8B-Instruct")  # gated: metadata is served, the files need a granted token
+    fingerprint = ModelFingerprint.objects.get(model__name="meta-llama/Llama-3.1-8B-Instruct")
+    assert not fingerprint.has_config and not fingerprint.has_tokenizer
+    assert any("config.json" in problem for problem in fingerprint.problems)
+
+
+def test_inference_can_be_turned_off(fake_hub, settings):
+    settings.LINEAGE_INFERENCE = False
+    fake_hub.add_repo(_silent("acme-labs/silent-7b"))
+    _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")
+    assert not ModelFingerprint.objects.exists() and not InferredEdge.objects.exists()
+    assert fake_hub.count("/acme-labs/silent-7b/resolve/") == 0

@@ -1,0 +1,182 @@
+"""Inferred lineage, as part of a refresh: fingerprint the models the refresh reached (from the hub, at their
+current revision), then infer the parents of those whose metadata names none and store them apart from the
+declared edges (``InferredEdge``), with their confidence and evidence.
+
+Idempotent like the rest of the refresh: a fingerprint already read at a model's revision is not read again, and
+inferring twice from the same fingerprints stores the same edges.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from vendors.lineage import RepoSnapshot
+from vendors.lineage.inference import Candidate, Fingerprint, Reference, fingerprint_from, infer, telling_files
+from vendors.lineage.sanitize import clean_text
+from vendors.models import AIModel, InferredEdge, LineageEdge, ModelFingerprint
+
+logger = logging.getLogger(__name__)
+
+#: Most matched/not-matched fields and notes stored per inferred edge.
+MAX_EVIDENCE_ITEMS = 24
+
+
+def inference_subjects(models: Iterable[AIModel]) -> list[AIModel]:
+    """Models whose metadata names no parent: resolved, fully read (no gaps), and with no parent edge at all
+    (a parent declared by the vendor or an analyst counts: it says more than an inference can)."""
+    candidates = [m for m in models if m.status == AIModel.Status.RESOLVED and not m.lineage_gaps]
+    with_parents = set(LineageEdge.objects.filter(child__in=candidates).values_list("child_id", flat=True).distinct())
+    return [m for m in candidates if m.pk not in with_parents]
+
+
+def walked_files(snapshot: RepoSnapshot) -> tuple[str, tuple[str, ...]] | None:
+    """What the inference keeps of a fetched node: its id and its telling file names (None unless resolved)."""
+    if snapshot.status != AIModel.Status.RESOLVED:
+        return None
+    return snapshot.repo_id, telling_files(snapshot.siblings if isinstance(snapshot.siblings, tuple | list) else ())
+
+
+def lineage_infer_after_walk(*, walked: Iterable[tuple[str, tuple[str, ...]] | None], client, now: datetime) -> int:
+    """Fingerprint the resolved hub models the walk fetched and infer the parents of those whose metadata names
+    none; returns how many inferred edges are stored for them.
+
+    The files are read at the commit and from the file list the walk has just read, so this adds no metadata
+    request: only the downloads of ``config.json`` and ``tokenizer_config.json`` when a model's revision is new,
+    and of ``README.md`` for the models whose parents are inferred.
+    """
+    if not settings.LINEAGE_INFERENCE:
+        return 0
+    files = {repo_id.lower(): names for repo_id, names in filter(None, walked)}
+    lowered = set(files)
+    models = list(
+        AIModel.objects.annotate(lname=Lower("name"))
+        .filter(kind=AIModel.Kind.HUB, status=AIModel.Status.RESOLVED, lname__in=lowered)
+        .select_related("fingerprint")
+        .order_by("name")
+    )
+    subjects = {m.pk for m in inference_subjects(models)}
+    # A model whose metadata now names a parent (or could not be read in full) is no longer inferred about.
+    InferredEdge.objects.filter(child__in=[m for m in models if m.pk not in subjects]).delete()
+    identities = {}
+    for model in models:
+        current = getattr(model, "fingerprint", None)  # None when the model was never fingerprinted
+        if model.pk not in subjects and current is not None and current.revision == model.sha:
+            continue
+        siblings = files.get(model.name.lower(), ())
+        identity = client.fetch_identity(model.name, model.sha, siblings=siblings, readme=model.pk in subjects)
+        fingerprint_store(model=model, identity=identity, now=now)
+        identities[model.pk] = identity
+    stored = 0
+    if subjects:
+        references = fingerprint_references()
+        for model in models:
+            if model.pk in subjects and model.pk in identities:
+                stored += len(inferred_edges_store(model=model, identity=identities[model.pk],
+                                                   references=references, now=now))  # fmt: skip
+    return stored
+
+
+def fingerprint_store(*, model: AIModel, identity, now: datetime) -> ModelFingerprint:
+    """Store what the hub's identifying files say about ``model`` (replacing the previous revision's)."""
+    fingerprint = fingerprint_from(identity.config, identity.tokenizer_config, identity.parameters)
+    row, _ = ModelFingerprint.objects.update_or_create(
+        model=model,
+        defaults={
+            "revision": clean_text(identity.revision, 40),
+            "fingerprint": fingerprint.as_dict(),
+            "parameters": fingerprint.parameters,
+            "has_config": fingerprint.has_config,
+            "has_tokenizer": fingerprint.has_tokenizer,
+            "problems": [clean_text(problem, 300) for problem in identity.problems[:8]],
+            "fetched_at": now,
+        },
+    )
+    model.fingerprint = row
+    return row
+
+
+def fingerprint_references() -> list[tuple[int, Reference]]:
+    """Every stored fingerprint that says something, as inference references: each with its family (the root of
+    its declared lineage, first parent by name at each step) and its depth below that root."""
+    parents: dict[int, list[tuple[str, int]]] = {}
+    for child_id, parent_id, parent_name in LineageEdge.objects.values_list("child_id", "parent_id", "parent__name"):
+        parents.setdefault(child_id, []).append((parent_name.lower(), parent_id))
+    names = dict(AIModel.objects.filter(kind=AIModel.Kind.HUB).values_list("pk", "name"))
+    references = []
+    rows = ModelFingerprint.objects.filter(Q(has_config=True) | Q(has_tokenizer=True), model__kind=AIModel.Kind.HUB)
+    for row in rows.select_related("model").order_by("model__name"):
+        family, depth, seen = row.model_id, 0, {row.model_id}
+        while parents.get(family) and depth < settings.LINEAGE_MAX_DEPTH:
+            parent_id = min(parents[family])[1]
+            if parent_id in seen:
+                break
+            seen.add(parent_id)
+            family, depth = parent_id, depth + 1
+        reference = Reference(
+            repo_id=row.model.name,
+            fingerprint=Fingerprint.from_dict(row.fingerprint),
+            family=names.get(family, row.model.name),
+            depth=depth,
+            created_at=row.model.hub_created_at,
+        )
+        references.append((row.model_id, reference))
+    return references
+
+
+def _evidence(candidate: Candidate) -> dict:
+    return {
+        "family": candidate.family,
+        "summary": clean_text(candidate.summary(), 300),
+        "matched": [clean_text(item, 200) for item in candidate.matched[:MAX_EVIDENCE_ITEMS]],
+        "not_matched": [clean_text(item, 200) for item in candidate.mismatched[:MAX_EVIDENCE_ITEMS]],
+        "notes": [clean_text(item, 300) for item in candidate.notes[:MAX_EVIDENCE_ITEMS]],
+    }
+
+
+@transaction.atomic
+def inferred_edges_store(
+    *, model: AIModel, identity, references: list[tuple[int, Reference]], now: datetime
+) -> list[InferredEdge]:
+    """Infer ``model``'s parents and make its stored inferred edges exactly those at or above the threshold."""
+    by_name = {reference.repo_id.lower(): model_id for model_id, reference in references}
+    others = [reference for model_id, reference in references if model_id != model.pk]
+    exposed = identity.exposed()
+    if model.hub_created_at and not exposed.created_at:
+        exposed = type(exposed)(**{**exposed.__dict__, "created_at": model.hub_created_at})
+    exposed = type(exposed)(**{**exposed.__dict__, "repo_id": model.name})
+    wanted = {}
+    for candidate in infer(exposed, others):
+        parent_id = by_name.get(candidate.parent.lower())
+        if parent_id is None or parent_id == model.pk:
+            continue
+        if candidate.confidence >= settings.LINEAGE_INFERENCE_MIN_CONFIDENCE:
+            wanted.setdefault(parent_id, candidate)
+    InferredEdge.objects.filter(child=model).exclude(parent_id__in=wanted).delete()
+    existing = {edge.parent_id: edge for edge in InferredEdge.objects.filter(child=model)}
+    kept = []
+    for parent_id, candidate in wanted.items():
+        values = {
+            "family": clean_text(candidate.family, 200),
+            "relation": candidate.relation,
+            "source": candidate.source,
+            "confidence": candidate.confidence,
+            "evidence": _evidence(candidate),
+            "revision": clean_text(identity.revision, 40),
+        }
+        edge = existing.get(parent_id)
+        if edge is None:
+            edge = InferredEdge.objects.create(child=model, parent_id=parent_id, observed_at=now, **values)
+        elif any(getattr(edge, key) != value for key, value in values.items()):  # unchanged: left as it was
+            for key, value in values.items():
+                setattr(edge, key, value)
+            edge.observed_at = now
+            edge.save()
+        kept.append(edge)
+    return kept
