@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from tests.fakehub import make_record
 from tests.fakehub.records import load_records
@@ -123,3 +124,24 @@ def test_inference_can_be_turned_off(fake_hub, settings):
     _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")
     assert not ModelFingerprint.objects.exists() and not InferredEdge.objects.exists()
     assert fake_hub.count("/acme-labs/silent-7b/resolve/") == 0
+
+
+def test_pages_and_the_tree_label_inferred_parents_and_escape_the_evidence(fake_hub, knowledge, analyst_client):
+    hostile = _silent("acme-labs/silent-7b", readme="<script>alert(1)</script>")
+    hostile["files"]["tokenizer_config.json"]["eos_token"] = "<img src=x onerror=alert(1)>"
+    fake_hub.add_repo(hostile)
+    out = StringIO()
+    call_command("lineage", "Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b", stdout=out)
+    assert "inferred, not declared: acme-labs/silent-7b is probably finetune of Qwen/Qwen2.5-7B-Instruct" in (
+        out.getvalue()
+    )
+    assert "inferred origin countries: CN" in out.getvalue()
+
+    model = AIModel.objects.get(name="acme-labs/silent-7b")
+    page = analyst_client.get(reverse("vendors:model_detail", args=[model.pk])).content.decode()
+    assert "Inferred parents" in page and "inferred, not declared" in page
+    assert "onerror=alert" not in page.replace("&lt;img src=x onerror=alert(1)&gt;", "")
+    assert "<img src=x" not in page and "<script>alert" not in page
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert "stroke-dasharray" in svg  # the inferred edge is drawn dashed
+    assert "inferred from config, not declared" in svg

@@ -62,6 +62,16 @@ def _label(node: dict, strict: bool = False) -> str:
     return "\n".join(lines)
 
 
+_INFERRED_NODE = {"fillcolor": "#f8f9fa", "color": "#6c757d", "style": "rounded,filled,dashed", "fontcolor": "#495057"}
+_INFERRED_EDGE = {"style": "dashed", "color": "#6c757d", "fontcolor": "#495057"}
+
+
+def _inferred_label(edge: dict, strict: bool = False) -> str:
+    source = edge["source"].removeprefix("inferred:")
+    lines = [_text(edge["parent"], 70, strict=strict), _text(f"inferred from {source}, not declared", strict=strict)]
+    return "\n".join(lines)
+
+
 def lineage_svg(report: LineageReport, *, url_for: Callable[[str], str | None] = lambda node_id: None) -> str:
     """The report's graph as an inline SVG element (roots at the top, the subject at the bottom).
 
@@ -93,6 +103,18 @@ def _render(report: LineageReport, url_for: Callable[[str], str | None], *, stri
     ids = {node["id"]: f"n{index}" for index, node in enumerate(report.nodes)}
     for edge in report.edges:
         graph.edge(ids[edge["child"]], ids[edge["parent"]], label=_text(edge["relation"], strict=strict))
+    # Inferred parents: dashed, and labelled as inferred, so they are never read as declared lineage.
+    for index, edge in enumerate(getattr(report, "inferred_edges", ())):
+        if edge["child"] not in ids:
+            continue
+        if edge["parent"] not in ids:
+            ids[edge["parent"]] = f"i{index}"
+            attrs = {**_INFERRED_NODE}
+            if url := url_for(edge["parent"]):
+                attrs.update(URL=url, target="_top", tooltip=_text(edge["parent"], 96, strict=strict))
+            graph.node(f"i{index}", _inferred_label(edge, strict), **attrs)
+        label = f"probably {edge['relation']} ({edge['confidence']:.2f})"
+        graph.edge(ids[edge["child"]], ids[edge["parent"]], label=_text(label, strict=strict), **_INFERRED_EDGE)
     try:
         svg = graph.pipe(format="svg", encoding="utf-8")
     except graphviz.ExecutableNotFound as error:

@@ -140,6 +140,7 @@ class LineageReport:
     models: Mapping[str, AIModel]  # node id -> its row (publisher loaded), for links and scoring
     inferred_edges: tuple[dict, ...] = ()  # parents inferred where the metadata names none (never in ``edges``)
     inferred_countries: tuple[str, ...] = ()  # publisher countries of inferred parents and their ancestors
+    inferred_parent_ids: Mapping[str, int] = field(default_factory=dict)  # inferred parent node id -> its row's id
 
     @property
     def model_ids(self) -> dict[str, int]:
@@ -215,11 +216,12 @@ def _report(
         for e in parents.get(child, ())
         if e.parent in walked
     ]
-    inferred_rows, inferred_countries = [], set()
+    inferred_rows, inferred_countries, inferred_ids = [], set(), {}
     for key in (found.start, *found.ancestors):
         for edge in graph.inferred.get(by_key[key].pk, ()):
             inferred_rows.append(inferred_edge_row(edge, key))
             inferred_countries.update(inferred_origins.get(edge.parent_id, ()))
+            inferred_ids[node_key(edge.parent)] = edge.parent_id
     return LineageReport(
         subject=subject,
         model=model,
@@ -229,6 +231,7 @@ def _report(
         models={key: by_key[key] for key in walked},
         inferred_edges=tuple(inferred_rows),
         inferred_countries=tuple(sorted(inferred_countries)),
+        inferred_parent_ids=inferred_ids,
     )
 
 

@@ -56,6 +56,10 @@ class AIModelDetailView(Guarded, DetailView):
         context["ancestors"] = [
             (node, reverse("vendors:model_detail", args=[report.model_ids[node["id"]]])) for node in report.nodes
         ]
+        context["inferred"] = [
+            (edge, reverse("vendors:model_detail", args=[report.inferred_parent_ids[edge["parent"]]]))
+            for edge in report.inferred_edges
+        ]
         usages = list(self.object.usages.all())
         ratings = latest_ratings(u.pk for u in usages)
         context["usages"] = [(usage, ratings.get(usage.pk)) for usage in usages]
@@ -67,7 +71,7 @@ def lineage_diagram(report) -> tuple[str | None, str]:
     """The report as inline SVG with each node linking to its model page, or None and why there is none."""
 
     def url_for(node_id: str) -> str | None:
-        pk = report.model_ids.get(node_id)
+        pk = report.model_ids.get(node_id) or report.inferred_parent_ids.get(node_id)
         return reverse("vendors:model_detail", args=[pk]) if pk else None
 
     try:

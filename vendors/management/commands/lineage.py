@@ -94,6 +94,15 @@ def render_tree(report: LineageReport) -> str:
     walk(report.ancestry.start, "")
     lines.append(f"roots: {', '.join(report.roots) or 'none'}")
     lines.append(f"origin countries: {', '.join(report.countries) or 'unknown'}")
+    for edge in report.inferred_edges:  # never drawn in the tree: the tree is what the metadata declares
+        family = edge["evidence"].get("family")
+        family_text = f", {family} family" if family and family != edge["parent"] else ""
+        lines.append(
+            f"inferred, not declared: {edge['child']} is probably {edge['relation']} of {edge['parent']}{family_text} "
+            f"({edge['confidence']:.2f}, {edge['source']})"
+        )
+    if report.inferred_edges:
+        lines.append(f"inferred origin countries: {', '.join(report.inferred_countries) or 'unknown'}")
     if report.complete:
         lines.append("lineage: complete")
     else:
