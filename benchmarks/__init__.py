@@ -4,7 +4,7 @@ Each benchmark is a module with ``NAME``, ``add_arguments(parser)``, ``run_from_
 ``format_report(report) -> str`` and ``ok(report) -> bool``; ``BENCHMARKS`` lists them in the order they run.
 """
 
-from benchmarks import api, attestations, lineage, mbom, portal, ratings, reports
+from benchmarks import api, attestations, inference, lineage, mbom, portal, ratings, reports
 
 BENCHMARKS = {
     lineage.NAME: lineage,
@@ -14,6 +14,7 @@ BENCHMARKS = {
     reports.NAME: reports,
     api.NAME: api,
     mbom.NAME: mbom,
+    inference.NAME: inference,
 }
 
 __all__ = ["BENCHMARKS"]

@@ -64,5 +64,5 @@ def exposed(recorded_id: str, **changes: Any) -> Exposed:
         readme=changes.pop("readme", ""),
         parameters=changes.pop("parameters", (record.get("safetensors") or {}).get("total")),
         files=changes.pop("files", names),
-        created_at=changes.pop("created_at", datetime(2026, 1, 1).astimezone()),
+        created_at=changes.pop("created_at", _date(record.get("createdAt"))),
     )

@@ -81,7 +81,8 @@ def test_a_distill_whose_own_repo_is_unknown_names_the_qwen_base_with_the_tokeni
 
 
 def test_a_readme_claim_that_the_fingerprint_contradicts_is_not_believed():
-    subject = exposed("google/gemma-2-9b-it", readme="Fine-tuned from https://huggingface.co/meta-llama/Llama-3.1-8B")
+    readme = "Fine-tuned from https://huggingface.co/meta-llama/Llama-3.1-8B"
+    subject = exposed("google/gemma-2-9b-it", readme=readme, created_at=None)  # no date: every model is a reference
     candidates = infer(subject, references())
     claim = next(c for c in candidates if c.parent == "meta-llama/Llama-3.1-8B")
     assert claim.source == InferredSource.README and claim.confidence < 0.5
@@ -150,3 +151,18 @@ def test_readme_claims_links_and_phrases():
     )
     assert readme_claims(text, known={"qwen/qwen2.5-7b"}) == ("meta-llama/Llama-3.1-8B", "Qwen/Qwen2.5-7B")
     assert readme_claims(text) == ("meta-llama/Llama-3.1-8B",)  # a bare id counts only when it is a known model
+
+
+@pytest.mark.parametrize(
+    ("repo", "parent", "low", "high"),
+    [
+        # Position settings differ from every close model: a sibling looks as close as a parent, so the root is named.
+        ("Qwen/Qwen2.5-7B-Instruct-1M", "Qwen/Qwen2.5-7B", 0.75, 0.9),
+        # Made public a day after the model tuned from it: still a reference (within the publication slack).
+        ("Qwen/Qwen3-0.6B", "Qwen/Qwen3-0.6B-Base", 0.5, 0.9),
+    ],
+)
+def test_a_recorded_repo_inferred_without_its_own_fingerprint(repo, parent, low, high):
+    subject = exposed(repo, repo_id=repo)
+    best = infer(subject, [r for r in references() if r.repo_id != repo])[0]
+    assert best.parent == parent and low <= best.confidence <= high, best

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from vendors.lineage.inference.compare import Comparison, ConfigMatch, TokenizerMatch, compare
@@ -33,6 +33,8 @@ QUANT_METHODS = frozenset(
 )
 #: Most candidates returned.
 MAX_CANDIDATES = 4
+#: How much later than a repo its parent may have been made public.
+PUBLICATION_SLACK = timedelta(days=7)
 
 
 #: Files whose presence the inference reads (besides the identifying files it downloads).
@@ -159,10 +161,11 @@ def _relation(subject: Exposed, child: Fingerprint, merge: bool, best: _Scored |
 
 def _eligible(subject: Exposed, ref: Reference) -> bool:
     """A reference can be a parent: not the repo itself, not one of its declared descendants (whose family is the
-    repo), and not published after it."""
+    repo), and not published after it (give or take ``PUBLICATION_SLACK``: a lab may make a base public a day after
+    the model tuned from it)."""
     if subject.repo_id.lower() in (ref.repo_id.lower(), ref.family.lower()):
         return False
-    return not (subject.created_at and ref.created_at and ref.created_at > subject.created_at)
+    return not (subject.created_at and ref.created_at and ref.created_at > subject.created_at + PUBLICATION_SLACK)
 
 
 def infer(subject: Exposed, references: Sequence[Reference]) -> tuple[Candidate, ...]:
@@ -202,9 +205,17 @@ def _tied(best: _Scored, scored: Iterable[_Scored]) -> list[_Scored]:
 
 
 def _config_candidate(best: _Scored, scored: list[_Scored], relation: str) -> Candidate:
-    tied = _tied(best, scored)
-    families = {s.ref.family or s.ref.repo_id for s in tied}
     notes = list(best.notes)
+    root = next((s for s in scored if s.ref.repo_id == best.ref.family and s.ref.depth == 0), None)
+    tied = _tied(best, scored)
+    if not best.comparison.rope_same and best.ref.depth > 0 and root is not None:
+        # Position settings differ from every close model: a sibling post-trained from the same root looks as
+        # close as a parent would, so the exact base is not identified and the family's root is named; the
+        # family's other models being as close is then expected, not a doubt.
+        tied = [s for s in _tied(root, scored) if (s.ref.family or s.ref.repo_id) != root.ref.repo_id] + [root]
+        best = root
+        notes = [*root.notes, "position settings differ from every known model of the family: its root is named"]
+    families = {s.ref.family or s.ref.repo_id for s in tied}
     confidence = best.score
     if len(tied) > 1:
         others = ", ".join(sorted(s.ref.repo_id for s in tied if s is not best)[:3])
