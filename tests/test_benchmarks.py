@@ -47,6 +47,7 @@ def test_the_critical_path_counts_requests_that_wait_for_a_child():
         ("GET", "/api/models", ("other", None)),
         ("HEAD", "/api/models/org/name", ("other", None)),
         ("GET", "/org/name/resolve/0123abcd/adapter_config.json", ("file", None)),
+        ("GET", "/org/name/resolve/0123abcd/tokenizer_config.json", ("identity", None)),
         ("GET", "/api/agent-harnesses", ("other", None)),
     ],
 )
@@ -58,7 +59,7 @@ def test_the_command_line_selects_benchmarks():
     args = _parser().parse_args(["--only", "lineage", "--sweep", "--json", "out.json"])
 
     assert args.only == ["lineage"] and args.sweep and str(args.json) == "out.json"
-    assert set(BENCHMARKS) == {"lineage", "ratings", "attestations", "portal", "reports", "mbom", "api"}
+    assert set(BENCHMARKS) == {"lineage", "ratings", "attestations", "portal", "reports", "mbom", "api", "inference"}
 
 
 @pytest.mark.django_db

@@ -96,11 +96,13 @@ def _hub_serve(conn: Any, records: tuple[dict[str, Any], ...], latency: float) -
 
 
 _API_SUBPATHS = {"tree", "refs", "commits", "paths-info", "discussions"}
+_IDENTITY_FILES = {"config.json", "tokenizer_config.json", "README.md"}
 
 
 def request_kind(method: str, raw_path: str) -> tuple[str, str | None]:
     """``("metadata", repo_id)`` for ``GET /api/models/{repo_id}`` (and ``/revision/{rev}``), ``("file", None)``
-    for a download (``/{repo_id}/resolve/...``), ``("other", None)`` for listings, trees and the rest."""
+    for a download (``/{repo_id}/resolve/...``), ``("identity", None)`` for the identifying files the inference
+    reads, ``("other", None)`` for listings, trees and the rest."""
     path = unquote(raw_path)
     if path.startswith("/api/models/") and method == "GET":
         parts = [part for part in path.removeprefix("/api/models/").split("/") if part]
@@ -112,5 +114,6 @@ def request_kind(method: str, raw_path: str) -> tuple[str, str | None]:
             return "metadata", "/".join(parts)
         return "other", None
     if "/resolve/" in path:
-        return "file", None
+        # The inference step after the walk reads these (once per revision, the README for silent repos only).
+        return ("identity" if path.rsplit("/", 1)[-1] in _IDENTITY_FILES else "file"), None
     return "other", None

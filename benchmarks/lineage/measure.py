@@ -41,6 +41,7 @@ class RefreshRun:
     max_requests_one_repo: int
     repos_requested_twice: list[str]
     file_requests: int
+    identity_requests: int
     other_requests: int
     peak_in_flight: int
     nodes_stored: int
@@ -157,6 +158,7 @@ def refresh_measure(hub: HubProcess, world: World, *, concurrency: int, trace_me
         max_requests_one_repo=max(per_repo.values(), default=0),
         repos_requested_twice=sorted(repo for repo, n in per_repo.items() if n > 1)[:20],
         file_requests=kinds["file"],
+        identity_requests=kinds["identity"],
         other_requests=kinds["other"],
         peak_in_flight=hub.peak_in_flight(),
         nodes_stored=len(stored),

@@ -155,6 +155,7 @@ def format_report(report: dict[str, Any]) -> str:
     )
     row("  most requests for one repo", f"{head['max_requests_one_repo']}")
     row("hub file requests (adapter_config.json)", f"{head['file_requests']}", f"{world['file_fetches']} adapters")
+    row("hub identity-file requests (inference)", f"{head.get('identity_requests', 0)}", "config, tokenizer, README")
     row("other hub requests (listings, trees, ...)", f"{head['other_requests']}")
     row("peak requests in flight at the hub", f"{head['peak_in_flight']}", f"concurrency {head['concurrency']}")
     row("wall time of the refresh", f"{head['wall_s']:.2f} s")
