@@ -65,6 +65,24 @@ class EdgeFacts:
 
 
 @dataclass(frozen=True)
+class InferredFacts:
+    """A parent inferred for ``child`` (a node whose metadata names none) from its config, tokenizer or README:
+    never a declared edge. ``countries`` are the publisher countries of the parent and its declared ancestors."""
+
+    child: str
+    parent: str
+    family: str = ""
+    relation: str = "unknown"
+    source: str = "inferred:config"
+    confidence: float = 0.0
+    countries: tuple[str, ...] = ()
+
+    def label(self) -> str:
+        family = f", {self.family} family" if self.family and self.family != self.parent else ""
+        return f"probably {self.parent}{family} ({self.confidence:.2f}, {self.source}; inferred, not declared)"
+
+
+@dataclass(frozen=True)
 class DriftFacts:
     """An edge whose two ends declare different licences."""
 
@@ -181,6 +199,7 @@ class UsageFacts:
     changes: tuple[ChangeFacts, ...] = ()
     facts_as_of: datetime | None = None
     acceptances: tuple[AcceptanceFacts, ...] = ()
+    inferred: tuple[InferredFacts, ...] = ()  # parents inferred where the metadata names none
 
     def __post_init__(self) -> None:
         if self.subject not in self.nodes:

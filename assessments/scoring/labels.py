@@ -14,6 +14,7 @@ __all__ = ["FACTOR_CHOICES", "FACTOR_DESCRIPTIONS", "FACTOR_LABELS", "factor_lab
 #: The short human name of each factor.
 FACTOR_LABELS = {
     "origin.country_of_concern": "Origin in a country of concern",
+    "origin.inferred_country_of_concern": "Probable origin in a country of concern (inferred)",
     "origin.sanctioned_publisher": "Sanctioned publisher in the chain",
     "hosting.outside_approved": "Served outside the approved regions",
     "hosting.country_of_concern": "Served from a country of concern",
@@ -38,6 +39,10 @@ FACTOR_LABELS = {
 FACTOR_DESCRIPTIONS = {
     "origin.country_of_concern": (
         "An ancestor published from a country of concern (a root weighs \N{MULTIPLICATION SIGN} root multiplier)"
+    ),
+    "origin.inferred_country_of_concern": (
+        "No metadata names a parent, but the config, tokenizer or README match a model from a country of concern "
+        "(weighs \N{MULTIPLICATION SIGN} the inference's confidence, never more than a declared origin)"
     ),
     "origin.sanctioned_publisher": "A publisher in the chain is on a sanctions or export-control list",
     "hosting.outside_approved": "Served by an operator or from a region outside the approved regions",

@@ -18,6 +18,7 @@ from vendors.knowledge.region_groups import region_groups
 #: Every factor code the rules can emit, and so every key ``weights`` must have.
 FACTOR_CODES = (
     "origin.country_of_concern",
+    "origin.inferred_country_of_concern",
     "origin.sanctioned_publisher",
     "hosting.outside_approved",
     "hosting.country_of_concern",
@@ -49,6 +50,9 @@ TIERS = ("low", "moderate", "high", "critical")
 DEFAULT_WEIGHTS: Mapping[str, int] = MappingProxyType(
     {
         "origin.country_of_concern": 25,
+        # Points at full confidence; an inferred parent weighs this times its confidence, never more than a
+        # declared intermediate (validated).
+        "origin.inferred_country_of_concern": 15,
         "origin.sanctioned_publisher": 50,
         "hosting.outside_approved": 20,
         "hosting.country_of_concern": 30,
@@ -85,6 +89,9 @@ DEFAULT_CRITICAL_FACTORS = frozenset(
     }
 )
 DISCREPANCY = "discrepancy.answer_contradicts_lineage"
+ORIGIN = "origin.country_of_concern"
+#: The confidence from which an inferred parent can contradict what a vendor says (a discrepancy).
+INFERRED_DISCREPANCY_CONFIDENCE = 0.8
 
 #: The fields an administrator edits (the rest is curated data with sources, shipped with the code). The order is
 #: the order of the stored document and of the edit form.
@@ -157,6 +164,10 @@ class Policy:
             problems.append(f"unknown factor codes {sorted(unknown)}")
         if any(not isinstance(w, int) or isinstance(w, bool) or w < 0 for w in self.weights.values()):
             problems.append("weights must be non-negative integers")
+        if all(isinstance(self.weights.get(c), int) for c in ("origin.inferred_country_of_concern", ORIGIN)) and (
+            self.weights["origin.inferred_country_of_concern"] > self.weights[ORIGIN]
+        ):
+            problems.append("an inferred origin must not weigh more than a declared one (origin.country_of_concern)")
         if self.root_multiplier < 1:
             problems.append("root_multiplier must be >= 1 (a root never weighs less than an intermediate)")
         if self.changes_cap < 0:

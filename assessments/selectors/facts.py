@@ -20,6 +20,7 @@ from assessments.scoring import (
     EdgeFacts,
     Factor,
     HostFacts,
+    InferredFacts,
     NodeFacts,
     QuestionnaireFacts,
     UsageFacts,
@@ -148,6 +149,18 @@ def _facts(
         answers=_claims(usage, accepted, nodes[subject].known_model if subject in nodes else None),
         bom=bom or Claims(),
         questionnaires=tuple(QuestionnaireFacts(a.key, a.title, a.assessment_id, a.score, a.factors) for a in accepted),
+        inferred=tuple(
+            InferredFacts(
+                child=edge["child"],
+                parent=edge["parent"],
+                family=edge["evidence"].get("family") or "",
+                relation=edge["relation"],
+                source=edge["source"],
+                confidence=edge["confidence"],
+                countries=report.inferred_parent_countries.get(edge["parent"], ()),
+            )
+            for edge in report.inferred_edges
+        ),
     )
 
 

@@ -141,6 +141,8 @@ class LineageReport:
     inferred_edges: tuple[dict, ...] = ()  # parents inferred where the metadata names none (never in ``edges``)
     inferred_countries: tuple[str, ...] = ()  # publisher countries of inferred parents and their ancestors
     inferred_parent_ids: Mapping[str, int] = field(default_factory=dict)  # inferred parent node id -> its row's id
+    # Inferred parent node id -> publisher countries of it and its declared ancestors (for scoring).
+    inferred_parent_countries: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def model_ids(self) -> dict[str, int]:
@@ -232,6 +234,7 @@ def _report(
         inferred_edges=tuple(inferred_rows),
         inferred_countries=tuple(sorted(inferred_countries)),
         inferred_parent_ids=inferred_ids,
+        inferred_parent_countries={key: inferred_origins.get(pk, ()) for key, pk in inferred_ids.items()},
     )
 
 

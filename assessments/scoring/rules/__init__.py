@@ -36,11 +36,13 @@ from assessments.scoring.rules.origin import (
     hosting_country_of_concern,
     hosting_outside_approved,
     origin_country_of_concern,
+    origin_inferred_country_of_concern,
     origin_sanctioned_publisher,
 )
 
 RULES: tuple[Callable[[UsageFacts, Policy], Factor | None], ...] = (
     origin_country_of_concern,
+    origin_inferred_country_of_concern,
     origin_sanctioned_publisher,
     hosting_outside_approved,
     hosting_country_of_concern,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from assessments.scoring.facts import Claims, NodeFacts, UsageFacts
+from assessments.scoring.facts import Claims, InferredFacts, NodeFacts, UsageFacts
 from assessments.scoring.model_names import model_names_match
-from assessments.scoring.policy import Policy
+from assessments.scoring.policy import INFERRED_DISCREPANCY_CONFIDENCE, Policy
 from assessments.scoring.rules.common import Factor, _bounded, _chain, _relation, paths
 from assessments.scoring.rules.origin import _concern_origins, _host_places
 
@@ -20,8 +20,25 @@ def _contradictions(facts: UsageFacts, policy: Policy, who: str, claims: Claims)
         for root in sorted(facts.roots):
             # Any root counts, resolved or not: the hub names it, whatever its state now.
             node = facts.nodes.get(root) or NodeFacts(root, kind=root.partition(":")[0] if ":" in root else "hub")
-            if not any(model_names_match(name, node.known_model) for name in claims.base_models):
-                found.append(f"{who} names base models {', '.join(claims.base_models)}, but {root} is a root")
+            if any(model_names_match(name, node.known_model) for name in claims.base_models):
+                continue
+            inferred = [
+                e for e in facts.inferred if e.child == root and e.confidence >= INFERRED_DISCREPANCY_CONFIDENCE
+            ]
+            if any(_names_inferred(name, edge) for name in claims.base_models for edge in inferred):
+                continue  # the root's config and tokenizer back the vendor's word
+            named = ", ".join(claims.base_models)
+            if inferred:
+                found.append(f"{who} names base models {named}, but the metadata of {root} names no parent and its "
+                             f"config and tokenizer match another model: {inferred[0].label()}")  # fmt: skip
+            else:
+                found.append(f"{who} names base models {named}, but {root} is a root")
+    if claims.no_country_of_concern:
+        for edge in facts.inferred:
+            concern = sorted({c.upper() for c in edge.countries} & policy.countries_of_concern)
+            if edge.confidence >= INFERRED_DISCREPANCY_CONFIDENCE and concern:
+                found.append(f"{who} says no models from countries of concern, but {edge.child} is {edge.label()}, "
+                             f"from {', '.join(concern)}")  # fmt: skip
     if claims.ancestors:
         declared = {name.lower() for name in claims.ancestors}
         resolved = {node.lower() for node in facts.nodes}
@@ -43,6 +60,15 @@ def _contradictions(facts: UsageFacts, policy: Policy, who: str, claims: Claims)
             if country and country.upper() not in declared:
                 found.append(f"{who} says hosted in {', '.join(sorted(declared))}, but {what} is {country}")
     return found
+
+
+def _names_inferred(name: str, edge: InferredFacts) -> bool:
+    """The vendor's word names the inferred parent or its family (by id, as ``model_names_match`` reads ids)."""
+    return any(
+        model_names_match(name, NodeFacts(candidate).known_model)
+        for candidate in (edge.parent, edge.family)
+        if candidate
+    )
 
 
 def discrepancy_answer_contradicts_lineage(facts: UsageFacts, policy: Policy) -> Factor | None:

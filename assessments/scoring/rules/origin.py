@@ -34,6 +34,29 @@ def origin_country_of_concern(facts: UsageFacts, policy: Policy) -> Factor | Non
     )
 
 
+def origin_inferred_country_of_concern(facts: UsageFacts, policy: Policy) -> Factor | None:
+    """A parent inferred where the metadata names none (same shapes, tokenizer or a checked README claim) comes,
+    with its declared ancestors, from a country of concern. Weighs the policy's points times the inference's
+    confidence (the worst edge counts), and nothing for a country the declared lineage already shows."""
+    weight = policy.points("origin.inferred_country_of_concern")
+    declared = {node.country.upper() for node in _concern_origins(facts, policy)}
+    hits = []
+    for edge in facts.inferred:
+        concern = sorted({c.upper() for c in edge.countries} & (policy.countries_of_concern - declared))
+        if concern:
+            hits.append((round(weight * edge.confidence), edge, ", ".join(concern)))
+    if not hits:
+        return None
+    hits.sort(key=lambda hit: (-hit[0], hit[1].child, hit[1].parent))
+    points, edge, countries = hits[0]
+    return Factor(
+        "origin.inferred_country_of_concern",
+        points,
+        f"{edge.child} names no parent, but is {edge.label()}: origin {countries}",
+        _bounded([f"{e.child} \N{RIGHTWARDS ARROW} {e.label()}: {c}" for _, e, c in hits]),
+    )
+
+
 def _list_names(flags) -> list[str]:
     """The knowledge base's wording of each list flag ("on the US Commerce (BIS) Entity List, ..."), not its code."""
     return [FLAGS.get(flag, f"on the {flag} list") for flag in sorted(flags)]
