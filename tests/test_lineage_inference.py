@@ -145,3 +145,22 @@ def test_pages_and_the_tree_label_inferred_parents_and_escape_the_evidence(fake_
     svg = page[page.index("<svg") : page.index("</svg>")]
     assert "stroke-dasharray" in svg  # the inferred edge is drawn dashed
     assert "inferred from config, not declared" in svg
+
+
+def test_a_portfolio_refresh_walks_the_reference_bases_so_a_silent_model_meets_them(fake_hub, settings):
+    from tests import factories
+    from vendors.knowledge.reference_models import reference_model_ids
+    from vendors.services.lineage import refresh_seeds
+
+    assert "Qwen/Qwen2.5-7B-Instruct" in reference_model_ids() and len(reference_model_ids()) >= 30
+    settings.LINEAGE_REFERENCE_MODELS = ["Qwen/Qwen2.5-7B-Instruct"]
+    fake_hub.add_repo(_silent("acme-labs/silent-7b"))
+    factories.ModelUsageFactory(model__name="acme-labs/silent-7b")
+    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
+    assert refresh_seeds(refresh) == ["Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b"]
+    lineage.lineage_refresh_run(refresh_id=refresh.pk)
+    edge = InferredEdge.objects.get(child__name="acme-labs/silent-7b")
+    assert edge.parent.name == "Qwen/Qwen2.5-7B-Instruct"
+
+    settings.LINEAGE_INFERENCE = False
+    assert refresh_seeds(refresh) == ["acme-labs/silent-7b"]

@@ -184,6 +184,7 @@ def test_a_large_refresh_is_split_into_chunks_that_share_the_walk(
     fake_hub, settings, django_capture_on_commit_callbacks
 ):
     settings.LINEAGE_CHUNK_SIZE = 3
+    settings.LINEAGE_REFERENCE_MODELS = []  # the portfolio's own models only (the inference's bases: elsewhere)
     seeds = [
         "bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF", "gaianet/DeepSeek-R1-Distill-Qwen-7B-GGUF",
         "eaddario/DeepSeek-R1-Distill-Qwen-7B-GGUF", "yasserrmd/DeepSeek-7B-1M", "lexify/legal-merge-7b",

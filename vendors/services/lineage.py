@@ -61,7 +61,17 @@ def refresh_seeds(refresh: LineageRefresh) -> list[str]:
         return list(refresh.model_names)
     else:
         hub = hub.filter(usages__isnull=False)  # retired products too: their records stay current
+        if settings.LINEAGE_INFERENCE:  # the bases inference compares with stay fingerprinted and current
+            return sorted(set(hub.values_list("name", flat=True)) | set(reference_models()))
     return sorted(set(hub.values_list("name", flat=True)))
+
+
+def reference_models() -> tuple[str, ...]:
+    """The repos the portfolio refresh walks for the inference's references (``LINEAGE_REFERENCE_MODELS``)."""
+    from vendors.knowledge.reference_models import reference_model_ids
+
+    configured = settings.LINEAGE_REFERENCE_MODELS
+    return tuple(configured) if configured is not None else reference_model_ids()
 
 
 def lineage_refresh_run(

@@ -33,6 +33,8 @@ QUANT_METHODS = frozenset(
 )
 #: Most candidates returned.
 MAX_CANDIDATES = 4
+#: Highest confidence in a parent from the repo's own publisher that declares no parent itself.
+SAME_PUBLISHER_CAP = 0.7
 #: How much later than a repo its parent may have been made public.
 PUBLICATION_SLACK = timedelta(days=7)
 
@@ -194,17 +196,21 @@ def infer(subject: Exposed, references: Sequence[Reference]) -> tuple[Candidate,
     if best is not None and not any(
         c.source == InferredSource.README and c.confidence >= 0.5 for c in candidates.values()
     ):
-        candidate = _config_candidate(best, scored, relation)
+        candidate = _config_candidate(best, scored, relation, subject.repo_id)
         candidates.setdefault(candidate.parent.lower(), candidate)
     ordered = sorted(candidates.values(), key=lambda c: (-c.confidence, c.parent.lower()))
     return tuple(ordered[:MAX_CANDIDATES])
+
+
+def _org(repo_id: str) -> str:
+    return repo_id.split("/", 1)[0].lower() if "/" in repo_id else ""
 
 
 def _tied(best: _Scored, scored: Iterable[_Scored]) -> list[_Scored]:
     return [s for s in scored if s.score >= best.score - 0.011]
 
 
-def _config_candidate(best: _Scored, scored: list[_Scored], relation: str) -> Candidate:
+def _config_candidate(best: _Scored, scored: list[_Scored], relation: str, subject_id: str) -> Candidate:
     notes = list(best.notes)
     root = next((s for s in scored if s.ref.repo_id == best.ref.family and s.ref.depth == 0), None)
     tied = _tied(best, scored)
@@ -224,6 +230,11 @@ def _config_candidate(best: _Scored, scored: list[_Scored], relation: str) -> Ca
         if len(families) > 1:
             confidence = min(confidence, 0.45)
             notes.append("they belong to different families")
+    if best.ref.depth == 0 and _org(best.ref.repo_id) and _org(best.ref.repo_id) == _org(subject_id):
+        # A publisher's own models often share a base it never published (DeepSeek-R1 and DeepSeek-V3 both come
+        # from DeepSeek-V3-Base): the same fingerprint then means a sibling as likely as a parent.
+        confidence = min(confidence, SAME_PUBLISHER_CAP)
+        notes.append("same publisher: it may share an unpublished base with this model rather than be its parent")
     source = InferredSource.CONFIG
     if best.comparison.config == ConfigMatch.UNKNOWN:
         source = InferredSource.TOKENIZER
