@@ -257,6 +257,26 @@ class LineageEdgeRowSerializer(serializers.Serializer):
     source = serializers.CharField()
 
 
+class InferredEvidenceSerializer(serializers.Serializer):
+    family = serializers.CharField(allow_null=True, help_text="The root of the inferred parent's declared lineage.")
+    matched = serializers.ListField(child=serializers.CharField(), help_text="Fields that matched.")
+    not_matched = serializers.ListField(child=serializers.CharField(), help_text="Fields that did not.")
+    notes = serializers.ListField(child=serializers.CharField())
+
+
+class InferredEdgeRowSerializer(serializers.Serializer):
+    """A parent inferred where the metadata names none: never one of the declared ``edges``."""
+
+    child = serializers.CharField()
+    parent = serializers.CharField()
+    relation = serializers.CharField()
+    source = serializers.ChoiceField(
+        choices=[(v, v) for v in ("inferred:config", "inferred:tokenizer", "inferred:readme")]
+    )
+    confidence = serializers.FloatField(min_value=0.0, max_value=1.0)
+    evidence = InferredEvidenceSerializer()
+
+
 class LineageSerializer(serializers.Serializer):
     """A model's lineage in the shape of `manage.py lineage --json` (DESIGN.md, "Contracts")."""
 
@@ -270,6 +290,10 @@ class LineageSerializer(serializers.Serializer):
     countries = serializers.ListField(child=serializers.CharField())
     licenses = serializers.ListField(child=serializers.CharField())
     datasets = serializers.ListField(child=serializers.CharField())
+    inferred_edges = InferredEdgeRowSerializer(many=True)
+    inferred_countries = serializers.ListField(
+        child=serializers.CharField(), help_text="Publisher countries of the inferred parents and their ancestors."
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
