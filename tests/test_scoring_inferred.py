@@ -67,3 +67,10 @@ def test_no_country_of_concern_said_against_a_confident_inference_is_a_discrepan
     said = Claims(no_country_of_concern=True)
     assert "discrepancy.answer_contradicts_lineage" in _factors(_facts(_qwen(0.85), answers=said))
     assert "discrepancy.answer_contradicts_lineage" not in _factors(_facts(_qwen(0.6), answers=said))
+
+
+def test_a_vendor_calling_the_model_its_own_against_a_confident_inference_is_a_discrepancy():
+    usage = _facts(_qwen(0.9), answers=Claims(base_models=(SUBJECT,)))
+    factor = _factors(usage)["discrepancy.answer_contradicts_lineage"]
+    assert f"names {SUBJECT} as its own base" in factor.reason and "Qwen/Qwen2.5-7B-Instruct" in factor.reason
+    assert "discrepancy.answer_contradicts_lineage" not in _factors(_facts(answers=Claims(base_models=(SUBJECT,))))

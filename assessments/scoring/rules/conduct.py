@@ -20,11 +20,15 @@ def _contradictions(facts: UsageFacts, policy: Policy, who: str, claims: Claims)
         for root in sorted(facts.roots):
             # Any root counts, resolved or not: the hub names it, whatever its state now.
             node = facts.nodes.get(root) or NodeFacts(root, kind=root.partition(":")[0] if ":" in root else "hub")
-            if any(model_names_match(name, node.known_model) for name in claims.base_models):
-                continue
             inferred = [
                 e for e in facts.inferred if e.child == root and e.confidence >= INFERRED_DISCREPANCY_CONFIDENCE
             ]
+            if any(model_names_match(name, node.known_model) for name in claims.base_models):
+                if inferred and not any(_names_inferred(n, e) for n in claims.base_models for e in inferred):
+                    # The vendor calls the model its own base; its config and tokenizer say it was derived.
+                    found.append(f"{who} names {root} as its own base, but its config and tokenizer match another "
+                                 f"model: {inferred[0].label()}")  # fmt: skip
+                continue
             if any(_names_inferred(name, edge) for name in claims.base_models for edge in inferred):
                 continue  # the root's config and tokenizer back the vendor's word
             named = ", ".join(claims.base_models)
