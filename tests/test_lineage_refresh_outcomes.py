@@ -74,7 +74,9 @@ def test_a_failing_part_makes_a_partial_refresh_and_the_next_refresh_walks_it(ce
     for name in names:
         factories.ModelUsageFactory(model__name=name)
     with FakeHub() as hub:
-        worker = celery_worker_factory(extra_env={"HF_ENDPOINT": hub.url, "LINEAGE_CHUNK_SIZE": "2"}, concurrency=1)
+        # The inference's reference bases: one the portfolio uses already, so the portfolio's seeds stay its own.
+        env = {"HF_ENDPOINT": hub.url, "LINEAGE_CHUNK_SIZE": "2", "LINEAGE_REFERENCE_MODELS": names[0]}
+        worker = celery_worker_factory(extra_env=env, concurrency=1)
         refresh = LineageRefresh.objects.create(scope="portfolio", status="running", started_at=timezone.now())
         good = LineageRefreshChunk.objects.create(refresh=refresh, index=0, seeds=names[:2])
         broken = LineageRefreshChunk.objects.create(refresh=refresh, index=1, seeds=[None, names[2]])
