@@ -48,8 +48,8 @@ def lineage_infer_after_walk(*, walked: Iterable[tuple[str, tuple[str, ...]] | N
     none; returns how many inferred edges are stored for them.
 
     The files are read at the commit and from the file list the walk has just read, so this adds no metadata
-    request: only the downloads of ``config.json`` and ``tokenizer_config.json`` when a model's revision is new,
-    and of ``README.md`` for the models whose parents are inferred.
+    request: only the downloads of ``config.json`` and ``tokenizer_config.json`` when a model's revision is new (or
+    one of them could not be read last time), and of ``README.md`` for the models whose parents are inferred.
     """
     if not settings.LINEAGE_INFERENCE:
         return 0
@@ -67,7 +67,7 @@ def lineage_infer_after_walk(*, walked: Iterable[tuple[str, tuple[str, ...]] | N
     identities = {}
     for model in models:
         current = getattr(model, "fingerprint", None)  # None when the model was never fingerprinted
-        if model.pk not in subjects and current is not None and current.revision == model.sha:
+        if model.pk not in subjects and current is not None and current.revision == model.sha and not current.problems:
             continue
         siblings = files.get(model.name.lower(), ())
         identity = client.fetch_identity(model.name, model.sha, siblings=siblings, readme=model.pk in subjects)
