@@ -9,10 +9,11 @@ _TRANSIENT = {"autoretry_for": (OperationalError,), "retry_backoff": True, "retr
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **_TRANSIENT)
 def ratings_refresh(usage_ids: list[int] | None = None) -> None:
-    """Rescore usages (all when ``usage_ids`` is None); storing only changed ratings makes reruns harmless."""
-    from assessments import services
+    """Rescore usages (all when ``usage_ids`` is None), in parts shared by the workers when there are many;
+    storing only changed ratings makes reruns harmless."""
+    from assessments.services.rescoring import ratings_refresh_run
 
-    services.ratings_refresh(usage_ids=usage_ids)
+    ratings_refresh_run(usage_ids=usage_ids)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True, **_TRANSIENT)

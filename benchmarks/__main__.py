@@ -1,9 +1,10 @@
 """Run the benchmarks and print a report: ``python -m benchmarks [--only lineage] [--json PATH] [--sweep]``.
 
 The database is a throwaway SQLite file in a temporary directory, set up before Django starts, unless
-``BENCH_DATABASE_URL`` names another one (PostgreSQL): that database must hold no vendors or models yet, and
-what the benchmark created is deleted again at the end. Exit status 1 when a correctness check fails; missed
-speed targets are reported, not failed on (timings on shared machines are noisy).
+``BENCH_DATABASE_URL`` names another one (PostgreSQL): that database must hold no portfolio and no models
+beyond the knowledge base ``migrate`` loads, and what the benchmark created is deleted again at the end. Exit
+status 1 when a correctness check fails; missed speed targets are reported, not failed on (timings on shared
+machines are noisy).
 """
 
 from __future__ import annotations
@@ -52,22 +53,35 @@ def django_setup(workdir: Path) -> str:
 
 
 def _require_empty() -> None:
-    from vendors.models import AIModel, Vendor
+    """A ``BENCH_DATABASE_URL`` database holds nothing but what ``migrate`` put there: no portfolio, no models
+    other than the shipped knowledge base's (closed models, which the benchmarks leave alone)."""
+    from vendors.models import AIModel, ModelUsage, Product, Vendor
 
-    if Vendor.objects.exists() or AIModel.objects.exists():
-        sys.exit("BENCH_DATABASE_URL must point at a database without vendors or models: the benchmark owns it")
+    found = [
+        label
+        for label, rows in (
+            ("vendors", Vendor.objects.all()),
+            ("products", Product.objects.all()),
+            ("model usages", ModelUsage.objects.all()),
+            ("models beyond the shipped knowledge base", AIModel.objects.filter(shipped_fingerprint="")),
+        )
+        if rows.exists()
+    ]
+    if found:
+        sys.exit(
+            f"BENCH_DATABASE_URL must point at a database of its own (it holds {', '.join(found)}): the benchmark "
+            "deletes every portfolio row and lineage node it finds. Use an empty database, migrated or not."
+        )
 
 
 def _delete_benchmark_data() -> None:
-    """Leave a BENCH_DATABASE_URL database as empty as it was found (history rows included)."""
+    """Leave a BENCH_DATABASE_URL database as it was found: the knowledge base kept, everything else the
+    benchmarks made deleted (history rows included)."""
     from benchmarks.lineage import lineage_state_reset
-    from vendors.models import AIModel, ModelUsage, Product, Vendor
+    from benchmarks.ratings import world_delete
 
     lineage_state_reset()
-    for model in (ModelUsage, Product, Vendor):
-        model.objects.all().delete()
-        model.history.all().delete()
-    AIModel.objects.all().delete()
+    world_delete()
 
 
 def main(argv: list[str] | None = None) -> int:

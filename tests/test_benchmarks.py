@@ -48,6 +48,7 @@ def test_the_critical_path_counts_requests_that_wait_for_a_child():
         ("HEAD", "/api/models/org/name", ("other", None)),
         ("GET", "/org/name/resolve/0123abcd/adapter_config.json", ("file", None)),
         ("GET", "/org/name/resolve/0123abcd/tokenizer_config.json", ("identity", None)),
+        ("GET", "/_storage/org/name/0123abcd/name-Q4_K_M.gguf", ("storage", None)),
         ("GET", "/api/agent-harnesses", ("other", None)),
     ],
 )
@@ -62,9 +63,13 @@ def test_the_command_line_selects_benchmarks():
     assert set(BENCHMARKS) == {"lineage", "ratings", "attestations", "portal", "reports", "mbom", "api", "inference"}
 
 
+def _check_names(report) -> set[str]:
+    return {check["name"].rsplit(" (", 1)[0] for check in report["checks"]}
+
+
 @pytest.mark.django_db
 def test_a_tiny_lineage_benchmark_reports_one_request_per_repo():
-    report = bench.run(repos=10, usages=20, latency_ms=0, sweep=(1, 16))
+    report = bench.run(repos=10, usages=20, latency_ms=0, sweep=(1, 16), workers=0)
 
     assert bench.ok(report), report["checks"]
     world, head = report["world"], report["headline"]
@@ -74,20 +79,52 @@ def test_a_tiny_lineage_benchmark_reports_one_request_per_repo():
     assert report["targets"]["requests_per_repo"]["met"] is True
     assert report["targets"]["speedup_vs_sequential"]["met"] is None  # no latency, no bound to compare with
     assert head["nodes_resolved"] == head["nodes_stored"] == 10 and head["edges_stored"] == world["edges"]
-    assert head["file_requests"] == world["file_fetches"]
+    assert head["file_requests"] == world["file_fetches"] and head["storage_requests"] == world["storage_fetches"]
     assert head["concurrency"] == report["config"]["settings_concurrency"]
+    assert head["mode"] == "embedded" and head["chunks"] == head["claims"] == 0  # below LINEAGE_CHUNK_SIZE
+    assert report["workers"] is None and report["workers_note"] == "--workers 0"
     assert report["memory"]["tracemalloc_peak_bytes"] > 0
     assert [entry["concurrency"] for entry in report["sweep"]] == [1, 16]
     assert all(entry["requests_per_repo"] == 1.0 for entry in report["sweep"])
-    assert {check["name"] for check in report["checks"]} >= {
+    assert _check_names(report) >= {
         "every generated repo resolved",
         "edges equal the generated parent links",
         "every repo asked for exactly once",
+        "the task's path: chunked above LINEAGE_CHUNK_SIZE, each repo claimed once",
+        "rescoring requested",
     }
 
     text = bench.format_report(report)
     assert "per unique repo" in text and "1.00" in text and "target 1.00: met" in text
     assert "FAILED" not in text and "Concurrency sweep" in text
+    assert "Celery workers" in text and "not run: --workers 0" in text
+
+
+@pytest.mark.django_db(transaction=True)  # the chunks are handed over when the coordinator commits
+def test_the_lineage_benchmark_takes_the_chunked_path_above_the_chunk_size():
+    report = bench.run(repos=24, usages=60, latency_ms=0, chunk_size=4, workers=0, memory=False)
+
+    assert bench.ok(report), report["checks"]
+    head, seeds = report["headline"], report["world"]["seeds"]
+    assert seeds > 4 and head["chunks"] == -(-seeds // 4) and head["chunk_size"] == 4
+    assert head["claims"] == head["nodes_stored"] == 24  # every repo claimed once, by one chunk
+    assert head["requests_per_repo"] == 1.0 and head["edges_stored"] == report["world"]["edges"]
+
+
+@pytest.mark.worker
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_the_lineage_benchmark_runs_the_refresh_on_two_real_celery_workers(postgres, redis_server):
+    report = bench.run(repos=16, usages=40, latency_ms=0, chunk_size=4, workers=2, redis_url=redis_server, memory=False)
+
+    assert bench.ok(report), report["checks"]
+    workers, head = report["workers"], report["headline"]
+    assert workers is not None, report["workers_note"]
+    assert workers["mode"] == "workers" and workers["parallel"] == 2 and workers["chunks"] == head["chunks"] > 1
+    assert workers["requests_per_repo"] == 1.0 and workers["claims"] == workers["nodes_stored"] == 16
+    assert workers["edges_stored"] == report["world"]["edges"] and workers["db_queries"] > 0  # counted in the workers
+    assert any(check["name"].endswith("(2 workers)") for check in report["checks"])
+    assert "2 Celery workers" in bench.format_report(report)
 
 
 # ------------------------------------------------------------------------------------------------------ ratings

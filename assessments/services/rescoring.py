@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -261,3 +262,29 @@ def ratings_refresh_request(*, usage_ids: Iterable[int] | None = None) -> None:
     from assessments import tasks
 
     tasks.ratings_refresh.delay_on_commit(list(usage_ids) if usage_ids is not None else None)
+
+
+def ratings_refresh_run(*, usage_ids: Iterable[int] | None = None) -> int:
+    """What the rescoring task runs. With Celery workers (Redis), more usages than ``RATINGS_CHUNK_SIZE`` are
+    handed out in parts of that many, in id order, one task each, so the workers share the batches; otherwise
+    (or in the embedded mode, where tasks run in-process) they are rescored here. Returns the snapshots stored
+    here (0 when handed out: each part stores its own).
+
+    The parts are disjoint and each batch locks its usages, so parts running at once never write the same
+    usage; a usage added after the ids were listed is rescored by the request its creation makes.
+    """
+    from assessments import tasks
+    from riskregistry.celery import app
+
+    size = max(1, settings.RATINGS_CHUNK_SIZE)
+    if app.conf.task_always_eager:
+        return ratings_refresh(usage_ids=usage_ids)
+    if usage_ids is None:
+        ids = list(ModelUsage.objects.order_by("pk").values_list("pk", flat=True))
+    else:
+        ids = sorted(set(usage_ids))
+    if len(ids) <= size:
+        return ratings_refresh(usage_ids=ids)
+    for start in range(0, len(ids), size):
+        tasks.ratings_refresh.delay(ids[start : start + size])
+    return 0

@@ -102,7 +102,8 @@ _IDENTITY_FILES = {"config.json", "tokenizer_config.json", "README.md"}
 def request_kind(method: str, raw_path: str) -> tuple[str, str | None]:
     """``("metadata", repo_id)`` for ``GET /api/models/{repo_id}`` (and ``/revision/{rev}``), ``("file", None)``
     for a download (``/{repo_id}/resolve/...``), ``("identity", None)`` for the identifying files the inference
-    reads, ``("other", None)`` for listings, trees and the rest."""
+    reads, ``("storage", None)`` for the storage a GGUF download is redirected to, ``("other", None)`` for
+    listings, trees and the rest."""
     path = unquote(raw_path)
     if path.startswith("/api/models/") and method == "GET":
         parts = [part for part in path.removeprefix("/api/models/").split("/") if part]
@@ -116,4 +117,6 @@ def request_kind(method: str, raw_path: str) -> tuple[str, str | None]:
     if "/resolve/" in path:
         # The inference step after the walk reads these (once per revision, the README for silent repos only).
         return ("identity" if path.rsplit("/", 1)[-1] in _IDENTITY_FILES else "file"), None
+    if path.startswith("/_storage/"):  # where resolve redirects a GGUF file (the Hub's storage host)
+        return "storage", None
     return "other", None

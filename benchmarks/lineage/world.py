@@ -89,8 +89,19 @@ class World:
 
     @property
     def file_fetches(self) -> int:
-        """Lineage files the client must download: one adapter_config.json per adapter."""
-        return sum(node.kind == "adapter" for node in self.nodes)
+        """Lineage files the client must download: one adapter_config.json per adapter, one GGUF header (a
+        range read) per quantization."""
+        return sum(node.kind in ("adapter", "gguf") for node in self.nodes)
+
+    @property
+    def storage_fetches(self) -> int:
+        """Requests to the storage a GGUF download is redirected to: one per quantization."""
+        return sum(node.kind == "gguf" for node in self.nodes)
+
+    @property
+    def requests(self) -> int:
+        """Every hub request a first refresh must make: metadata, lineage files and their redirects."""
+        return len(self.nodes) + self.file_fetches + self.storage_fetches
 
     def kinds(self) -> dict[str, int]:
         return dict(Counter(node.kind for node in self.nodes))
@@ -282,16 +293,18 @@ def portfolio_create(world: World, *, usages: int, seed: int = DEFAULT_SEED) -> 
 
 
 def lineage_state_reset() -> None:
-    """Back to the portfolio as registered, before any refresh: no edges, aliases, change events, refreshes or
-    discovered ancestors; the usages' models pending and never fetched. Works on SQLite and PostgreSQL."""
+    """Back to the portfolio as registered, before any refresh: no hub edges, aliases, change events, refreshes
+    or discovered ancestors; the usages' hub models pending and never fetched. The knowledge base ``migrate``
+    loads (closed models, their aliases) is left as it is. Works on SQLite and PostgreSQL."""
     from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageEdge, LineageRefresh
 
-    LineageEdge.objects.all().delete()
+    hub = AIModel.objects.filter(kind=AIModel.Kind.HUB)
+    LineageEdge.objects.filter(child__kind=AIModel.Kind.HUB).delete()
     ChangeEvent.objects.all().delete()
-    AIModelAlias.objects.all().delete()
+    AIModelAlias.objects.filter(model__kind=AIModel.Kind.HUB).delete()
     LineageRefresh.objects.all().delete()
-    AIModel.objects.filter(usages__isnull=True).delete()
-    AIModel.objects.update(
+    hub.filter(usages__isnull=True).delete()
+    hub.update(
         status=AIModel.Status.PENDING, status_reason="", sha="", license="", datasets=[], pipeline_tag="",
         library_name="", gated="", hub_created_at=None, hub_last_modified=None, fetched_at=None,
         lineage_notes=[], publisher=None,
@@ -299,11 +312,17 @@ def lineage_state_reset() -> None:
 
 
 # --------------------------------------------------------------------------------------------------- bounds
+#: Requests a node needs after its metadata before its parents are known: the adapter's config, the GGUF
+#: header's resolve and the storage it redirects to.
+_FILE_REQUESTS = {"adapter": 1, "gguf": 2}
+
+
 def critical_path_requests(world: World, seeds: set[str]) -> int:
     """Requests that must happen one after another even with unlimited concurrency.
 
     Every seed is asked for at once; a parent can be asked for only after a child's answer (and, for an
-    adapter, its adapter_config.json) has arrived. The longest such sequence bounds the wall time from below.
+    adapter, its adapter_config.json; for a GGUF quantization, its header, behind a redirect) has arrived. The
+    longest such sequence bounds the wall time from below.
     """
     by_id = {node.repo_id: node for node in world.nodes}
     start = dict.fromkeys(seeds, 0)
@@ -314,7 +333,7 @@ def critical_path_requests(world: World, seeds: set[str]) -> int:
         if repo_id in finish:
             continue
         node = by_id[repo_id]
-        finish[repo_id] = done = at + 1 + (node.kind == "adapter")
+        finish[repo_id] = done = at + 1 + _FILE_REQUESTS.get(node.kind, 0)
         for parent in node.parents:
             if done < start.get(parent, sys.maxsize):
                 start[parent] = done

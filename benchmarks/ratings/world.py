@@ -579,11 +579,12 @@ def world_store(plan: Plan, *, now: datetime | None = None, log=lambda message: 
 
 
 def world_delete() -> None:
-    """Delete every portfolio row and every lineage node (whatever benchmark made them: the benchmark database
-    is theirs) and the benchmark's own publishers and hosts: findings, ratings and change events first (the
-    app protects them from deletion), exposure rows and edges go with their usages and models (CASCADE). Then
-    the audit history of every row that no longer exists, written by these deletes or by the rescoring (findings
-    keep a history): a ``BENCH_DATABASE_URL`` database is left as empty as it was found."""
+    """Delete every portfolio row and every lineage node but the knowledge base's closed models (whatever
+    benchmark made them: the benchmark database is theirs) and the benchmark's own publishers and hosts:
+    findings, ratings and change events first (the app protects them from deletion), exposure rows and edges go
+    with their usages and models (CASCADE). Then the audit history of every row that no longer exists, written by
+    these deletes or by the rescoring (findings keep a history): a ``BENCH_DATABASE_URL`` database is left as it
+    was found."""
     from simple_history.models import registered_models
 
     from assessments.models import Finding, RiskRating
@@ -591,7 +592,7 @@ def world_delete() -> None:
 
     for model in (Finding, RiskRating, ChangeEvent, ModelUsage, Product, Vendor):
         model.objects.all().delete()
-    AIModel.objects.all().delete()
+    AIModel.objects.filter(shipped_fingerprint="").delete()  # the knowledge base's closed models stay
     for model in (Host, Publisher):  # regions go with their host
         model.objects.filter(key__startswith=KEY_PREFIX).delete()
     for model in registered_models.values():

@@ -180,10 +180,12 @@ def _refresh_fan_out(refresh: LineageRefresh, seeds: list[str]) -> LineageRefres
     refresh.error, refresh.problems = "", {}
     refresh.save()
     refresh.chunks.all().delete()
-    size = settings.LINEAGE_CHUNK_SIZE
+    # As few chunks as LINEAGE_CHUNK_SIZE allows, of even sizes (280 seeds: 140 + 140, not 250 + 30), so the
+    # workers that take them finish together.
+    count = -(-len(seeds) // max(1, settings.LINEAGE_CHUNK_SIZE))
+    bounds = [len(seeds) * i // count for i in range(count + 1)]
     chunks = LineageRefreshChunk.objects.bulk_create(
-        LineageRefreshChunk(refresh=refresh, index=i, seeds=seeds[start : start + size])
-        for i, start in enumerate(range(0, len(seeds), size))
+        LineageRefreshChunk(refresh=refresh, index=i, seeds=seeds[bounds[i] : bounds[i + 1]]) for i in range(count)
     )
     for chunk in chunks:
         tasks.lineage_refresh_chunk.delay_on_commit(chunk.pk)
@@ -215,11 +217,20 @@ def lineage_refresh_chunk_run(
     store, stats = GraphStore(), WalkStats()
     walked: list = []
 
-    def claim(repo_id: str) -> bool:
-        owner, _ = LineageRefreshClaim.objects.get_or_create(
-            refresh_id=chunk.refresh_id, name=repo_id.lower()[:200], defaults={"chunk": chunk}
+    def claim(repo_ids: list[str]) -> set[str]:
+        """Claim these repos for this chunk where no other chunk has: two statements per call, whatever the
+        number of repos (the unique constraint decides between chunks claiming at the same moment)."""
+        names = {repo_id.lower()[:200] for repo_id in repo_ids}
+        LineageRefreshClaim.objects.bulk_create(
+            [LineageRefreshClaim(refresh_id=chunk.refresh_id, name=name, chunk=chunk) for name in sorted(names)],
+            ignore_conflicts=True,
         )
-        return owner.chunk_id == chunk.pk
+        owned = set(
+            LineageRefreshClaim.objects.filter(refresh_id=chunk.refresh_id, chunk=chunk, name__in=names).values_list(
+                "name", flat=True
+            )
+        )
+        return {repo_id.lower() for repo_id in repo_ids if repo_id.lower()[:200] in owned}
 
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
         events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)

@@ -47,14 +47,15 @@ def lineage_walk(
     limits: WalkLimits = WalkLimits(),
     aliases: Mapping[str, str] | None = None,
     stats: WalkStats | None = None,
-    claim: Callable[[str], bool] | None = None,
+    claim: Callable[[list[str]], set[str]] | None = None,
 ) -> WalkStats:
     """Fetch every seed and, breadth-first, every ancestor they name, once each.
 
     ``aliases`` maps known former ids (lower-case) to current ids, so a renamed repo that is already known is
-    asked for by its new name and not fetched twice through the redirect. ``claim(repo_id)`` (when several
-    walks share one refresh) says whether this walk fetches a repo; a repo claimed by another walk is left to
-    it, ancestors included.
+    asked for by its new name and not fetched twice through the redirect. ``claim(repo_ids)`` (when several
+    walks share one refresh) answers which of these repos (lower-case ids) this walk fetches; a repo claimed by
+    another walk is left to it, ancestors included. It is asked once for the seeds, then once per round of
+    answers for the parents they name, not once per repo.
     """
     aliases = {k.lower(): v for k, v in (aliases or {}).items()}
     stats = stats if stats is not None else WalkStats()
@@ -66,27 +67,33 @@ def lineage_walk(
     with ThreadPoolExecutor(max_workers=max(1, limits.concurrency), thread_name_prefix="hub") as pool:
         pending: dict[Future, tuple[str, int]] = {}
 
-        def submit(repo_id: str, depth: int) -> None:
-            repo_id = canonical(repo_id)
-            if repo_id.lower() in seen:
-                return
-            if depth > limits.max_depth:
-                stats.depth_limited.append(repo_id)
+        def submit(found: Iterable[tuple[str, int]]) -> None:
+            """Queue these (repo id, depth) pairs, claiming them all at once."""
+            wanted: list[tuple[str, int]] = []
+            for repo_id, depth in found:
+                repo_id = canonical(repo_id)
+                if repo_id.lower() in seen:
+                    continue
+                if depth > limits.max_depth:
+                    stats.depth_limited.append(repo_id)
+                    seen.add(repo_id.lower())
+                    continue
+                if len(seen) >= limits.max_nodes:
+                    stats.node_limit_reached = True
+                    break
                 seen.add(repo_id.lower())
-                return
-            if len(seen) >= limits.max_nodes:
-                stats.node_limit_reached = True
-                return
-            seen.add(repo_id.lower())
-            if claim is not None and not claim(repo_id):
-                return
-            stats.queued += 1
-            pending[pool.submit(client.fetch, repo_id)] = (repo_id, depth)
+                wanted.append((repo_id, depth))
+            if claim is not None and wanted:
+                owned = claim([repo_id for repo_id, _ in wanted])
+                wanted = [(repo_id, depth) for repo_id, depth in wanted if repo_id.lower() in owned]
+            for repo_id, depth in wanted:
+                stats.queued += 1
+                pending[pool.submit(client.fetch, repo_id)] = (repo_id, depth)
 
-        for seed in seeds:
-            submit(seed, 0)
+        submit((seed, 0) for seed in seeds)
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            parents: list[tuple[str, int]] = []  # with claims, those of every node of this round, claimed together
             for future in done:
                 repo_id, depth = pending.pop(future)
                 snapshot = _result(future, repo_id)
@@ -97,8 +104,12 @@ def lineage_walk(
                 stats.fetched += 1
                 stats.failed += node_outcome(snapshot, discovery.gaps)[0] != "resolved"
                 on_node(snapshot, discovery, depth)
-                for parent in discovery.parents:
-                    submit(parent.repo_id, depth + 1)
+                found = [(parent.repo_id, depth + 1) for parent in discovery.parents]
+                if claim is None:
+                    submit(found)  # asked for at once: nothing to agree with another walk first
+                else:
+                    parents += found
+            submit(parents)
     return stats
 
 
