@@ -183,7 +183,7 @@ def test_the_command_line_has_the_ratings_options():
 def test_a_tiny_ratings_benchmark_checks_snapshots_and_queries_per_batch():
     from vendors.models import AIModel, ModelUsage, Publisher
 
-    report = ratings_bench.run(usages=60, small=20, profile=True)
+    report = ratings_bench.run(usages=60, small=20, profile=True)  # no workers: in this process only
 
     assert ratings_bench.ok(report), report["checks"]
     first, second, small, scaling = report["first"], report["second"], report["small"], report["scaling"]
@@ -212,7 +212,23 @@ def test_a_tiny_ratings_benchmark_checks_snapshots_and_queries_per_batch():
 
     text = ratings_bench.format_report(report)
     assert "queries per batch do not grow" in text and "target < 30 s" in text
-    assert "FAILED" not in text and "cProfile" in text
+    assert "FAILED" not in text and "cProfile" in text and "not run: --ratings-workers 0" in text
+
+
+@pytest.mark.worker
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_the_ratings_benchmark_rescores_in_parts_on_two_real_celery_workers(postgres, redis_server):
+    report = ratings_bench.run(usages=60, small=20, workers=2, redis_url=redis_server, chunk_size=25)
+
+    assert ratings_bench.ok(report), report["checks"]
+    workers = report["workers"]
+    assert workers is not None, report["workers_note"]
+    assert workers["usages"] == workers["rating_rows"] == workers["rated_usages"] == 60
+    assert workers["parts"] == 3 and workers["part_sizes"] == [10, 25] and workers["tasks"] == 4
+    assert workers["statements_per_batch"] > 0 and workers["batches"] == 3
+    assert "queries per batch on the workers as in one process" in {check["name"] for check in report["checks"]}
+    assert "2 workers, parts of 25" in ratings_bench.format_report(report)
 
 
 @pytest.mark.django_db

@@ -41,3 +41,21 @@ def test_a_worker_rescores_after_a_refresh_and_after_a_new_policy_version(celery
     assert second is not None, f"not rescored under version 2: the worker's log:\n{worker.log()}"
     assert second.score == first.score and second.tier == "critical"
     assert RiskRating.objects.filter(usage=usage, policy_version=1).exists()  # the history keeps version 1's
+
+
+def test_a_large_rescoring_is_handed_out_in_parts_that_two_workers_share(celery_worker_factory):
+    from vendors.models import ModelUsage
+
+    usages = [factories.ModelUsageFactory(model__kind="closed") for _ in range(7)]  # rated without a lineage walk
+    env = {"RATINGS_CHUNK_SIZE": "2"}  # 7 usages: parts of 2, 2, 2 and 1
+    first = celery_worker_factory(extra_env=env, concurrency=1)
+    second = celery_worker_factory(extra_env=env, concurrency=1)
+
+    services.ratings_refresh_request()  # every usage, as a refresh of the portfolio asks
+
+    rated = wait_for(lambda: RiskRating.objects.filter(is_current=True).count() == len(usages), timeout=90.0)
+    assert rated, f"not every usage was rescored; the workers' logs:\n{first.log()}\n{second.log()}"
+    assert RiskRating.objects.count() == ModelUsage.objects.count() == len(usages)  # one snapshot each, no overlap
+    lines = (first.log() + second.log()).splitlines()
+    done = [line for line in lines if "assessments.tasks.ratings_refresh[" in line and "succeeded" in line]
+    assert len(done) == 1 + 4  # the request, which hands out the parts, then one task per part

@@ -15,8 +15,12 @@ What it does, in order (README.md says how to read the numbers):
 2. ``rescore_measure`` (``measure``) times the first rescoring of a small portfolio (1,000 usages), then, on a
    rebuilt full-size one, the first rescoring (every usage gets a snapshot) and a second with nothing changed
    (no snapshot), counting SQL statements with ``connection.execute_wrapper``.
-3. ``report_figures``, ``format_report`` and ``ok`` (``report``) derive the figures, print them and judge the
-   checks: a snapshot per usage, none the second time, queries per batch the same at both sizes.
+3. With ``workers``, ``rescore_on_workers`` (``workers``) takes the portfolio back to before its first
+   rescoring and has real Celery worker processes over Redis rescore it, as a deployment does: the rescoring
+   task hands the portfolio out in parts of ``RATINGS_CHUNK_SIZE`` usages, which the workers share.
+4. ``report_figures``, ``format_report`` and ``ok`` (``report``) derive the figures, print them and judge the
+   checks: a snapshot per usage, none the second time, queries per batch the same at both sizes and on the
+   workers.
 
 Only the public ``assessments.services.ratings_refresh()`` is called, as a worker would, so the benchmark
 keeps measuring the service as it grows (findings, exposures, ...). ``world_delete`` removes the rows again.
@@ -42,7 +46,9 @@ from benchmarks.ratings.measure import (
     statement_kind,
 )
 from benchmarks.ratings.report import PER_BATCH_SLACK, TARGET_WALL_S, TOTAL_SLACK, format_report, ok, report_figures
+from benchmarks.ratings.workers import ratings_state_reset, rescore_on_workers
 from benchmarks.ratings.world import DEFAULT_SEED, MAX_DEPTH, Plan, world_delete, world_plan, world_store
+from benchmarks.workers import CeleryWorkers, bench_redis_url, redis_problem
 
 NAME = "ratings"
 DEFAULT_USAGES = 10_000
@@ -62,8 +68,10 @@ __all__ = [
     "add_arguments",
     "format_report",
     "ok",
+    "ratings_state_reset",
     "ratings_summary",
     "rescore_measure",
+    "rescore_on_workers",
     "rescore_profile",
     "run",
     "run_from_args",
@@ -80,17 +88,26 @@ def run(
     small: int = DEFAULT_SMALL,
     seed: int = DEFAULT_SEED,
     profile: bool = False,
+    workers: int = 0,
+    redis_url: str | None = None,
+    chunk_size: int | None = None,
     log: Callable[[str], object] = lambda message: None,
 ) -> dict[str, Any]:
     """Build the small portfolio and rescore it, then the full-size one twice; return the report (plain
     JSON-able data). ``profile`` adds a first rescoring under cProfile on a rebuilt portfolio (profiling slows
-    it, so it is not the timed run).
+    it, so it is not the timed run). ``workers`` real Celery workers (0: none) then rescore the same portfolio
+    from scratch over the Redis at ``redis_url`` (default ``BENCH_REDIS_URL``, else ``REDIS_URL``), the task
+    handing it out in parts of ``chunk_size`` usages (default ``settings.RATINGS_CHUNK_SIZE``).
 
     Starts by deleting every portfolio row and lineage node in the database (a benchmark run before this one
     may have left its own) and ends by deleting what it created, also when it fails.
     """
+    from django.conf import settings
     from django.db import connection
 
+    chunk_size = chunk_size or settings.RATINGS_CHUNK_SIZE
+    redis_url = bench_redis_url() if redis_url is None else redis_url
+    workers_run, workers_note = None, "--ratings-workers 0" if not workers else redis_problem(redis_url)
     if not 10 <= small < usages:
         raise ValueError("the small portfolio needs at least 10 usages and fewer than the full-size one")
     started = time.perf_counter()
@@ -115,6 +132,13 @@ def run(
         second = rescore_measure("second")
         log("ratings: policy preview (what-if) over the whole portfolio")
         preview = preview_measure()
+        if not workers_note:
+            log(f"ratings: first rescoring again, on {workers} Celery workers (parts of {chunk_size:,} usages)")
+            ratings_state_reset()
+            env = {"RATINGS_CHUNK_SIZE": str(chunk_size)}
+            with CeleryWorkers(count=workers, redis_url=redis_url, extra_env=env) as pool:
+                workers_run = rescore_on_workers(pool)
+            log(f"ratings: {workers_run['wall_s']:.2f} s on {workers} workers")
         profiled = None
         if profile:
             log("ratings: rebuilding the portfolio for a first rescoring under cProfile")
@@ -128,10 +152,14 @@ def run(
 
     return {
         "benchmark": NAME,
-        "config": {"usages": usages, "small": small, "seed": seed, "database": connection.vendor},
+        "config": {
+            "usages": usages, "small": small, "seed": seed, "database": connection.vendor, "workers": workers,
+            "chunk_size": chunk_size,
+        },
         **report_figures(
             world=plan.summary(), small_world=small_plan.summary(), build_s=build_s, small=small_run, first=first,
-            second=second, preview=preview, ratings=ratings, profile=profiled,
+            second=second, preview=preview, ratings=ratings, profile=profiled, workers=workers_run,
+            workers_note=workers_note,
         ),
         "elapsed_s": time.perf_counter() - started,
     }  # fmt: skip
@@ -151,6 +179,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--ratings-seed", type=int, default=DEFAULT_SEED, help="seed of the generated portfolios")
     group.add_argument(
+        "--ratings-workers",
+        type=int,
+        default=0,
+        help="also rescore the portfolio on this many real Celery workers over Redis (BENCH_REDIS_URL or REDIS_URL)",
+    )
+    group.add_argument(
+        "--ratings-chunk-size", type=int, help="usages per task on the workers (default: settings.RATINGS_CHUNK_SIZE)"
+    )
+    group.add_argument(
         "--ratings-profile",
         action="store_true",
         help="also profile a first rescoring with cProfile and print the top functions (rebuilds the portfolio)",
@@ -163,5 +200,7 @@ def run_from_args(args: argparse.Namespace, log: Callable[[str], object]) -> dic
         small=args.ratings_small,
         seed=args.ratings_seed,
         profile=args.ratings_profile,
+        workers=args.ratings_workers,
+        chunk_size=args.ratings_chunk_size,
         log=log,
     )

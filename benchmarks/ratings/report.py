@@ -67,6 +67,22 @@ def _checks(small: RescoreRun, first: RescoreRun, second: RescoreRun, scaling: d
     ]  # fmt: skip
 
 
+def _workers_checks(workers: dict[str, Any], first: RescoreRun) -> list[dict[str, Any]]:
+    """The workers' first rescoring stores what the in-process one did, with as many queries per batch."""
+    per_batch = first.figures()["queries_per_batch"]
+    on_workers = workers["statements_per_batch"]
+    return [
+        {"name": "first rescoring on the workers stores one snapshot per usage",
+         "ok": workers["rating_rows"] == workers["rated_usages"] == workers["usages"] and not workers["failed_tasks"],
+         "detail": f"{workers['rating_rows']:,} rating rows over {workers['rated_usages']:,} usages, "
+                   f"{workers['usages']:,} usages; {len(workers['failed_tasks'])} failed tasks"},
+        {"name": "queries per batch on the workers as in one process",
+         "ok": on_workers is not None and on_workers <= per_batch + PER_BATCH_SLACK,
+         "detail": f"{_num(on_workers, '.1f')} statements per batch in {workers['parts']} parts, "
+                   f"{per_batch:.1f} per batch in one process (at most +{PER_BATCH_SLACK})"},
+    ]  # fmt: skip
+
+
 def report_figures(
     *,
     world: dict[str, Any],
@@ -78,6 +94,8 @@ def report_figures(
     preview: dict[str, Any],
     ratings: dict[str, Any],
     profile: dict[str, Any] | None,
+    workers: dict[str, Any] | None = None,
+    workers_note: str = "",
 ) -> dict[str, Any]:
     """The report's sections after its config: the worlds, the runs with their derived figures, the scaling
     comparison, what the ratings say, checks and the target."""
@@ -92,10 +110,16 @@ def report_figures(
         "scaling": scaling,
         "ratings": ratings,
         "profile": profile,
-        "checks": _checks(small, first, second, scaling),
+        "workers": workers,
+        "workers_note": workers_note,
+        "checks": _checks(small, first, second, scaling) + (_workers_checks(workers, first) if workers else []),
         "targets": {
             "first_rescoring_wall_s": {"target": TARGET_WALL_S, "measured": first.wall_s,
                                        "met": first.wall_s < TARGET_WALL_S},
+            "workers_first_rescoring_wall_s": {
+                "target": TARGET_WALL_S, "measured": workers and workers["wall_s"],
+                "met": None if not workers or workers["wall_s"] is None else workers["wall_s"] < TARGET_WALL_S,
+            },
         },
     }  # fmt: skip
 
@@ -202,10 +226,38 @@ def format_report(report: dict[str, Any]) -> str:
             f"    {e['own_s']:>12.2f} {e['cumulative_s']:>8.2f} {e['calls']:>10,}  {e['function']}"
             for e in profile["own"]
         ]
+    lines += ["", *_workers_lines(report)]
     lines += ["", "  Checks:"]
     lines += [f"    [{'ok' if c['ok'] else 'FAILED'}] {c['name']}: {c['detail']}" for c in report["checks"]]
     lines.append(f"  ({report['elapsed_s']:.1f} s in all, building and deleting the portfolios included)")
     return "\n".join(lines)
+
+
+def _workers_lines(report: dict[str, Any]) -> list[str]:
+    """The first rescoring in one process and on the workers, side by side."""
+    first, workers, config = report["first"], report["workers"], report["config"]
+    lines = [
+        "  First rescoring, in one process and on Celery workers over Redis (the task's parts):",
+        f"    {'runner':<28}{'wall s':>8}{'usages/s':>10}{'tasks':>7}{'batches':>8}{'SQL/batch':>10}{'CPU s':>8}",
+        f"    {'one process':<28}{first['wall_s']:>8.2f}{_num(first['usages_per_s'], ',.0f'):>10}{'-':>7}"
+        f"{first['batches']:>8}{first['queries_per_batch']:>10.1f}{'-':>8}",
+    ]
+    if workers is None:
+        return [*lines, f"    {'workers':<28}not run: {report['workers_note']}"]
+    label = f"{workers['workers']} workers, parts of {config['chunk_size']:,}"
+    lines.append(
+        f"    {label:<28}{_num(workers['wall_s'], '.2f'):>8}"
+        f"{_num(workers['usages'] / workers['wall_s'] if workers['wall_s'] else None, ',.0f'):>10}"
+        f"{workers['tasks']:>7}{workers['batches']:>8}{_num(workers['statements_per_batch'], '.1f'):>10}"
+        f"{workers['cpu_s']:>8.1f}"
+    )
+    target = report["targets"]["workers_first_rescoring_wall_s"]
+    lines.append(
+        f"    target < {TARGET_WALL_S:g} s on the workers: {'met' if target['met'] else 'MISSED'}; "
+        f"{workers['parts']} parts run by {workers['processes']} worker processes, the coordinator task sent "
+        f"{workers['coordinator_statements']} statements"
+    )
+    return lines
 
 
 def ok(report: dict[str, Any]) -> bool:
