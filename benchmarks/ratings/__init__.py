@@ -22,8 +22,9 @@ What it does, in order (README.md says how to read the numbers):
    checks: a snapshot per usage, none the second time, queries per batch the same at both sizes and on the
    workers.
 
-Only the public ``assessments.services.ratings_refresh()`` is called, as a worker would, so the benchmark
-keeps measuring the service as it grows (findings, exposures, ...). ``world_delete`` removes the rows again.
+In this process only the public ``assessments.services.ratings_refresh()`` is called, as a worker would, and on
+the workers the run is requested with ``ratings_refresh_request()``, so the benchmark keeps measuring the service
+as it grows (findings, exposures, ...). ``world_delete`` removes the rows again.
 
 This package is the benchmark module ``benchmarks.BENCHMARKS`` lists: ``NAME``, ``add_arguments``,
 ``run_from_args``, ``format_report`` and ``ok``, plus ``run`` and the pieces the tests use. Django must be set
