@@ -228,8 +228,13 @@ LINEAGE_REFRESH_BESIDE = env.bool("LINEAGE_REFRESH_BESIDE", default=True)
 # infers the parents of those whose metadata names none; inferred parents below this confidence are not stored.
 LINEAGE_INFERENCE = env.bool("LINEAGE_INFERENCE", default=True)
 LINEAGE_INFERENCE_MIN_CONFIDENCE = env.float("LINEAGE_INFERENCE_MIN_CONFIDENCE", default=0.5)
-# The bases the inference compares with, walked by every portfolio refresh (None: vendors/knowledge's list).
-LINEAGE_REFERENCE_MODELS = env.list("LINEAGE_REFERENCE_MODELS", default=None)
+# The bases the inference compares with, walked by every portfolio refresh: comma-separated hub ids; unset,
+# vendors/knowledge's list; set but empty, none.
+LINEAGE_REFERENCE_MODELS = (
+    [repo.strip() for repo in os.environ["LINEAGE_REFERENCE_MODELS"].split(",") if repo.strip()]
+    if "LINEAGE_REFERENCE_MODELS" in os.environ
+    else None
+)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Webhooks (Standard Webhooks: signed, retried for about a day; see the README)

@@ -107,11 +107,17 @@ def _store_timer(spent: list[float]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def hub_settings(hub: HubProcess, *, concurrency: int, chunk_size: int) -> Iterator[None]:
-    """The settings a worker of this deployment would have: the hub at ``HF_ENDPOINT``, no token."""
+    """The settings a worker of this deployment would have: the hub at ``HF_ENDPOINT``, no token. The synthetic
+    hub holds no reference bases, so the refresh walks none (a deployment's portfolio refresh also walks the
+    knowledge base's reference bases once each, for the inference)."""
     from django.test import override_settings
 
     with override_settings(
-        HF_ENDPOINT=hub.url, HF_TOKEN=None, LINEAGE_CONCURRENCY=concurrency, LINEAGE_CHUNK_SIZE=chunk_size
+        HF_ENDPOINT=hub.url,
+        HF_TOKEN=None,
+        LINEAGE_CONCURRENCY=concurrency,
+        LINEAGE_CHUNK_SIZE=chunk_size,
+        LINEAGE_REFERENCE_MODELS=[],
     ):
         yield
 
@@ -120,7 +126,7 @@ def worker_env(hub: HubProcess, *, concurrency: int, chunk_size: int) -> dict[st
     """The same settings for worker processes, as environment variables."""
     return {
         "HF_ENDPOINT": hub.url, "HF_TOKEN": "", "LINEAGE_CONCURRENCY": str(concurrency),
-        "LINEAGE_CHUNK_SIZE": str(chunk_size),
+        "LINEAGE_CHUNK_SIZE": str(chunk_size), "LINEAGE_REFERENCE_MODELS": "",
     }  # fmt: skip
 
 
