@@ -5,7 +5,8 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from assessments.models import Answer, Assessment, QuestionnaireVersion
+from assessments.models import Answer, Assessment
+from assessments.selectors import questionnaire_versions_live
 from riskregistry.forms import StyledFormMixin
 from vendors.models import Contact, Product, Vendor
 
@@ -30,7 +31,7 @@ class AssessmentSendForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        keys = QuestionnaireVersion.objects.filter(retired_at__isnull=True).order_by("key", "-version")
+        keys = questionnaire_versions_live()
         titles = {}
         for version in keys:
             titles.setdefault(version.key, f"{version.title} ({version.key} v{version.version})")

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import binascii
 from base64 import b64decode, b64encode
+from functools import cached_property, partial
 from urllib import parse
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -35,12 +37,31 @@ from riskregistry.api_versions import based_on_from
 # ---------------------------------------------------------------------------------------------------------------
 # Pagination
 # ---------------------------------------------------------------------------------------------------------------
+class CountedPaginator(Paginator):
+    """Django's paginator, with the count asked of ``count_rows`` (the view's ``list_count``) when given."""
+
+    def __init__(self, object_list, per_page, *args, count_rows=None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.count_rows = count_rows
+
+    @cached_property
+    def count(self) -> int:
+        return self.count_rows() if self.count_rows is not None else super().count
+
+
 class PagePagination(PageNumberPagination):
-    """``?page=N&page_size=M``; the envelope is count, next, previous, results."""
+    """``?page=N&page_size=M``; the envelope is count, next, previous, results. The view counts the rows
+    (``list_count``), so it can count them without what only the shown rows need."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = settings.API_PAGE_SIZE_MAX
+
+    def paginate_queryset(self, queryset, request, view=None):
+        list_count = getattr(view, "list_count", None)
+        count_rows = (lambda: list_count(queryset)) if list_count is not None else None
+        self.django_paginator_class = partial(CountedPaginator, count_rows=count_rows)
+        return super().paginate_queryset(queryset, request, view)
 
 
 class FeedPagination(BasePagination):
@@ -271,12 +292,19 @@ class RegistryViewSet(viewsets.GenericViewSet):
     """Reads through ``selector``, lists filtered by the page's FilterSet (``filterset_class``) in a total
     order, replies re-read through the selector so they have the same joins and annotations as the list.
 
+    ``list_selector``: what the list reads instead, when set: the same rows with only the columns the list shows
+    (the serializer's), so a page is one narrow query. ``count_selector``: when set, a list's ``count`` is of
+    the FilterSet's rows over it (no ordering), not over the list's joins and roll-ups.
     ``gone_when_removed``: an id that existed (its model keeps history) answers 410 instead of 404.
     ``versioned``: rows carry their version (riskregistry.versions; the serializer shows it with ``VersionField``),
-    a single record's reply its ``ETag``, and PATCH/PUT must say which version they change (``based_on()``).
+    a single record's reply its ``ETag``, and PATCH/PUT must say which version they change (``based_on()``). An
+    action whose reply is not the record (a download, an import's report, a list) says ``versioned=False`` in its
+    ``@action``.
     """
 
     selector = None
+    list_selector = None
+    count_selector = None
     versioned = False
     filter_backends = [DjangoFilterBackend]
     pagination_class = PagePagination
@@ -284,8 +312,18 @@ class RegistryViewSet(viewsets.GenericViewSet):
     gone_when_removed = False
 
     def get_queryset(self):
-        queryset = self.selector()
+        reads_list = self.action == "list" and self.list_selector is not None
+        queryset = self.list_selector() if reads_list else self.selector()
         return versions.version_annotate(queryset) if self.versioned else queryset
+
+    def list_count(self, queryset) -> int:
+        """How many rows the list's filters select (the page envelope's ``count``)."""
+        if self.count_selector is None or self.action != "list":
+            return queryset.count()
+        params = self.request.query_params.copy()
+        params.pop("ordering", None)  # an ordering may need the roll-ups; a count needs no order
+        filterset = self.filterset_class(params, queryset=self.count_selector(), request=self.request)
+        return filterset.qs.count()
 
     def based_on(self) -> str:
         """The version the request's change is based on (``If-Match`` or ``version``); 428 without one."""
@@ -293,11 +331,9 @@ class RegistryViewSet(viewsets.GenericViewSet):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        data = getattr(response, "data", None)
-        one_record = self.detail or response.status_code == 201
-        is_record = isinstance(data, dict) and "version" in data  # not a download (an MBOM, a file) of a detail route
-        if self.versioned and one_record and response.status_code in (200, 201) and is_record:
-            response["ETag"] = etag(data["version"])
+        one_record = (self.detail or response.status_code == 201) and request.method != "OPTIONS"  # not a description
+        if self.versioned and one_record and response.status_code in (200, 201):
+            response["ETag"] = etag(response.data["version"])
         return response
 
     def get_renderers(self):

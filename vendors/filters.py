@@ -106,7 +106,9 @@ class ProductFilterSet(BoundedFilterSet):
         )
 
     def filter_queryset(self, queryset):
-        if "risk_order" not in queryset.query.annotations:  # "risk" ordering, wherever the FilterSet is used
+        # The "risk" ordering, wherever the FilterSet is used (only then: it joins every usage and rating).
+        ordering = self.form.cleaned_data.get("ordering") or ()
+        if any(o.lstrip("-") == "risk" for o in ordering) and "risk_order" not in queryset.query.annotations:
             queryset = with_worst_rating(queryset, "model_usages")
         return super().filter_queryset(queryset)
 

@@ -73,24 +73,15 @@ class QuestionnaireVersionFilterSet(BoundedFilterSet):
         fields = ["key", "current"]
 
     def filter_current(self, queryset, name, value):
-        ids = _current_ids()
+        ids = selectors.questionnaire_current_ids()
         return queryset.filter(pk__in=ids) if value else queryset.exclude(pk__in=ids)
-
-
-def _current_ids() -> set[int]:
-    """The newest version not retired of every key (one query)."""
-    current: dict[str, int] = {}
-    live = QuestionnaireVersion.objects.filter(retired_at__isnull=True).order_by("key", "-version")
-    for key, pk in live.values_list("key", "pk"):
-        current.setdefault(key, pk)
-    return set(current.values())
 
 
 class QuestionnaireViewSet(*_READ, RegistryViewSet):
     """Questionnaire templates, one row per published version (``key`` and ``version``); a version's detail
     has the whole document. Versions are published by admins on the pages; they are never edited."""
 
-    selector = staticmethod(lambda: QuestionnaireVersion.objects.select_related("created_by"))
+    selector = staticmethod(selectors.questionnaire_version_queryset)
     serializer_class = QuestionnaireVersionSerializer
     filterset_class = QuestionnaireVersionFilterSet
 
@@ -98,7 +89,7 @@ class QuestionnaireViewSet(*_READ, RegistryViewSet):
         return QuestionnaireVersionDetailSerializer if self.action == "retrieve" else QuestionnaireVersionSerializer
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "current_ids": _current_ids()}
+        return {**super().get_serializer_context(), "current_ids": selectors.questionnaire_current_ids()}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -363,7 +354,7 @@ class AssessmentViewSet(*_READ, RegistryViewSet):
 class EvidenceViewSet(mixins.RetrieveModelMixin, RegistryViewSet):
     """One evidence file's metadata and its download (the files of an assessment are listed in its detail)."""
 
-    selector = staticmethod(lambda: Evidence.objects.select_related("uploaded_by"))
+    selector = staticmethod(selectors.evidence_queryset)
     serializer_class = EvidenceSerializer
 
     @extend_schema(

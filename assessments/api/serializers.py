@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from assessments.models import Assessment, Attestation, AttestationRequest, Exposure, Finding, RiskRating, ScoringPolicy
 from riskregistry.api_base import brief
+from riskregistry.api_rows import FastRows
 from riskregistry.api_versions import SlugLookupField, VersionedWriteSerializer, VersionField
 from vendors.api.serializers import AIModelSerializer, ModelUsageSerializer, ProductSerializer
 
@@ -27,7 +28,7 @@ class FactorSerializer(serializers.Serializer):
     )
 
 
-class RiskRatingSerializer(serializers.ModelSerializer):
+class RiskRatingSerializer(FastRows, serializers.ModelSerializer):
     """A snapshot of one model usage's rating. ``is_current`` marks the newest; the others are its history."""
 
     factors = FactorSerializer(many=True, read_only=True)
@@ -39,7 +40,7 @@ class RiskRatingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FindingSerializer(serializers.ModelSerializer):
+class FindingSerializer(FastRows, serializers.ModelSerializer):
     """A risk someone must remediate or accept."""
 
     usage = brief(ModelUsageSerializer)(read_only=True)

@@ -1,7 +1,6 @@
 """REST API viewsets for assessments: ratings with their history, findings and their workflow, exposure (the
 blast radius) and the scoring policy's versions. Thin doors over the selectors, FilterSets and services."""
 
-from django.db.models import F
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
 from rest_framework.decorators import action
@@ -11,7 +10,6 @@ from assessments.api import serializers as s
 from assessments.models import RiskRating, ScoringPolicy
 from riskregistry.api_auth import needs
 from riskregistry.api_base import RegistryViewSet
-from vendors.api.views import usage_queryset
 
 _READ = (mixins.ListModelMixin, mixins.RetrieveModelMixin)
 _CHANGE_FINDING = needs("assessments.change_finding")
@@ -32,9 +30,8 @@ class FindingViewSet(*_READ, mixins.UpdateModelMixin, RegistryViewSet):
 
     http_method_names = ["get", "post", "patch", "head", "options"]
     versioned = True
-    selector = staticmethod(
-        lambda: selectors.finding_queryset().order_by(F("due_date").asc(nulls_last=True), "opened_at", "id")
-    )
+    selector = staticmethod(lambda: selectors.finding_queryset().order_by(*selectors.FINDING_ORDER))
+    list_selector = staticmethod(selectors.finding_list_queryset)
     serializer_class = s.FindingSerializer
     filterset_class = filters.FindingFilterSet
 
@@ -104,7 +101,9 @@ class ExposureViewSet(mixins.ListModelMixin, RegistryViewSet):
     publisher, model, root model, origin country or licence anywhere in their lineage, with the matching paths."""
 
     selector = staticmethod(
-        lambda: usage_queryset().order_by("product__vendor__name", "product__name", "model__name", "pk")
+        lambda: selectors.model_usage_rated_queryset().order_by(
+            "product__vendor__name", "product__name", "model__name", "pk"
+        )
     )
     serializer_class = s.ExposureSerializer
     filterset_class = filters.ExposureFilterSet

@@ -182,7 +182,12 @@ class Finding(models.Model):
 
     class Meta:
         ordering = ["-opened_at", "-id"]
-        indexes = [models.Index(fields=["status", "due_date"]), models.Index(fields=["usage", "status"])]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            models.Index(fields=["usage", "status"]),
+            # The API's and the finding list's order: soonest due first (PostgreSQL sorts nulls last ascending).
+            models.Index(fields=["due_date", "opened_at", "id"], name="finding_list_order"),
+        ]
         constraints = [
             choices_check("status", FindingStatus, "finding_status_valid"),
             choices_check("trigger", FindingTrigger, "finding_trigger_valid"),

@@ -24,8 +24,12 @@ from assessments.selectors.assessments import (
     changes_requested,
     comments_by_question,
     evidence_by_question,
+    evidence_queryset,
     model_table_prefill,
     questionnaire,
+    questionnaire_current_ids,
+    questionnaire_version_queryset,
+    questionnaire_versions_live,
     review_counts,
     vendor_statements,
 )
@@ -59,6 +63,14 @@ from assessments.selectors.facts import (
     usage_facts_for,
 )
 from assessments.selectors.findings import HistoryEntry, finding_comments, finding_history, findings_describe
+from assessments.selectors.lists import (
+    FINDING_ORDER,
+    finding_list_queryset,
+    model_usage_rated_list_queryset,
+    model_usage_rated_queryset,
+    product_rated_queryset,
+    vendor_rated_queryset,
+)
 from assessments.selectors.mbom import mbom_risk
 from assessments.selectors.people import WORK_FINDINGS, finding_workers, users_with_permission
 from assessments.selectors.policy import (
@@ -72,6 +84,7 @@ from assessments.selectors.policy import (
 )
 
 __all__ = [
+    "FINDING_ORDER",
     "SUPPLY_CHAIN_CHANGES",
     "WORK_FINDINGS",
     "AcceptedAnswers",
@@ -98,6 +111,7 @@ __all__ = [
     "comments_by_question",
     "dashboard",
     "evidence_by_question",
+    "evidence_queryset",
     "exposure_by_country",
     "exposure_by_root",
     "exposure_matches",
@@ -105,6 +119,7 @@ __all__ = [
     "finding_comments",
     "finding_flow",
     "finding_history",
+    "finding_list_queryset",
     "finding_queryset",
     "finding_workers",
     "findings_describe",
@@ -112,6 +127,8 @@ __all__ = [
     "live_findings",
     "mbom_risk",
     "model_table_prefill",
+    "model_usage_rated_list_queryset",
+    "model_usage_rated_queryset",
     "policy_curated_facts",
     "policy_current",
     "policy_version_as_of",
@@ -119,8 +136,12 @@ __all__ = [
     "policy_versions_between",
     "policy_what_if",
     "portfolio_as_of",
+    "product_rated_queryset",
     "products_by_tier",
     "questionnaire",
+    "questionnaire_current_ids",
+    "questionnaire_version_queryset",
+    "questionnaire_versions_live",
     "rating_history",
     "ratings_as_of",
     "repackager_publisher_ids",
@@ -129,6 +150,7 @@ __all__ = [
     "submission_discrepancies",
     "usage_facts_for",
     "users_with_permission",
+    "vendor_rated_queryset",
     "vendor_statements",
     "with_worst_rating",
     "worst_rating",

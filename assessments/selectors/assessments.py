@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 
-from assessments.models import Answer, AnswerComment, Assessment, Evidence
+from assessments.models import Answer, AnswerComment, Assessment, Evidence, QuestionnaireVersion
 from assessments.questionnaires import logic, questionnaire_of
 from assessments.questionnaires.schema import Questionnaire
 from riskregistry.versions import version_annotate
@@ -19,6 +19,27 @@ from vendors.selectors import lineage_reports, node_key
 def assessment_queryset() -> QuerySet[Assessment]:
     """Assessments with what lists and the API show loaded."""
     return Assessment.objects.select_related("questionnaire", "product__vendor", "sent_by", "accepted_by")
+
+
+def questionnaire_version_queryset() -> QuerySet[QuestionnaireVersion]:
+    return QuestionnaireVersion.objects.select_related("created_by")
+
+
+def questionnaire_versions_live() -> QuerySet[QuestionnaireVersion]:
+    """Published versions not retired, by template key, each key's newest first."""
+    return QuestionnaireVersion.objects.filter(retired_at__isnull=True).order_by("key", "-version")
+
+
+def questionnaire_current_ids() -> set[int]:
+    """The newest version not retired of every template key: what new assessments are sent with (one query)."""
+    current: dict[str, int] = {}
+    for key, pk in questionnaire_versions_live().values_list("key", "pk"):
+        current.setdefault(key, pk)
+    return set(current.values())
+
+
+def evidence_queryset() -> QuerySet[Evidence]:
+    return Evidence.objects.select_related("uploaded_by")
 
 
 def questionnaire(assessment: Assessment) -> Questionnaire:

@@ -104,7 +104,11 @@ def world_delete() -> None:
     from vendors.models import AIModel, ChangeEvent, ModelUsage, Product, Vendor
 
     mine = {"usage__product__name__startswith": PREFIX}
-    Finding.objects.filter(**mine).delete()
+    findings = Finding.objects.filter(**mine)
+    finding_ids = list(findings.values_list("pk", flat=True))
+    findings.delete()
+    # Their deletions' history rows too: the next run's findings then read their versions as this run's did.
+    Finding.history.filter(id__in=finding_ids).delete()
     RiskRating.objects.filter(**mine).delete()
     ChangeEvent.objects.filter(summary__startswith=PREFIX).delete()
     ModelUsage.objects.filter(product__name__startswith=PREFIX).delete()

@@ -1,11 +1,14 @@
 """How the REST API shows vendors' objects (read serializers, with brief forms for nesting) and what it takes to
 write them (write serializers check shapes only; their fields are the services' keyword arguments)."""
 
+from functools import cached_property
+
 from django_countries import countries
 from rest_framework import serializers
 
 from assessments.models import Tier
 from riskregistry.api_base import brief
+from riskregistry.api_rows import FastRows
 from riskregistry.api_versions import SlugLookupField, VersionedWriteSerializer, VersionField
 from vendors.models import (
     AIModel,
@@ -57,7 +60,7 @@ class RiskRollup(serializers.Serializer):
 # ---------------------------------------------------------------------------------------------------------------
 # Knowledge base
 # ---------------------------------------------------------------------------------------------------------------
-class PublisherSerializer(serializers.ModelSerializer):
+class PublisherSerializer(FastRows, serializers.ModelSerializer):
     """Who made a model (each ancestor has its own publisher), from the sourced knowledge base."""
 
     country = BlankAsNullChoiceField(choices=countries)
@@ -76,7 +79,7 @@ class PublisherSerializer(serializers.ModelSerializer):
         return [org.org_id for org in publisher.orgs.all()]
 
 
-class HostRegionSerializer(serializers.ModelSerializer):
+class HostRegionSerializer(FastRows, serializers.ModelSerializer):
     country = BlankAsNullChoiceField(choices=countries)
 
     class Meta:
@@ -86,7 +89,7 @@ class HostRegionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HostSerializer(serializers.ModelSerializer):
+class HostSerializer(FastRows, serializers.ModelSerializer):
     """Who serves models (an inference provider or a cloud): operator country and regions."""
 
     country = BlankAsNullChoiceField(choices=countries)
@@ -105,7 +108,7 @@ class HostSerializer(serializers.ModelSerializer):
 # ---------------------------------------------------------------------------------------------------------------
 # Portfolio
 # ---------------------------------------------------------------------------------------------------------------
-class VendorSerializer(RiskRollup, serializers.ModelSerializer):
+class VendorSerializer(FastRows, RiskRollup, serializers.ModelSerializer):
     """A company that sells us a product built on AI models, with its roll-ups."""
 
     website = serializers.CharField(read_only=True, help_text="A URL, or empty.")
@@ -123,7 +126,7 @@ class VendorSerializer(RiskRollup, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(FastRows, serializers.ModelSerializer):
     """A person at a vendor."""
 
     version = VersionField()
@@ -134,7 +137,7 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProductSerializer(RiskRollup, serializers.ModelSerializer):
+class ProductSerializer(FastRows, RiskRollup, serializers.ModelSerializer):
     """A vendor's offering that we use, with its roll-ups."""
 
     vendor = brief(VendorSerializer)(read_only=True)
@@ -152,7 +155,7 @@ class ProductSerializer(RiskRollup, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AIModelSerializer(serializers.ModelSerializer):
+class AIModelSerializer(FastRows, serializers.ModelSerializer):
     """One node of the lineage graph: a hub repo, a closed API model or a declared model."""
 
     publisher = brief(PublisherSerializer)(read_only=True, allow_null=True)
@@ -173,14 +176,14 @@ class AIModelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CurrentRatingSerializer(serializers.Serializer):
+class CurrentRatingSerializer(FastRows, serializers.Serializer):
     score = serializers.IntegerField()
     tier = serializers.ChoiceField(choices=Tier.choices)
     policy_version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
 
 
-class ModelUsageSerializer(serializers.ModelSerializer):
+class ModelUsageSerializer(FastRows, serializers.ModelSerializer):
     """A product uses a model, in a role, served by a host in a region: the unit that is scored."""
 
     product = brief(ProductSerializer)(read_only=True)
@@ -204,10 +207,15 @@ class ModelUsageSerializer(serializers.ModelSerializer):
         current = getattr(usage, "current_ratings", None)
         if current is None:
             current = list(usage.ratings.filter(is_current=True))
-        return CurrentRatingSerializer(current[0]).data if current else None
+        return self._current_rating.to_representation(current[0]) if current else None
+
+    @cached_property
+    def _current_rating(self) -> CurrentRatingSerializer:
+        """One serializer for every row's rating (building one per row would rebuild its fields each time)."""
+        return CurrentRatingSerializer()
 
 
-class LineageEdgeSerializer(serializers.ModelSerializer):
+class LineageEdgeSerializer(FastRows, serializers.ModelSerializer):
     """A parent edge of the lineage graph, with the evidence it came from."""
 
     child = brief(AIModelSerializer)(read_only=True)
@@ -219,7 +227,7 @@ class LineageEdgeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ChangeEventSerializer(serializers.ModelSerializer):
+class ChangeEventSerializer(FastRows, serializers.ModelSerializer):
     """Something that changed in the supply chain (a new revision, a parent added, a model swapped, ...)."""
 
     model = brief(AIModelSerializer)(read_only=True, allow_null=True)

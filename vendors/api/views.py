@@ -2,7 +2,6 @@
 FilterSets) and the services (writes, so history, change events and rescoring follow)."""
 
 from django.conf import settings
-from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
@@ -10,8 +9,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from assessments.models import RiskRating
-from assessments.selectors import mbom_risk, with_worst_rating
+from assessments import selectors as rated
+from assessments.selectors import mbom_risk
 from riskregistry import spreadsheets
 from riskregistry.api_auth import needs
 from riskregistry.api_base import FeedPagination, RegistryViewSet
@@ -19,7 +18,6 @@ from vendors import bom, filters, selectors, services
 from vendors.api import mbom
 from vendors.api import serializers as s
 from vendors.csv_import.columns import usage_export_header, usage_export_rows
-from vendors.models import ChangeEvent, Contact, Host, LineageEdge, Publisher
 from vendors.services import lineage
 
 _READ = (mixins.ListModelMixin, mixins.RetrieveModelMixin)
@@ -77,9 +75,7 @@ class VendorViewSet(WritableViewSet):
     """Vendors with their roll-ups (counts, the worst current rating). Archived vendors are listed only when
     asked for by ``status``; deleting a vendor with products archives it (with the ``reason`` given)."""
 
-    selector = staticmethod(
-        lambda: with_worst_rating(selectors.vendor_queryset(), "products__model_usages", active_only="products__status")
-    )
+    selector = staticmethod(rated.vendor_rated_queryset)
     serializer_class = s.VendorSerializer
     filterset_class = filters.VendorFilterSet
     create_serializer_class, update_serializer_class = s.VendorWriteSerializer, s.VendorUpdateSerializer
@@ -98,7 +94,7 @@ class VendorViewSet(WritableViewSet):
 class ContactViewSet(WritableViewSet):
     """People at vendors."""
 
-    selector = staticmethod(lambda: Contact.objects.all())
+    selector = staticmethod(selectors.contact_queryset)
     serializer_class = s.ContactSerializer
     filterset_fields = ["vendor"]
     create_serializer_class, update_serializer_class = s.ContactCreateSerializer, s.ContactUpdateSerializer
@@ -117,7 +113,8 @@ class ContactViewSet(WritableViewSet):
 class ProductViewSet(WritableViewSet):
     """Products with their roll-ups; deleting a product with model usages retires it (with the ``reason``)."""
 
-    selector = staticmethod(lambda: with_worst_rating(selectors.product_queryset(), "model_usages"))
+    selector = staticmethod(rated.product_rated_queryset)
+    count_selector = staticmethod(selectors.product_base_queryset)
     serializer_class = s.ProductSerializer
     filterset_class = filters.ProductFilterSet
     create_serializer_class, update_serializer_class = s.ProductCreateSerializer, s.ProductUpdateSerializer
@@ -132,7 +129,14 @@ class ProductViewSet(WritableViewSet):
         return services.product_remove(product=product, reason=self.removal_reason(), user=self.request.user)
 
     @mbom.MBOM_SCHEMA
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None, renderer_classes=mbom.RENDERERS)
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        renderer_classes=mbom.RENDERERS,
+        versioned=False,  # a download, not the product
+    )
     def mbom(self, request, pk=None):
         """The product's Model Bill of Materials: every model it uses and every ancestor, with publishers and
         their countries, hosts, licences and datasets (README, "Model Bill of Materials")."""
@@ -155,6 +159,7 @@ class ProductViewSet(WritableViewSet):
         url_path="mbom-import",
         parser_classes=[MultiPartParser, FormParser, JSONParser],
         permission_classes=[needs("vendors.add_modelusage")],
+        versioned=False,  # what the import did, not the product
     )
     def mbom_import(self, request, pk=None):
         """Import the vendor's CycloneDX JSON BOM (1.4 to 1.7) as a `file`: its models become usages declared by
@@ -168,18 +173,11 @@ class ProductViewSet(WritableViewSet):
         return Response(s.BomImportSerializer(record).data, status=201)
 
     @extend_schema(responses={200: s.BomVersionSerializer(many=True)})
-    @action(detail=True, methods=["get"], url_path="mbom-versions", filter_backends=[])
+    @action(detail=True, methods=["get"], url_path="mbom-versions", filter_backends=[], versioned=False)
     def mbom_versions(self, request, pk=None):
         """The versions of the product's MBOM, newest first: each change of its supply chain records one."""
         page = self.paginate_queryset(selectors.bom_versions_for(self.get_object()))
         return self.get_paginated_response(s.BomVersionSerializer(page, many=True).data)
-
-
-def usage_queryset():
-    current = RiskRating.objects.filter(is_current=True)
-    return selectors.model_usage_queryset().prefetch_related(
-        Prefetch("ratings", queryset=current, to_attr="current_ratings")
-    )
 
 
 @_writes(s.ModelUsageSerializer, s.ModelUsageCreateSerializer, s.ModelUsageUpdateSerializer)
@@ -187,7 +185,8 @@ class ModelUsageViewSet(WritableViewSet):
     """Which models each product uses, in which role, served by whom and where, with the current rating.
     Registering one resolves its lineage and rates it after the transaction commits."""
 
-    selector = staticmethod(usage_queryset)
+    selector = staticmethod(rated.model_usage_rated_queryset)
+    list_selector = staticmethod(rated.model_usage_rated_list_queryset)
     serializer_class = s.ModelUsageSerializer
     filterset_class = filters.ModelUsageFilterSet
     create_serializer_class, update_serializer_class = s.ModelUsageCreateSerializer, s.ModelUsageUpdateSerializer
@@ -222,7 +221,7 @@ class ModelUsageViewSet(WritableViewSet):
     def csv_list(self):
         """In the import's column set (README, "Import from a spreadsheet"), so a download edited and uploaded
         again changes only what was edited."""
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = self.filter_queryset(self.selector())  # every column the import's set reads
         return spreadsheets.csv_response(usage_export_header(), usage_export_rows(queryset), "model-usages.csv")
 
 
@@ -245,7 +244,7 @@ class LineageEdgeViewSet(*_READ, mixins.CreateModelMixin, mixins.DestroyModelMix
     """Parent edges of the lineage graph. Declaring a parent (POST) records it as the analyst's or the vendor's
     word and rescores what depends on it; only declared parents can be removed (the hub's change with the hub)."""
 
-    selector = staticmethod(lambda: LineageEdge.objects.select_related("child", "parent"))
+    selector = staticmethod(selectors.lineage_edge_queryset)
     serializer_class = s.LineageEdgeSerializer
     filterset_class = filters.LineageEdgeFilterSet
 
@@ -264,7 +263,7 @@ class LineageEdgeViewSet(*_READ, mixins.CreateModelMixin, mixins.DestroyModelMix
 class PublisherViewSet(*_READ, RegistryViewSet):
     """Model publishers from the knowledge base (edited by admins)."""
 
-    selector = staticmethod(lambda: Publisher.objects.prefetch_related("orgs"))
+    selector = staticmethod(selectors.publisher_queryset)
     serializer_class = s.PublisherSerializer
     filterset_class = filters.PublisherFilterSet
 
@@ -272,7 +271,7 @@ class PublisherViewSet(*_READ, RegistryViewSet):
 class HostViewSet(*_READ, RegistryViewSet):
     """Hosts (inference providers, clouds) and their regions, from the knowledge base."""
 
-    selector = staticmethod(lambda: Host.objects.prefetch_related("regions"))
+    selector = staticmethod(selectors.host_queryset)
     serializer_class = s.HostSerializer
     filterset_class = filters.HostFilterSet
 
@@ -283,7 +282,8 @@ class ChangeEventViewSet(*_READ, RegistryViewSet):
     event. An event appears once its transaction and every older one have ended (usually at once; at most as long
     as the longest transaction still running), so one committing late is never skipped."""
 
-    selector = staticmethod(lambda: ChangeEvent.objects.select_related("model", "product__vendor", "acknowledged_by"))
+    selector = staticmethod(selectors.change_event_queryset)
+    list_selector = staticmethod(selectors.change_event_list_queryset)
     serializer_class = s.ChangeEventSerializer
     filterset_class = filters.ChangeEventFilterSet
     pagination_class = FeedPagination

@@ -215,6 +215,7 @@ class ModelUsage(Retirable, models.Model):
 
     class Meta:
         ordering = ["product_id", "role", "id"]
+        indexes = [models.Index(fields=["product", "role", "id"], name="modelusage_list_order")]
         constraints = [
             models.UniqueConstraint(
                 "product",

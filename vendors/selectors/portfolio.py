@@ -7,7 +7,33 @@ from itertools import chain
 from django.db.models import Count, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Lower, StrIndex, Substr
 
-from vendors.models import AIModel, ChangeEvent, Contact, ModelUsage, Product, Publisher, PublisherOrg, Vendor
+from vendors.models import (
+    AIModel,
+    ChangeEvent,
+    Contact,
+    Host,
+    LineageEdge,
+    ModelUsage,
+    Product,
+    Publisher,
+    PublisherOrg,
+    Vendor,
+)
+
+#: What a brief product (id, name, its vendor's id and name) and a brief model (id, kind, name) read, as ``only()``
+#: lookups below the relation that reaches them: lists load these columns and nothing else of theirs.
+PRODUCT_BRIEF = ("id", "name", "vendor__id", "vendor__name")
+MODEL_BRIEF = ("id", "kind", "name")
+
+
+def brief_of(relation: str, columns: tuple[str, ...]) -> list[str]:
+    """``columns`` as ``only()`` lookups through ``relation`` (``brief_of("product", PRODUCT_BRIEF)``)."""
+    return [f"{relation}__{column}" for column in columns]
+
+
+def own_columns(model, *, leave_out: tuple[str, ...] = ()) -> list[str]:
+    """The model's own columns (foreign keys by their id) except ``leave_out``, as ``only()`` lookups."""
+    return [f.name for f in model._meta.concrete_fields if f.name not in leave_out]
 
 
 def vendor_queryset() -> QuerySet[Vendor]:
@@ -25,9 +51,57 @@ def product_queryset() -> QuerySet[Product]:
     )
 
 
+def product_base_queryset() -> QuerySet[Product]:
+    """Products with nothing joined or annotated: what a filter selects, counted without the roll-ups."""
+    return Product.objects.all()
+
+
 def model_usage_queryset() -> QuerySet[ModelUsage]:
     return ModelUsage.objects.select_related(
         "product__vendor", "model__publisher", "host", "region", "declared_by_user", "retired_by"
+    )
+
+
+def model_usage_list_queryset() -> QuerySet[ModelUsage]:
+    """Model usages as lists show them: product, model and host in brief, the region and who declared it; none of
+    the other columns of those rows, nor the retirement (a list reads nothing else: no query per row)."""
+    return ModelUsage.objects.select_related("product__vendor", "model", "host", "region", "declared_by_user").only(
+        *own_columns(ModelUsage, leave_out=("retired_at", "retired_by", "retirement_reason")),
+        *brief_of("product", PRODUCT_BRIEF),
+        *brief_of("model", MODEL_BRIEF),
+        *brief_of("host", ("id", "key", "name", "country")),
+        *brief_of("region", ("id", "code", "name", "country", "group")),
+        "declared_by_user__username",
+    )
+
+
+def contact_queryset() -> QuerySet[Contact]:
+    return Contact.objects.all()
+
+
+def lineage_edge_queryset() -> QuerySet[LineageEdge]:
+    return LineageEdge.objects.select_related("child", "parent")
+
+
+def publisher_queryset() -> QuerySet[Publisher]:
+    return Publisher.objects.prefetch_related("orgs")
+
+
+def host_queryset() -> QuerySet[Host]:
+    return Host.objects.prefetch_related("regions")
+
+
+def change_event_queryset() -> QuerySet[ChangeEvent]:
+    return ChangeEvent.objects.select_related("model", "product__vendor", "acknowledged_by")
+
+
+def change_event_list_queryset() -> QuerySet[ChangeEvent]:
+    """Change events as the feed shows them: the model and the product in brief, who acknowledged it by name."""
+    return change_event_queryset().only(
+        *own_columns(ChangeEvent),
+        *brief_of("model", MODEL_BRIEF),
+        *brief_of("product", PRODUCT_BRIEF),
+        "acknowledged_by__username",
     )
 
 
@@ -92,7 +166,7 @@ def ai_model_detail(*, pk: int) -> AIModel:
 
 
 def change_events_for(*, vendor: Vendor | None = None, product: Product | None = None, model: AIModel | None = None):
-    events = ChangeEvent.objects.select_related("model", "product__vendor", "acknowledged_by")
+    events = change_event_queryset()
     if vendor is not None:
         events = events.filter(product__vendor=vendor)
     if product is not None:

@@ -9,9 +9,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 from django.views.generic import TemplateView
 
+from assessments.selectors import model_usage_rated_queryset
 from riskregistry import spreadsheets
 from vendors import filters, services
-from vendors.api.views import usage_queryset
 from vendors.csv_import.columns import COLUMNS, EXPORT_ONLY, template_rows, usage_export_header, usage_export_rows
 from vendors.forms import CsvImportForm
 from vendors.models import CsvImport
@@ -98,7 +98,7 @@ class ModelUsageCsvView(Guarded, View):
     permission_required = "vendors.view_modelusage"
 
     def get(self, request):
-        filterset = filters.ModelUsageFilterSet(request.GET, queryset=usage_queryset())
+        filterset = filters.ModelUsageFilterSet(request.GET, queryset=model_usage_rated_queryset())
         if not filterset.is_valid():
             errors = "; ".join(f"{name}: {' '.join(m)}" for name, m in filterset.errors.items())
             return HttpResponseBadRequest(f"Invalid filters: {errors}", content_type="text/plain; charset=utf-8")

@@ -9,7 +9,7 @@ from django.views.generic import DetailView, FormView, View
 
 from vendors import selectors
 from vendors.forms import DeclaredParentForm
-from vendors.models import AIModel, LineageEdge, LineageRefresh, Product
+from vendors.models import AIModel, LineageRefresh, Product
 from vendors.services import lineage
 from vendors.views.base import Guarded, form_errors_from
 
@@ -102,7 +102,7 @@ class DeclaredParentRemoveView(Guarded, View):
     http_method_names = ["post"]
 
     def post(self, request, pk):
-        edge = get_object_or_404(LineageEdge.objects.select_related("child", "parent"), pk=pk)
+        edge = get_object_or_404(selectors.lineage_edge_queryset(), pk=pk)
         try:
             lineage.lineage_parent_remove(edge=edge, user=request.user)
         except ValidationError as error:

@@ -11,7 +11,13 @@ from django.views.generic import DetailView, FormView, TemplateView
 from django_filters.views import FilterView
 
 from assessments import charts
-from assessments.selectors import latest_ratings, with_worst_rating, worst_rating
+from assessments.selectors import (
+    latest_ratings,
+    product_rated_queryset,
+    vendor_rated_queryset,
+    with_worst_rating,
+    worst_rating,
+)
 from assessments.selectors.pending import product_pending_work
 from assessments.selectors.trends import moment_label, product_score_trend
 from vendors import filters, forms, selectors, services
@@ -42,9 +48,7 @@ class VendorListView(Guarded, CsvExportMixin, FilteredListMixin, FilterView):
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
-        return with_worst_rating(
-            selectors.vendor_queryset(), "products__model_usages", active_only="products__status"
-        ).order_by("name")
+        return vendor_rated_queryset().order_by("name")
 
 
 class VendorDetailView(Guarded, DetailView):
@@ -188,7 +192,7 @@ class ProductListView(Guarded, CsvExportMixin, FilteredListMixin, FilterView):
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
-        return with_worst_rating(selectors.product_queryset(), "model_usages").order_by("vendor__name", "name")
+        return product_rated_queryset().order_by("vendor__name", "name")
 
 
 class ProductPendingView(Guarded, View):
