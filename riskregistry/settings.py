@@ -268,7 +268,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # from one address (for any account), further attempts are refused for AXES_COOLOFF_MINUTES, even with the right
 # password. Admins see and lift lockouts in the admin (Axes → Access attempts) or with `manage.py axes_reset`.
 # Successful and failed sign-ins are kept (Access logs, Access failures) for the audit trail.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "riskregistry.auth_backends.RoleBackend"]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

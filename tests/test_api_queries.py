@@ -58,3 +58,23 @@ def test_a_list_counts_the_rows_its_filters_select_whatever_the_order(admin_user
         assert body["count"] == len(body["results"]), params
         if not params or params == {"ordering": "-risk"}:
             assert body["count"] >= 3
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # the key, its owner's permissions (one query), the count, the page (and what the page prefetches)
+        ("/api/v1/products/?ordering=-risk", 5),  # + the data categories
+        ("/api/v1/model-usages/", 5),  # + the current ratings
+        ("/api/v1/findings/", 4),
+        ("/api/v1/changes/", 3),  # a feed has no count
+    ],
+)
+def test_the_main_lists_read_their_page_in_a_fixed_number_of_queries(admin_user, url, expected):
+    build_world()
+    client = key_client(admin_user, scope="read")
+    client.get(url)  # the key's last use is written at most once a minute
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert len(queries) == expected, [q["sql"][:120] for q in queries]

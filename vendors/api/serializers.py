@@ -80,6 +80,8 @@ class PublisherSerializer(FastRows, serializers.ModelSerializer):
 
 
 class HostRegionSerializer(FastRows, serializers.ModelSerializer):
+    """A region a host serves models from, and its country."""
+
     country = BlankAsNullChoiceField(choices=countries)
 
     class Meta:
@@ -177,6 +179,8 @@ class AIModelSerializer(FastRows, serializers.ModelSerializer):
 
 
 class CurrentRatingSerializer(FastRows, serializers.Serializer):
+    """The rating in force: its score and tier, the policy version it was scored with, and when."""
+
     score = serializers.IntegerField()
     tier = serializers.ChoiceField(choices=Tier.choices)
     policy_version = serializers.IntegerField()
