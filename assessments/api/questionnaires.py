@@ -272,7 +272,7 @@ class AssessmentViewSet(*_READ, RegistryViewSet):
     one answers 410), ``return`` (with comments), ``accept``, ``cancel``."""
 
     http_method_names = ["get", "post", "head", "options"]
-    selector = staticmethod(lambda: selectors.assessment_queryset().order_by("due_date", "id"))
+    selector = staticmethod(selectors.assessment_queryset)  # in the model's order: soonest due first
     serializer_class = AssessmentSerializer
     filterset_class = AssessmentFilterSet
 

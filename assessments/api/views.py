@@ -7,7 +7,6 @@ from rest_framework.decorators import action
 
 from assessments import filters, selectors, services
 from assessments.api import serializers as s
-from assessments.models import RiskRating, ScoringPolicy
 from riskregistry.api_auth import needs
 from riskregistry.api_base import RegistryViewSet
 
@@ -19,7 +18,7 @@ class RiskRatingViewSet(*_READ, RegistryViewSet):
     """Rating snapshots with every factor. ``current=true`` gives each usage's rating in force; ``usage=ID``
     its history (newest first)."""
 
-    selector = staticmethod(lambda: RiskRating.objects.all())
+    selector = staticmethod(selectors.risk_rating_queryset)
     serializer_class = s.RiskRatingSerializer
     filterset_class = filters.RiskRatingFilterSet
 
@@ -30,7 +29,7 @@ class FindingViewSet(*_READ, mixins.UpdateModelMixin, RegistryViewSet):
 
     http_method_names = ["get", "post", "patch", "head", "options"]
     versioned = True
-    selector = staticmethod(lambda: selectors.finding_queryset().order_by(*selectors.FINDING_ORDER))
+    selector = staticmethod(selectors.finding_queryset)
     list_selector = staticmethod(selectors.finding_list_queryset)
     serializer_class = s.FindingSerializer
     filterset_class = filters.FindingFilterSet
@@ -130,7 +129,7 @@ class ExposureViewSet(mixins.ListModelMixin, RegistryViewSet):
 class PolicyVersionViewSet(*_READ, RegistryViewSet):
     """The scoring policy's versions, newest first; the newest is in force."""
 
-    selector = staticmethod(lambda: ScoringPolicy.objects.select_related("created_by"))
+    selector = staticmethod(selectors.policy_version_queryset)
     serializer_class = s.PolicyVersionSerializer
     lookup_field = "version"
     lookup_value_regex = r"\d+"

@@ -65,10 +65,12 @@ from assessments.selectors.facts import (
 from assessments.selectors.findings import HistoryEntry, finding_comments, finding_history, findings_describe
 from assessments.selectors.lists import (
     FINDING_ORDER,
+    exposure_usage_queryset,
     finding_list_queryset,
     model_usage_rated_list_queryset,
     model_usage_rated_queryset,
     product_rated_queryset,
+    risk_rating_queryset,
     vendor_rated_queryset,
 )
 from assessments.selectors.mbom import mbom_risk
@@ -79,6 +81,7 @@ from assessments.selectors.policy import (
     WhatIf,
     policy_curated_facts,
     policy_current,
+    policy_version_queryset,
     policy_versions,
     policy_what_if,
 )
@@ -116,6 +119,7 @@ __all__ = [
     "exposure_by_root",
     "exposure_matches",
     "exposure_paths",
+    "exposure_usage_queryset",
     "finding_comments",
     "finding_flow",
     "finding_history",
@@ -132,6 +136,7 @@ __all__ = [
     "policy_curated_facts",
     "policy_current",
     "policy_version_as_of",
+    "policy_version_queryset",
     "policy_versions",
     "policy_versions_between",
     "policy_what_if",
@@ -146,6 +151,7 @@ __all__ = [
     "ratings_as_of",
     "repackager_publisher_ids",
     "review_counts",
+    "risk_rating_queryset",
     "rows_as_of",
     "submission_discrepancies",
     "usage_facts_for",

@@ -28,6 +28,10 @@ FINDING_ORDER = (F("due_date").asc(nulls_last=True), "opened_at", "id")
 _CURRENT_RATING = ("usage", "score", "tier", "policy_version", "created_at")
 
 
+def risk_rating_queryset() -> QuerySet[RiskRating]:
+    return RiskRating.objects.all()
+
+
 def vendor_rated_queryset() -> QuerySet[Vendor]:
     """Vendors with their roll-ups and the worst current rating of their active products' usages."""
     return with_worst_rating(vendor_queryset(), "products__model_usages", active_only="products__status")
@@ -52,6 +56,11 @@ def model_usage_rated_queryset() -> QuerySet[ModelUsage]:
 def model_usage_rated_list_queryset() -> QuerySet[ModelUsage]:
     """Model usages as lists show them, with what their current rating shows (not its factors)."""
     return _with_current_rating(model_usage_list_queryset(), RiskRating.objects.only(*_CURRENT_RATING))
+
+
+def exposure_usage_queryset() -> QuerySet[ModelUsage]:
+    """Model usages with their current rating, by vendor, product and model: the blast radius's order."""
+    return model_usage_rated_queryset().order_by("product__vendor__name", "product__name", "model__name", "pk")
 
 
 def finding_list_queryset() -> QuerySet[Finding]:

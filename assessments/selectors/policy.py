@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from assessments.models import ScoringPolicy
@@ -32,8 +33,12 @@ def policy_current() -> Policy:
     return Policy.from_document(row.version, row.document) if row else Policy.default()
 
 
+def policy_version_queryset() -> QuerySet[ScoringPolicy]:
+    return ScoringPolicy.objects.select_related("created_by")
+
+
 def policy_versions() -> list[ScoringPolicy]:
-    return list(ScoringPolicy.objects.select_related("created_by").order_by("-version"))
+    return list(policy_version_queryset().order_by("-version"))
 
 
 @dataclass(frozen=True)

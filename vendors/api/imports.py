@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from riskregistry.api_auth import needs
 from riskregistry.api_base import RegistryViewSet
-from vendors import services
+from vendors import selectors, services
 from vendors.csv_import.plan import OUTCOMES
 from vendors.models import CsvImport
 
@@ -87,7 +87,7 @@ class CsvImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Registr
     ``apply/`` it with the preview's digest: all rows or none, through the same services as the pages."""
 
     http_method_names = ["get", "post", "head", "options"]
-    selector = staticmethod(lambda: CsvImport.objects.select_related("uploaded_by", "applied_by"))
+    selector = staticmethod(selectors.csv_import_queryset)
     serializer_class = CsvImportSerializer
     filterset_fields = ["status"]
 

@@ -17,6 +17,7 @@ from vendors.selectors.bom_versions import (
     bom_version_queryset,
     bom_versions_for,
 )
+from vendors.selectors.csv_import import csv_import_queryset
 from vendors.selectors.feed import changes_after, feed_ordering, feed_position, settled_changes
 from vendors.selectors.hub_check import hub_repo_check
 from vendors.selectors.lineage import (
@@ -81,6 +82,7 @@ __all__ = [
     "change_events_for",
     "changes_after",
     "contact_queryset",
+    "csv_import_queryset",
     "feed_ordering",
     "feed_position",
     "host_queryset",

@@ -1,13 +1,19 @@
 """What an import needs to know of the portfolio: the vendors, products, usages, models and hosts its rows name,
 read in a fixed number of queries whatever the file's size."""
 
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
 from vendors.csv_import.parse import Row
 from vendors.csv_import.plan import PortfolioState, ProductFact, UsageFact, VendorFact
-from vendors.models import AIModel, AIModelAlias, Host, ModelUsage, Product, Vendor
+from vendors.models import AIModel, AIModelAlias, CsvImport, ModelUsage, Product, Vendor
+from vendors.selectors.portfolio import host_queryset
 
 _CHUNK = 500
+
+
+def csv_import_queryset() -> QuerySet[CsvImport]:
+    return CsvImport.objects.select_related("uploaded_by", "applied_by")
 
 
 def _chunks(values: list) -> list[list]:
@@ -59,6 +65,6 @@ def csv_import_state(rows: list[Row]) -> PortfolioState:
         aliases = AIModelAlias.objects.annotate(lname=Lower("name")).filter(lname__in=chunk)
         for pk, kind, name in aliases.values_list("model_id", "model__kind", "lname"):
             state.models.setdefault((kind, name), pk)
-    for host in Host.objects.prefetch_related("regions"):
+    for host in host_queryset():
         state.hosts[host.key] = frozenset(r.code.lower() for r in host.regions.all())
     return state

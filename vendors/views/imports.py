@@ -11,7 +11,7 @@ from django.views.generic import TemplateView
 
 from assessments.selectors import model_usage_rated_queryset
 from riskregistry import spreadsheets
-from vendors import filters, services
+from vendors import filters, selectors, services
 from vendors.csv_import.columns import COLUMNS, EXPORT_ONLY, template_rows, usage_export_header, usage_export_rows
 from vendors.forms import CsvImportForm
 from vendors.models import CsvImport
@@ -28,7 +28,7 @@ class CsvImportListView(Guarded, TemplateView):
         return {
             **super().get_context_data(**kwargs),
             "form": kwargs.get("form") or CsvImportForm(),
-            "imports": CsvImport.objects.select_related("uploaded_by", "applied_by")[:50],
+            "imports": selectors.csv_import_queryset()[:50],
             "columns": COLUMNS,
             "export_only": EXPORT_ONLY,
             "max_rows": settings.CSV_IMPORT_MAX_ROWS,
@@ -59,7 +59,7 @@ class CsvImportDetailView(Guarded, TemplateView):
     template_name = "vendors/csv_import_detail.html"
 
     def get_context_data(self, **kwargs):
-        csv_import = get_object_or_404(CsvImport.objects.select_related("uploaded_by", "applied_by"), pk=kwargs["pk"])
+        csv_import = get_object_or_404(selectors.csv_import_queryset(), pk=kwargs["pk"])
         plan = None
         if csv_import.status == CsvImport.Status.PREVIEWED:
             plan = services.csv_import_preview(csv_import=csv_import)
