@@ -11,7 +11,7 @@ from django.http import JsonResponse
 from assessments.models import Finding, RiskRating
 from assessments.selectors import with_worst_rating
 from vendors.models import ChangeEvent, ModelUsage, Product
-from vendors.selectors import changes_after
+from vendors.selectors import changes_after, settled_changes
 
 
 def _size(request) -> int:
@@ -59,9 +59,10 @@ def findings(request):
 
 @login_not_required
 def changes(request):
-    """The change feed after a position (``?p=xact.id``), in feed order."""
+    """The change feed after a position (``?p=xact.id``), in feed order: settled events only, as the API's (an event
+    whose transaction, or an older one anywhere in the cluster, is still open waits)."""
     position = [int(part) for part in request.GET["p"].split(".")] if request.GET.get("p") else None
-    rows = changes_after(ChangeEvent.objects.all(), position).values(
+    rows = changes_after(settled_changes(ChangeEvent.objects.all()), position).values(
         "id", "kind", "model_id", "product_id", "summary", "occurred_at"
     )
     return JsonResponse({"results": list(rows[: _size(request)])})
