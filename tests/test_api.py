@@ -301,3 +301,17 @@ def test_an_admin_creates_a_key_in_the_admin_and_sees_it_once(client, analyst, w
     raw = next(word for m in shown for word in m.split() if word.startswith(key.prefix + "."))
     assert bearer_client(raw).get("/api/v1/vendors/").status_code == 200
     assert raw not in client.get(f"/admin/riskregistry/apikey/{key.pk}/change/").content.decode()
+
+
+def test_ended_records_stay_readable_with_who_ended_them_and_why(api, analyst, world):
+    from vendors import services as vendor_services
+
+    usage = world.usage
+    vendor_services.model_usage_retire(usage=usage, reason="Replaced by the in-house model", user=analyst)
+    row = api.get(f"/api/v1/model-usages/{usage.pk}/").json()
+    assert row["retired_by"] == analyst.username and row["retirement_reason"] == "Replaced by the in-house model"
+    assert row["retired_at"] is not None
+    listed = {r["id"]: r for r in api.get("/api/v1/model-usages/", {"page_size": 500}).json()["results"]}
+    assert listed[usage.pk]["retired_by"] == analyst.username
+    vendor = api.get(f"/api/v1/vendors/{world.vendor.pk}/").json()
+    assert vendor["retired_at"] is None and vendor["retired_by"] is None and vendor["retirement_reason"] == ""

@@ -110,7 +110,21 @@ class HostSerializer(FastRows, serializers.ModelSerializer):
 # ---------------------------------------------------------------------------------------------------------------
 # Portfolio
 # ---------------------------------------------------------------------------------------------------------------
-class VendorSerializer(FastRows, RiskRollup, serializers.ModelSerializer):
+class Retirement(serializers.Serializer):
+    """When a record ended (retired or archived), who ended it and why: null and empty while it is in use. Ended
+    records stay readable, with their ratings and findings."""
+
+    retired_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="When it ended; null in use.")
+    retired_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Who ended it."
+    )
+    retirement_reason = serializers.CharField(read_only=True, help_text="Why it ended; empty while in use.")
+
+
+RETIREMENT = ["retired_at", "retired_by", "retirement_reason"]
+
+
+class VendorSerializer(FastRows, RiskRollup, Retirement, serializers.ModelSerializer):
     """A company that sells us a product built on AI models, with its roll-ups."""
 
     website = serializers.CharField(read_only=True, help_text="A URL, or empty.")
@@ -122,7 +136,7 @@ class VendorSerializer(FastRows, RiskRollup, serializers.ModelSerializer):
         model = Vendor
         fields = [
             "id", "name", "country", "website", "tier", "status", "description", "product_count", "usage_count",
-            "risk_tier", "risk_score", "created_at", "updated_at", "version",
+            "risk_tier", "risk_score", *RETIREMENT, "created_at", "updated_at", "version",
         ]  # fmt: skip
         brief_fields = ["id", "name"]
         read_only_fields = fields
@@ -139,7 +153,7 @@ class ContactSerializer(FastRows, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProductSerializer(FastRows, RiskRollup, serializers.ModelSerializer):
+class ProductSerializer(FastRows, RiskRollup, Retirement, serializers.ModelSerializer):
     """A vendor's offering that we use, with its roll-ups."""
 
     vendor = brief(VendorSerializer)(read_only=True)
@@ -151,7 +165,7 @@ class ProductSerializer(FastRows, RiskRollup, serializers.ModelSerializer):
         model = Product
         fields = [
             "id", "vendor", "name", "description", "criticality", "status", "business_owner", "data_categories",
-            "usage_count", "risk_tier", "risk_score", "created_at", "updated_at", "version",
+            "usage_count", "risk_tier", "risk_score", *RETIREMENT, "created_at", "updated_at", "version",
         ]  # fmt: skip
         brief_fields = ["id", "name", "vendor"]
         read_only_fields = fields
@@ -187,7 +201,7 @@ class CurrentRatingSerializer(FastRows, serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class ModelUsageSerializer(FastRows, serializers.ModelSerializer):
+class ModelUsageSerializer(FastRows, Retirement, serializers.ModelSerializer):
     """A product uses a model, in a role, served by a host in a region: the unit that is scored."""
 
     product = brief(ProductSerializer)(read_only=True)
@@ -202,7 +216,7 @@ class ModelUsageSerializer(FastRows, serializers.ModelSerializer):
         model = ModelUsage
         fields = [
             "id", "product", "model", "role", "share", "host", "region", "declared_by", "declared_by_user",
-            "declared_at", "notes", "rating", "created_at", "updated_at", "version",
+            "declared_at", "notes", "rating", *RETIREMENT, "created_at", "updated_at", "version",
         ]  # fmt: skip
         brief_fields = ["id", "product", "model", "role"]
         read_only_fields = fields

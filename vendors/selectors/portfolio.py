@@ -37,7 +37,7 @@ def own_columns(model, *, leave_out: tuple[str, ...] = ()) -> list[str]:
 
 
 def vendor_queryset() -> QuerySet[Vendor]:
-    return Vendor.objects.annotate(
+    return Vendor.objects.select_related("retired_by").annotate(
         product_count=Count("products", distinct=True),
         usage_count=Count("products__model_usages", distinct=True),
     )
@@ -45,7 +45,7 @@ def vendor_queryset() -> QuerySet[Vendor]:
 
 def product_queryset() -> QuerySet[Product]:
     return (
-        Product.objects.select_related("vendor")
+        Product.objects.select_related("vendor", "retired_by")
         .prefetch_related("data_categories")
         .annotate(usage_count=Count("model_usages", distinct=True))
     )
@@ -63,15 +63,18 @@ def model_usage_queryset() -> QuerySet[ModelUsage]:
 
 
 def model_usage_list_queryset() -> QuerySet[ModelUsage]:
-    """Model usages as lists show them: product, model and host in brief, the region and who declared it; none of
-    the other columns of those rows, nor the retirement (a list reads nothing else: no query per row)."""
-    return ModelUsage.objects.select_related("product__vendor", "model", "host", "region", "declared_by_user").only(
-        *own_columns(ModelUsage, leave_out=("retired_at", "retired_by", "retirement_reason")),
+    """Model usages as lists show them: product, model and host in brief, the region, who declared it and who
+    ended it; none of the other columns of those rows (a list reads nothing else: no query per row)."""
+    return ModelUsage.objects.select_related(
+        "product__vendor", "model", "host", "region", "declared_by_user", "retired_by"
+    ).only(
+        *own_columns(ModelUsage),
         *brief_of("product", PRODUCT_BRIEF),
         *brief_of("model", MODEL_BRIEF),
         *brief_of("host", ("id", "key", "name", "country")),
         *brief_of("region", ("id", "code", "name", "country", "group")),
         "declared_by_user__username",
+        "retired_by__username",
     )
 
 
