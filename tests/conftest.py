@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
 from django.db import connection
+from hypothesis import Phase, settings
 
 from riskregistry.roles import ADMIN, ANALYST, VIEWER
 from tests import factories
@@ -127,3 +129,18 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "postgres" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+
+
+# Hypothesis: "ci" is derandomized (the same examples on every run), small, and reports the first failing example
+# as found (shrinking one can take minutes of requests); "dev" explores more and shrinks. HYPOTHESIS_PROFILE=dev
+# chooses it; "ci" is the default.
+settings.register_profile(
+    "ci",
+    max_examples=8,
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+settings.register_profile("dev", max_examples=25, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
