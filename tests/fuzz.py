@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+import traceback
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
@@ -377,7 +378,7 @@ def _q(text: str) -> str:
 def files() -> st.SearchStrategy[tuple[str, bytes]]:
     """Uploads: empty, wrong magic bytes, odd names, and one beyond the upload limits."""
     return st.one_of(
-        st.tuples(st.sampled_from(["empty.csv", "empty.pdf", ""]), st.just(b"")),
+        st.tuples(st.sampled_from(["empty.csv", "empty.pdf", ".pdf"]), st.just(b"")),
         st.tuples(
             st.sampled_from(["x.pdf", "x.csv", "x.json", "x.png", "../../x.pdf", "\u202efdp.exe", "a" * 300 + ".pdf"]),
             st.sampled_from([b"MZ\x90\x00" * 10, b"\x89PNG\r\n\x1a\n", b"%PDF-", b"\xff\xfe\x00", b"PK\x03\x04"]),
@@ -421,7 +422,15 @@ class ErrorLog(logging.Handler):
             logging.getLogger(name).removeHandler(self)
 
     def describe(self) -> str:
-        return "; ".join(f"{r.name}: {r.getMessage()[:300]}" for r in self.records)
+        return "; ".join(f"{r.name}: {r.getMessage()[:300]} {_cause(r)}" for r in self.records)
+
+
+def _cause(record: logging.LogRecord) -> str:
+    if not record.exc_info:
+        return ""
+    frames = traceback.extract_tb(record.exc_info[2])[-3:]
+    where = " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
+    return f"[{record.exc_info[0].__name__}: {str(record.exc_info[1])[:300]} at {where}]"
 
 
 def describe(method: str, path: str, response, pairs) -> str:

@@ -8,7 +8,7 @@ through a live link, and the others as an analyst and as an admin.
 import pytest
 from django.test import Client
 from django.urls import reverse
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import factories
@@ -60,7 +60,7 @@ def _fuzz_pages(client_for, world, targets):
                     parameters = tuple(sorted(set(parameters) | set(form.fields)))
         pairs = st.lists(st.tuples(st.sampled_from(parameters), hostile_text()), min_size=1, max_size=8)
 
-        @FUZZ_SETTINGS
+        @settings(FUZZ_SETTINGS, max_examples=max(3, settings().max_examples // 2))  # a GET is cheaper to get right
         @given(pairs=pairs)
         def fuzz(pairs):
             def check():
@@ -68,8 +68,7 @@ def _fuzz_pages(client_for, world, targets):
                 with ErrorLog() as errors:
                     response = client.get(f"{path}?{encode_pairs(pairs)}")
                 what = describe("GET", path, response, pairs)
-                assert response.status_code < 500, what
-                assert not errors.records, f"{what}: logged {errors.describe()}"
+                assert response.status_code < 500 and not errors.records, f"{what}: logged {errors.describe()}"
                 assert counts() == before, f"{what}: a GET wrote rows"
 
             in_rollback(check, client)
