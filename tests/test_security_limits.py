@@ -1,6 +1,7 @@
 """Limits and headers: the security headers on every response, request bodies refused before they are parsed,
 bounded text fields and filter parameters (a clear error, never a 500), styled error pages, one log line per 403."""
 
+import datetime as dt
 import logging
 
 import pytest
@@ -116,3 +117,17 @@ def test_404_and_500_pages_are_styled(analyst_client):
     assert 'aria-label="Main"' in response.content.decode()
     page = render_to_string("500.html")  # Django renders it with no context at all
     assert "Something went wrong" in page and "Go to the dashboard" in page
+
+
+@pytest.mark.parametrize("contact_id", ["9" * 5000, str(2**70)])
+def test_an_oversized_contact_id_on_the_link_form_is_ignored_not_a_500(analyst_client, contact_id):
+    from assessments.models import AttestationLink
+    from assessments.services import attestation_request_create
+
+    product = factories.ModelUsageFactory().product
+    request = attestation_request_create(product=product, deadline=dt.date.today() + dt.timedelta(days=30))
+
+    response = analyst_client.post(f"/attestations/{request.pk}/link/", {"contacts": [contact_id]})
+
+    assert response.status_code == 302
+    assert not AttestationLink.objects.filter(request=request).exists()

@@ -19,7 +19,8 @@ class AttestationLinkSendView(Guarded, View):
 
     def post(self, request, pk):
         attestation_request = get_object_or_404(AttestationRequest.objects.select_related("vendor"), pk=pk)
-        ids = [int(value) for value in request.POST.getlist("contacts") if value.isdigit()]
+        # An id longer than 18 digits is no row's (and would overflow the database's integers): it is ignored.
+        ids = [int(value) for value in request.POST.getlist("contacts") if value.isdigit() and len(value) <= 18]
         contacts = list(attestation_request.vendor.contacts.filter(pk__in=ids))
         reissue = attestation_request.links.filter(superseded_at__isnull=True, revoked_at__isnull=True).exists()
         reason = AttestationLink.Reason.REISSUE if reissue else AttestationLink.Reason.SEND
