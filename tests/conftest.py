@@ -136,7 +136,7 @@ def pytest_collection_modifyitems(items):
 # chooses it; "ci" is the default.
 settings.register_profile(
     "ci",
-    max_examples=8,
+    max_examples=4,
     derandomize=True,
     deadline=None,
     print_blob=True,

@@ -183,11 +183,6 @@ def test_every_portal_form_under_hostile_values():
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.xfail(
-    reason="known bug: on PostgreSQL a username over 255 characters reaches the sign-in throttle's failed-attempt "
-    "record (varchar 255) and gives a 500 (DataError); to be fixed at the sign-in form",
-    strict=False,
-)
 def test_sign_in_form_under_hostile_values():
     """The one form anyone can reach: hostile credentials are refused (the throttle may answer 429), never a 5xx."""
     path = reverse("login")

@@ -95,3 +95,9 @@ def test_behind_proxies_a_spoofed_forwarded_header_neither_escapes_nor_causes_a_
     assert signed_in.status_code == 429  # the attacker's real address is locked out
     elsewhere = {**BEHIND_TWO_PROXIES, "HTTP_X_FORWARDED_FOR": "198.51.100.9, 10.0.0.1"}
     assert client.post("/accounts/login/", {"username": "bob", "password": PASSWORD}, **elsewhere).status_code == 302
+
+
+def test_an_overlong_user_name_is_refused_by_the_form_not_a_500(client):
+    response = client.post("/accounts/login/", {"username": "a" * 25000, "password": "x"}, REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 200 and "at most 150 characters" in response.content.decode()
+    assert not AccessAttempt.objects.exists()  # nothing tried, nothing counted

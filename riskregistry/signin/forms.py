@@ -1,6 +1,20 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 
 from riskregistry.forms import StyledFormMixin
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, refusing a user name longer than any account can have before it is tried: the form
+    only sets the input's maxlength, and an overlong name would otherwise reach the sign-in throttle's record."""
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))
+        # The password is hashed to be compared: refuse a megabyte before it costs a hash.
+        self.fields["password"].validators.append(MaxLengthValidator(4096))
 
 
 class CodeForm(StyledFormMixin, forms.Form):

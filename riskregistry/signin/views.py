@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from riskregistry.signin import oidc_config, qr, selectors, two_factor
-from riskregistry.signin.forms import CodeForm, EnrolCodeForm, RemoveDevicesForm
+from riskregistry.signin.forms import CodeForm, EnrolCodeForm, RemoveDevicesForm, SignInForm
 
 _ENROL_SESSION_KEY = "two_factor_enrol_device"
 REMOVE_PERMISSION = "otp_totp.delete_totpdevice"
@@ -22,6 +22,7 @@ REMOVE_PERMISSION = "otp_totp.delete_totpdevice"
 
 class SignInView(auth_views.LoginView):
     redirect_authenticated_user = True
+    authentication_form = SignInForm
 
     def get_context_data(self, **kwargs):
         return {
