@@ -55,6 +55,14 @@ KEPT_WHEN_REFUSED = {
         {"assessments.AttestationDraft", "assessments.HistoricalAttestationDraft"},
         "the signer's draft is saved before the signature is checked: a refused signature keeps what was typed",
     ),
+    "two_factor_setup": (
+        {"riskregistry.SecurityEvent"},
+        "a refused enrolment code is a security event the audit trail keeps",
+    ),
+    "two_factor_verify": (
+        {"riskregistry.SecurityEvent"},
+        "a refused sign-in code is a security event the audit trail keeps",
+    ),
 }
 
 

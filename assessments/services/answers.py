@@ -134,7 +134,7 @@ def answers_save(
                 answer.save()
                 result.saved += 1
             continue
-        if question_id in based_on and based_on[question_id] != (version_of(answer) if answer.pk else "0"):
+        if answer.pk and question_id in based_on and based_on[question_id] != version_of(answer):
             result.errors[question_id] = _changed_meanwhile(answer)
             continue
         if answer.to_confirm:

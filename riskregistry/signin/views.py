@@ -34,7 +34,10 @@ class SignInView(auth_views.LoginView):
 
 def _next_url(request: HttpRequest) -> str:
     wanted = request.POST.get("next") or request.GET.get("next") or ""
-    if wanted and url_has_allowed_host_and_scheme(wanted, {request.get_host()}, require_https=request.is_secure()):
+    # A path on this site only: "-15" or "home" would be taken for a URL name by redirect() and fail.
+    if wanted.startswith("/") and url_has_allowed_host_and_scheme(
+        wanted, {request.get_host()}, require_https=request.is_secure()
+    ):
         return wanted
     return reverse(settings.LOGIN_REDIRECT_URL)
 
