@@ -1,5 +1,6 @@
 """From a report's figures to its HTML: the charts (the dashboard's chart code), the lineage diagrams, the actions
-and the template. The HTML is what WeasyPrint lays out (``riskregistry.pdf.render_pdf``)."""
+and the templates. The HTML is what WeasyPrint lays out (``riskregistry.pdf``; the quarterly report in parts, by
+``reports.document``)."""
 
 from __future__ import annotations
 
@@ -115,24 +116,27 @@ def report_actions(report: PortfolioReport) -> list[layout.Action]:
     )
 
 
-def report_html(report: PortfolioReport, *, generated_at: datetime, template: str) -> str:
-    """The report's HTML, ready for ``render_pdf``."""
+def report_context(report: PortfolioReport, *, generated_at: datetime) -> dict:
+    """What the report's templates print: the figures, the charts, the diagrams and the actions."""
     diagrams = vendor_diagrams(report)
-    return render_to_string(
-        template,
-        {
-            "report": report,
-            "generated_at": generated_at,
-            "charts": report_charts(report),
-            "vendor_blocks": [
-                (section, diagrams.get(section.vendor.id) if section.vendor else None) for section in report.vendors
-            ],
-            "actions": report_actions(report),
-            "change_rows": CHANGE_ROWS,
-            "change_slice": f":{CHANGE_ROWS}",
-            "detailed_products": DETAILED_PRODUCTS,
-            "detailed": report.high_critical[:DETAILED_PRODUCTS],
-            "summarised": report.high_critical[DETAILED_PRODUCTS:],
-            "unrated_delta": layout.signed(report.unrated - report.unrated_previous),
-        },
-    )
+    return {
+        "report": report,
+        "generated_at": generated_at,
+        "charts": report_charts(report),
+        "vendor_blocks": [
+            (section, diagrams.get(section.vendor.id) if section.vendor else None) for section in report.vendors
+        ],
+        "actions": report_actions(report),
+        "change_rows": CHANGE_ROWS,
+        "change_slice": f":{CHANGE_ROWS}",
+        "detailed_products": DETAILED_PRODUCTS,
+        "detailed": report.high_critical[:DETAILED_PRODUCTS],
+        "summarised": report.high_critical[DETAILED_PRODUCTS:],
+        "unrated_delta": layout.signed(report.unrated - report.unrated_previous),
+    }
+
+
+def report_html(report: PortfolioReport, *, generated_at: datetime, template: str) -> str:
+    """One template's HTML for the report (a vendor's report whole, or the quarterly report's chapters), ready for
+    ``render_pdf``; the quarterly report is laid out in parts by ``reports.document``."""
+    return render_to_string(template, report_context(report, generated_at=generated_at))

@@ -15,7 +15,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from reports import render
+from reports import document, render
 from reports.models import Report
 from reports.periods import Quarter
 from reports.selectors import PortfolioReport, portfolio_report
@@ -24,7 +24,7 @@ from vendors.models import Vendor
 
 logger = logging.getLogger(__name__)
 
-QUARTERLY_TEMPLATE = "reports/pdf/quarterly.html"
+QUARTERLY_TEMPLATE = document.BODY_TEMPLATE  # the chapters; the front and the appendix are parts of their own
 VENDOR_TEMPLATE = "reports/pdf/vendor.html"
 #: Who asked, for the reports Celery beat makes at each quarter's end.
 SCHEDULE = "schedule"
@@ -69,24 +69,23 @@ def report_pdf(
     progress(10, "Reading the figures as they stood")
     figures = _figures(kind, period, vendor.pk if vendor else None)
     progress(35, "Drawing the charts and lineage diagrams")
-    template = VENDOR_TEMPLATE if kind == Report.Kind.VENDOR else QUARTERLY_TEMPLATE
-    html = render.report_html(figures, generated_at=generated_at, template=template)
-    progress(60, "Laying out the pages")
     title = (
         f"AI risk report: {vendor.name}, {period.quarter.label}"
         if vendor
         else f"AI supply-chain risk report, {period.quarter.label}"
     )
-    return render_pdf(
-        html,
-        metadata=PdfMetadata(
-            title=title[:200],
-            created=generated_at,
-            description=f"Figures as of {period.as_of:%Y-%m-%d %H:%M:%S} UTC"
-            + (" (quarter to date)" if period.to_date else ""),
-            keywords=("AI risk", "third-party risk", period.quarter.code),
-        ),
+    metadata = PdfMetadata(
+        title=title[:200],
+        created=generated_at,
+        description=f"Figures as of {period.as_of:%Y-%m-%d %H:%M:%S} UTC"
+        + (" (quarter to date)" if period.to_date else ""),
+        keywords=("AI risk", "third-party risk", period.quarter.code),
     )
+    if kind != Report.Kind.VENDOR:  # hundreds of pages: laid out in parts, so memory stays bounded
+        return document.quarterly_pdf(figures, generated_at=generated_at, metadata=metadata, progress=progress)
+    html = render.report_html(figures, generated_at=generated_at, template=VENDOR_TEMPLATE)
+    progress(60, "Laying out the pages")
+    return render_pdf(html, metadata=metadata)
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
-"""The one place PDFs are made: attestation requests, signed attestations and reports all call ``render_pdf``.
+"""The one place PDFs are made: attestation requests, signed attestations and reports call ``render_pdf`` (long
+reports ``render_pdf_part``, joined by ``riskregistry.pdf_join``).
 
 WeasyPrint is given a URL fetcher that serves the app's own static files and nothing else: no ``file:`` (a
 ``<link rel=attachment href=file:///etc/passwd>`` would embed the file), no ``data:``, no ``http(s)`` to any other
@@ -11,6 +12,7 @@ resource; anything refused comes from a template and is a bug to fix.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import mimetypes
 import posixpath
@@ -116,6 +118,23 @@ def pdf_fetcher(base_url: str | None = None) -> StaticOnlyFetcher:
     return StaticOnlyFetcher(base_url=base_url or site_url())
 
 
+def _describe(document, metadata: PdfMetadata) -> None:
+    info = document.metadata
+    info.title = metadata.title
+    info.authors = list(metadata.authors)
+    info.description = metadata.description or None
+    info.keywords = list(metadata.keywords)
+    info.lang = metadata.lang
+    info.generator = "riskregistry"
+    info.created = info.modified = metadata.created.isoformat(timespec="seconds")
+
+
+def _refuse(fetcher: StaticOnlyFetcher) -> None:
+    if fetcher.refused:
+        logger.error("PDF refused %d resource(s): %s", len(fetcher.refused), fetcher.refused[:5])
+        raise PdfResourceRefused(fetcher.refused)
+
+
 def render_pdf(
     html: str,
     *,
@@ -129,14 +148,7 @@ def render_pdf(
     URLs and relative links resolve."""
     fetcher = pdf_fetcher(base_url)
     document = weasyprint.HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render()
-    info = document.metadata
-    info.title = metadata.title
-    info.authors = list(metadata.authors)
-    info.description = metadata.description or None
-    info.keywords = list(metadata.keywords)
-    info.lang = metadata.lang
-    info.generator = "riskregistry"
-    info.created = info.modified = metadata.created.isoformat(timespec="seconds")
+    _describe(document, metadata)
     files = [
         weasyprint.Attachment(
             string=attachment.data,
@@ -150,7 +162,36 @@ def render_pdf(
         for attachment in attachments
     ]
     pdf = document.write_pdf(attachments=files, pdf_variant=variant, pdf_tags=True)
-    if fetcher.refused:
-        logger.error("PDF refused %d resource(s): %s", len(fetcher.refused), fetcher.refused[:5])
-        raise PdfResourceRefused(fetcher.refused)
+    _refuse(fetcher)
     return pdf
+
+
+@dataclass(frozen=True)
+class PdfPart:
+    """One part of a long document, laid out and written on its own (``render_pdf_part``): its PDF, its page
+    count and the page (0-based, within the part) of every ``id`` in it, so other parts can print page numbers
+    and link to it (``riskregistry.pdf_join``)."""
+
+    pdf: bytes
+    pages: int
+    anchors: dict[str, int]
+
+
+def render_pdf_part(html: str, *, metadata: PdfMetadata, base_url: str | None = None, tagged: bool = True) -> PdfPart:
+    """Lay out and write one part of a document that is too long to hold in memory laid out all at once: a
+    WeasyPrint document keeps every laid-out page until it is written, so a long report is made of parts, each
+    written and freed before the next is laid out, then joined by ``riskregistry.pdf_join.join_pdf``. Refuses
+    resources as ``render_pdf`` does. ``tagged=False`` leaves out the structure (layers drawn over other pages)."""
+    fetcher = pdf_fetcher(base_url)
+    document = weasyprint.HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render()
+    _describe(document, metadata)
+    anchors: dict[str, int] = {}
+    for number, page in enumerate(document.pages):
+        for name in page.anchors:
+            anchors.setdefault(name, number)
+    pdf = document.write_pdf(pdf_tags=tagged)
+    pages = len(document.pages)
+    del document
+    gc.collect()  # the layout is held by reference cycles: freed now, before the next part is laid out
+    _refuse(fetcher)
+    return PdfPart(pdf=pdf, pages=pages, anchors=anchors)

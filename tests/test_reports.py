@@ -20,10 +20,10 @@ from pypdf import PdfReader
 from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
 from assessments.models import Finding, RiskRating
-from reports import layout, render, selectors, services
+from reports import document, layout, render, selectors, services
 from reports.models import Report, ReportRecordsAreKept
 from reports.periods import Quarter
-from riskregistry.pdf import PdfMetadata, render_pdf
+from riskregistry.pdf import PdfMetadata
 from tests import factories
 from tests.test_pdf import local_server  # noqa: F401  (a fixture)
 from vendors.models import ChangeEvent, LineageRefresh, Product, Vendor
@@ -205,7 +205,7 @@ def test_a_past_moment_reports_the_same_figures_whatever_happens_later(portfolio
     then = timezone.now()
     quarter = Quarter.containing(then)
     before = selectors.portfolio_report(quarter, as_of=then, to_date=False)
-    html_before = render.report_html(before, generated_at=then, template=services.QUARTERLY_TEMPLATE)
+    html_before = document.quarterly_html(before, generated_at=then)
 
     finding = Finding.objects.filter(status=Finding.Status.OPEN).first()
     factories.finding_accept_approved(
@@ -226,8 +226,8 @@ def test_a_past_moment_reports_the_same_figures_whatever_happens_later(portfolio
     factories.ModelUsageFactory(product__name="Arrived later")
 
     after = selectors.portfolio_report(quarter, as_of=then, to_date=False)
-    html_after = render.report_html(after, generated_at=then, template=services.QUARTERLY_TEMPLATE)
-    assert html_after == html_before
+    html_after = document.quarterly_html(after, generated_at=then)
+    assert (html_after.body, html_after.vendors) == (html_before.body, html_before.vendors)
     now = selectors.portfolio_report(quarter, as_of=timezone.now(), to_date=True)
     assert [r.count for r in now.tiers] != [r.count for r in before.tiers] or now.products_total != 2
 
@@ -262,14 +262,14 @@ def test_hostile_vendor_and_hub_text_is_escaped_and_nothing_is_fetched(portfolio
     assessment_services.ratings_refresh()
 
     now = timezone.now()
-    html = render.report_html(
-        selectors.portfolio_report(Quarter.containing(now), as_of=now, to_date=True),
-        generated_at=now,
-        template=services.QUARTERLY_TEMPLATE,
-    )
+    figures = selectors.portfolio_report(Quarter.containing(now), as_of=now, to_date=True)
+    parts: list[tuple[str, bool]] = []
+    metadata = PdfMetadata(title="t", created=now)
+    pdf = document.quarterly_pdf(figures, generated_at=now, metadata=metadata, parts_html=parts)  # raises if asked
+    html = "".join(source for source, _ in parts)
+    assert len(parts) == 4  # the chapters, the vendors, the front (its contents name them), the page numbers
     for name in names[:4]:
         assert name not in html
-    pdf = render_pdf(html, metadata=PdfMetadata(title="t", created=now))  # raises if anything was asked for
     _, pages = _pdf_text(pdf)
     text = "".join(pages)
     assert hits == []
