@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
+    ContentStream,
+    DecodedStreamObject,
     DictionaryObject,
     Fit,
     IndirectObject,
@@ -218,16 +220,56 @@ def _resolve_part_links(writer: PdfWriter) -> None:
 
 
 # ---- the page-number layer -----------------------------------------------------------------------------------------
+_LAYER_RESOURCES = ("/Font", "/ExtGState", "/XObject", "/Pattern", "/Shading", "/ColorSpace")
+
+
+def _stream(writer: PdfWriter, data: bytes) -> IndirectObject:
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    return writer._add_object(stream.flate_encode())
+
+
 def _draw_layer(writer: PdfWriter, layer: PdfReader) -> None:
+    """Each layer page drawn over the page of the same number. The pages' own content streams are referenced as
+    they are (never decoded or parsed: hundreds of pages of text), between ``q`` and ``Q`` so the layer starts
+    from the default graphics state; the layer's resources join the page's under names of their own."""
     if len(layer.pages) != len(writer.pages):
         raise PdfJoinError(f"a layer of {len(layer.pages)} pages over {len(writer.pages)}")
-    layers = PdfWriter(clone_from=layer)
-    for page, over in zip(writer.pages, layers.pages, strict=True):
-        contents = over.get_contents()
-        if contents is None or not contents.get_data().strip():
+    push, pop = _stream(writer, b"q\n"), _stream(writer, b"\nQ\n")
+    for page, over in zip(writer.pages, layer.pages, strict=True):
+        source = over.get("/Contents")
+        if source is None:
             continue
+        content = ContentStream(source.get_object(), layer)
+        if not content.operations:
+            continue  # an unnumbered page (the cover)
+        rename = _merge_resources(writer, page, over)
+        for operands, _ in content.operations:
+            operands[:] = [
+                rename.get(operand, operand) if isinstance(operand, NameObject) else operand for operand in operands
+            ]
         # Pagination is an artifact: outside the structure, skipped by screen readers.
-        contents.set_data(b"/Artifact BMC\n" + contents.get_data() + b"\nEMC\n")
-        over.replace_contents(contents)
-        page.merge_page(over)
-        page.compress_content_streams()
+        drawn = _stream(writer, b"/Artifact BMC\n" + content.get_data() + b"\nEMC\n")
+        own = page["/Contents"]
+        own = own.get_object() if isinstance(own.get_object(), ArrayObject) else [own]
+        page[NameObject("/Contents")] = ArrayObject([push, *own, pop, drawn])
+
+
+def _merge_resources(writer: PdfWriter, page, over) -> dict[NameObject, NameObject]:
+    resources = page["/Resources"].get_object()
+    theirs = over["/Resources"].get_object()
+    rename = {}
+    for kind in _LAYER_RESOURCES:
+        if kind not in theirs:
+            continue
+        if kind not in resources:
+            resources[NameObject(kind)] = DictionaryObject()
+        ours = resources[kind].get_object()
+        for name, value in theirs[kind].get_object().items():
+            copy = value.clone(writer)  # once: pypdf keeps what it copied from the layer
+            new = NameObject(f"/PageNumber{name[1:]}")
+            if new in ours and ours.raw_get(new) != copy:
+                raise PdfJoinError(f"the page already has a resource named {new}")
+            ours[new] = copy
+            rename[NameObject(name)] = new
+    return rename
