@@ -9,8 +9,9 @@ one is laid out (``riskregistry.pdf.render_pdf_part``), then joined (``riskregis
    starting on a new page;
 3. the front (``quarterly_front.html``: cover and contents) last, because its contents print the page of every
    chapter and vendor: the parts after it are laid out, so those pages are known once the front's own length is.
-   It is laid out again until its length is the one its page numbers assumed (twice at most in practice: a
-   number's width can only move a line break);
+   That length is foreseen from the contents' rows (``front_pages_expected``, the contents' layout in
+   ``base.html``), so the front is laid out once; should a long title wrap otherwise than foreseen, it is laid
+   out again with the length it took;
 4. "Page n of m" (``page_numbers.html``), laid out once m is known and drawn over every page but the cover.
 
 Links of the contents are ``part_link``s, made into links to the chapters and vendors by the join, which also
@@ -51,6 +52,14 @@ CHAPTERS = (
     ("appendix", APPENDIX_TITLE),
 )
 _FRONT_ATTEMPTS = 4
+# The contents' layout (base.html): an A4 page less its margins holds the "Contents" heading then rows of one line
+# (longer titles wrap), a chapter's at 9.5pt, a vendor's at 8pt, each line 1.45 times its font size, plus margins.
+_PT = 25.4 / 72  # mm
+_PAGE_MM = 297 - 22 - 20
+_HEADING_MM = 16 * 1.45 * _PT + 2 + 1.5 * _PT + 4
+_ROW_MM = 9.5 * 1.45 * _PT + 2.2
+_SUB_ROW_MM, _SUB_LINE_MM = 8 * 1.45 * _PT + 0.6, 8 * 1.45 * _PT
+_SUB_LINE_CHARS = 90  # a vendor's row: 172 mm of 8pt DejaVu Sans, less the leader and the page number
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,18 @@ def _contents(report: PortfolioReport, located: dict[str, int], front_pages: int
     return rows
 
 
+def front_pages_expected(contents: list[ContentsRow]) -> int:
+    """How many pages the front will take: the cover, then the contents' rows filling pages one after another."""
+    pages, used = 2, _HEADING_MM
+    for row in contents:
+        wrapped = (len(row.title) - 1) // _SUB_LINE_CHARS if row.sub else 0
+        height = _SUB_ROW_MM + wrapped * _SUB_LINE_MM if row.sub else _ROW_MM
+        if used + height > _PAGE_MM:
+            pages, used = pages + 1, 0.0
+        used += height
+    return pages
+
+
 def quarterly_pdf(
     report: PortfolioReport,
     *,
@@ -127,7 +148,7 @@ def quarterly_pdf(
         for anchor, page in laid.anchors.items():
             located.setdefault(anchor, offset + page)
         offset += laid.pages
-    front_pages = 2  # the cover and a page of contents, to begin with
+    front_pages = front_pages_expected(_contents(report, located, 0))
     for attempt in range(_FRONT_ATTEMPTS):
         contents = _contents(report, located, front_pages)
         front = part(render_to_string(FRONT_TEMPLATE, {**html.context, "contents": contents}), again=attempt > 0)

@@ -1,7 +1,7 @@
 """Parts of a long PDF joined into one (riskregistry.pdf_join): the pages in order with "Page n of m" over them,
 links from one part to another, the outline nested across parts, one tagged structure renumbered, the first part's
 metadata, the same bytes for the same parts; a link to nothing or a layer of another length is refused. Real
-WeasyPrint parts, read back with pypdf."""
+WeasyPrint parts, joined by qpdf (pikepdf), read back with pypdf."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from riskregistry.pdf import PdfMetadata, render_pdf_part
 from riskregistry.pdf_join import JoinedPart, PdfJoinError, join_pdf, part_link
@@ -50,6 +51,7 @@ def test_parts_join_into_one_document_readers_and_auditors_can_rely_on(parts):
     assert (front.pages, body.pages, appendix.pages) == (1, 2, 1)
     assert body.anchors == {"alpha": 0, "appendix": 1} and appendix.anchors == {"beta": 0, "gamma": 0}
     pdf = _join(parts)
+    total = sum(p.pages for p in parts)
     reader = PdfReader(io.BytesIO(pdf))
     texts = [page.extract_text() for page in reader.pages]
 
@@ -76,9 +78,27 @@ def test_parts_join_into_one_document_readers_and_auditors_can_rely_on(parts):
     assert len(keys) == len(set(keys)) and tree["/ParentTreeNextKey"] == max(keys) + 1
     used = [page["/StructParents"] for page in reader.pages] + [link["/StructParent"] for link in links]
     assert len(used) == len(set(used)) and set(used) <= set(keys)
+    # Every marked content of the structure is on a page of the document (the parts' pages were copied once).
+    pages = {page.indirect_reference.idnum for page in reader.pages}
+    elements, on_pages = [document], set()
+    while elements:
+        element = elements.pop()
+        if "/Pg" in element:
+            on_pages.add(element.raw_get("/Pg").idnum)
+        kids = element.get("/K", [])
+        kids = [kid.get_object() for kid in (kids if isinstance(kids, list) else [kids])]
+        elements.extend(kid for kid in kids if isinstance(kid, DictionaryObject) and "/S" in kid)
+    assert on_pages == pages
+    # "Page n of m" is drawn over the page's own content, untouched, as an artifact outside the structure.
+    own = PdfReader(io.BytesIO(body.pdf)).pages[0]["/Contents"].get_object().get_data()
+    contents = reader.pages[1]["/Contents"]
+    assert [c.get_object().get_data() for c in contents][1] == own
+    assert contents[-1].get_object().get_data().startswith(b"Q\n/Artifact BMC\n")
     # The metadata and the language of the first part; the same parts give the same bytes.
     assert reader.metadata.title == "Joined report" and reader.trailer["/Root"]["/Lang"] == "en"
     assert _join(parts) == pdf
+    # The structure (most of the objects of a long report) is written in object streams, as WeasyPrint writes it.
+    assert b"/ObjStm" in pdf and len(pdf) < 1.2 * sum(len(p.pdf) for p in (*parts, numbers(total)))
 
 
 def test_a_link_to_nothing_or_a_layer_of_another_length_is_refused(parts):

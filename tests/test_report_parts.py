@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from reports import document, services
 from reports.models import Report
 from reports.periods import Quarter
+from riskregistry import pdf as pdf_module
 from tests.test_reports import portfolio  # noqa: F401  (a fixture)
 
 
@@ -21,6 +22,9 @@ from tests.test_reports import portfolio  # noqa: F401  (a fixture)
 def test_a_report_laid_out_in_parts_reads_as_one_document(portfolio, monkeypatch, caplog):  # noqa: F811
     caplog.set_level("WARNING", logger="weasyprint")
     monkeypatch.setattr(document, "VENDORS_PER_PART", 1)  # each vendor of the appendix in a part of its own
+    laid_out = []
+    lay_out = pdf_module.render_pdf_part
+    monkeypatch.setattr(pdf_module, "render_pdf_part", lambda html, **kw: laid_out.append(kw) or lay_out(html, **kw))
     now = timezone.now()
     steps = []
     pdf = services.report_pdf(
@@ -34,6 +38,7 @@ def test_a_report_laid_out_in_parts_reads_as_one_document(portfolio, monkeypatch
     total = len(pages)
 
     assert "Laying out the pages (part 5 of 5)" in steps  # chapters, two vendors, front, page numbers
+    assert len(laid_out) == 5  # the front's length was foreseen: its contents were laid out once
     assert "Page 1 of" not in pages[0]  # the cover
     assert [f"Page {n} of {total}" in text for n, text in enumerate(pages[1:], start=2)] == [True] * (total - 1)
     # The contents: every chapter and vendor, each on the page its number says, and its link goes there too.

@@ -17,15 +17,20 @@ def _maxrss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
 
 
+def _pages(pikepdf, pdf: bytes) -> int:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return len(document.pages)
+
+
 def _measure(queue, repeats: int) -> None:
     """In a fresh process: warm up, then ``repeats`` times the full generation followed by WeasyPrint alone on
     its final HTML (interleaved, so both see the same machine load); the peak memory of the process."""
     import django
 
     django.setup()
+    import pikepdf
     import weasyprint
     from django.utils import timezone
-    from pypdf import PdfReader
 
     from reports import document, services
     from reports.periods import Quarter
@@ -69,7 +74,7 @@ def _measure(queue, repeats: int) -> None:
                 "weasyprint_s": layout_s + write_s,
                 "layout_s": layout_s,
                 "write_s": write_s,
-                "pages": len(PdfReader(io.BytesIO(pdf)).pages),
+                "pages": _pages(pikepdf, pdf),
                 "parts": len(parts),
                 "pdf_bytes": len(pdf),
                 "html_bytes": sum(len(source.encode()) for source, _ in parts),
