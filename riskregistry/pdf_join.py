@@ -77,6 +77,7 @@ class _Joined:
         self.outline: list[_Outline] = []
         self.top: dict[str, _Outline] = {}
         self.tagged = False
+        self.version = ""  # the first part's PDF version, the least the output declares
 
     def add(self, part: JoinedPart) -> None:
         with pikepdf.open(io.BytesIO(part.pdf)) as source:
@@ -160,7 +161,7 @@ class _Joined:
         out = io.BytesIO()
         pdf.save(
             out,
-            min_version=getattr(self, "version", ""),
+            min_version=self.version,
             object_stream_mode=pikepdf.ObjectStreamMode.generate,
             compress_streams=True,
             deterministic_id=True,

@@ -7,9 +7,8 @@ The issue: *wall time, peak memory, page count, and the ratio to WeasyPrint rend
    size and rates it with ``assessments.services.ratings_refresh()`` (snapshots, exposure, findings).
 2. ``report_measure`` (``measure``), in a fresh process, generates the report (figures as of now, the charts,
    the lineage diagrams, the templates, the parts laid out and written one at a time, joined: ``reports.document``)
-   and then has WeasyPrint lay out and write the same final HTML of every part with the same fetcher, one part
-   at a time, interleaved run by run so both see the same machine load. Peak memory is that process's high-water
-   mark.
+   and has WeasyPrint alone lay out and write the same HTML with the same fetcher right after each part (its time
+   taken out of the report's), so both see the same machine load. Peak memory is that process's high-water mark.
 
 This package is the benchmark module ``benchmarks.BENCHMARKS`` lists (``NAME``, ``add_arguments``,
 ``run_from_args``, ``format_report``, ``ok``, ``run``).
