@@ -339,3 +339,11 @@ def test_an_answer_saved_meanwhile_is_never_overwritten_by_an_older_form(client,
     again = {**second, **{f"v:{k}": v for k, v in _form_versions(page).items()}}
     assert staff.post(f"/assessments/{assessment.pk}/answer/", again).status_code == 302
     assert Answer.objects.get(assessment=assessment, question_id="hosting.countries").value == "US, CN"
+
+
+def test_a_version_sent_for_a_question_never_answered_saves_the_answer(client, product, analyst):
+    assessment, _url = _send(product, analyst)
+    client.force_login(analyst)
+    form = {"shown": ["hosting.countries"], "q:hosting.countries": "US", "v:hosting.countries": "12345"}
+    assert client.post(f"/assessments/{assessment.pk}/answer/", form).status_code == 302
+    assert Answer.objects.get(assessment=assessment, question_id="hosting.countries").value == "US"

@@ -228,3 +228,11 @@ def test_the_admin_site_does_not_show_or_delete_devices_around_the_audit_trail(c
     assert "/admin/riskregistry/securityevent/" in index
     assert client.get("/admin/riskregistry/securityevent/").status_code == 200
     assert User.objects.filter(username="root").exists()
+
+
+@pytest.mark.parametrize("next_url", ["-15", "home", "//evil.example/", "https://evil.example/"])
+def test_a_next_that_is_not_a_path_on_this_site_leads_home_not_to_a_500(client, next_url):
+    client.force_login(factories.UserFactory(username="nora"))
+    response = client.get("/accounts/two-factor/verify/", {"next": next_url})
+    assert response.status_code in (200, 302)
+    assert next_url not in response.get("Location", "")
