@@ -45,8 +45,15 @@ _TEXT_KINDS = {"text", "textarea", "search"}
 
 #: Rows a refused POST keeps by design, and why.
 _ANSWERS_SAVED = (
-    {"assessments.Answer", "assessments.HistoricalAnswer", "assessments.Evidence", "assessments.AnswerComment"},
-    "a questionnaire saves each valid answer (and its file) and marks the others for correction (a 400)",
+    {
+        "assessments.Answer",
+        "assessments.HistoricalAnswer",
+        "assessments.Evidence",
+        "assessments.AnswerComment",
+        "assessments.AssessmentEvent",
+    },
+    "a questionnaire saves each valid answer (and its file) and marks the others for correction (a 400); the "
+    "first save puts a sent assessment in progress, an event in its trail",
 )
 KEPT_WHEN_REFUSED = {
     "assessments:assessment_answer": _ANSWERS_SAVED,
