@@ -234,16 +234,21 @@ def parse_sources(value: Any, fact_type: str, where: str) -> tuple[tuple[Source,
     return tuple(sources), problems
 
 
-def _date(value: Any, at: str, problems: list[str]) -> dt.date | None:
+def as_date(value: Any) -> dt.date | None:
+    """A TOML date or an ISO date string as a date (None stays None); ValueError for anything else."""
     if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
         return value
     if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    problems.append(f"{at}: 'accessed' must be a date such as 2026-05-01")
-    return None
+        return dt.date.fromisoformat(value)
+    raise ValueError(value)
+
+
+def _date(value: Any, at: str, problems: list[str]) -> dt.date | None:
+    try:
+        return as_date(value)
+    except ValueError:
+        problems.append(f"{at}: 'accessed' must be a date such as 2026-05-01")
+        return None
 
 
 def _source_problems(source: Source, fact_type: str, at: str) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 # A plain dict of ISO 3166-1 alpha-2 codes; importing it needs no Django settings.
 from django_countries.data import COUNTRIES
 
-from vendors.knowledge.provenance import Source, parse_sources
+from vendors.knowledge.provenance import Source, as_date, parse_sources
 
 
 class TableReader:
@@ -87,16 +87,11 @@ class TableReader:
         return sources
 
     def date(self, name: str) -> dt.date | None:
-        value = self.data.get(name)
-        if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        self.problem(f"{name!r} must be a date such as 2026-05-01")
-        return None
+        try:
+            return as_date(self.data.get(name))
+        except ValueError:
+            self.problem(f"{name!r} must be a date such as 2026-05-01")
+            return None
 
     def notes_if_unverified(self, verified: bool, notes: str) -> None:
         if not verified and not notes:
