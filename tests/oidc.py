@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.services import ROOT, wait_for
+from tests.services import ROOT, process_group_stop, wait_for
 
 CLIENT_ID = "riskregistry"
 CLIENT_SECRET = "riskregistry-client-secret"
@@ -99,14 +98,7 @@ class OidcProvider:
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            with suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        process_group_stop(self.process)
 
     def client(self, client_id: str, secret: str, redirect_uris: tuple[str, ...] = (CALLBACK,)) -> None:
         """Register (again) a client; its redirect URIs are exactly ``redirect_uris``."""
