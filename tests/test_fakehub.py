@@ -437,7 +437,8 @@ def test_concurrent_requests_overlap_in_the_server() -> None:
             results = list(pool.map(fetch, range(50)))
         assert results == [ids[i % len(ids)] for i in range(50)]
         assert slow.peak_in_flight >= 10
-        assert slow.in_flight == 0 and slow.count("/api/models/", method="GET") == 50
+        assert slow.wait_idle(timeout=10), f"{slow.in_flight} requests still in flight"
+        assert slow.count("/api/models/", method="GET") == 50
 
 
 # ---------------------------------------------------------- list/tree/files

@@ -231,6 +231,10 @@ class FakeHub:
     def in_flight(self) -> int:
         return self.state.in_flight
 
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until the server has finished every request it started (see :meth:`HubState.wait_idle`)."""
+        return self.state.wait_idle(timeout)
+
     @property
     def peak_in_flight(self) -> int:
         """Most requests the server was handling at the same time since the last :meth:`reset_log`."""

@@ -54,6 +54,7 @@ class HubState:
 
     def __init__(self, namespaces: dict[str, Any] | None = None, missing: dict[str, str] | None = None) -> None:
         self._lock = threading.RLock()
+        self._idle = threading.Condition(self._lock)  # notified when the last request in flight finishes
         self._repos: dict[str, Repo] = {}  # lower-cased id -> repo
         self._aliases: dict[str, str] = {}  # lower-cased old id -> current id
         self._failures: list[FailureRule] = []
@@ -200,6 +201,8 @@ class HubState:
         finally:
             with self._lock:
                 self._in_flight -= 1
+                if not self._in_flight:
+                    self._idle.notify_all()
 
     def log(self) -> list[LoggedRequest]:
         with self._lock:
@@ -214,6 +217,15 @@ class HubState:
     def in_flight(self) -> int:
         with self._lock:
             return self._in_flight
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no request is in flight; False if some still are after ``timeout`` seconds.
+
+        A client can read a whole response before the handler thread has returned, so a test that
+        checks the server is idle waits for it rather than reading the count at once.
+        """
+        with self._lock:
+            return self._idle.wait_for(lambda: not self._in_flight, timeout)
 
     @property
     def peak_in_flight(self) -> int:
