@@ -3,6 +3,10 @@
 Built by hand because cyclonedx-python-lib has no ``modelCard``; that library only supplies SPDX licence ids
 here. Every list is sorted, so the same chain gives the same document apart from ``serialNumber`` and
 ``metadata.timestamp``. What CycloneDX has no field for is a ``riskregistry:`` property (README, "MBOM").
+
+Inferred parents (``riskregistry:lineage:inferred-*`` properties) are never declared lineage: they are in no
+``pedigree`` and no ``dependencies`` entry. A parent in the BOM only because it was inferred is a component of its
+own, flagged ``riskregistry:lineage:inferred-only``, and the models inferred about stay ``incomplete``.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ from collections.abc import Iterable
 
 from cyclonedx.spdx import fixup_id
 
-from vendors.bom.data import BomInput, Host, Model, Org, Usage
-from vendors.bom.graph import Ancestor, ancestors, children_of, parents_of
+from vendors.bom.data import BomInput, Host, InferredEdge, Model, Org, Usage
+from vendors.bom.graph import Ancestor, ancestors, children_of, inferred_limitation, inferred_of, parents_of
 
 SPECS = ("1.6", "1.7")
 NS = "riskregistry:"
@@ -129,6 +133,42 @@ def _descendant_entry(bom: BomInput, key: str, relation: str) -> dict:
     return entry
 
 
+def inferred_edge_json(edge: InferredEdge) -> str:
+    """One inferred parent as the JSON text of a ``riskregistry:lineage:inferred-edge`` property (or annotation
+    line): the lineage contract's ``inferred_edges`` row, with the parent's ``bom-ref``."""
+    row = {
+        "child": edge.child,
+        "parent": edge.parent,
+        "ref": model_ref(edge.parent),
+        "relation": edge.relation,
+        "source": edge.source,
+        "confidence": edge.confidence,
+        "declared": False,
+        "evidence": {
+            "family": edge.family or None,
+            "matched": list(edge.matched),
+            "not_matched": list(edge.not_matched),
+            "notes": list(edge.notes),
+        },
+        "origin_countries": list(edge.origin_countries),
+    }
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+
+
+def inferred_props(edges: list[InferredEdge], children: list[InferredEdge]) -> list[tuple[str, object]]:
+    """The ``lineage:inferred-*`` properties of a model: its inferred parents (``edges``) and the models it is
+    an inferred parent of (``children``)."""
+    pairs: list[tuple[str, object]] = []
+    for edge in edges:
+        pairs += [("lineage:inferred-parent", edge.label()), ("lineage:inferred-edge", inferred_edge_json(edge))]
+    countries = sorted({country for edge in edges for country in edge.origin_countries})
+    pairs += [("lineage:inferred-origin-country", country) for country in countries]
+    pairs += [
+        ("lineage:inferred-parent-of", f"{e.child} ({e.relation}, {e.confidence:.2f}, {e.source})") for e in children
+    ]
+    return pairs
+
+
 def _model_card(model: Model, bom: BomInput, usages: list[Usage]) -> dict:
     parameters: dict = {}
     if model.task:
@@ -141,6 +181,11 @@ def _model_card(model: Model, bom: BomInput, usages: list[Usage]) -> dict:
     limitations = list(model.limitations)
     if model.status != "resolved" and model.status_reason:
         limitations.insert(0, f"{model.status}: {model.status_reason}")
+    inferred = inferred_of(bom.inferred).get(model.key)
+    if inferred:
+        limitations.append(inferred_limitation(inferred))
+    if model.key in {m.key for m in bom.inferred_models}:
+        limitations.append("In this BOM only as a parent inferred for another model: its own lineage is not stated.")
     if model.kind == "closed":
         limitations.append("Closed API model: weights, revision and training data are not public.")
     if model.kind == "declared":
@@ -163,7 +208,9 @@ def _model_card(model: Model, bom: BomInput, usages: list[Usage]) -> dict:
     return card
 
 
-def _model_component(bom: BomInput, model: Model, parents, children, usages_of, edge_relation) -> dict:
+def _model_component(
+    bom: BomInput, model: Model, parents, children, usages_of, edge_relation, inferred=None, inferred_only=False
+) -> dict:
     component: dict = {"type": "machine-learning-model", "bom-ref": model_ref(model.key), "name": model.name}
     if model.sha:
         component["version"] = model.sha
@@ -205,6 +252,10 @@ def _model_component(bom: BomInput, model: Model, parents, children, usages_of, 
     pairs += [("model.alias", alias) for alias in model.aliases]
     pairs += [("parent", f"{e.parent} ({e.relation}, per {e.source})") for e in parents.get(model.key, ())]
     pairs += [("origin-country", c) for c in _origin_countries(bom, model.key, parents)]
+    if inferred_only:
+        pairs.append(("lineage:inferred-only", "true"))
+    if inferred is not None:
+        pairs += inferred_props(inferred[0].get(model.key, []), inferred[1].get(model.key, []))
     for usage in usages:
         pairs += _usage_props(usage, bom.include_rating)
     component["properties"] = _props(pairs)
@@ -262,9 +313,14 @@ def build(bom: BomInput, *, spec: str = "1.6", serial: str, timestamp: str) -> d
             *(("product.data-category", code) for code in product.data_categories),
         ]
     )
+    inferred_children: dict[str, list[InferredEdge]] = {}
+    for edge in sorted(bom.inferred, key=lambda e: (e.parent, e.child)):
+        inferred_children.setdefault(edge.parent, []).append(edge)
+    inferred = (inferred_of(bom.inferred), inferred_children)
+    inferred_only = {m.key for m in bom.inferred_models}
     components = [
-        _model_component(bom, m, parents, children, usages_of, edge_relation)
-        for m in sorted(bom.models, key=lambda m: m.key)
+        _model_component(bom, m, parents, children, usages_of, edge_relation, inferred, m.key in inferred_only)
+        for m in sorted((*bom.models, *bom.inferred_models), key=lambda m: m.key)
     ]
     components += [_dataset_component(name, sorted(keys)) for name, keys in sorted(datasets.items())]
     dependencies = [
@@ -280,7 +336,13 @@ def build(bom: BomInput, *, spec: str = "1.6", serial: str, timestamp: str) -> d
         ),
         *({"ref": dataset_ref(name), "dependsOn": []} for name in sorted(datasets)),
     ]
-    incomplete = sorted(model_ref(m.key) for m in bom.models if m.status != "resolved" or m.limitations)
+    # A chain completed only by inference stays incomplete; an inferred-only parent's own lineage is not stated.
+    inferred_children_keys = {e.child for e in bom.inferred}
+    incomplete = sorted(
+        model_ref(m.key)
+        for m in bom.models
+        if m.status != "resolved" or m.limitations or m.key in inferred_children_keys
+    )
     document: dict = {
         "$schema": f"http://cyclonedx.org/schema/bom-{spec}.schema.json",
         "bomFormat": "CycloneDX",
@@ -304,8 +366,13 @@ def build(bom: BomInput, *, spec: str = "1.6", serial: str, timestamp: str) -> d
         "components": components,
         "dependencies": dependencies,
     }
+    compositions = []
     if incomplete:
-        document["compositions"] = [{"aggregate": "incomplete", "assemblies": incomplete}]
+        compositions.append({"aggregate": "incomplete", "assemblies": incomplete})
+    if inferred_only:
+        compositions.append({"aggregate": "unknown", "assemblies": sorted(model_ref(k) for k in inferred_only)})
+    if compositions:
+        document["compositions"] = compositions
     return document
 
 

@@ -58,6 +58,32 @@ class Edge:
 
 
 @dataclass(frozen=True)
+class InferredEdge:
+    """``child`` probably derives from ``parent``: inferred from ``child``'s config, tokenizer or README where its
+    metadata names no parent. Never a declared edge: a BOM states it apart, with its source, confidence and
+    evidence."""
+
+    child: str
+    parent: str
+    relation: str
+    source: str  # inferred:config | inferred:tokenizer | inferred:readme
+    confidence: float
+    family: str = ""  # the root of the parent's declared lineage
+    matched: tuple[str, ...] = ()
+    not_matched: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    origin_countries: tuple[str, ...] = ()  # publisher countries of the parent and its declared ancestors
+
+    def label(self) -> str:
+        """ "probably Qwen/Qwen2.5-7B (finetune, 0.92, inferred:config; inferred, not declared)"."""
+        family = f", {self.family} family" if self.family and self.family.lower() != self.parent.lower() else ""
+        return (
+            f"probably {self.parent}{family} ({self.relation}, {self.confidence:.2f}, {self.source}; "
+            "inferred, not declared)"
+        )
+
+
+@dataclass(frozen=True)
 class Host:
     """Who serves a model for the product, and where."""
 
@@ -127,6 +153,8 @@ class BomInput:
 
     ``models`` and ``edges`` are sorted (by key; by child then parent) so the same chain always gives the same
     document. ``version`` is the product's BOM version (it increases with every change of the chain).
+    ``inferred`` are the parents inferred for models of the chain (sorted by child, then confidence, highest
+    first); ``inferred_models`` the inferred parents that are not otherwise in the chain (sorted by key).
     """
 
     product: Product
@@ -136,6 +164,8 @@ class BomInput:
     version: int = 1
     tool_version: str = ""
     include_rating: bool = False
+    inferred: tuple[InferredEdge, ...] = ()
+    inferred_models: tuple[Model, ...] = ()
     extra: dict = field(default_factory=dict, compare=False)
 
     def model(self, key: str) -> Model:
@@ -144,5 +174,5 @@ class BomInput:
     def _by_key(self) -> dict[str, Model]:
         cached = self.extra.get("_by_key")
         if cached is None:
-            cached = self.extra["_by_key"] = {m.key: m for m in self.models}
+            cached = self.extra["_by_key"] = {m.key: m for m in (*self.inferred_models, *self.models)}
         return cached

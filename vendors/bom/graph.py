@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from vendors.bom.data import BomInput, Edge
+from vendors.bom.data import BomInput, Edge, InferredEdge
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,30 @@ def ancestors(key: str, parents: Mapping[str, list[Edge]]) -> list[Ancestor]:
     return found
 
 
+def inferred_of(edges: Iterable[InferredEdge]) -> dict[str, list[InferredEdge]]:
+    """Each child's inferred parents, most confident first (then by parent)."""
+    found: dict[str, list[InferredEdge]] = {}
+    for edge in edges:
+        found.setdefault(edge.child, []).append(edge)
+    for parents in found.values():
+        parents.sort(key=lambda e: (-e.confidence, e.parent))
+    return found
+
+
+def inferred_limitation(edges: Iterable[InferredEdge]) -> str:
+    """What a model whose parents are only inferred states among its limitations (its chain stays incomplete)."""
+    labels = []
+    for edge in edges:
+        matched = f": {', '.join(edge.matched[:3])}" if edge.matched else ""
+        labels.append(f"{edge.label()}{matched}")
+    return "Its metadata names no parent; inferred, not declared: " + "; ".join(labels)
+
+
 def snapshot(bom: BomInput) -> dict:
     """The graph as a BOM version records it: the models (with the facts a BOM states about them), the edges
-    and the usages. Sorted, so equal chains give equal snapshots."""
-    return {
+    and the usages, and the inferred parents when there are any (so a chain without any keeps the digest it had).
+    Sorted, so equal chains give equal snapshots."""
+    graph = {
         "models": sorted(
             [
                 {
@@ -92,6 +112,11 @@ def snapshot(bom: BomInput) -> dict:
             ]
         ),
     }
+    if bom.inferred:
+        graph["inferred"] = sorted(
+            [[e.child, e.parent, e.relation, e.source, round(e.confidence, 2)] for e in bom.inferred]
+        )
+    return graph
 
 
 def digest(graph: Mapping) -> str:
@@ -111,6 +136,8 @@ class GraphDiff:
     edges_removed: tuple[tuple[str, str, str], ...]
     usages_added: tuple[tuple[str, str], ...]
     usages_removed: tuple[tuple[str, str], ...]
+    inferred_added: tuple[tuple[str, str, str, str, float], ...] = ()  # (child, parent, relation, source, conf.)
+    inferred_removed: tuple[tuple[str, str, str, str, float], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -123,6 +150,8 @@ class GraphDiff:
                 self.edges_removed,
                 self.usages_added,
                 self.usages_removed,
+                self.inferred_added,
+                self.inferred_removed,
             )
         )
 
@@ -133,6 +162,8 @@ def diff(old: Mapping, new: Mapping) -> GraphDiff:
     old_edges = {tuple(e[:3]) for e in old.get("edges", ())}
     new_edges = {tuple(e[:3]) for e in new.get("edges", ())}
     old_usages = {(u[0], u[1]) for u in old.get("usages", ())}
+    old_inferred = {tuple(e[:5]) for e in old.get("inferred", ())}
+    new_inferred = {tuple(e[:5]) for e in new.get("inferred", ())}
     new_usages = {(u[0], u[1]) for u in new.get("usages", ())}
     return GraphDiff(
         models_added=tuple(sorted(new_models.keys() - old_models.keys())),
@@ -144,4 +175,6 @@ def diff(old: Mapping, new: Mapping) -> GraphDiff:
         edges_removed=tuple(sorted(old_edges - new_edges)),
         usages_added=tuple(sorted(new_usages - old_usages)),
         usages_removed=tuple(sorted(old_usages - new_usages)),
+        inferred_added=tuple(sorted(new_inferred - old_inferred)),
+        inferred_removed=tuple(sorted(old_inferred - new_inferred)),
     )

@@ -6,6 +6,10 @@ supplied by its vendor; ``descendantOf`` relationships carry the chain (one per 
 the comment), ``trainedOn`` the datasets, ``hasDeclaredLicense`` the licences, ``dependsOn`` the product's models.
 SPDX has no country on an ``Organization``: each organisation's country, and each usage's host, are stated in
 ``Annotation``s whose statements use the ``riskregistry:`` keys the CycloneDX properties use.
+
+An inferred parent is never a ``descendantOf``: it is an ``other`` relationship whose comment says it is an
+inferred, undeclared descent, annotated with its source, confidence and evidence (``riskregistry:lineage:inferred-*``
+lines); a parent in the document only because it was inferred says so in its comment and an annotation.
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ from urllib.parse import quote
 
 from spdx_python_model import v3_0_1 as spdx
 
-from vendors.bom.cyclonedx import license_entry
+from vendors.bom.cyclonedx import inferred_edge_json, license_entry
 from vendors.bom.data import BomInput, Model, Org
-from vendors.bom.graph import parents_of
+from vendors.bom.graph import inferred_limitation, inferred_of, parents_of
 
 _TYPE_OF_MODEL = {"hub": "open-weight model", "closed": "closed API model", "declared": "declared-only model"}
 
@@ -79,9 +83,20 @@ def build(bom: BomInput, *, serial: str, timestamp: datetime) -> dict:
     elements.append(product)
 
     packages: dict[str, spdx.ai_AIPackage] = {}
-    for model in sorted(bom.models, key=lambda m: m.key):
-        packages[model.key] = package = _model_package(model, ids, info, organization)
+    inferred = inferred_of(bom.inferred)
+    inferred_only = {m.key for m in bom.inferred_models}
+    for model in sorted((*bom.models, *bom.inferred_models), key=lambda m: m.key):
+        package = _model_package(
+            model, ids, info, organization, inferred.get(model.key, ()), model.key in inferred_only
+        )
+        packages[model.key] = package
         elements.append(package)
+        if model.key in inferred_only:
+            elements.append(
+                _annotation(
+                    ids("annotation", "inferred-only", model.key), package, [("lineage:inferred-only", "true")], info
+                )
+            )
     datasets: dict[str, spdx.dataset_DatasetPackage] = {}
     for name in sorted({d for m in bom.models for d in m.datasets}):
         element = spdx.dataset_DatasetPackage(_id=ids("dataset", name), name=name, creationInfo=info)
@@ -148,6 +163,36 @@ def build(bom: BomInput, *, serial: str, timestamp: datetime) -> dict:
                 [packages[edge.parent]],
                 f"riskregistry:relation={edge.relation}; riskregistry:evidence={edge.source}",
             )
+    for child, edges in sorted(inferred.items()):
+        countries = sorted({country for edge in edges for country in edge.origin_countries})
+        if countries:
+            elements.append(
+                _annotation(
+                    ids("annotation", "inferred-origin", child),
+                    packages[child],
+                    [("lineage:inferred-origin-country", c) for c in countries],
+                    info,
+                )
+            )
+        for edge in edges:
+            rid = ids("relationship", "inferred", child, edge.parent)
+            relate(
+                rid,
+                packages[child],
+                spdx.RelationshipType.other,
+                [packages[edge.parent]],
+                f"riskregistry:lineage:inferred=descendantOf (inferred, not declared); riskregistry:relation="
+                f"{edge.relation}; riskregistry:lineage:inferred-source={edge.source}; "
+                f"riskregistry:lineage:inferred-confidence={edge.confidence:.2f}",
+            )
+            elements.append(
+                _annotation(
+                    ids("annotation", "inferred", child, edge.parent),
+                    elements[-1],
+                    [("lineage:inferred-parent", edge.label()), ("lineage:inferred-edge", inferred_edge_json(edge))],
+                    info,
+                )
+            )
     for model in sorted(bom.models, key=lambda m: m.key):
         if model.datasets:
             relate(
@@ -182,7 +227,9 @@ def build(bom: BomInput, *, serial: str, timestamp: datetime) -> dict:
     return spdx.JSONLDSerializer().serialize_data(objects, force_at_graph=True)
 
 
-def _model_package(model: Model, ids: _Ids, info, organization) -> spdx.ai_AIPackage:
+def _model_package(
+    model: Model, ids: _Ids, info, organization, inferred=(), inferred_only: bool = False
+) -> spdx.ai_AIPackage:
     package = spdx.ai_AIPackage(_id=ids("model", model.key), name=model.name, creationInfo=info)
     package.software_primaryPurpose = spdx.software_SoftwarePurpose.model
     if model.sha:
@@ -202,11 +249,19 @@ def _model_package(model: Model, ids: _Ids, info, organization) -> spdx.ai_AIPac
     limitations = list(model.limitations)
     if model.status != "resolved" and model.status_reason:
         limitations.insert(0, f"{model.status}: {model.status_reason}")
+    if inferred:
+        limitations.append(inferred_limitation(inferred))
+    if inferred_only:
+        limitations.append(
+            "In this document only as a parent inferred for another model: its own lineage is not stated."
+        )
     if limitations:
         package.ai_limitation = "; ".join(limitations)
     package.comment = f"riskregistry:model.kind={model.kind}; riskregistry:model.status={model.status}" + (
         f"; riskregistry:model.declared-source={model.declared_source}" if model.declared_source else ""
     )
+    if inferred_only:
+        package.comment += "; riskregistry:lineage:inferred-only=true"
     return package
 
 

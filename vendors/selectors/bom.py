@@ -8,7 +8,7 @@ import io
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
@@ -20,7 +20,7 @@ from vendors import bom
 from vendors.lineage.gaps import gaps_from_stored
 from vendors.models import AIModel, ModelUsage, Product, Vendor
 from vendors.selectors.bom_versions import bom_current_versions
-from vendors.selectors.lineage import lineage_subgraph, node_key
+from vendors.selectors.lineage import inferred_parents, lineage_subgraph, node_key
 
 #: ``risk(usage_ids) -> {usage id: (findings, rating)}``: what a door adds from the ratings (assessments).
 RiskLookup = Callable[[Sequence[int]], Mapping[int, tuple[tuple[bom.data.Finding, ...], bom.data.Rating | None]]]
@@ -67,6 +67,26 @@ def _model(model: AIModel, aliases: tuple[str, ...]) -> bom.data.Model:
         released=model.hub_created_at.isoformat() if model.hub_created_at else "",
         hub_url=f"{settings.HF_ENDPOINT}/{model.name}" if hub else "",
         limitations=tuple(limitations),
+    )
+
+
+def _inferred(edge, child: str, origins) -> bom.data.InferredEdge:
+    evidence = edge.evidence if isinstance(edge.evidence, dict) else {}
+
+    def texts(name: str) -> tuple[str, ...]:
+        return tuple(str(item) for item in (evidence.get(name) or ()) if isinstance(item, str))
+
+    return bom.data.InferredEdge(
+        child=child,
+        parent=node_key(edge.parent),
+        relation=edge.relation,
+        source=edge.source,
+        confidence=round(edge.confidence, 2),
+        family=evidence.get("family") if isinstance(evidence.get("family"), str) else edge.family,
+        matched=texts("matched"),
+        not_matched=texts("not_matched"),
+        notes=texts("notes"),
+        origin_countries=tuple(origins.get(edge.parent_id, ())),
     )
 
 
@@ -126,6 +146,7 @@ def product_bom_inputs(
     )
     graph = lineage_subgraph({u.model_id for u in usages})
     parent_ids: dict[int, list] = graph.edges
+    above = inferred_parents(graph)  # inferred parents, stated apart from the declared chain
     risks = risk([u.pk for u in usages]) if risk is not None and usages else {}
     if versions is None:
         versions = bom_current_versions([p.pk for p in products])
@@ -134,7 +155,10 @@ def product_bom_inputs(
 
     def model_of(pk: int) -> bom.data.Model:
         if pk not in models_cache:
-            models_cache[pk] = _model(graph.models[pk], graph.aliases.get(pk, ()))
+            if pk in graph.models:
+                models_cache[pk] = _model(graph.models[pk], graph.aliases.get(pk, ()))
+            else:
+                models_cache[pk] = _model(above.models[pk], above.aliases.get(pk, ()))
         return models_cache[pk]
 
     by_product: dict[int, list[ModelUsage]] = {}
@@ -155,6 +179,18 @@ def product_bom_inputs(
                 if edge.parent_id in graph.models:
                     edges.append(edge)
                     frontier.append(edge.parent_id)
+        inferred = [
+            _inferred(edge, node_key(graph.models[pk]), above.origins)
+            for pk in sorted(reached)
+            for edge in graph.inferred.get(pk, ())
+            if edge.parent_id in graph.models or edge.parent_id in above.models
+        ]
+        inferred_only = {
+            edge.parent_id
+            for pk in reached
+            for edge in graph.inferred.get(pk, ())
+            if edge.parent_id not in reached and edge.parent_id in above.models
+        }
         plain_usages = []
         for usage in mine:
             findings, rating = risks.get(usage.pk, ((), None))
@@ -191,6 +227,11 @@ def product_bom_inputs(
             version=versions.get(product.pk, 1),
             tool_version=version_text,
             include_rating=include_rating,
+            inferred=tuple(sorted(inferred, key=lambda e: (e.child, -e.confidence, e.parent))),
+            # An inferred-only parent's datasets are not the chain's: they stay on the parent's own BOM.
+            inferred_models=tuple(
+                sorted((replace(model_of(pk), datasets=()) for pk in inferred_only), key=lambda m: m.key)
+            ),
         )
     return inputs
 

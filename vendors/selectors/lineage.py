@@ -238,11 +238,21 @@ def _report(
     )
 
 
-def _inferred_origins(graph: Subgraph) -> dict[int, tuple[str, ...]]:
-    """Origin countries of each inferred parent of ``graph``'s models: the parent and its declared ancestors."""
+@dataclass(frozen=True)
+class InferredParents:
+    """The parents inferred for a subgraph's models, loaded with their declared ancestry: each parent's row
+    (publisher loaded), its aliases, and the origin countries of it and its declared ancestors."""
+
+    models: Mapping[int, AIModel]
+    aliases: Mapping[int, tuple[str, ...]]
+    origins: Mapping[int, tuple[str, ...]]
+
+
+def inferred_parents(graph: Subgraph) -> InferredParents:
+    """Load the inferred parents of ``graph``'s models and their declared ancestors (two queries a generation)."""
     parent_ids = {edge.parent_id for edges in graph.inferred.values() for edge in edges}
     if not parent_ids:
-        return {}
+        return InferredParents(models={}, aliases={}, origins={})
     above = lineage_subgraph(parent_ids)
     nodes, parents = above.nodes(), above.parents()
     origins = {}
@@ -250,7 +260,16 @@ def _inferred_origins(graph: Subgraph) -> dict[int, tuple[str, ...]]:
         if parent_id in above.models:
             found = ancestry(node_key(above.models[parent_id]), nodes, parents, max_depth=settings.LINEAGE_MAX_DEPTH)
             origins[parent_id] = tuple(origin.country for origin in found.origin_countries)
-    return origins
+    return InferredParents(
+        models={pk: above.models[pk] for pk in parent_ids if pk in above.models},
+        aliases={pk: above.aliases[pk] for pk in parent_ids if pk in above.aliases},
+        origins=origins,
+    )
+
+
+def _inferred_origins(graph: Subgraph) -> dict[int, tuple[str, ...]]:
+    """Origin countries of each inferred parent of ``graph``'s models: the parent and its declared ancestors."""
+    return dict(inferred_parents(graph).origins)
 
 
 def lineage_reports(models: Sequence[AIModel], *, subjects: Sequence[str] | None = None) -> list[LineageReport]:
