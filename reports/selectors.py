@@ -23,6 +23,12 @@ from reports.models import Report
 from reports.periods import Quarter
 from vendors.models import AIModel, ChangeEvent, LineageEdge, ModelUsage
 
+#: Changes to inferred parents: listed with the supply-chain changes, labelled as inferred and not declared.
+INFERRED_CHANGES = (
+    ChangeEvent.Kind.INFERRED_PARENT_ADDED,
+    ChangeEvent.Kind.INFERRED_PARENT_CHANGED,
+    ChangeEvent.Kind.INFERRED_PARENT_REMOVED,
+)
 #: At most this many lineage nodes are drawn for one vendor; larger graphs are listed as chains.
 DIAGRAM_NODES = 16
 
@@ -145,7 +151,7 @@ class PortfolioReport:
     @property
     def supply_chain_changes(self) -> tuple[ChangeEvent, ...]:
         """The changes to the models themselves (not usages registered or removed), newest first."""
-        kinds = {*assessment_selectors.SUPPLY_CHAIN_CHANGES, ChangeEvent.Kind.MODEL_SWAPPED}
+        kinds = {*assessment_selectors.SUPPLY_CHAIN_CHANGES, ChangeEvent.Kind.MODEL_SWAPPED, *INFERRED_CHANGES}
         return tuple(
             sorted((e for e in self.changes if e.kind in kinds), key=lambda e: (e.occurred_at, e.id), reverse=True)
         )

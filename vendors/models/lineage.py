@@ -182,6 +182,10 @@ class ChangeKind(models.TextChoices):
     USAGE_ADDED = "usage_added", "Model usage added"
     USAGE_REMOVED = "usage_removed", "Model usage removed"
     MODEL_SWAPPED = "model_swapped", "Vendor swapped a model"
+    # Parents inferred where the metadata names none (``InferredEdge``): never declared lineage, and said so.
+    INFERRED_PARENT_ADDED = "inferred_parent_added", "Inferred parent added (not declared)"
+    INFERRED_PARENT_CHANGED = "inferred_parent_changed", "Inferred parent changed (not declared)"
+    INFERRED_PARENT_REMOVED = "inferred_parent_removed", "Inferred parent dropped (not declared)"
 
 
 class ChangeEvent(models.Model):

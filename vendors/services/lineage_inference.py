@@ -21,6 +21,7 @@ from vendors.lineage import RepoSnapshot
 from vendors.lineage.inference import Candidate, Fingerprint, Reference, fingerprint_from, infer, telling_files
 from vendors.lineage.sanitize import clean_text
 from vendors.models import AIModel, InferredEdge, LineageEdge, ModelFingerprint
+from vendors.services.inferred_changes import inferred_changes_record, inferred_state
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def lineage_infer_after_walk(*, walked: Iterable[tuple[str, tuple[str, ...]] | N
         .select_related("fingerprint")
         .order_by("name")
     )
+    before = inferred_state(m.pk for m in models)  # change events: what was inferred before this step
     subjects = {m.pk for m in inference_subjects(models)}
     # A model whose metadata now names a parent (or could not be read in full) is no longer inferred about.
     InferredEdge.objects.filter(child__in=[m for m in models if m.pk not in subjects]).delete()
@@ -80,6 +82,7 @@ def lineage_infer_after_walk(*, walked: Iterable[tuple[str, tuple[str, ...]] | N
             if model.pk in subjects and model.pk in identities:
                 stored += len(inferred_edges_store(model=model, identity=identities[model.pk],
                                                    references=references, now=now))  # fmt: skip
+    inferred_changes_record(before=before, now=now)
     return stored
 
 
