@@ -85,7 +85,11 @@ def vendor_diagrams(report: PortfolioReport) -> dict[int, str]:
 
 
 def _graph_key(graph) -> tuple:
-    return (tuple(tuple(sorted(n.items())) for n in graph.nodes), tuple(tuple(sorted(e.items())) for e in graph.edges))
+    return (
+        tuple(tuple(sorted(n.items())) for n in graph.nodes),
+        tuple(tuple(sorted(e.items())) for e in graph.edges),
+        tuple(tuple(sorted(e.items())) for e in getattr(graph, "inferred_edges", ())),
+    )
 
 
 def report_actions(report: PortfolioReport) -> list[layout.Action]:

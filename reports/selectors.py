@@ -21,7 +21,8 @@ from assessments.selectors.collection import CollectionFigures, collection_as_of
 from reports import layout
 from reports.models import Report
 from reports.periods import Quarter
-from vendors.models import AIModel, ChangeEvent, LineageEdge, ModelUsage
+from vendors.models import AIModel, ChangeEvent, InferredEdge, LineageEdge, ModelUsage
+from vendors.selectors import node_key
 
 #: Changes to inferred parents: listed with the supply-chain changes, labelled as inferred and not declared.
 INFERRED_CHANGES = (
@@ -55,6 +56,43 @@ class TierRow:
 
 
 @dataclass(frozen=True)
+class InferredRow:
+    """A parent inferred (never declared) for a model of a usage's chain, as the report states it."""
+
+    child: str
+    parent: str
+    relation: str
+    source: str
+    confidence: float
+    family: str = ""
+
+    @property
+    def source_text(self) -> str:
+        """ "from config.json", "from the tokenizer", "from the README, checked against the named model"."""
+        label = InferredEdge.Source(self.source).label if self.source in InferredEdge.Source.values else self.source
+        return label.removeprefix("Inferred ")
+
+    @property
+    def text(self) -> str:
+        """ "acme/x probably derives from Qwen/Qwen2.5-7B-Instruct (Qwen/Qwen2.5-7B family; finetune, confidence
+        0.92, from config.json)"."""
+        family = f"{self.family} family; " if self.family and self.family.lower() != self.parent.lower() else ""
+        return (
+            f"{self.child} probably derives from {self.parent} ({family}{self.relation}, confidence "
+            f"{self.confidence:.2f}, {self.source_text})"
+        )
+
+    def as_diagram_edge(self) -> dict:
+        return {
+            "child": self.child,
+            "parent": self.parent,
+            "relation": self.relation,
+            "source": self.source,
+            "confidence": self.confidence,
+        }
+
+
+@dataclass(frozen=True)
 class UsageRow:
     """One model usage of a product as it stood: its model, role and rating, the reasons and the chains."""
 
@@ -66,6 +104,7 @@ class UsageRow:
     factors: tuple[dict, ...]
     accepted: tuple[dict, ...]
     chains: tuple[tuple[str, ...], ...]
+    inferred: tuple[InferredRow, ...] = ()  # parents inferred for models of the chains: never declared
 
 
 @dataclass(frozen=True)
@@ -161,10 +200,39 @@ class PortfolioReport:
         return sum(row.count for row in self.tiers if row.tier in ("high", "critical"))
 
 
-def _usage_row(state: PortfolioAsOf, usage: Any, models: dict[int, AIModel]) -> UsageRow:
+def _inferred_rows(state: PortfolioAsOf) -> dict[int, tuple[InferredRow, ...]]:
+    """The parents inferred for the models of the usages' chains (model id → rows, most confident first), as the
+    last refresh before ``as_of`` inferred them and they still stand (inferred edges are replaced at each refresh:
+    one dropped since is not shown for a past quarter)."""
+    ids = {u.model_id for u in state.usages.values()} | set(state.node_models.values())
+    rows: dict[int, list[InferredRow]] = defaultdict(list)
+    edges = (
+        InferredEdge.objects.filter(child_id__in=ids, observed_at__lte=state.as_of)
+        .select_related("child", "parent")
+        .order_by("child_id", "-confidence", "parent__name")
+    )
+    for edge in edges:
+        rows[edge.child_id].append(
+            InferredRow(
+                child=node_key(edge.child),
+                parent=node_key(edge.parent),
+                relation=edge.relation,
+                source=edge.source,
+                confidence=round(edge.confidence, 2),
+                family=edge.family,
+            )
+        )
+    return {pk: tuple(found) for pk, found in rows.items()}
+
+
+def _usage_row(
+    state: PortfolioAsOf, usage: Any, models: dict[int, AIModel], inferred: dict[int, tuple[InferredRow, ...]]
+) -> UsageRow:
     rating = state.ratings.get(usage.id)
     model = models.get(usage.model_id)
     factors = rating.factors if rating else []
+    chains = tuple(tuple(chain) for chain in state.chains(usage.id))
+    chain_models = [usage.model_id, *(state.node_models.get(node) for chain in chains for node in chain)]
     return UsageRow(
         usage_id=usage.id,
         model=model.name if model else f"model {usage.model_id}",
@@ -173,12 +241,15 @@ def _usage_row(state: PortfolioAsOf, usage: Any, models: dict[int, AIModel]) -> 
         score=rating.score if rating else None,
         factors=tuple(f for f in factors if not f.get("accepted")),
         accepted=tuple(f for f in factors if f.get("accepted")),
-        chains=tuple(tuple(chain) for chain in state.chains(usage.id)),
+        chains=chains,
+        inferred=tuple(row for pk in dict.fromkeys(chain_models) if pk for row in inferred.get(pk, ())),
     )
 
 
-def _product_section(state: PortfolioAsOf, risk: ProductRisk, models: dict[int, AIModel]) -> ProductSection:
-    usages = [_usage_row(state, u, models) for u in state.usages_by_product.get(risk.pk, ())]
+def _product_section(
+    state: PortfolioAsOf, risk: ProductRisk, models: dict[int, AIModel], inferred: dict[int, tuple[InferredRow, ...]]
+) -> ProductSection:
+    usages = [_usage_row(state, u, models, inferred) for u in state.usages_by_product.get(risk.pk, ())]
     usages.sort(key=lambda row: (-(TIERS.index(row.tier) if row.tier else -1), -(row.score or 0), row.model))
     return ProductSection(risk=risk, usages=tuple(usages))
 
@@ -209,8 +280,13 @@ def _vendor_graph(state: PortfolioAsOf, products: list[ProductSection]) -> tuple
     return (nodes, edges) if nodes else None, complete
 
 
-def _graph_for_diagram(state: PortfolioAsOf, graph: tuple[list[str], list[tuple[str, str]]]) -> Any:
-    """The shape ``vendors.diagrams.lineage_svg`` draws (nodes and edges as in a lineage report)."""
+def _graph_for_diagram(
+    state: PortfolioAsOf,
+    graph: tuple[list[str], list[tuple[str, str]]],
+    inferred: dict[int, tuple[InferredRow, ...]] | None = None,
+) -> Any:
+    """The shape ``vendors.diagrams.lineage_svg`` draws (nodes and edges as in a lineage report, and the inferred
+    parents of the nodes drawn, dashed and labelled as not declared)."""
     nodes, edges = graph
     ids = {node: state.node_models.get(node) for node in nodes}
     models = state.models(pk for pk in ids.values() if pk)
@@ -238,13 +314,20 @@ def _graph_for_diagram(state: PortfolioAsOf, graph: tuple[list[str], list[tuple[
         {"child": child, "parent": parent, "relation": relations.get((ids[child], ids[parent]), "") or "derived"}
         for child, parent in edges
     ]
-    return _Drawn(nodes=tuple(rows), edges=tuple(edge_rows))
+    inferred_rows = [
+        {**row.as_diagram_edge(), "child": node}
+        for node in nodes
+        if ids[node]
+        for row in (inferred or {}).get(ids[node], ())
+    ]
+    return _Drawn(nodes=tuple(rows), edges=tuple(edge_rows), inferred_edges=tuple(inferred_rows))
 
 
 @dataclass(frozen=True)
 class _Drawn:
     nodes: tuple[dict, ...]
     edges: tuple[dict, ...]
+    inferred_edges: tuple[dict, ...] = ()
 
 
 def _vendor_factors(products: tuple[ProductSection, ...]) -> tuple[tuple[str, int, int], ...]:
@@ -282,14 +365,17 @@ def portfolio_report(
     if vendor_id is not None:
         state, previous = _only_vendor(state, vendor_id), _only_vendor(previous, vendor_id)
     usage_models = state.models(u.model_id for u in state.usages.values() if u.product_id in state.active_products)
-    high_critical = tuple(_product_section(state, risk, usage_models) for risk in state.riskiest(at_least="high"))
+    inferred = _inferred_rows(state)
+    high_critical = tuple(
+        _product_section(state, risk, usage_models, inferred) for risk in state.riskiest(at_least="high")
+    )
     vendors = []
     by_vendor: dict[int, list[ProductRisk]] = defaultdict(list)
     for risk in state.product_risks.values():
         by_vendor[risk.product.vendor_id].append(risk)
     for vendor_pk, risks in by_vendor.items():
         risks.sort(key=lambda r: r.name.lower())
-        products = tuple(_product_section(state, risk, usage_models) for risk in risks)
+        products = tuple(_product_section(state, risk, usage_models, inferred) for risk in risks)
         graph, complete = _vendor_graph(state, list(products))
         worst = max((r.worst_tier for r in risks if r.worst_tier), key=TIERS.index, default="")
         vendors.append(
@@ -298,7 +384,7 @@ def portfolio_report(
                 products=products,
                 worst_tier=worst,
                 factors=_vendor_factors(products),
-                graph=_graph_for_diagram(state, graph) if graph else None,
+                graph=_graph_for_diagram(state, graph, inferred) if graph else None,
                 graph_complete=complete,
             )
         )

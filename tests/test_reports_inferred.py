@@ -1,0 +1,114 @@
+"""Inferred parents in the PDF reports: each usage lists the parents inferred for the models of its chains,
+labelled "inferred, not declared" with the confidence and the source (escaped), the lineage diagram draws them
+dashed, and changes to inferred parents are listed with the supply-chain changes."""
+
+from __future__ import annotations
+
+import copy
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from pypdf import PdfReader
+
+from assessments import services as assessment_services
+from reports import render, selectors, services
+from reports.models import Report
+from reports.periods import Quarter
+from tests import factories
+from tests.fakehub import make_record
+from tests.fakehub.records import load_records
+from vendors.models import ChangeEvent, InferredEdge, LineageRefresh
+
+pytestmark = pytest.mark.django_db
+
+QWEN_INSTRUCT = next(r for r in load_records() if r["id"] == "Qwen/Qwen2.5-7B-Instruct")
+HOSTILE_FAMILY = '<b onmouseover="x()">Qwen</b> & co'
+
+
+@pytest.fixture
+def silent_usage(fake_hub, knowledge):
+    """A vendor's product on a repo whose metadata names no parent, inferred from its config to be a fine-tune of
+    Qwen2.5-7B-Instruct; the stored family is made hostile, as text from elsewhere could be."""
+    from vendors.services import lineage
+
+    fake_hub.add_repo(
+        make_record(
+            "acme-labs/silent-7b",
+            license="apache-2.0",
+            files=copy.deepcopy(QWEN_INSTRUCT["files"]),
+            readme_body="# A model\n",
+            createdAt="2025-03-01T00:00:00.000Z",
+        )
+    )
+    usage = factories.ModelUsageFactory(
+        model__name="acme-labs/silent-7b", product__name="Contract copilot", product__vendor__name="Northwind AI"
+    )
+    refresh = LineageRefresh.objects.create(scope="models", model_names=["Qwen/Qwen2.5-7B-Instruct", usage.model.name])
+    lineage.lineage_refresh_run(refresh_id=refresh.pk)
+    InferredEdge.objects.filter(child=usage.model).update(family=HOSTILE_FAMILY)
+    assessment_services.ratings_refresh()
+    return usage
+
+
+def _figures(usage, as_of=None):
+    as_of = as_of or timezone.now()
+    return selectors.portfolio_report(
+        Quarter.containing(as_of), as_of=as_of, to_date=True, vendor_id=usage.product.vendor_id
+    )
+
+
+def test_the_vendor_report_labels_inferred_parents_with_their_confidence_and_escapes_them(silent_usage):
+    edge = InferredEdge.objects.get(child=silent_usage.model)
+    figures = _figures(silent_usage)
+    [row] = figures.vendors[0].products[0].usages
+    [inferred] = row.inferred
+    assert (inferred.child, inferred.parent, inferred.source) == (
+        "acme-labs/silent-7b",
+        "Qwen/Qwen2.5-7B-Instruct",
+        "inferred:config",
+    )
+    assert row.chains == (("acme-labs/silent-7b",),)  # the declared chains are unchanged
+
+    now = timezone.now()
+    html = render.report_html(figures, generated_at=now, template=services.VENDOR_TEMPLATE)
+    assert "Inferred, not declared" in html
+    assert HOSTILE_FAMILY not in html and "&lt;b onmouseover=&quot;x()&quot;&gt;Qwen&lt;/b&gt; &amp; co family" in html
+    diagram = html[html.index("<svg") : html.index("</svg>")]
+    assert "stroke-dasharray" in diagram and "inferred from config, not declared" in diagram
+    assert f"probably finetune ({edge.confidence:.2f})" in diagram
+
+    period = services.Period(Quarter.containing(now), now, True)
+    pdf = services.report_pdf(
+        kind=Report.Kind.VENDOR, period=period, vendor=silent_usage.product.vendor, generated_at=now
+    )
+    # Compared without whitespace: the PDF's lines break inside long ids.
+    text = "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Inferred,notdeclaredacme-labs/silent-7bprobablyderivesfromQwen/Qwen2.5-7B-Instruct" in text
+    assert f"finetune,confidence{edge.confidence:.2f},fromconfig.json)" in text
+    assert '<bonmouseover="x()">Qwen</b>&cofamily' in text  # shown as text, never as markup
+    assert "inferredfromconfig,notdeclaredprobablyfinetune" in text  # the diagram
+
+
+def test_an_inference_made_after_the_reports_moment_is_not_shown_and_inferred_changes_are_supply_chain_changes(
+    silent_usage,
+):
+    now = timezone.now()
+    [row] = _figures(silent_usage, as_of=now).vendors[0].products[0].usages
+    assert len(row.inferred) == 1
+    # Inferred after the report's moment (a later refresh): not what stood then.
+    InferredEdge.objects.filter(child=silent_usage.model).update(observed_at=now + timedelta(minutes=5))
+    [row] = _figures(silent_usage, as_of=now).vendors[0].products[0].usages
+    assert row.inferred == ()
+
+    event = ChangeEvent.objects.create(
+        kind=ChangeEvent.Kind.INFERRED_PARENT_CHANGED,
+        model=silent_usage.model,
+        summary="acme-labs/silent-7b's inferred parent changed; inferred, not declared",
+        occurred_at=timezone.now(),
+    )
+    figures = _figures(silent_usage)
+    assert event in figures.supply_chain_changes
+    html = render.report_html(figures, generated_at=timezone.now(), template=services.VENDOR_TEMPLATE)
+    assert "Inferred parent changed (not declared)" in html
