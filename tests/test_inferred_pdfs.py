@@ -1,6 +1,7 @@
-"""Inferred parents in the PDF reports: each usage lists the parents inferred for the models of its chains,
+"""Inferred parents in the PDFs. Reports: each usage lists the parents inferred for the models of its chains,
 labelled "inferred, not declared" with the confidence and the source (escaped), the lineage diagram draws them
-dashed, and changes to inferred parents are listed with the supply-chain changes."""
+dashed, and changes to inferred parents are listed with the supply-chain changes. Attestation requests: the lineage
+claim says the parent is inferred, not declared, with its confidence, for the vendor to confirm or correct."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from assessments import services as assessment_services
+from assessments.attestation import ClaimKind, claim_list, snapshot_from_json
+from assessments.documents import attestation_request_html, attestation_request_pdf
 from reports import render, selectors, services
 from reports.models import Report
 from reports.periods import Quarter
@@ -47,7 +50,9 @@ def silent_usage(fake_hub, knowledge):
     )
     refresh = LineageRefresh.objects.create(scope="models", model_names=["Qwen/Qwen2.5-7B-Instruct", usage.model.name])
     lineage.lineage_refresh_run(refresh_id=refresh.pk)
-    InferredEdge.objects.filter(child=usage.model).update(family=HOSTILE_FAMILY)
+    for edge in InferredEdge.objects.filter(child=usage.model):
+        edge.family, edge.evidence = HOSTILE_FAMILY, {**edge.evidence, "family": HOSTILE_FAMILY}
+        edge.save(update_fields=["family", "evidence"])
     assessment_services.ratings_refresh()
     return usage
 
@@ -112,3 +117,21 @@ def test_an_inference_made_after_the_reports_moment_is_not_shown_and_inferred_ch
     assert event in figures.supply_chain_changes
     html = render.report_html(figures, generated_at=timezone.now(), template=services.VENDOR_TEMPLATE)
     assert "Inferred parent changed (not declared)" in html
+
+
+def test_the_attestation_request_asks_the_vendor_about_the_inferred_parent(silent_usage):
+    edge = InferredEdge.objects.get(child=silent_usage.model)
+    request = assessment_services.attestation_request_create(
+        vendor=silent_usage.product.vendor, deadline=timezone.now().date() + timedelta(days=10)
+    )
+    [lineage_claim] = [c for c in claim_list(snapshot_from_json(request.claims)) if c.kind == ClaimKind.LINEAGE]
+    assert lineage_claim.text.startswith("acme-labs/silent-7b has no base model on record")
+    assert f"inferred, not declared: probably Qwen/Qwen2.5-7B-Instruct, {HOSTILE_FAMILY} family" in lineage_claim.text
+    assert f"(finetune, {edge.confidence:.2f}, inferred:config)" in lineage_claim.text
+    assert "&lt;b onmouseover" in attestation_request_html(request)  # the hostile family, as text
+    assert HOSTILE_FAMILY not in attestation_request_html(request)
+    text = "".join(
+        "".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(attestation_request_pdf(request))).pages
+    )
+    assert "inferred,notdeclared:probablyQwen/Qwen2.5-7B-Instruct" in text
+    assert f"(finetune,{edge.confidence:.2f},inferred:config)" in text
