@@ -92,7 +92,7 @@ def file_requests(hub: FakeHub, repo_id: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------- happy paths
 def test_expand_values_are_all_accepted_by_the_client() -> None:
     assert set(EXPAND) <= set(get_args(ExpandModelProperty_T))
-    assert "safetensors" not in EXPAND  # ModelInfo raises KeyError on a safetensors object without "total"
+    assert "safetensors" in EXPAND  # the parameter count rides on the one metadata request
 
 
 def test_normal_repo_is_mapped_from_exactly_one_metadata_request(shared_hub: FakeHub) -> None:
@@ -124,6 +124,7 @@ def test_normal_repo_is_mapped_from_exactly_one_metadata_request(shared_hub: Fak
     )
     assert isinstance(snap.created_at, datetime) and snap.created_at.year == 2024
     assert isinstance(snap.last_modified, datetime)
+    assert snap.parameters == record["safetensors"]["total"] == 7_615_616_512  # from the same request
     assert snap.files == {}  # no adapter_config.json: nothing downloaded
     assert file_requests(shared_hub, repo_id) == []
     asked = [req.query.get("expand") for req in shared_hub.requests if req.path == f"/api/models/{repo_id}"]
@@ -495,12 +496,27 @@ def test_malformed_metadata_is_an_error_not_a_crash(hub: FakeHub, fields: dict[s
     snap = client_for(hub).fetch("evil/malformed")
     assert (snap.status, snap.http_status) == (NodeStatus.ERROR, 200)
     assert snap.status_reason == "malformed metadata"
-    assert hub.metadata_requests("evil/malformed") == 1  # a malformed answer is not retried
+    # Asked once more without safetensors (a bad safetensors object must not cost the lineage), then given up.
+    assert hub.metadata_requests("evil/malformed") == 2
+    asked = [req.query.get("expand") for req in hub.requests if req.path == "/api/models/evil/malformed"]
+    assert asked == [list(EXPAND), [key for key in EXPAND if key != "safetensors"]]
 
 
-def test_safetensors_without_total_is_harmless_because_it_is_not_expanded(hub: FakeHub) -> None:
-    hub.add_repo(make_record("evil/safetensors", safetensors={"parameters": {"F16": 1}}))
-    assert client_for(hub).fetch("evil/safetensors").status == NodeStatus.RESOLVED
+@pytest.mark.parametrize("safetensors", [{"parameters": {"F16": 1}}, ["a", "list"], "text", {"total": 5}])
+def test_a_safetensors_object_modelinfo_refuses_costs_the_count_not_the_lineage(hub: FakeHub, safetensors) -> None:
+    hub.add_repo(make_record("evil/safetensors", parents="Qwen/Qwen2.5-7B", safetensors=safetensors))
+    snap = client_for(hub).fetch("evil/safetensors")
+    assert snap.status == NodeStatus.RESOLVED and snap.card_data["base_model"] == "Qwen/Qwen2.5-7B"
+    assert snap.parameters is None
+    assert hub.metadata_requests("evil/safetensors") == 2
+
+
+@pytest.mark.parametrize(("total", "expected"), [(7_615_616_512, 7_615_616_512), (0, None), (True, None)])
+def test_the_parameter_count_rides_on_the_one_metadata_request(hub: FakeHub, total, expected) -> None:
+    hub.add_repo(make_record("acme/counted", safetensors={"parameters": {"BF16": total}, "total": total}))
+    snap = client_for(hub).fetch("acme/counted")
+    assert snap.status == NodeStatus.RESOLVED and snap.parameters == expected
+    assert hub.metadata_requests("acme/counted") == 1
 
 
 def test_hostile_shapes_are_coerced_or_dropped(hub: FakeHub) -> None:

@@ -54,6 +54,8 @@ def test_fingerprints_are_read_from_the_hub_at_the_walked_revision(fake_hub):
     assert instruct.has_config and instruct.has_tokenizer and instruct.problems == []
     assert instruct.fingerprint["shapes"]["hidden_size"] == 3584
     assert instruct.fingerprint["tokens"]["eos_token"] == "<|im_end|>"
+    # The safetensors parameter count came with the walk's metadata request (expand=safetensors), not a second one.
+    assert instruct.parameters == 7_615_616_512 and instruct.fingerprint["parameters"] == 7_615_616_512
     # One metadata request per repo (the walk's); the identifying files are downloaded at the walked commit.
     assert fake_hub.metadata_requests("Qwen/Qwen2.5-7B-Instruct") == 1
     downloads = fake_hub.count("/Qwen/Qwen2.5-7B-Instruct/resolve/")

@@ -48,9 +48,10 @@ from vendors.lineage.snapshot import EvidenceSource, NodeStatus, RepoSnapshot, S
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: What lineage reads from ``GET /api/models/{id}``, in one request. Not ``safetensors``: nothing here needs the
-#: parameter counts, and ``ModelInfo`` raises ``KeyError`` on a ``safetensors`` object without ``total``. Not
-#: ``private``/``downloads``/``likes``...: unused. ``baseModels`` is only accepted on this endpoint, not on listings.
+#: What lineage reads from ``GET /api/models/{id}``, in one request: ``safetensors`` too, for the parameter count
+#: the inference's fingerprints keep (``ModelInfo`` raises ``KeyError`` on a ``safetensors`` object without
+#: ``total``: such an answer is asked again without it, see ``fetch``). Not ``private``/``downloads``/``likes``...:
+#: unused. ``baseModels`` is only accepted on this endpoint, not on listings.
 EXPAND: tuple[ExpandModelProperty_T, ...] = (
     "author",
     "baseModels",
@@ -63,6 +64,7 @@ EXPAND: tuple[ExpandModelProperty_T, ...] = (
     "lastModified",
     "library_name",
     "pipeline_tag",
+    "safetensors",
     "sha",
     "siblings",
     "tags",
@@ -157,11 +159,7 @@ class HubClient:
         """
         started = self._clock()
         try:
-            info = self._retrying(
-                lambda: self._api.model_info(repo_id, expand=list(EXPAND), timeout=self.timeout),
-                started=started,
-                max_bytes=self.max_metadata_bytes,
-            )
+            info = self._metadata(repo_id, started)
         except Exception as exc:  # sorted out below; anything unexpected is re-raised there
             return self._failed(repo_id, exc)
         if not _valid_repo_id(info.id):
@@ -182,11 +180,36 @@ class HubClient:
             logger.warning("hub: %s: metadata could not be converted (%s)", repo_id, type(exc).__name__)
             return failed_snapshot(repo_id, NodeStatus.ERROR, "malformed metadata", 200)
 
-    def fetch_identity(self, repo_id: str, revision: str = "", *, siblings=None, readme: bool = False):
+    def _metadata(self, repo_id: str, started: float):
+        """The ``model_info`` answer with ``EXPAND``. ``ModelInfo`` refuses a ``safetensors`` object without
+        ``parameters`` or ``total`` (HUB_API.md 1.4), which would cost the node its lineage: an answer it cannot
+        parse is asked again without ``safetensors`` (no parameter count), and only that one fails for good."""
+
+        def ask(expand: tuple[str, ...]):
+            return self._retrying(
+                lambda: self._api.model_info(repo_id, expand=list(expand), timeout=self.timeout),
+                started=started,
+                max_bytes=self.max_metadata_bytes,
+            )
+
+        try:
+            return ask(EXPAND)
+        except _MALFORMED as exc:
+            # Only an answer that came and could not be parsed: a 400 (BadRequestError is a ValueError too) or an
+            # invalid repo id are final as they are.
+            if isinstance(exc, HfHubHTTPError | HFValidationError):
+                raise
+            logger.info("hub: %s: metadata not parsed with safetensors (%s); asked again without", repo_id,
+                        type(exc).__name__)  # fmt: skip
+            return ask(tuple(key for key in EXPAND if key != "safetensors"))
+
+    def fetch_identity(
+        self, repo_id: str, revision: str = "", *, siblings=None, parameters: int | None = None, readme: bool = False
+    ):
         """The repo's identifying files (config, tokenizer config, parameter count, README): see ``hub.identity``."""
         from vendors.hub.identity import fetch_identity
 
-        return fetch_identity(self, repo_id, revision, siblings=siblings, readme=readme)
+        return fetch_identity(self, repo_id, revision, siblings=siblings, parameters=parameters, readme=readme)
 
     # ----------------------------------------------------------------------------------------------- failures
     def _failed(self, repo_id: str, exc: Exception) -> RepoSnapshot:

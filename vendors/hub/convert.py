@@ -82,11 +82,19 @@ def snapshot_from_info(
         pipeline_tag=_text(info.pipeline_tag),
         created_at=_datetime(info.created_at),
         last_modified=_datetime(info.last_modified),
+        parameters=safetensors_parameters(info),
         files=dict(files),
         gguf_header=dict(gguf_header or {}),
         gguf_file=gguf_file,
         source_failures=tuple(failures),
     )
+
+
+def safetensors_parameters(info: Any) -> int | None:
+    """The hub's safetensors parameter count (``safetensors.total``), None when absent or not a positive int."""
+    safetensors = getattr(info, "safetensors", None)
+    total = getattr(safetensors, "total", None)
+    return total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else None
 
 
 def card_data_dict(card_data: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import httpx2
 from huggingface_hub import hf_hub_url
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
-from vendors.hub.convert import parse_json_object, pinned_revision, sibling_names
+from vendors.hub.convert import parse_json_object, pinned_revision, safetensors_parameters, sibling_names
 from vendors.hub.downloads import LineageFileTooLarge, download_small
 from vendors.hub.retry import HubUnavailable
 from vendors.lineage.inference import Exposed
@@ -65,29 +65,24 @@ class RepoIdentity:
         )
 
 
-def _parameters(info: Any) -> int | None:
-    safetensors = getattr(info, "safetensors", None)
-    total = getattr(safetensors, "total", None)
-    return total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else None
-
-
 def fetch_identity(
     client: HubClient,
     repo_id: str,
     revision: str = "",
     *,
     siblings: tuple[str, ...] | None = None,
+    parameters: int | None = None,
     readme: bool = False,
 ) -> RepoIdentity:
     """The identifying files of ``repo_id`` at ``revision`` (the current one when empty). Never raises for what
     the hub does: a repo that cannot be read comes back empty, with the reason.
 
-    With ``siblings`` (the file list the lineage walk has just read at ``revision``) only the files are
-    downloaded: the walk asked for the metadata once already. Without, one ``model_info`` request reads the file
-    list, the commit, the creation date and the safetensors parameter count first.
+    With ``siblings`` (the file list the lineage walk has just read at ``revision``, with its ``parameters``
+    count) only the files are downloaded: the walk asked for the metadata once already. Without, one
+    ``model_info`` request reads the file list, the commit, the creation date and the parameter count first.
     """
     started = client._clock()
-    parameters, created, repo, sha = None, None, repo_id, revision
+    created, repo, sha = None, repo_id, revision
     if siblings is None:
         try:
             info = client._retrying(
@@ -108,7 +103,7 @@ def fetch_identity(
             logger.info("hub: %s: identity not read (%s)", repo_id, type(exc).__name__)
             return RepoIdentity(repo_id, revision, problems=(f"metadata not read ({type(exc).__name__})",))
         repo, sha = info.id, info.sha if isinstance(info.sha, str) else ""
-        siblings, parameters = sibling_names(info), _parameters(info)
+        siblings, parameters = sibling_names(info), safetensors_parameters(info)
         created = info.created_at if isinstance(info.created_at, datetime) else None
     pinned = pinned_revision(sha) if sha else "main"
     problems: list[str] = []

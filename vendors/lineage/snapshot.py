@@ -89,6 +89,8 @@ class RepoSnapshot:
     pipeline_tag: str = ""
     created_at: datetime | None = None
     last_modified: datetime | None = None
+    # The safetensors parameter count (``safetensors.total``), None when the hub states none.
+    parameters: int | None = None
     # Lineage files fetched from the repo, by path (e.g. "adapter_config.json", "sub/adapter_config.json"):
     # the parsed JSON object, or None when the file could not be read or parsed.
     files: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)

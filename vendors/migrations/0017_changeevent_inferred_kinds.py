@@ -5,24 +5,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('vendors', '0016_modelusage_list_order'),
+        ("vendors", "0016_modelusage_list_order"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='changeevent',
-            name='changeevent_kind_valid',
+            model_name="changeevent",
+            name="changeevent_kind_valid",
         ),
         migrations.AlterField(
-            model_name='changeevent',
-            name='kind',
-            field=models.CharField(choices=[('new_sha', 'New revision'), ('parent_added', 'Parent added'), ('parent_removed', 'Parent removed'), ('license_changed', 'Licence changed'), ('gated', 'Gated'), ('disabled', 'Disabled'), ('gone', 'Gone from the hub'), ('renamed', 'Renamed'), ('status_changed', 'Status changed'), ('usage_added', 'Model usage added'), ('usage_removed', 'Model usage removed'), ('model_swapped', 'Vendor swapped a model'), ('inferred_parent_added', 'Inferred parent added (not declared)'), ('inferred_parent_changed', 'Inferred parent changed (not declared)'), ('inferred_parent_removed', 'Inferred parent dropped (not declared)')], max_length=32),
+            model_name="changeevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("new_sha", "New revision"),
+                    ("parent_added", "Parent added"),
+                    ("parent_removed", "Parent removed"),
+                    ("license_changed", "Licence changed"),
+                    ("gated", "Gated"),
+                    ("disabled", "Disabled"),
+                    ("gone", "Gone from the hub"),
+                    ("renamed", "Renamed"),
+                    ("status_changed", "Status changed"),
+                    ("usage_added", "Model usage added"),
+                    ("usage_removed", "Model usage removed"),
+                    ("model_swapped", "Vendor swapped a model"),
+                    ("inferred_parent_added", "Inferred parent added (not declared)"),
+                    ("inferred_parent_changed", "Inferred parent changed (not declared)"),
+                    ("inferred_parent_removed", "Inferred parent dropped (not declared)"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='changeevent',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['new_sha', 'parent_added', 'parent_removed', 'license_changed', 'gated', 'disabled', 'gone', 'renamed', 'status_changed', 'usage_added', 'usage_removed', 'model_swapped', 'inferred_parent_added', 'inferred_parent_changed', 'inferred_parent_removed'])), name='changeevent_kind_valid'),
+            model_name="changeevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "new_sha",
+                            "parent_added",
+                            "parent_removed",
+                            "license_changed",
+                            "gated",
+                            "disabled",
+                            "gone",
+                            "renamed",
+                            "status_changed",
+                            "usage_added",
+                            "usage_removed",
+                            "model_swapped",
+                            "inferred_parent_added",
+                            "inferred_parent_changed",
+                            "inferred_parent_removed",
+                        ],
+                    )
+                ),
+                name="changeevent_kind_valid",
+            ),
         ),
     ]

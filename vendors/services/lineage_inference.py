@@ -37,14 +37,18 @@ def inference_subjects(models: Iterable[AIModel]) -> list[AIModel]:
     return [m for m in candidates if m.pk not in with_parents]
 
 
-def walked_files(snapshot: RepoSnapshot) -> tuple[str, tuple[str, ...]] | None:
-    """What the inference keeps of a fetched node: its id and its telling file names (None unless resolved)."""
+def walked_files(snapshot: RepoSnapshot) -> tuple[str, tuple[str, ...], int | None] | None:
+    """What the inference keeps of a fetched node: its id, its telling file names and its safetensors parameter
+    count (None unless resolved)."""
     if snapshot.status != AIModel.Status.RESOLVED:
         return None
-    return snapshot.repo_id, telling_files(snapshot.siblings if isinstance(snapshot.siblings, tuple | list) else ())
+    files = telling_files(snapshot.siblings if isinstance(snapshot.siblings, tuple | list) else ())
+    return snapshot.repo_id, files, snapshot.parameters
 
 
-def lineage_infer_after_walk(*, walked: Iterable[tuple[str, tuple[str, ...]] | None], client, now: datetime) -> int:
+def lineage_infer_after_walk(
+    *, walked: Iterable[tuple[str, tuple[str, ...], int | None] | None], client, now: datetime
+) -> int:
     """Fingerprint the resolved hub models the walk fetched and infer the parents of those whose metadata names
     none; returns how many inferred edges are stored for them.
 
@@ -54,7 +58,9 @@ def lineage_infer_after_walk(*, walked: Iterable[tuple[str, tuple[str, ...]] | N
     """
     if not settings.LINEAGE_INFERENCE:
         return 0
-    files = {repo_id.lower(): names for repo_id, names in filter(None, walked)}
+    walked = [item for item in walked if item]
+    files = {repo_id.lower(): names for repo_id, names, _ in walked}
+    counts = {repo_id.lower(): parameters for repo_id, _, parameters in walked}
     lowered = set(files)
     models = list(
         AIModel.objects.annotate(lname=Lower("name"))
@@ -72,7 +78,10 @@ def lineage_infer_after_walk(*, walked: Iterable[tuple[str, tuple[str, ...]] | N
         if model.pk not in subjects and current is not None and current.revision == model.sha and not current.problems:
             continue
         siblings = files.get(model.name.lower(), ())
-        identity = client.fetch_identity(model.name, model.sha, siblings=siblings, readme=model.pk in subjects)
+        identity = client.fetch_identity(
+            model.name, model.sha, siblings=siblings, parameters=counts.get(model.name.lower()),
+            readme=model.pk in subjects,
+        )  # fmt: skip
         fingerprint_store(model=model, identity=identity, now=now)
         identities[model.pk] = identity
     stored = 0
