@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.api import key_client
 from tests.fakehub import make_record
 from tests.fakehub.records import load_records
 from vendors.models import ChangeEvent, InferredEdge, LineageRefresh
@@ -56,7 +57,7 @@ def test_a_first_inference_is_no_change_and_a_rerun_records_nothing(fake_hub):
     assert _inferred_events() == []
 
 
-def test_a_changed_confidence_and_relation_is_recorded_and_sent_to_webhooks(fake_hub, settings):
+def test_a_changed_confidence_and_relation_is_recorded_sent_to_webhooks_and_in_the_feed(fake_hub, settings, analyst):
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
     fake_hub.add_repo(_silent("acme-labs/silent-7b"))
     _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")
@@ -70,6 +71,7 @@ def test_a_changed_confidence_and_relation_is_recorded_and_sent_to_webhooks(fake
 
     _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")
     [event] = _inferred_events()
+    api = key_client(analyst, scope="read")
     assert event.kind == ChangeEvent.Kind.INFERRED_PARENT_CHANGED and event.model.name == "acme-labs/silent-7b"
     assert event.summary == (
         f"acme-labs/silent-7b's inferred parent Qwen/Qwen2.5-7B-Instruct changed from unknown, 0.55, inferred:config "
@@ -90,6 +92,9 @@ def test_a_changed_confidence_and_relation_is_recorded_and_sent_to_webhooks(fake
     body = json.loads(message.body)
     assert body["type"] == "lineage.changed" and body["data"]["kind"] == "inferred_parent_changed"
     assert body["data"]["change"]["id"] == event.pk and "inferred, not declared" in body["data"]["summary"]
+    # The change feed serves it, filterable by its kind, with its details.
+    rows = api.get("/api/v1/changes/", {"kind": "inferred_parent_changed"}).json()["results"]
+    assert [(r["id"], r["kind"], r["details"]["declared"]) for r in rows] == [(event.pk, event.kind, False)]
 
 
 def test_a_parent_now_declared_drops_the_inferred_one_and_a_dropped_declaration_brings_it_back(fake_hub):
