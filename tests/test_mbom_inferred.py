@@ -207,3 +207,13 @@ def test_bom_versions_see_inferred_parents_added_and_changed():
     # A chain with no inferred parent keeps the snapshot (and digest) it had before inference existed.
     InferredEdge.objects.all().delete()
     assert "inferred" not in snapshot(product_bom_input(product))
+
+
+def test_an_export_read_back_as_a_vendor_bom_declares_no_inferred_parent():
+    from vendors.bom import reader
+
+    text = bom.render(product_bom_input(_silent_product()), fmt="cyclonedx", serial=str(uuid.uuid4()), timestamp=WHEN)
+    imported = reader.parse(text.encode())
+    assert sorted(imported.used) == ["acme/llama-tune", "acme/silent-7b"]  # the inferred-only parent is not used
+    assert imported.declared["acme/silent-7b"].parents == ()  # and is nobody's declared parent
+    assert reader.chains(imported, "acme/silent-7b") == [["acme/silent-7b"]]
