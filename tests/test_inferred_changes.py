@@ -7,11 +7,12 @@ import json
 
 import pytest
 
+from tests import factories
 from tests.api import key_client
 from tests.fakehub import make_record
 from tests.fakehub.records import load_records
 from vendors.models import ChangeEvent, InferredEdge, LineageRefresh
-from vendors.services import lineage
+from vendors.services import bom_versions_record, lineage
 from vendors.services.inferred_changes import InferredParent, InferredState, inferred_changes
 from webhooks import services as webhook_services
 from webhooks.models import EventType, WebhookMessage
@@ -99,8 +100,12 @@ def test_a_changed_confidence_and_relation_is_recorded_sent_to_webhooks_and_in_t
 
 def test_a_parent_now_declared_drops_the_inferred_one_and_a_dropped_declaration_brings_it_back(fake_hub):
     fake_hub.add_repo(_silent("acme-labs/silent-7b"))
+    usage = factories.ModelUsageFactory(model__name="acme-labs/silent-7b")
     _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")
     confidence = round(InferredEdge.objects.get(child__name="acme-labs/silent-7b").confidence, 2)
+    [first] = bom_versions_record(product_ids=[usage.product_id])
+    assert first.graph["inferred"][0][:4] == ["acme-labs/silent-7b", "Qwen/Qwen2.5-7B-Instruct", "finetune",
+                                              "inferred:config"]  # fmt: skip
 
     fake_hub.add_repo(_silent("acme-labs/silent-7b", cardData={"base_model": "Qwen/Qwen2.5-7B-Instruct"}))
     _refresh("acme-labs/silent-7b")
@@ -114,6 +119,10 @@ def test_a_parent_now_declared_drops_the_inferred_one_and_a_dropped_declaration_
     assert dropped.details["old"] == {"relation": "finetune", "source": "inferred:config", "confidence": confidence}
     # The declared parent is its own change, recorded by the walk as always.
     assert ChangeEvent.objects.filter(kind=ChangeEvent.Kind.PARENT_ADDED, model__name="acme-labs/silent-7b").exists()
+    # The product's next BOM version has the declared edge and no inferred one, and names the change.
+    [second] = bom_versions_record(product_ids=[usage.product_id])
+    assert "inferred" not in second.graph and second.graph["edges"]
+    assert dropped.summary in second.changes
 
     fake_hub.add_repo(_silent("acme-labs/silent-7b"))
     _refresh("acme-labs/silent-7b")
