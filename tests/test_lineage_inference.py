@@ -64,6 +64,17 @@ def test_fingerprints_are_read_from_the_hub_at_the_walked_revision(fake_hub):
     _refresh("Qwen/Qwen2.5-7B-Instruct")  # same revision: nothing is read again
     assert fake_hub.count("/Qwen/Qwen2.5-7B-Instruct/resolve/") == downloads
 
+    # A fingerprint stored before the walk asked for the count gets it at the next refresh, files not read again.
+    fingerprint = ModelFingerprint.objects.get(model__name="Qwen/Qwen2.5-7B-Instruct")
+    fingerprint.fingerprint = {k: v for k, v in fingerprint.fingerprint.items() if k != "parameters"}
+    fingerprint.parameters = None
+    fingerprint.save()
+    _refresh("Qwen/Qwen2.5-7B-Instruct")
+    fingerprint.refresh_from_db()
+    assert fingerprint.parameters == 7_615_616_512 and fingerprint.fingerprint["parameters"] == 7_615_616_512
+    assert fingerprint.fingerprint["shapes"]["hidden_size"] == 3584
+    assert fake_hub.count("/Qwen/Qwen2.5-7B-Instruct/resolve/") == downloads
+
 
 def test_a_silent_fine_tune_gets_an_inferred_parent_kept_apart_from_declared_edges(fake_hub, knowledge):
     fake_hub.add_repo(_silent("acme-labs/silent-7b"))

@@ -72,10 +72,11 @@ def lineage_infer_after_walk(
     subjects = {m.pk for m in inference_subjects(models)}
     # A model whose metadata now names a parent (or could not be read in full) is no longer inferred about.
     InferredEdge.objects.filter(child__in=[m for m in models if m.pk not in subjects]).delete()
-    identities = {}
+    identities, counted = {}, []
     for model in models:
         current = getattr(model, "fingerprint", None)  # None when the model was never fingerprinted
         if model.pk not in subjects and current is not None and current.revision == model.sha and not current.problems:
+            counted += parameters_backfill(current, counts.get(model.name.lower()))
             continue
         siblings = files.get(model.name.lower(), ())
         identity = client.fetch_identity(
@@ -84,6 +85,8 @@ def lineage_infer_after_walk(
         )  # fmt: skip
         fingerprint_store(model=model, identity=identity, now=now)
         identities[model.pk] = identity
+    if counted:  # fingerprints read before the walk carried the count: given it without reading the files again
+        ModelFingerprint.objects.bulk_update(counted, ["parameters", "fingerprint"])
     stored = 0
     if subjects:
         references = fingerprint_references()
@@ -93,6 +96,16 @@ def lineage_infer_after_walk(
                                                    references=references, now=now))  # fmt: skip
     inferred_changes_record(before=before, now=now)
     return stored
+
+
+def parameters_backfill(row: ModelFingerprint, parameters: int | None) -> list[ModelFingerprint]:
+    """``[row]`` with the walk's parameter count set when the stored fingerprint (same revision) has none, else
+    ``[]``: the count is a property of the revision, so only a missing one is filled in."""
+    if row.parameters is not None or not parameters:
+        return []
+    row.parameters = parameters
+    row.fingerprint = {**(row.fingerprint if isinstance(row.fingerprint, dict) else {}), "parameters": parameters}
+    return [row]
 
 
 def fingerprint_store(*, model: AIModel, identity, now: datetime) -> ModelFingerprint:
