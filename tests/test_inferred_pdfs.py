@@ -64,7 +64,8 @@ def _figures(usage, as_of=None):
     )
 
 
-def test_the_vendor_report_labels_inferred_parents_with_their_confidence_and_escapes_them(silent_usage):
+def test_the_vendor_report_labels_inferred_parents_with_their_confidence_and_escapes_them(silent_usage, caplog):
+    caplog.set_level("WARNING", logger="weasyprint")
     edge = InferredEdge.objects.get(child=silent_usage.model)
     figures = _figures(silent_usage)
     [row] = figures.vendors[0].products[0].usages
@@ -94,6 +95,7 @@ def test_the_vendor_report_labels_inferred_parents_with_their_confidence_and_esc
     assert f"finetune,confidence{edge.confidence:.2f},fromconfig.json)" in text
     assert '<bonmouseover="x()">Qwen</b>&cofamily' in text  # shown as text, never as markup
     assert "inferredfromconfig,notdeclaredprobablyfinetune" in text  # the diagram
+    assert not [r for r in caplog.records if r.name.startswith("weasyprint") and r.levelname in ("WARNING", "ERROR")]
 
 
 def test_an_inference_made_after_the_reports_moment_is_not_shown_and_inferred_changes_are_supply_chain_changes(
