@@ -23,6 +23,7 @@ _ANALYST_EDITS = {
         "modelusage": ("add", "change", "delete"),
         "aimodel": ("add", "change"),
         "lineageedge": ("add", "change", "delete"),
+        "modelfilesupload": ("add",),  # a private model's config files; never changed or deleted
         "changeevent": ("change",),
         "csvimport": ("add", "change"),  # upload a spreadsheet, then apply it
     },

@@ -228,6 +228,10 @@ LINEAGE_REFRESH_BESIDE = env.bool("LINEAGE_REFRESH_BESIDE", default=True)
 # infers the parents of those whose metadata names none; inferred parents below this confidence are not stored.
 LINEAGE_INFERENCE = env.bool("LINEAGE_INFERENCE", default=True)
 LINEAGE_INFERENCE_MIN_CONFIDENCE = env.float("LINEAGE_INFERENCE_MIN_CONFIDENCE", default=0.5)
+# A private model's config.json and tokenizer_config.json, uploaded by its vendor or an analyst: largest accepted
+# (real ones are a few KiB; a tokenizer config with a long chat template or many added tokens some hundred KiB).
+MODEL_CONFIG_MAX_BYTES = env.int("MODEL_CONFIG_MAX_BYTES", default=1024 * 1024)
+MODEL_TOKENIZER_CONFIG_MAX_BYTES = env.int("MODEL_TOKENIZER_CONFIG_MAX_BYTES", default=4 * 1024 * 1024)
 # The bases the inference compares with, walked by every portfolio refresh: comma-separated hub ids; unset,
 # vendors/knowledge's list; set but empty, none.
 LINEAGE_REFERENCE_MODELS = (

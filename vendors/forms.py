@@ -1,9 +1,11 @@
 """Forms for the web UI; they validate input, the services do the writes."""
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from riskregistry.forms import StyledFormMixin
+from vendors import model_files
 from vendors.models import (
     AIModel,
     Contact,
@@ -173,3 +175,36 @@ class CsvImportForm(forms.Form):
         help_text="UTF-8 CSV in the documented column set; download the template to start.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+
+class ModelFilesForm(StyledFormMixin, forms.Form):
+    """A private model's ``config.json`` and ``tokenizer_config.json``: each optional, at least one; each read as
+    JSON data within its size limit and checked against what the inference reads (``vendors.model_files``).
+    ``cleaned_data`` holds ``CheckedFile``s (or None)."""
+
+    config = forms.FileField(
+        required=False, label="config.json", help_text="The model's config.json (architecture, sizes, token ids)."
+    )
+    tokenizer = forms.FileField(
+        required=False,
+        label="tokenizer_config.json",
+        help_text="The model's tokenizer_config.json (special tokens, added tokens, chat template).",
+    )
+
+    def _checked(self, field: str, kind: str, limit: int):
+        try:
+            return model_files.check_upload(self.cleaned_data.get(field), kind, limit=limit)
+        except model_files.ModelFileRefused as error:
+            raise ValidationError(str(error), code="refused") from None
+
+    def clean_config(self):
+        return self._checked("config", model_files.CONFIG, settings.MODEL_CONFIG_MAX_BYTES)
+
+    def clean_tokenizer(self):
+        return self._checked("tokenizer", model_files.TOKENIZER, settings.MODEL_TOKENIZER_CONFIG_MAX_BYTES)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("config") and not cleaned.get("tokenizer"):
+            raise ValidationError("Choose config.json, tokenizer_config.json or both.", code="empty")
+        return cleaned

@@ -36,6 +36,12 @@ urlpatterns = [
     path("imports/<int:pk>/apply/", views.CsvImportApplyView.as_view(), name="csv_import_apply"),
     path("models/", views.AIModelListView.as_view(), name="model_list"),
     path("models/<int:pk>/", views.AIModelDetailView.as_view(), name="model_detail"),
+    path("models/<int:pk>/files/", views.ModelFilesUploadView.as_view(), name="model_files_upload"),
+    path(
+        "models/<int:pk>/files/<int:upload_pk>/<str:kind>.json",
+        views.ModelFilesDownloadView.as_view(),
+        name="model_files_download",
+    ),
     path("models/<int:pk>/parents/new/", views.DeclaredParentView.as_view(), name="declared_parent_create"),
     path("lineage/edges/<int:pk>/delete/", views.DeclaredParentRemoveView.as_view(), name="declared_parent_delete"),
     path("knowledge/unknown-publishers/", views.UnknownPublishersView.as_view(), name="unknown_publishers"),

@@ -19,6 +19,7 @@ from vendors.models import (
     DataCategory,
     Host,
     HostRegion,
+    InferredEdge,
     LineageEdge,
     ModelUsage,
     Product,
@@ -297,7 +298,9 @@ class InferredEdgeRowSerializer(serializers.Serializer):
     parent = serializers.CharField()
     relation = serializers.CharField()
     source = serializers.ChoiceField(
-        choices=[(v, v) for v in ("inferred:config", "inferred:tokenizer", "inferred:readme")]
+        choices=[(v, v) for v in InferredEdge.Source.values],
+        help_text="What it was inferred from: the hub's config.json, tokenizer or README, or files uploaded for a "
+        "private model (inferred:upload-config, inferred:upload-tokenizer).",
     )
     confidence = serializers.FloatField(min_value=0.0, max_value=1.0)
     evidence = InferredEvidenceSerializer()

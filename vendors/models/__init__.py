@@ -2,7 +2,7 @@
 
 from vendors.models.bom import BomImport, BomVersion
 from vendors.models.imports import CsvImport
-from vendors.models.inference import InferredEdge, ModelFingerprint
+from vendors.models.inference import InferredEdge, ModelFilesUpload, ModelFingerprint
 from vendors.models.knowledge import Host, HostRegion, Publisher, PublisherOrg
 from vendors.models.lineage import (
     AIModel,
@@ -31,6 +31,7 @@ __all__ = [
     "LineageRefresh",
     "LineageRefreshChunk",
     "LineageRefreshClaim",
+    "ModelFilesUpload",
     "ModelFingerprint",
     "ModelUsage",
     "Product",

@@ -4,6 +4,7 @@ Kept apart from ``LineageEdge`` on purpose: an inferred parent is a probability 
 declaration, and nothing that reads declared lineage (chains, roots, countries) sees it unless it asks.
 """
 
+from django.conf import settings
 from django.db import models
 
 from vendors.models.base import choices_check
@@ -34,6 +35,83 @@ class InferredSource(models.TextChoices):
     CONFIG = "inferred:config", "Inferred from config.json"
     TOKENIZER = "inferred:tokenizer", "Inferred from the tokenizer"
     README = "inferred:readme", "Inferred from the README, checked against the named model"
+    UPLOAD_CONFIG = "inferred:upload-config", "Inferred from an uploaded config.json"
+    UPLOAD_TOKENIZER = "inferred:upload-tokenizer", "Inferred from an uploaded tokenizer_config.json"
+
+
+#: The sources of parents inferred from files a vendor or an analyst uploaded (not read from the hub).
+UPLOAD_SOURCES = (InferredSource.UPLOAD_CONFIG, InferredSource.UPLOAD_TOKENIZER)
+
+
+class UploadChannel(models.TextChoices):
+    ANALYST = "analyst", "An analyst, on the model's page"
+    ANALYST_ON_BEHALF = "analyst_on_behalf", "An analyst, in a questionnaire on the vendor's behalf"
+    PORTAL = "portal", "The vendor, in the questionnaire portal"
+
+
+class ModelFilesUpload(models.Model):
+    """A ``config.json`` and/or ``tokenizer_config.json`` uploaded for a model with no public record (a vendor's
+    private model), as read at upload: the original bytes with their SHA-256 and size, who uploaded them, how,
+    and what the inference concluded from them then.
+
+    Never changed and never deleted: a newer upload for the same model supersedes it (``superseded_at``,
+    ``superseded_by``) and the older one stays readable, with the inference it gave.
+    """
+
+    Channel = UploadChannel
+
+    model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="file_uploads")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The analyst who uploaded (blank for the vendor in the portal).",
+    )  # fmt: skip
+    uploaded_via = models.CharField(
+        max_length=300, blank=True, help_text="Where it came from: the assessment and question of a portal upload."
+    )
+    uploaded_at = models.DateTimeField()
+    config_name = models.CharField(max_length=200, blank=True, help_text="The uploaded file's own name.")
+    config_sha256 = models.CharField(max_length=64, blank=True)
+    config_size = models.PositiveIntegerField(null=True, blank=True)
+    config_raw = models.BinaryField(null=True, blank=True, editable=False, help_text="The file as uploaded.")
+    tokenizer_name = models.CharField(max_length=200, blank=True)
+    tokenizer_sha256 = models.CharField(max_length=64, blank=True)
+    tokenizer_size = models.PositiveIntegerField(null=True, blank=True)
+    tokenizer_raw = models.BinaryField(null=True, blank=True, editable=False, help_text="The file as uploaded.")
+    fingerprint = models.JSONField(default=dict, blank=True, help_text="vendors.lineage.inference.Fingerprint")
+    candidates = models.JSONField(
+        default=list, blank=True, help_text="What the inference concluded at upload: parent, confidence, evidence."
+    )
+    references = models.PositiveIntegerField(default=0, help_text="How many known fingerprints it was compared with.")
+    edges_note = models.CharField(
+        max_length=300, blank=True, help_text="Why no inferred parent was stored from it, when none was."
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes"
+    )
+
+    class Meta:
+        ordering = ["model_id", "-uploaded_at", "-id"]
+        verbose_name = "uploaded model files"
+        verbose_name_plural = "uploaded model files"
+        constraints = [
+            choices_check("channel", UploadChannel, "modelfilesupload_channel_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(config_sha256="", tokenizer_sha256=""), name="modelfilesupload_has_a_file"
+            ),
+            models.UniqueConstraint(
+                fields=["model"], condition=models.Q(superseded_at__isnull=True), name="modelfilesupload_one_current"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"files of {self.model} uploaded {self.uploaded_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def file_names(self) -> list[str]:
+        return [name for name, sha in (("config.json", self.config_sha256),
+                                       ("tokenizer_config.json", self.tokenizer_sha256)) if sha]  # fmt: skip
 
 
 class InferredEdge(models.Model):
@@ -46,11 +124,15 @@ class InferredEdge(models.Model):
     parent = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="inferred_child_edges")
     family = models.CharField(max_length=200, blank=True, help_text="The root of the parent's declared lineage.")
     relation = models.CharField(max_length=16, choices=EdgeRelation.choices, default=EdgeRelation.UNKNOWN)
-    source = models.CharField(max_length=24, choices=InferredSource.choices)
+    source = models.CharField(max_length=32, choices=InferredSource.choices)
     confidence = models.FloatField()
     evidence = models.JSONField(default=dict, blank=True, help_text="Fields matched, fields not matched, notes.")
     revision = models.CharField(max_length=40, blank=True, help_text="The child's commit the inference read.")
     observed_at = models.DateTimeField()
+    upload = models.ForeignKey(
+        ModelFilesUpload, null=True, blank=True, on_delete=models.PROTECT, related_name="inferred_edges",
+        help_text="The uploaded files it was inferred from (blank: read from the hub).",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["child_id", "-confidence", "parent_id"]

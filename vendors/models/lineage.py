@@ -186,6 +186,7 @@ class ChangeKind(models.TextChoices):
     INFERRED_PARENT_ADDED = "inferred_parent_added", "Inferred parent added (not declared)"
     INFERRED_PARENT_CHANGED = "inferred_parent_changed", "Inferred parent changed (not declared)"
     INFERRED_PARENT_REMOVED = "inferred_parent_removed", "Inferred parent dropped (not declared)"
+    FILES_UPLOADED = "files_uploaded", "Model files uploaded"
 
 
 class ChangeEvent(models.Model):

@@ -29,6 +29,7 @@ from vendors.selectors.lineage import (
     node_key,
     problem_summary,
 )
+from vendors.selectors.model_files import model_files_current, model_files_uploads
 from vendors.selectors.portfolio import (
     MODEL_BRIEF,
     PRODUCT_BRIEF,
@@ -92,6 +93,8 @@ __all__ = [
     "lineage_problem_counts",
     "lineage_reports",
     "lineage_subgraph",
+    "model_files_current",
+    "model_files_uploads",
     "model_usage_list_queryset",
     "model_usage_queryset",
     "node_key",

@@ -15,6 +15,7 @@ from vendors.views.lineage import (
     LineageRefreshCreateView,
     LineageRefreshDetailView,
 )
+from vendors.views.model_files import ModelFilesDownloadView, ModelFilesUploadView
 from vendors.views.models import AIModelDetailView, AIModelListView
 from vendors.views.portfolio import (
     ContactDeleteView,
@@ -49,6 +50,8 @@ __all__ = [
     "DeclaredParentView",
     "LineageRefreshCreateView",
     "LineageRefreshDetailView",
+    "ModelFilesDownloadView",
+    "ModelFilesUploadView",
     "ModelUsageCsvView",
     "ModelUsageFormView",
     "ModelUsageReinstateView",

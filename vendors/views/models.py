@@ -60,6 +60,8 @@ class AIModelDetailView(Guarded, DetailView):
             (edge, reverse("vendors:model_detail", args=[report.inferred_parent_ids[edge["parent"]]]))
             for edge in report.inferred_edges
         ]
+        if self.object.kind == AIModel.Kind.DECLARED:
+            context["uploads"] = selectors.model_files_uploads(self.object)
         usages = list(self.object.usages.all())
         ratings = latest_ratings(u.pk for u in usages)
         context["usages"] = [(usage, ratings.get(usage.pk)) for usage in usages]
