@@ -266,9 +266,14 @@ def check_tokenizer_config(content: Mapping[str, Any], name: str = "tokenizer_co
                 )
             _token_value(token, f"added_tokens_decoder[{token_id}]", name)
     template = content.get("chat_template")
-    if template is not None and not isinstance(template, str) and (not isinstance(template, list) or not all(
-        isinstance(t, dict) and isinstance(t.get("template"), str) for t in template
-    )):
+    if (
+        template is not None
+        and not isinstance(template, str)
+        and (
+            not isinstance(template, list)
+            or not all(isinstance(t, dict) and isinstance(t.get("template"), str) for t in template)
+        )
+    ):
         raise ModelFileRefused(f"{name}: chat_template must be text or a list of named templates.")
     _string(content.get("tokenizer_class"), "tokenizer_class", name, 200)
     if not any(content.get(key) for key in (*TOKEN_FIELDS, "added_tokens_decoder", "chat_template", "tokenizer_class")):

@@ -44,6 +44,7 @@ from assessments.services.findings import (
     findings_expire,
     findings_notify,
 )
+from assessments.services.model_files import questionnaire_model_files_upload
 from assessments.services.policy import policy_default_ensure, policy_version_create
 from assessments.services.portal import (
     PortalLinkGone,
@@ -106,6 +107,7 @@ __all__ = [
     "portal_link_touch",
     "public_url",
     "questionnaire_current",
+    "questionnaire_model_files_upload",
     "questionnaire_version_publish",
     "questionnaire_versions_load",
     "ratings_refresh",

@@ -2,8 +2,9 @@
 question shows (with its current answer, evidence and comments) and how a POST becomes answers.
 
 Field names: ``q:<id>`` the value (repeated for multiple choice), ``na:<id>`` / ``nar:<id>`` not applicable and
-its reason, ``t:<id>:<row>:<column>`` model-table cells, ``f:<id>`` file uploads, ``c:<id>`` a new comment, and
-``shown`` lists the questions the form carried (so an unticked box means "no answer", not "not in this form"),
+its reason, ``t:<id>:<row>:<column>`` model-table cells, ``f:<id>`` file uploads, ``mf:<id>:config`` /
+``mf:<id>:tokenizer`` a private model's config files for the model-table row ``mfrow:<id>``, ``c:<id>`` a new
+comment, and ``shown`` lists the questions the form carried (so an unticked box means "no answer", not "not in this form"),
 ``v:<id>`` the version of the answer it showed (so a save never overwrites one changed meanwhile).
 """
 
@@ -16,6 +17,7 @@ from assessments.questionnaires import logic
 from assessments.questionnaires.schema import Question, Questionnaire
 from assessments.services import RawAnswer
 from riskregistry.versions import version_of
+from vendors.selectors import model_files_current
 
 BLANK_ROWS = 3
 _CELL = re.compile(r"^t:(?P<q>[^:]+):(?P<row>\d{1,3}):(?P<col>[a-z_]+)$")
@@ -34,6 +36,17 @@ class QuestionView:
     comments: list = field(default_factory=list)
     answer: object = None
     prefilled: bool = False
+    # A model table's uploaded config files: (row number from 1, model name, its current upload) per row whose
+    # model has one.
+    model_files: list = field(default_factory=list)
+
+    @property
+    def row_choices(self) -> list[tuple[int, str]]:
+        """The rows a model table's config files can be uploaded for: (row index, "Row 2: name")."""
+        return [
+            (index, f"Row {index + 1}: {row.get('model')}" if row.get("model") else f"Row {index + 1}")
+            for index, row in enumerate(self.rows)
+        ]
 
     @property
     def version(self) -> str:
@@ -90,7 +103,21 @@ def form_sections(
             view.comments = comments.get(question.id, [])
             views.append(view)
         sections.append(SectionView(section.title, section.intro, views))
+    _model_files(view for s in sections for view in s.questions if view.question.type == "model_table")
     return sections
+
+
+def _model_files(tables) -> None:
+    """Attach to each model table the current uploaded config files of the models its rows name."""
+    tables = list(tables)
+    names = [row.get("model") for view in tables for row in view.rows if isinstance(row.get("model"), str)]
+    current = model_files_current(names)
+    for view in tables:
+        view.model_files = [
+            (index + 1, row["model"], current[row["model"].strip().lower()])
+            for index, row in enumerate(view.rows)
+            if isinstance(row.get("model"), str) and row["model"].strip().lower() in current
+        ]
 
 
 def parse_post(q: Questionnaire, data) -> tuple[dict[str, RawAnswer], dict[str, str]]:

@@ -16,6 +16,7 @@ from assessments import selectors, services
 from assessments.models import Assessment, AssessmentLink, Evidence
 from assessments.views.answer_form import form_sections, parse_post, posted_versions, progress
 from assessments.views.portal_base import PortalEntryView, PortalSessionMixin, portal_error
+from vendors.forms import ModelFilesForm
 
 
 class AssessmentEnterView(PortalEntryView):
@@ -36,6 +37,8 @@ def save_form(request, assessment: Assessment, *, by=None) -> tuple[dict, dict]:
     )
     errors = dict(result.errors)
     for key, upload in request.FILES.items():
+        if not key.startswith("f:"):
+            continue  # a model table's config files, below
         question_id = key.removeprefix("f:")
         try:
             evidence = services.evidence_add(assessment=assessment, question_id=question_id, upload=upload, by=by)
@@ -45,12 +48,51 @@ def save_form(request, assessment: Assessment, *, by=None) -> tuple[dict, dict]:
         if question_id in posted and q.question(question_id).type == "file":
             raw = posted[question_id]
             posted[question_id] = type(raw)(value=[*(raw.value or []), evidence.pk], na=raw.na, na_reason=raw.na_reason)
+    for question_id, problem in model_files_save(request, assessment, q, by=by).items():
+        errors[question_id] = "; ".join(filter(None, (errors.get(question_id), problem)))
     for question_id, body in comments.items():
         try:
             services.answer_comment_add(assessment=assessment, question_id=question_id, body=body, by=by)
         except ValidationError as error:
             errors[question_id] = "; ".join(error.messages)
     return posted, errors
+
+
+def model_files_save(request, assessment: Assessment, q, *, by=None) -> dict[str, str]:
+    """Check and record the config files posted for a model table's row (``mf:<id>:config``,
+    ``mf:<id>:tokenizer``, ``mfrow:<id>``); returns what was refused, by question. A refused upload keeps nothing
+    of either file."""
+    errors = {}
+    for question in q.questions():
+        files = {kind: request.FILES.get(f"mf:{question.id}:{kind}") for kind in ("config", "tokenizer")}
+        if question.type != "model_table" or not any(files.values()):
+            continue
+        if by is not None and not by.has_perm("vendors.add_modelfilesupload"):
+            errors[question.id] = "You may not upload model files."
+            continue
+        form = ModelFilesForm(data={}, files={kind: upload for kind, upload in files.items() if upload})
+        row = request.POST.get(f"mfrow:{question.id}", "")
+        if not form.is_valid():
+            errors[question.id] = " ".join(message for messages_ in form.errors.values() for message in messages_)
+            continue
+        if not row.isdigit() or len(row) > 3:
+            errors[question.id] = "Choose the row of the model these files describe."
+            continue
+        try:
+            upload = services.questionnaire_model_files_upload(
+                assessment=assessment,
+                question_id=question.id,
+                row=int(row),
+                model_name=request.POST.get(f"t:{question.id}:{int(row)}:model", ""),
+                config=form.cleaned_data["config"],
+                tokenizer=form.cleaned_data["tokenizer"],
+                by=by,
+            )
+        except ValidationError as error:
+            errors[question.id] = " ".join(error.messages)
+        else:
+            messages.success(request, f"Received {' and '.join(upload.file_names)} for {upload.model.name}.")
+    return errors
 
 
 class AssessmentPortalView(PortalSessionMixin, View):
