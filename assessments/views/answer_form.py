@@ -4,8 +4,8 @@ question shows (with its current answer, evidence and comments) and how a POST b
 Field names: ``q:<id>`` the value (repeated for multiple choice), ``na:<id>`` / ``nar:<id>`` not applicable and
 its reason, ``t:<id>:<row>:<column>`` model-table cells, ``f:<id>`` file uploads, ``mf:<id>:config`` /
 ``mf:<id>:tokenizer`` a private model's config files for the model-table row ``mfrow:<id>``, ``c:<id>`` a new
-comment, and ``shown`` lists the questions the form carried (so an unticked box means "no answer", not "not in this form"),
-``v:<id>`` the version of the answer it showed (so a save never overwrites one changed meanwhile).
+comment, and ``shown`` lists the questions the form carried (so an unticked box means "no answer", not "not in this
+form"), ``v:<id>`` the version of the answer it showed (so a save never overwrites one changed meanwhile).
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ class Migration(migrations.Migration):
                     "channel",
                     models.CharField(
                         choices=[
-                            ("analyst", "An analyst, on the model's page"),
-                            ("analyst_on_behalf", "An analyst, in a questionnaire on the vendor's behalf"),
-                            ("portal", "The vendor, in the questionnaire portal"),
+                            ("analyst", "An analyst on the model's page"),
+                            ("analyst_on_behalf", "An analyst in a questionnaire, on the vendor's behalf"),
+                            ("portal", "The vendor in the questionnaire portal"),
                         ],
                         max_length=20,
                     ),

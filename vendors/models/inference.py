@@ -44,9 +44,9 @@ UPLOAD_SOURCES = (InferredSource.UPLOAD_CONFIG, InferredSource.UPLOAD_TOKENIZER)
 
 
 class UploadChannel(models.TextChoices):
-    ANALYST = "analyst", "An analyst, on the model's page"
-    ANALYST_ON_BEHALF = "analyst_on_behalf", "An analyst, in a questionnaire on the vendor's behalf"
-    PORTAL = "portal", "The vendor, in the questionnaire portal"
+    ANALYST = "analyst", "An analyst on the model's page"
+    ANALYST_ON_BEHALF = "analyst_on_behalf", "An analyst in a questionnaire, on the vendor's behalf"
+    PORTAL = "portal", "The vendor in the questionnaire portal"
 
 
 class ModelFilesUpload(models.Model):

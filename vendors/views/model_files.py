@@ -40,7 +40,6 @@ class ModelFilesUploadView(Guarded, FormView):
                 tokenizer=form.cleaned_data["tokenizer"],
                 channel=ModelFilesUpload.Channel.ANALYST,
                 user=self.request.user,
-                via="the model's page",
             )
         except ValidationError as error:
             form_errors_from(form, error)
