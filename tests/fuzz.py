@@ -34,7 +34,9 @@ from assessments import services as assessment_services
 from assessments.services.attestation_links import attestation_link_send
 from tests import factories
 from tests.api import build_world
-from vendors.models import LineageRefresh
+from vendors.model_files import CONFIG, check_file
+from vendors.models import AIModel, LineageRefresh, ModelFilesUpload
+from vendors.services.model_files import model_files_upload
 
 #: The apps whose rows a refused POST must leave as they were (and whose pages are fuzzed).
 APPS = ("riskregistry", "vendors", "assessments", "reports", "webhooks", "auth")
@@ -125,6 +127,7 @@ class FuzzWorld:
     refresh: LineageRefresh
     assessment_token: str
     attestation_token: str
+    model_upload: ModelFilesUpload  # a private model's uploaded config files (and so the model's upload form)
 
     def kwargs_for(self, name: str) -> dict | None:
         """The URL keyword arguments that open ``name`` on this world, or None when none are known (a POST-only
@@ -141,6 +144,12 @@ class FuzzWorld:
             "vendors:declared_parent_create": {"pk": w.model.pk},
             "vendors:lineage_refresh_detail": {"pk": self.refresh.pk},
             "vendors:csv_import_detail": {"pk": w.csv_import.pk},
+            "vendors:model_files_upload": {"pk": self.model_upload.model_id},
+            "vendors:model_files_download": {
+                "pk": self.model_upload.model_id,
+                "upload_pk": self.model_upload.pk,
+                "kind": "config",
+            },
         }
         if name == "two_factor_remove":  # another person's devices, lifted by an admin
             from django.contrib.auth import get_user_model
@@ -182,11 +191,15 @@ def fuzz_world_build() -> FuzzWorld:
     contact = factories.ContactFactory(vendor=world.attestation_request.vendor)
     _link, attestation_url = attestation_link_send(request=world.attestation_request, contacts=[contact])
     refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO, requested_by=sender, status="done")
+    private = AIModel.objects.create(kind=AIModel.Kind.DECLARED, name="Fuzz Private LLM", status="resolved")
+    config = check_file(b'{"model_type": "llama", "hidden_size": 4096}', CONFIG, limit=1024)
+    upload = model_files_upload(model=private, config=config, tokenizer=None, channel="analyst", user=sender)
     return FuzzWorld(
         world=world,
         refresh=refresh,
         assessment_token=token_url.rstrip("/").rsplit("/", 1)[-1],
         attestation_token=attestation_url.rstrip("/").rsplit("/", 1)[-1],
+        model_upload=upload,
     )
 
 
