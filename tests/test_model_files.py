@@ -18,8 +18,9 @@ from tests import factories
 from tests.fakehub.records import load_records
 from vendors import selectors
 from vendors.model_files import CONFIG, TOKENIZER, ModelFileRefused, check_file
-from vendors.models import AIModel, ChangeEvent, InferredEdge, LineageRefresh, ModelFilesUpload
+from vendors.models import AIModel, ChangeEvent, InferredEdge, LineageEdge, LineageRefresh, ModelFilesUpload
 from vendors.services import lineage
+from vendors.services.model_files import model_files_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -265,3 +266,48 @@ def test_hostile_strings_in_the_files_are_data_and_are_escaped(analyst_client, p
     assert "&lt;svg onload=alert(2)&gt;.json" in page
     assert "model_type &lt;script&gt;alert(&#x27;config&#x27;)&lt;/script&gt;" in page
     assert "eos_token &lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+
+
+def test_the_same_files_again_are_a_new_upload_once_the_inference_says_more(analyst_client, private_model, fake_hub):
+    config = _json(QWEN_INSTRUCT["config.json"])
+    assert _upload(analyst_client, private_model, config=_file(config, "config.json")).status_code == 302
+    first = ModelFilesUpload.objects.get()
+    assert first.candidates == [] and "No fingerprint of a known model is stored yet" in first.edges_note
+    assert not InferredEdge.objects.exists()
+
+    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.MODELS, model_names=["Qwen/Qwen2.5-7B-Instruct"])
+    lineage.lineage_refresh_run(refresh_id=refresh.pk)
+    assert _upload(analyst_client, private_model, config=_file(config, "config.json")).status_code == 302
+    second = ModelFilesUpload.objects.get(superseded_at__isnull=True)
+    assert second.config_sha256 == first.config_sha256 and second.pk != first.pk
+    assert InferredEdge.objects.get(child=private_model).upload == second
+
+
+def test_a_declared_parent_replaces_the_uploaded_inference_and_its_removal_brings_it_back(
+    analyst, private_model, references
+):
+    config = check_file(_json(QWEN_INSTRUCT["config.json"]), CONFIG, limit=1024 * 1024)
+    upload = model_files_upload(model=private_model, config=config, tokenizer=None, channel="analyst", user=analyst)
+    assert InferredEdge.objects.get(child=private_model).upload == upload
+
+    edge = lineage.lineage_parent_declare(
+        child=private_model, parent_kind="hub", parent_name="meta-llama/Llama-3.1-8B", relation="finetune",
+        source=LineageEdge.Source.VENDOR, user=analyst,
+    )  # fmt: skip
+    assert not InferredEdge.objects.filter(child=private_model).exists()
+    assert ModelFilesUpload.objects.get() == upload  # the upload and what it said stay on record
+
+    lineage.lineage_parent_remove(edge=edge, user=analyst)
+    restored = InferredEdge.objects.get(child=private_model)
+    assert restored.parent.name == "Qwen/Qwen2.5-7B-Instruct" and restored.source == "inferred:upload-config"
+
+    # Uploading while a parent is declared keeps the inference with the upload only.
+    lineage.lineage_parent_declare(
+        child=private_model, parent_kind="hub", parent_name="meta-llama/Llama-3.1-8B", relation="finetune",
+        source=LineageEdge.Source.ANALYST, user=analyst,
+    )  # fmt: skip
+    tokenizer = check_file(_json(QWEN_INSTRUCT["tokenizer_config.json"]), TOKENIZER, limit=1024 * 1024)
+    newer = model_files_upload(model=private_model, config=config, tokenizer=tokenizer, channel="analyst", user=analyst)
+    assert not InferredEdge.objects.filter(child=private_model).exists()
+    assert newer.candidates[0]["parent"] == "Qwen/Qwen2.5-7B-Instruct" and not newer.candidates[0]["stored"]
+    assert "A parent is declared for this model" in newer.edges_note

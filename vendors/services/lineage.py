@@ -37,6 +37,7 @@ from vendors.selectors import lineage_problem_counts
 from vendors.services.lineage_inference import lineage_infer_after_walk, walked_files
 from vendors.services.lineage_store import HUB_SOURCES, GraphStore
 from vendors.services.lineage_walk import WalkLimits, WalkStats, lineage_walk
+from vendors.services.model_files import model_files_edges_sync
 from vendors.services.rescoring import usages_depending_on, usages_rescore_request
 from vendors.signals import change_events_announce
 
@@ -368,6 +369,7 @@ def lineage_parent_declare(
         occurred_at=edge.observed_at,
     )
     change_events_announce([added])
+    model_files_edges_sync(model=child)  # a declared parent replaces parents inferred from uploaded files
     if parent.kind == AIModel.Kind.HUB and parent.fetched_at is None:
         lineage_refresh_request(scope=LineageRefresh.Scope.MODELS, model_names=[parent.name], user=user)
     usages_rescore_request(usage_ids=usages_depending_on([child]))
@@ -389,4 +391,5 @@ def lineage_parent_remove(*, edge: LineageEdge, user=None) -> None:
     change_events_announce([removed])
     child = edge.child
     edge.delete()
+    model_files_edges_sync(model=child)  # the last declared parent gone: those inferred from its files return
     usages_rescore_request(usage_ids=usages_depending_on([child]))

@@ -59,6 +59,10 @@ def _file_fields(prefix: str, checked: CheckedFile | None) -> dict:
     }
 
 
+def _min_confidence() -> float:
+    return settings.LINEAGE_INFERENCE_MIN_CONFIDENCE
+
+
 @transaction.atomic
 def model_files_upload(
     *,
@@ -71,8 +75,11 @@ def model_files_upload(
     now: datetime | None = None,
 ) -> ModelFilesUpload:
     """Record uploaded files for ``model`` (superseding its current upload, which is kept), infer its probable
-    parents from them, store those at or above the threshold as inferred edges, record a change event and ask
-    for the rescoring of the usages that depend on the model."""
+    parents from them, store those at or above the threshold as inferred edges (unless a parent is declared),
+    record a change event and ask for the rescoring of the usages that depend on the model.
+
+    The same files again are refused when the inference says what it said then; when it says something else (a
+    base fingerprinted since, a changed threshold) they are a new upload, so the record shows what changed."""
     now = now or timezone.now()
     if model.kind != AIModel.Kind.DECLARED:
         where = "read from the hub" if model.kind == AIModel.Kind.HUB else "its provider's alone"
@@ -85,14 +92,9 @@ def model_files_upload(
     model = AIModel.objects.select_for_update().get(pk=model.pk)  # one upload at a time per model
     current = ModelFilesUpload.objects.filter(model=model, superseded_at__isnull=True).first()
     config_sha, tokenizer_sha = (config.sha256 if config else ""), (tokenizer.sha256 if tokenizer else "")
-    if current is not None and (current.config_sha256, current.tokenizer_sha256) == (config_sha, tokenizer_sha):
-        raise ValidationError(
-            f"These are the files already uploaded for {model.name} on {current.uploaded_at:%Y-%m-%d %H:%M} UTC: "
-            "nothing changed."
-        )
 
     references = [(pk, ref) for pk, ref in fingerprint_references() if pk != model.pk]
-    by_name = {ref.repo_id.lower(): pk for pk, ref in references}
+    known = {ref.repo_id.lower() for _, ref in references}
     exposed = Exposed(
         repo_id=model.name,
         config=config.content if config else None,
@@ -100,21 +102,26 @@ def model_files_upload(
     )
     candidates = infer(exposed, [ref for _, ref in references])
     declared = LineageEdge.objects.filter(child=model).exists()
-    wanted: dict[int, Candidate] = {}
+    kept = [c for c in candidates if c.parent.lower() in known and c.confidence >= _min_confidence()]
+    rows = [_candidate_row(c, stored=not declared and c in kept) for c in candidates]
+    same_files = current is not None and (current.config_sha256, current.tokenizer_sha256) == (
+        config_sha,
+        tokenizer_sha,
+    )
+    if same_files and current.candidates == rows:
+        raise ValidationError(
+            f"These are the files already uploaded for {model.name} on {current.uploaded_at:%Y-%m-%d %H:%M} "
+            "UTC, and the inference says the same of them: nothing changed."
+        )
     note = ""
     if declared:
         note = "A parent is declared for this model: the inference is kept with the upload, not as an inferred parent."
-    else:
-        for candidate in candidates:
-            parent_id = by_name.get(candidate.parent.lower())
-            if parent_id is not None and candidate.confidence >= settings.LINEAGE_INFERENCE_MIN_CONFIDENCE:
-                wanted.setdefault(parent_id, candidate)
-        if not wanted:
-            note = (
-                f"No known model matches with a confidence of {settings.LINEAGE_INFERENCE_MIN_CONFIDENCE:.2f} or more."
-                if references
-                else "No fingerprint of a known model is stored yet: refresh the lineage, then upload again."
-            )
+    elif not kept:
+        note = (
+            f"No known model matches with a confidence of {_min_confidence():.2f} or more."
+            if references
+            else "No fingerprint of a known model is stored yet: refresh the lineage, then upload the files again."
+        )
     fingerprint = fingerprint_from(exposed.config, exposed.tokenizer_config)
     if current is not None:
         current.superseded_at = now
@@ -128,7 +135,7 @@ def model_files_upload(
         **_file_fields("config", config),
         **_file_fields("tokenizer", tokenizer),
         fingerprint=fingerprint.as_dict(),
-        candidates=[_candidate_row(c, stored=by_name.get(c.parent.lower()) in wanted) for c in candidates],
+        candidates=rows,
         references=len(references),
         edges_note=note,
     )
@@ -138,28 +145,11 @@ def model_files_upload(
         current.superseded_by = upload
         current.save(update_fields=["superseded_by"])
 
-    before = {e.parent.name for e in InferredEdge.objects.filter(child=model).select_related("parent")}
-    InferredEdge.objects.filter(child=model, source__in=UPLOAD_SOURCES).delete()
-    for parent_id, candidate in wanted.items():
-        row = _candidate_row(candidate, stored=True)
-        edge = InferredEdge(
-            child=model,
-            parent_id=parent_id,
-            family=row["family"],
-            relation=candidate.relation,
-            source=row["source"],
-            confidence=candidate.confidence,
-            evidence={key: row[key] for key in ("family", "summary", "matched", "not_matched", "notes")},
-            revision=f"upload:{(config_sha or tokenizer_sha)[:12]}",
-            observed_at=now,
-            upload=upload,
-        )
-        edge.full_clean()
-        edge.save()
-
+    before = sorted(InferredEdge.objects.filter(child=model).values_list("parent__name", flat=True))
+    stored = model_files_edges_sync(model=model, now=now)
     files = " and ".join(upload.file_names)
     who = upload.uploaded_by.get_username() if upload.uploaded_by else "the vendor"
-    said = candidates[0].summary() if wanted else note or "no probable parent"
+    said = rows[0]["summary"] if stored else note or "no probable parent"
     event = ChangeEvent.objects.create(
         kind=ChangeEvent.Kind.FILES_UPLOADED,
         model=model,
@@ -172,11 +162,66 @@ def model_files_upload(
             "config_sha256": config_sha or None,
             "tokenizer_config_sha256": tokenizer_sha or None,
             "supersedes": current.pk if current else None,
-            "inferred_parents_before": sorted(before),
-            "inferred_parents": sorted(c.parent for c in wanted.values()),
+            "inferred_parents_before": before,
+            "inferred_parents": sorted(edge.parent.name for edge in stored),
         },
         occurred_at=now,
     )
     change_events_announce([event])
     usages_rescore_request(usage_ids=usages_depending_on([model]))
     return upload
+
+
+@transaction.atomic
+def model_files_edges_sync(*, model: AIModel, now: datetime | None = None) -> list[InferredEdge]:
+    """Make a declared model's inferred parents those its current upload's inference names at or above the
+    threshold, or none while a parent is declared for it (a declaration says more than an inference can, as for
+    hub models). Called after an upload and whenever a parent is declared for the model or removed from it; the
+    inference itself is not run again: its result is the upload's record."""
+    if model.kind != AIModel.Kind.DECLARED:
+        return []
+    now = now or timezone.now()
+    current = (
+        ModelFilesUpload.objects.filter(model=model, superseded_at__isnull=True)
+        .defer("config_raw", "tokenizer_raw")
+        .first()
+    )
+    wanted: dict[int, dict] = {}
+    if current is not None and not LineageEdge.objects.filter(child=model).exists():
+        rows = [row for row in current.candidates if isinstance(row, dict) and isinstance(row.get("parent"), str)]
+        parents = {
+            name.lower(): pk
+            for pk, name in AIModel.objects.filter(
+                kind=AIModel.Kind.HUB, name__in=[row["parent"] for row in rows]
+            ).values_list("pk", "name")
+        }
+        for row in rows:
+            parent_id = parents.get(row["parent"].lower())
+            if parent_id is not None and parent_id != model.pk and row.get("confidence", 0) >= _min_confidence():
+                wanted.setdefault(parent_id, row)
+    current_id = current.pk if current is not None else None
+    existing = {e.parent_id: e for e in InferredEdge.objects.filter(child=model, source__in=UPLOAD_SOURCES)}
+    stale = [e.pk for parent_id, e in existing.items() if parent_id not in wanted or e.upload_id != current_id]
+    InferredEdge.objects.filter(pk__in=stale).delete()
+    kept = []
+    for parent_id, row in wanted.items():
+        edge = existing.get(parent_id)
+        if edge is not None and edge.upload_id == current_id:
+            kept.append(edge)  # unchanged: left as it was
+            continue
+        edge = InferredEdge(
+            child=model,
+            parent_id=parent_id,
+            family=row.get("family") or "",
+            relation=row.get("relation") or "unknown",
+            source=row.get("source") or StoredSource.UPLOAD_CONFIG,
+            confidence=row["confidence"],
+            evidence={key: row.get(key) for key in ("family", "summary", "matched", "not_matched", "notes")},
+            revision=f"upload:{(current.config_sha256 or current.tokenizer_sha256)[:12]}",
+            observed_at=now,
+            upload=current,
+        )
+        edge.full_clean()
+        edge.save()
+        kept.append(edge)
+    return kept
