@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from assessments import services
-from assessments.models import Assessment, AssessmentEvent
+from assessments.models import Assessment, AssessmentEvent, Finding, RiskRating
 from tests import factories
 from tests.fakehub.records import load_records
 from vendors.models import AIModel, ChangeEvent, InferredEdge, LineageRefresh, ModelFilesUpload
@@ -165,3 +165,34 @@ def test_an_analyst_uploads_on_the_vendors_behalf_and_a_viewer_cannot(client, pr
     assert InferredEdge.objects.get(child=upload.model).source == "inferred:upload-config"
     page = client.get(path).content.decode()
     assert f'href="/models/{upload.model_id}/#model-files"' in page
+
+
+def test_accepting_the_answers_puts_the_uploaded_model_in_the_registry_with_its_inferred_origin(
+    client, product, analyst, references, knowledge, django_capture_on_commit_callbacks
+):
+    from tests.test_assessments_flow import _complete_mbom
+
+    assessment, url = _send(product, analyst)
+    page = _enter(client, url)
+    data = {
+        **_complete_mbom([{"model": "Acme Contract LLM v3", "relation": "none", "role": "primary"}]),
+        f"mfrow:{TABLE}": "0",
+        **_files(config=QWEN_CONFIG, tokenizer=QWEN_TOKENIZER),
+        "action": "submit",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(page, data).status_code == 302
+    client.force_login(analyst)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/assessments/{assessment.pk}/accept/").status_code == 302
+
+    usage = product.model_usages.select_related("model").get()
+    assert usage.model.name == "Acme Contract LLM v3" and usage.model.kind == AIModel.Kind.DECLARED
+    assert usage.model.file_uploads.get().channel == "portal"
+    rating = RiskRating.objects.get(usage=usage, is_current=True)
+    factors = {f["code"]: f for f in rating.factors}
+    assert "probably Qwen/Qwen2.5-7B-Instruct" in factors["origin.inferred_country_of_concern"]["reason"]
+    # The vendor said no model comes from a country of concern; its own files say otherwise.
+    finding = Finding.objects.get(usage=usage, code="discrepancy.answer_contradicts_lineage")
+    assert "says no models from countries of concern" in finding.title and "CN" in finding.title
+    assert "inferred:upload-config" in " ".join([finding.title, *finding.evidence])
