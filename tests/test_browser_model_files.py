@@ -96,6 +96,8 @@ def test_the_vendor_uploads_config_files_in_the_portals_model_table(browser, liv
     portal.get_by_text("Received config.json for Acme Contract LLM v3.").wait_for()
     assert portal.locator(".model-files-received").get_by_text(re.compile("config.json received")).is_visible()
     assert "Qwen" not in portal.content()
+    table.get_by_text("Upload the config files of a private model").click()
+    portal.screenshot(path=tmp_path / "portal-model-files.png", full_page=True)
     context.close()
     upload = ModelFilesUpload.objects.get()
     assert upload.channel == "portal" and upload.model.name == "Acme Contract LLM v3"
