@@ -80,7 +80,6 @@ def model_files_upload(
 
     The same files again are refused when the inference says what it said then; when it says something else (a
     base fingerprinted since, a changed threshold) they are a new upload, so the record shows what changed."""
-    now = now or timezone.now()
     if model.kind != AIModel.Kind.DECLARED:
         where = "read from the hub" if model.kind == AIModel.Kind.HUB else "its provider's alone"
         raise ValidationError(
@@ -90,6 +89,7 @@ def model_files_upload(
     if config is None and tokenizer is None:
         raise ValidationError({"config": "Choose config.json, tokenizer_config.json or both."})
     model = AIModel.objects.select_for_update().get(pk=model.pk)  # one upload at a time per model
+    now = now or timezone.now()  # taken under the lock: a later upload always has a later time
     current = ModelFilesUpload.objects.filter(model=model, superseded_at__isnull=True).first()
     config_sha, tokenizer_sha = (config.sha256 if config else ""), (tokenizer.sha256 if tokenizer else "")
 
