@@ -63,6 +63,7 @@ def test_an_analyst_uploads_a_private_models_config_files_on_its_page(page, tmp_
     inferred = page.locator(".inferred-parents")
     assert inferred.get_by_role("link", name="Qwen/Qwen2.5-7B-Instruct").is_visible()
     assert "inferred:upload-config" in inferred.inner_text()
+    assert page.locator("figure svg").get_by_text("inferred from uploaded config, not declared").is_visible()
     assert page.locator(".model-file-uploads").get_by_text("Current").is_visible()
     page.screenshot(path=tmp_path / "model-files.png", full_page=True)
     edge = InferredEdge.objects.get(child=model)

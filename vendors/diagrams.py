@@ -67,7 +67,7 @@ _INFERRED_EDGE = {"style": "dashed", "color": "#6c757d", "fontcolor": "#495057"}
 
 
 def _inferred_label(edge: dict, strict: bool = False) -> str:
-    source = edge["source"].removeprefix("inferred:")
+    source = edge["source"].removeprefix("inferred:").replace("upload-", "uploaded ")  # "uploaded config"
     lines = [_text(edge["parent"], 70, strict=strict), _text(f"inferred from {source}, not declared", strict=strict)]
     return "\n".join(lines)
 
