@@ -15,6 +15,7 @@ from django.urls import reverse
 from assessments.models import RiskRating
 from assessments.services.rescoring import ratings_refresh
 from tests import factories
+from tests.api import key_client
 from tests.fakehub.records import load_records
 from vendors import selectors
 from vendors.model_files import CONFIG, TOKENIZER, ModelFileRefused, check_file
@@ -215,6 +216,8 @@ def test_a_real_qwen_config_uploaded_for_a_private_model_gives_the_qwen_family(
         ("Qwen/Qwen2.5-7B-Instruct", "inferred:upload-config")
     ]
     assert report["inferred_countries"] == ["CN"]
+    body = key_client(analyst, scope="read").get(f"/api/v1/models/{private_model.pk}/lineage/").json()
+    assert body["inferred_edges"] == report["inferred_edges"] and body["edges"] == []
 
     # The rating reads it like a hub-derived inferred parent.
     ratings_refresh(usage_ids=[usage.pk])
