@@ -149,7 +149,8 @@ def model_files_upload(
     stored = model_files_edges_sync(model=model, now=now)
     files = " and ".join(upload.file_names)
     who = upload.uploaded_by.get_username() if upload.uploaded_by else "the vendor"
-    said = rows[0]["summary"] if stored else note or "no probable parent"
+    best = max(stored, key=lambda edge: edge.confidence, default=None)
+    said = best.evidence.get("summary") if best is not None else note or "no probable parent"
     event = ChangeEvent.objects.create(
         kind=ChangeEvent.Kind.FILES_UPLOADED,
         model=model,
