@@ -314,3 +314,13 @@ def test_a_declared_parent_replaces_the_uploaded_inference_and_its_removal_bring
     assert not InferredEdge.objects.filter(child=private_model).exists()
     assert newer.candidates[0]["parent"] == "Qwen/Qwen2.5-7B-Instruct" and not newer.candidates[0]["stored"]
     assert "A parent is declared for this model" in newer.edges_note
+
+
+def test_a_tokenizer_config_alone_gives_a_family_level_guess_from_the_tokenizer(analyst, private_model, references):
+    tokenizer = check_file(_json(QWEN_INSTRUCT["tokenizer_config.json"]), TOKENIZER, limit=1024 * 1024)
+    upload = model_files_upload(model=private_model, config=None, tokenizer=tokenizer, channel="analyst", user=analyst)
+    assert upload.config_sha256 == "" and upload.config_raw is None and upload.file_names == ["tokenizer_config.json"]
+    edges = list(InferredEdge.objects.filter(child=private_model))
+    assert edges and all(e.source == "inferred:upload-tokenizer" and e.confidence <= 0.55 for e in edges)
+    assert {e.family for e in edges} == {"Qwen/Qwen2.5-7B"}
+    assert "tokenizer only: no config to compare" in edges[0].evidence["notes"]
