@@ -62,3 +62,18 @@ class VersionedAdminForm(forms.ModelForm):
                 self.data[self.add_prefix("based_on")] = error.current
                 raise forms.ValidationError(error.message, code="stale") from None
         return data
+
+
+class RowsChoiceField(forms.ModelMultipleChoiceField):
+    """A ``ModelMultipleChoiceField`` of rows with integer ids that refuses an id outside the database's 64-bit
+    integers as an invalid id before querying: Django lets such a value through to an ``__in`` lookup, which
+    SQLite answers with an ``OverflowError`` (a 500) rather than no row."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk).strip()
+            if len(text) > 20 or not text.lstrip("-").isdigit() or not -(2**63) <= int(text) < 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": text[:40]}
+                )
+        return super()._check_values(value)

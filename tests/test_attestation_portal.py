@@ -138,3 +138,20 @@ def test_the_analyst_sends_and_revokes_from_the_request_page(analyst_client, por
     client.force_login(viewer)
     assert client.post(f"/attestations/{request.pk}/link/", {"contacts": [contact.pk]}).status_code == 403
     assert "Send the link" not in client.get(request.get_absolute_url()).content.decode()
+
+
+def test_the_link_goes_only_to_the_vendors_own_contacts(analyst_client, portfolio):  # noqa: F811
+    request = services.attestation_request_create(
+        product=portfolio["qwen"].product, deadline=timezone.now().date() + dt.timedelta(days=20)
+    )
+    stranger = factories.ContactFactory(email="someone@other-vendor.example")  # another vendor's contact
+    own = factories.ContactFactory(vendor=request.vendor, email="cora@vendor.example")
+
+    refused = analyst_client.post(f"/attestations/{request.pk}/link/", {"contacts": [own.pk, stranger.pk]}, follow=True)
+    assert "not one of this vendor" in refused.content.decode()
+    empty = analyst_client.post(f"/attestations/{request.pk}/link/", {}, follow=True)
+    assert "Choose at least one of the vendor" in empty.content.decode()
+    assert not AttestationLink.objects.filter(request=request).exists()  # neither sent anything
+
+    analyst_client.post(f"/attestations/{request.pk}/link/", {"contacts": [own.pk]})
+    assert list(AttestationLink.objects.get(request=request).request.contacts.all()) == [own]

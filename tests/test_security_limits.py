@@ -120,14 +120,15 @@ def test_404_and_500_pages_are_styled(analyst_client):
 
 
 @pytest.mark.parametrize("contact_id", ["9" * 5000, str(2**70)])
-def test_an_oversized_contact_id_on_the_link_form_is_ignored_not_a_500(analyst_client, contact_id):
+def test_an_oversized_contact_id_on_the_link_form_is_refused_not_a_500(analyst_client, contact_id):
     from assessments.models import AttestationLink
     from assessments.services import attestation_request_create
 
     product = factories.ModelUsageFactory().product
     request = attestation_request_create(product=product, deadline=dt.date.today() + dt.timedelta(days=30))
 
-    response = analyst_client.post(f"/attestations/{request.pk}/link/", {"contacts": [contact_id]})
+    response = analyst_client.post(f"/attestations/{request.pk}/link/", {"contacts": [contact_id]}, follow=True)
 
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "That is not a contact id" in response.content.decode()
     assert not AttestationLink.objects.filter(request=request).exists()

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 
+from assessments.forms_attestations import AttestationLinkSendForm
 from assessments.models import AttestationLink, AttestationRequest
 from assessments.services import attestation_links
 from vendors.views.base import Guarded
@@ -19,9 +20,11 @@ class AttestationLinkSendView(Guarded, View):
 
     def post(self, request, pk):
         attestation_request = get_object_or_404(AttestationRequest.objects.select_related("vendor"), pk=pk)
-        # An id longer than 18 digits is no row's (and would overflow the database's integers): it is ignored.
-        ids = [int(value) for value in request.POST.getlist("contacts") if value.isdigit() and len(value) <= 18]
-        contacts = list(attestation_request.vendor.contacts.filter(pk__in=ids))
+        form = AttestationLinkSendForm(request.POST, vendor=attestation_request.vendor)
+        if not form.is_valid():
+            messages.error(request, " ".join(form.errors["contacts"]))
+            return redirect(attestation_request)
+        contacts = form.cleaned_data["contacts"]
         reissue = attestation_request.links.filter(superseded_at__isnull=True, revoked_at__isnull=True).exists()
         reason = AttestationLink.Reason.REISSUE if reissue else AttestationLink.Reason.SEND
         try:
