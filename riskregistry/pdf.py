@@ -16,7 +16,7 @@ import gc
 import logging
 import mimetypes
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -129,6 +129,25 @@ def _describe(document, metadata: PdfMetadata) -> None:
     info.created = info.modified = metadata.created.isoformat(timespec="seconds")
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while WeasyPrint lays out and writes a document.
+
+    A layout allocates millions of objects and keeps nearly all of them until the document is written, so the
+    collector's full passes walk an ever larger heap and free next to nothing: they took a quarter of the layout's
+    time (the quarterly report's 87 pages of chapters: 7.1 s of CPU, 5.5 s paused; a batch of 25 vendors: 2.2 s,
+    1.5 s) for 5 MiB less at the peak. The collector is resumed as it was found (another thread may have paused it
+    too); ``render_pdf_part`` collects once the part is written, which frees the whole layout.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _refuse(fetcher: StaticOnlyFetcher) -> None:
     if fetcher.refused:
         logger.error("PDF refused %d resource(s): %s", len(fetcher.refused), fetcher.refused[:5])
@@ -147,9 +166,20 @@ def render_pdf(
     asked for anything but the app's static files. ``base_url`` defaults to ``SITE_URL``, so ``{% static %}``
     URLs and relative links resolve."""
     fetcher = pdf_fetcher(base_url)
-    document = weasyprint.HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render()
-    _describe(document, metadata)
-    files = [
+    with _collector_paused():
+        document = weasyprint.HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render()
+        _describe(document, metadata)
+        pdf = document.write_pdf(
+            attachments=_attachments(attachments, metadata, fetcher), pdf_variant=variant, pdf_tags=True
+        )
+    _refuse(fetcher)
+    return pdf
+
+
+def _attachments(
+    attachments: Sequence[PdfAttachment], metadata: PdfMetadata, fetcher: StaticOnlyFetcher
+) -> list[weasyprint.Attachment]:
+    return [
         weasyprint.Attachment(
             string=attachment.data,
             name=attachment.name,
@@ -161,9 +191,6 @@ def render_pdf(
         )
         for attachment in attachments
     ]
-    pdf = document.write_pdf(attachments=files, pdf_variant=variant, pdf_tags=True)
-    _refuse(fetcher)
-    return pdf
 
 
 @dataclass(frozen=True)
@@ -183,15 +210,16 @@ def render_pdf_part(html: str, *, metadata: PdfMetadata, base_url: str | None = 
     written and freed before the next is laid out, then joined by ``riskregistry.pdf_join.join_pdf``. Refuses
     resources as ``render_pdf`` does. ``tagged=False`` leaves out the structure (layers drawn over other pages)."""
     fetcher = pdf_fetcher(base_url)
-    document = weasyprint.HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render()
-    _describe(document, metadata)
-    anchors: dict[str, int] = {}
-    for number, page in enumerate(document.pages):
-        for name in page.anchors:
-            anchors.setdefault(name, number)
-    pdf = document.write_pdf(pdf_tags=tagged)
-    pages = len(document.pages)
-    del document
+    with _collector_paused():
+        document = weasyprint.HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render()
+        _describe(document, metadata)
+        anchors: dict[str, int] = {}
+        for number, page in enumerate(document.pages):
+            for name in page.anchors:
+                anchors.setdefault(name, number)
+        pdf = document.write_pdf(pdf_tags=tagged)
+        pages = len(document.pages)
+        del document
     gc.collect()  # the layout is held by reference cycles: freed now, before the next part is laid out
     _refuse(fetcher)
     return PdfPart(pdf=pdf, pages=pages, anchors=anchors)

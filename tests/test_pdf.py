@@ -147,3 +147,26 @@ def test_the_pdf_is_tagged_for_screen_readers():
     catalog = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
     assert "/StructTreeRoot" in catalog
     assert catalog["/Lang"] == "en"
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_garbage_collector_is_paused_while_laying_out_and_left_as_it_was_found(enabled, monkeypatch):
+    import gc
+
+    import weasyprint
+
+    seen = []
+    render = weasyprint.HTML.render
+    monkeypatch.setattr(weasyprint.HTML, "render", lambda self, **kw: seen.append(gc.isenabled()) or render(self, **kw))
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        render_pdf(page("<p>Findings</p>"), metadata=METADATA, base_url=BASE)
+        with pytest.raises(PdfResourceRefused):
+            render_pdf(page('<img src="file:///etc/passwd" alt="x">'), metadata=METADATA, base_url=BASE)
+        after = gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+
+    assert seen == [False, False]
+    assert after is enabled
