@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 
 from assessments import charts
 from reports import layout
+from reports.diagram_html import diagram_html
 from reports.selectors import PortfolioReport
 from vendors.diagrams import DiagramUnavailable, lineage_svg
 
@@ -22,6 +23,11 @@ CHANGE_ROWS = 200
 #: ones get a row each (product, vendor, rating, main reason), so the report stays readable, and fast to lay out,
 #: however large the portfolio. A vendor report shows all of its products in full.
 DETAILED_PRODUCTS = 25
+#: The room a lineage diagram has on the page (base.html): A4 less the side margins, and at most this tall (a
+#: vendor's diagram in the quarterly report's appendix; the vendor report gives its diagram more of a page).
+DIAGRAM_WIDTH_MM = 210 - 2 * 16
+DIAGRAM_HEIGHT_MM = 65
+VENDOR_REPORT_DIAGRAM_HEIGHT_MM = 150
 _CONCERN_CODES = ("origin.country_of_concern", "origin.sanctioned_publisher", "hosting.country_of_concern")
 
 
@@ -69,8 +75,10 @@ def _draw(graph) -> str | None:
 
 
 def vendor_diagrams(report: PortfolioReport) -> dict[int, str]:
-    """Each vendor's lineage diagram (Graphviz), by vendor id; a vendor whose graph cannot be drawn has none.
-    Each distinct graph is drawn once, by as many ``dot`` processes at a time as there are CPUs."""
+    """Each vendor's lineage diagram (Graphviz) as the PDF prints it (``diagram_html``: its labels as HTML text),
+    by vendor id; a vendor whose graph cannot be drawn has none. Each distinct graph is drawn once, by as many
+    ``dot`` processes at a time as there are CPUs."""
+    height = VENDOR_REPORT_DIAGRAM_HEIGHT_MM if report.vendor is not None else DIAGRAM_HEIGHT_MM
     sections = [s for s in report.vendors if s.graph is not None and s.vendor is not None]
     graphs = {_graph_key(s.graph): s.graph for s in sections}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
@@ -80,7 +88,9 @@ def vendor_diagrams(report: PortfolioReport) -> dict[int, str]:
         svg = svgs[_graph_key(section.graph)]
         if svg:
             title = f"Lineage of the models behind {section.vendor.name}'s products"
-            drawn[section.vendor.id] = _with_title(svg, title)
+            drawn[section.vendor.id] = diagram_html(
+                _with_title(svg, title), max_width_mm=DIAGRAM_WIDTH_MM, max_height_mm=height
+            )
     return drawn
 
 
