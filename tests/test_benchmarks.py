@@ -263,10 +263,12 @@ def test_the_reports_benchmark_prints_its_figures_against_the_targets():
     figures = {"wall_s": 42.0, "figures_s": 3.0, "html_s": 4.0, "render_pdf_s": 35.0, "peak_memory_bytes": 600 * 2**20}
     figures |= {"pages": 180, "pdf_bytes": 3 * 2**20, "weasyprint_alone_s": 34.0, "weasyprint_layout_s": 25.0}
     figures |= {"weasyprint_write_s": 9.0, "overhead_ratio": 42 / 34, "repeats": 1}
+    figures |= {"cpu_s": 40.5, "weasyprint_cpu_s": 33.5}
     report = {**figures, "world": {"vendors": 200, "products": 1000, "usages": 10000}}
     text = reports_bench.format_report(report)
 
     assert "200 vendors, 1,000 products, 10,000 usages" in text and "180" in text
+    assert "CPU time                 40.5 s   (WeasyPrint alone 33.5 s" in text
     assert "target < 60 s: met" in text and "target <= 1.3: met" in text
     assert reports_bench.ok(report) and not reports_bench.ok({**report, "pages": 0})
     args = _parser().parse_args(["--only", "reports", "--reports-vendors", "5", "--reports-repeats", "3"])

@@ -87,6 +87,8 @@ def format_report(report: dict[str, Any]) -> str:
             f"(layout {report['weasyprint_layout_s']:.1f} s, write {report['weasyprint_write_s']:.1f} s)",
             f"  overhead (ratio)     {overhead:8.2f}     target <= {TARGET_OVERHEAD}: "
             f"{_met(overhead, TARGET_OVERHEAD)}",
+            f"  CPU time             {report['cpu_s']:8.1f} s   (WeasyPrint alone {report['weasyprint_cpu_s']:.1f} s; "
+            "the process's own, much less sensitive to other jobs than wall time)",
         ]
     )
 

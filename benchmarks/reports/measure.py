@@ -48,13 +48,15 @@ def _measure(queue, repeats: int) -> None:
     lay_out = riskregistry.pdf.render_pdf_part
     alone: dict[str, tuple[float, float]] = {}
     aside: list[float] = []
+    aside_cpu: list[float] = []
+    alone_cpu: dict[str, float] = {}
 
     def interleaved(source: str, *, tagged: bool = True, **kwargs):
         """Our part, then WeasyPrint alone on the same HTML at once, so both see the same machine load (it varies
         over minutes on a shared machine); the time of the latter is taken out of the report's."""
         part = lay_out(source, tagged=tagged, **kwargs)
         fetcher = pdf_fetcher()
-        begun = time.perf_counter()
+        begun, begun_cpu = time.perf_counter(), time.process_time()
         laid = weasyprint.HTML(string=source, base_url=fetcher.base_url, url_fetcher=fetcher).render()
         laid_out = time.perf_counter()
         laid.write_pdf(pdf_tags=tagged)
@@ -62,15 +64,19 @@ def _measure(queue, repeats: int) -> None:
         del laid
         gc.collect()  # its layout freed before the report goes on, as the report frees its own
         alone[source] = (laid_out - begun, written - laid_out)
+        alone_cpu[source] = time.process_time() - begun_cpu
         aside.append(time.perf_counter() - begun)
+        aside_cpu.append(time.process_time() - begun_cpu)
         return part
 
     for _ in range(repeats):
         alone.clear()
         aside.clear()
+        aside_cpu.clear()
+        alone_cpu.clear()
         riskregistry.pdf.render_pdf_part = interleaved
         try:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             figures = portfolio_report(quarter, as_of=now, to_date=True)
             read = time.perf_counter()
             html = document.quarterly_html(figures, generated_at=now)
@@ -79,6 +85,7 @@ def _measure(queue, repeats: int) -> None:
             metadata = PdfMetadata(title="bench", created=now)
             pdf = document.quarterly_pdf(figures, generated_at=now, metadata=metadata, html=html, parts_html=parts)
             done = time.perf_counter() - sum(aside)
+            done_cpu = time.process_time() - sum(aside_cpu)
             del html
         finally:
             riskregistry.pdf.render_pdf_part = lay_out
@@ -92,6 +99,8 @@ def _measure(queue, repeats: int) -> None:
                 "html_s": drawn - read,
                 "render_pdf_s": done - drawn,
                 "weasyprint_s": layout_s + write_s,
+                "cpu_s": done_cpu - started_cpu,
+                "weasyprint_cpu_s": sum(alone_cpu[source] for source, _ in parts),
                 "layout_s": layout_s,
                 "write_s": write_s,
                 "pages": _pages(pikepdf, pdf),
@@ -134,5 +143,7 @@ def report_measure(*, repeats: int = 1) -> dict[str, Any]:
         "weasyprint_alone_s": alone,
         "weasyprint_layout_s": median("layout_s"),
         "weasyprint_write_s": median("write_s"),
+        "cpu_s": median("cpu_s"),
+        "weasyprint_cpu_s": median("weasyprint_cpu_s"),
         "overhead_ratio": wall / alone if alone else None,
     }
