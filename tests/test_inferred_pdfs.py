@@ -81,7 +81,9 @@ def test_the_vendor_report_labels_inferred_parents_with_their_confidence_and_esc
     html = render.report_html(figures, generated_at=now, template=services.VENDOR_TEMPLATE)
     assert "Inferred, not declared" in html
     assert HOSTILE_FAMILY not in html and "&lt;b onmouseover=&quot;x()&quot;&gt;Qwen&lt;/b&gt; &amp; co family" in html
-    diagram = html[html.index("<svg") : html.index("</svg>")]
+    # The diagram's shapes are SVG and its labels HTML laid over them (reports.diagram_html).
+    start = html.index('<div class="diagram-figure"')
+    diagram = html[start : html.index("</div>", html.index("</svg>", start))]
     assert "stroke-dasharray" in diagram and "inferred from config, not declared" in diagram
     assert f"probably finetune ({edge.confidence:.2f})" in diagram
 
