@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
+from riskregistry.versions import VersionedHistory
 
 from assessments.models.portal import PortalLink, live_link_constraint
 from vendors.models.base import choices_check
@@ -188,7 +188,7 @@ class Answer(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = VersionedHistory()
 
     class Meta:
         ordering = ["assessment_id", "id"]

@@ -10,7 +10,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
+from riskregistry.versions import VersionedHistory
 
 from assessments.models.portal import PortalLink, live_link_constraint
 from assessments.storages import attestation_storage
@@ -63,7 +63,7 @@ class AttestationRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["claims"])
+    history = VersionedHistory(excluded_fields=["claims"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -169,7 +169,7 @@ class AttestationDraft(models.Model):
     signer_email = models.CharField(max_length=200, blank=True)
     saved_at = models.DateTimeField()
     saved_from = models.GenericIPAddressField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = VersionedHistory()
 
     class Meta:
         ordering = ["-saved_at", "-id"]

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
+from riskregistry.versions import VersionedHistory
 
 from vendors.models.base import choices_check
 
@@ -99,7 +99,7 @@ class Exposure(models.Model):
     depth = models.PositiveSmallIntegerField(help_text="Edges between the product's model and this one.")
     is_root = models.BooleanField(default=False, help_text="An ancestor with no known parent.")
     path = models.JSONField(default=list, help_text="Node ids from the product's model to this one.")
-    history = HistoricalRecords()
+    history = VersionedHistory()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["usage", "model"], name="exposure_unique_usage_model")]
@@ -178,7 +178,7 @@ class Finding(models.Model):
     opened_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = VersionedHistory()
 
     class Meta:
         ordering = ["-opened_at", "-id"]

@@ -6,7 +6,7 @@ Loaded from the curated files in vendors/knowledge/ and editable by admins; juri
 from django.db import models
 from django.db.models.functions import Lower
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
+from riskregistry.versions import VersionedHistory
 
 from vendors.models.base import bounded_text, choices_check
 
@@ -48,7 +48,7 @@ class Publisher(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = VersionedHistory()
 
     class Meta:
         ordering = ["name"]
@@ -67,7 +67,7 @@ class PublisherOrg(models.Model):
     org_id = models.CharField(max_length=96)
     publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE, related_name="orgs")
     is_former = models.BooleanField(default=False, help_text="A previous id of the organisation (renamed).")
-    history = HistoricalRecords()  # who tied which organisation to whom, and when (a vendor's own ones too)
+    history = VersionedHistory()  # who tied which organisation to whom, and when (a vendor's own ones too)
 
     class Meta:
         ordering = ["org_id"]
@@ -107,7 +107,7 @@ class Host(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = VersionedHistory()
 
     class Meta:
         ordering = ["name"]

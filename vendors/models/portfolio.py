@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
+from riskregistry.versions import VersionedHistory
 
 from vendors.models.base import Retirable, bounded_text, choices_check
 
@@ -47,7 +47,7 @@ class Vendor(Retirable, models.Model):
     description = bounded_text()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = VersionedHistory()
 
     class Meta:
         ordering = ["name"]
@@ -77,7 +77,7 @@ class Contact(models.Model):
     role = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=50, blank=True)
     is_primary = models.BooleanField(default=False)
-    history = HistoricalRecords()
+    history = VersionedHistory()
 
     class Meta:
         ordering = ["-is_primary", "name"]
@@ -141,7 +141,7 @@ class Product(Retirable, models.Model):
     data_categories = models.ManyToManyField(DataCategory, blank=True, related_name="products")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(m2m_fields=[data_categories])
+    history = VersionedHistory(m2m_fields=[data_categories])
 
     class Meta:
         ordering = ["vendor__name", "name"]
@@ -211,7 +211,7 @@ class ModelUsage(Retirable, models.Model):
     notes = bounded_text()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = VersionedHistory()
 
     class Meta:
         ordering = ["product_id", "role", "id"]
