@@ -169,6 +169,35 @@ def brief(serializer_class: type[serializers.Serializer]) -> type[serializers.Se
 _BRIEFS: dict[type, type] = {}
 
 
+class _Named:
+    """A user as a username field shows it, from a list's annotation."""
+
+    __slots__ = ("username",)
+
+    def __init__(self, username: str):
+        self.username = username
+
+
+class UsernameField(serializers.SlugRelatedField):
+    """A user, shown by username (read-only). A list's selector may read the username with its row instead of
+    joining the user (``vendors.selectors.with_usernames``: the annotation ``<field>_username``); the field shows
+    that when it is there, and reads the relation otherwise."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="username", read_only=True, allow_null=True, **kwargs)
+
+    def bind(self, field_name, parent):
+        super().bind(field_name, parent)
+        self.annotation = f"{self.source}_username"
+
+    def get_attribute(self, instance):
+        values = instance.__dict__
+        if self.annotation in values:
+            username = values[self.annotation]
+            return None if username is None else _Named(username)
+        return super().get_attribute(instance)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Schema: every operation documents the errors it can answer
 # ---------------------------------------------------------------------------------------------------------------

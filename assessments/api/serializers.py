@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from assessments.models import Assessment, Attestation, AttestationRequest, Exposure, Finding, RiskRating, ScoringPolicy
-from riskregistry.api_base import brief
+from riskregistry.api_base import UsernameField, brief
 from riskregistry.api_rows import FastRows
 from riskregistry.api_versions import SlugLookupField, VersionedWriteSerializer, VersionField
 from vendors.api.serializers import AIModelSerializer, ModelUsageSerializer, ProductSerializer
@@ -44,10 +44,10 @@ class FindingSerializer(FastRows, serializers.ModelSerializer):
     """A risk someone must remediate or accept."""
 
     usage = brief(ModelUsageSerializer)(read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    acceptance_requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    owner = UsernameField()
+    accepted_by = UsernameField()
+    acceptance_requested_by = UsernameField()
+    approved_by = UsernameField()
     acceptance_pending = serializers.BooleanField(
         read_only=True, help_text="A risk acceptance waits for its second approver; the factor still counts."
     )

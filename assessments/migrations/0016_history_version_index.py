@@ -5,32 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assessments', '0015_finding_list_order'),
-        ('vendors', '0019_history_version_index'),
+        ("assessments", "0015_finding_list_order"),
+        ("vendors", "0019_history_version_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='historicalanswer',
-            index=models.Index(fields=['id', 'history_id'], name='asses_answer_hver'),
+            model_name="historicalanswer",
+            index=models.Index(fields=["id", "history_id"], name="asses_answer_hver"),
         ),
         migrations.AddIndex(
-            model_name='historicalattestationdraft',
-            index=models.Index(fields=['id', 'history_id'], name='asses_attestationdraft_hver'),
+            model_name="historicalattestationdraft",
+            index=models.Index(fields=["id", "history_id"], name="asses_attestationdraft_hver"),
         ),
         migrations.AddIndex(
-            model_name='historicalattestationrequest',
-            index=models.Index(fields=['id', 'history_id'], name='asses_attestationreque_hver'),
+            model_name="historicalattestationrequest",
+            index=models.Index(fields=["id", "history_id"], name="asses_attestationreque_hver"),
         ),
         migrations.AddIndex(
-            model_name='historicalexposure',
-            index=models.Index(fields=['id', 'history_id'], name='asses_exposure_hver'),
+            model_name="historicalexposure",
+            index=models.Index(fields=["id", "history_id"], name="asses_exposure_hver"),
         ),
         migrations.AddIndex(
-            model_name='historicalfinding',
-            index=models.Index(fields=['id', 'history_id'], name='asses_finding_hver'),
+            model_name="historicalfinding",
+            index=models.Index(fields=["id", "history_id"], name="asses_finding_hver"),
         ),
     ]

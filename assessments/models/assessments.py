@@ -5,9 +5,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from riskregistry.versions import VersionedHistory
 
 from assessments.models.portal import PortalLink, live_link_constraint
+from riskregistry.versions import VersionedHistory
 from vendors.models.base import choices_check
 
 

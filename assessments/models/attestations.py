@@ -10,10 +10,10 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
-from riskregistry.versions import VersionedHistory
 
 from assessments.models.portal import PortalLink, live_link_constraint
 from assessments.storages import attestation_storage
+from riskregistry.versions import VersionedHistory
 from vendors.models.base import choices_check
 
 

@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from riskregistry.versions import VersionedHistory
 
+from riskregistry.versions import VersionedHistory
 from vendors.models.base import choices_check
 
 

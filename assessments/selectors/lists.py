@@ -9,7 +9,6 @@ from django.db.models import F, Prefetch, QuerySet
 
 from assessments.models import Finding, RiskRating
 from assessments.selectors.exposure import with_worst_rating
-from assessments.selectors.facts import finding_queryset
 from vendors.models import ModelUsage, Product, Vendor
 from vendors.selectors import (
     MODEL_BRIEF,
@@ -20,6 +19,7 @@ from vendors.selectors import (
     own_columns,
     product_queryset,
     vendor_queryset,
+    with_usernames,
 )
 
 #: Findings soonest due first (undated last), then oldest first.
@@ -66,15 +66,12 @@ def exposure_usage_queryset() -> QuerySet[ModelUsage]:
 def finding_list_queryset() -> QuerySet[Finding]:
     """Findings as lists show them, soonest due first: the usage in brief (its product and model in brief), the
     people by name; not the notices sent."""
-    return (
-        finding_queryset()
-        .only(
-            *own_columns(Finding, leave_out=("notices_sent",)),
-            "usage__id",
-            "usage__role",
-            *brief_of("usage__product", PRODUCT_BRIEF),
-            *brief_of("usage__model", MODEL_BRIEF),
-            *(f"{person}__username" for person in ("owner", "accepted_by", "acceptance_requested_by", "approved_by")),
-        )
-        .order_by(*FINDING_ORDER)
+    findings = Finding.objects.select_related("usage__product__vendor", "usage__model").only(
+        *own_columns(Finding, leave_out=("notices_sent",)),
+        "usage__id",
+        "usage__role",
+        *brief_of("usage__product", PRODUCT_BRIEF),
+        *brief_of("usage__model", MODEL_BRIEF),
     )
+    people = ("owner", "accepted_by", "acceptance_requested_by", "approved_by")
+    return with_usernames(findings, *people).order_by(*FINDING_ORDER)

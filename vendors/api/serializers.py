@@ -7,7 +7,7 @@ from django_countries import countries
 from rest_framework import serializers
 
 from assessments.models import Tier
-from riskregistry.api_base import brief
+from riskregistry.api_base import UsernameField, brief
 from riskregistry.api_rows import FastRows
 from riskregistry.api_versions import SlugLookupField, VersionedWriteSerializer, VersionField
 from vendors.models import (
@@ -116,9 +116,7 @@ class Retirement(serializers.Serializer):
     records stay readable, with their ratings and findings."""
 
     retired_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="When it ended; null in use.")
-    retired_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True, help_text="Who ended it."
-    )
+    retired_by = UsernameField(help_text="Who ended it.")
     retirement_reason = serializers.CharField(read_only=True, help_text="Why it ended; empty while in use.")
 
 
@@ -209,7 +207,7 @@ class ModelUsageSerializer(FastRows, Retirement, serializers.ModelSerializer):
     model = brief(AIModelSerializer)(read_only=True)
     host = brief(HostSerializer)(read_only=True, allow_null=True)
     region = HostRegionSerializer(read_only=True, allow_null=True)
-    declared_by_user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    declared_by_user = UsernameField()
     rating = serializers.SerializerMethodField(help_text="The current rating; null until the usage is rated.")
     version = VersionField()
 
@@ -251,7 +249,7 @@ class ChangeEventSerializer(FastRows, serializers.ModelSerializer):
 
     model = brief(AIModelSerializer)(read_only=True, allow_null=True)
     product = brief(ProductSerializer)(read_only=True, allow_null=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    acknowledged_by = UsernameField()
 
     class Meta:
         model = ChangeEvent

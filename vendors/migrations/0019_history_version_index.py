@@ -5,39 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('vendors', '0018_model_files_upload'),
+        ("vendors", "0018_model_files_upload"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='historicalcontact',
-            index=models.Index(fields=['id', 'history_id'], name='vendo_contact_hver'),
+            model_name="historicalcontact",
+            index=models.Index(fields=["id", "history_id"], name="vendo_contact_hver"),
         ),
         migrations.AddIndex(
-            model_name='historicalhost',
-            index=models.Index(fields=['id', 'history_id'], name='vendo_host_hver'),
+            model_name="historicalhost",
+            index=models.Index(fields=["id", "history_id"], name="vendo_host_hver"),
         ),
         migrations.AddIndex(
-            model_name='historicalmodelusage',
-            index=models.Index(fields=['id', 'history_id'], name='vendo_modelusage_hver'),
+            model_name="historicalmodelusage",
+            index=models.Index(fields=["id", "history_id"], name="vendo_modelusage_hver"),
         ),
         migrations.AddIndex(
-            model_name='historicalproduct',
-            index=models.Index(fields=['id', 'history_id'], name='vendo_product_hver'),
+            model_name="historicalproduct",
+            index=models.Index(fields=["id", "history_id"], name="vendo_product_hver"),
         ),
         migrations.AddIndex(
-            model_name='historicalpublisher',
-            index=models.Index(fields=['id', 'history_id'], name='vendo_publisher_hver'),
+            model_name="historicalpublisher",
+            index=models.Index(fields=["id", "history_id"], name="vendo_publisher_hver"),
         ),
         migrations.AddIndex(
-            model_name='historicalpublisherorg',
-            index=models.Index(fields=['id', 'history_id'], name='vendo_publisherorg_hver'),
+            model_name="historicalpublisherorg",
+            index=models.Index(fields=["id", "history_id"], name="vendo_publisherorg_hver"),
         ),
         migrations.AddIndex(
-            model_name='historicalvendor',
-            index=models.Index(fields=['id', 'history_id'], name='vendo_vendor_hver'),
+            model_name="historicalvendor",
+            index=models.Index(fields=["id", "history_id"], name="vendo_vendor_hver"),
         ),
     ]

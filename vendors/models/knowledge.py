@@ -6,8 +6,8 @@ Loaded from the curated files in vendors/knowledge/ and editable by admins; juri
 from django.db import models
 from django.db.models.functions import Lower
 from django_countries.fields import CountryField
-from riskregistry.versions import VersionedHistory
 
+from riskregistry.versions import VersionedHistory
 from vendors.models.base import bounded_text, choices_check
 
 

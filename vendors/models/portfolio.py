@@ -8,8 +8,8 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django_countries.fields import CountryField
-from riskregistry.versions import VersionedHistory
 
+from riskregistry.versions import VersionedHistory
 from vendors.models.base import Retirable, bounded_text, choices_check
 
 

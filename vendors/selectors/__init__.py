@@ -58,6 +58,7 @@ from vendors.selectors.portfolio import (
     vendor_history,
     vendor_own_orgs,
     vendor_queryset,
+    with_usernames,
 )
 
 __all__ = [
@@ -116,4 +117,5 @@ __all__ = [
     "vendor_mbom_zip",
     "vendor_own_orgs",
     "vendor_queryset",
+    "with_usernames",
 ]
