@@ -78,6 +78,11 @@ class RolePermission(DjangoModelPermissions):
             return False
         return super().has_permission(request, view)
 
+    def _queryset(self, view):
+        # Only the model's name matters here: not the list's whole queryset, which the view builds again to read.
+        model = getattr(view, "permission_model", None)
+        return model()._default_manager.none() if model is not None else super()._queryset(view)
+
 
 def _scope_allows(request) -> bool:
     key = _key(request)

@@ -345,6 +345,15 @@ class RegistryViewSet(viewsets.GenericViewSet):
         queryset = self.list_selector() if reads_list else self.selector()
         return versions.version_annotate(queryset) if self.versioned else queryset
 
+    def permission_model(self):
+        """The model whose permissions the roles check (``RolePermission``), known without building a queryset
+        after the first request."""
+        model = type(self).__dict__.get("_permission_model")
+        if model is None:
+            model = self.get_queryset().model
+            type(self)._permission_model = model
+        return model
+
     def list_count(self, queryset) -> int:
         """How many rows the list's filters select (the page envelope's ``count``)."""
         if self.count_selector is None or self.action != "list":
