@@ -16,6 +16,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
 from rest_framework.throttling import SimpleRateThrottle
 
+from riskregistry.auth_backends import permissions_known
 from riskregistry.client_ip import client_ip
 from riskregistry.models import ApiKey
 
@@ -46,6 +47,9 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("The API key has expired.")
         if not key.owner.is_active:
             raise exceptions.AuthenticationFailed("The API key's owner is inactive.")
+        names = getattr(key, "owner_permissions", None)
+        if names is not None:
+            permissions_known(key.owner, names)
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=key.pk).filter(

@@ -100,3 +100,21 @@ def test_each_role_does_what_its_permissions_allow(role, via):
             allowed = (200, 201, 204, 400, 428) if method == "PATCH" else (200, 201, 204, 400)
             assert response.status_code in allowed, (role, method, url, response.content[:300])
             assert "code" in response.json() if response.status_code in (400, 428) else True
+
+
+def test_a_key_acts_with_its_owners_role_as_it_is_at_each_request(db):
+    """The key's query reads its owner's permissions too (one query for both): a role given or taken away
+    applies from the next request, and a superuser without a role reads everything."""
+    from django.contrib.auth.models import Group
+
+    user = factories.UserFactory(username="api-changing", role="viewer")
+    client = key_client(user, scope="read-write")
+    vendor = {"name": "Role Change Ltd", "country": "DE"}
+    assert client.get("/api/v1/vendors/").status_code == 200
+    assert client.post("/api/v1/vendors/", vendor, format="json").status_code == 403
+    user.groups.set([Group.objects.get(name="analyst")])
+    assert client.post("/api/v1/vendors/", vendor, format="json").status_code == 201
+    user.groups.clear()
+    assert client.get("/api/v1/vendors/").status_code == 403
+    boss = factories.UserFactory(username="api-superuser", is_superuser=True)
+    assert key_client(boss, scope="read").get("/api/v1/webhooks/").status_code == 200

@@ -63,11 +63,11 @@ def test_a_list_counts_the_rows_its_filters_select_whatever_the_order(admin_user
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        # the key, its owner's permissions (one query), the count, the page (and what the page prefetches)
-        ("/api/v1/products/?ordering=-risk", 5),  # + the data categories
-        ("/api/v1/model-usages/", 5),  # + the current ratings
-        ("/api/v1/findings/", 4),
-        ("/api/v1/changes/", 3),  # a feed has no count
+        # the key with its owner's permissions (one query), the count, the page (and what the page prefetches)
+        ("/api/v1/products/?ordering=-risk", 4),  # + the data categories
+        ("/api/v1/model-usages/", 4),  # + the current ratings
+        ("/api/v1/findings/", 3),
+        ("/api/v1/changes/", 2),  # a feed has no count
     ],
 )
 def test_the_main_lists_read_their_page_in_a_fixed_number_of_queries(admin_user, url, expected):
