@@ -27,15 +27,20 @@ class ApiKeyScope(models.TextChoices):
 
 
 class ApiKeyManager(APIKeyManager):
+    _usable_keys: dict = {}  # the built querysets, by database alias (shared by every copy of the manager)
+
     def get_usable_keys(self):
         """Keys not revoked, with their owner and, on PostgreSQL, the owner's permission names
         (``owner_permissions``): a request with a key needs one query to know who calls and what they may do."""
-        keys = super().get_usable_keys().select_related("owner")
-        if connections[self.db].vendor == "postgresql":
-            from riskregistry.auth_backends import permission_names
+        built = self._usable_keys.get(self.db)
+        if built is None:  # built once per database (it takes nothing from the moment) and copied for each request
+            built = super().get_usable_keys().select_related("owner")
+            if connections[self.db].vendor == "postgresql":
+                from riskregistry.auth_backends import permission_names
 
-            keys = keys.annotate(owner_permissions=permission_names(OuterRef("owner")))
-        return keys
+                built = built.annotate(owner_permissions=permission_names(OuterRef("owner")))
+            self._usable_keys[self.db] = built
+        return built.all()
 
 
 class ApiKey(AbstractAPIKey):
