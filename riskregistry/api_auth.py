@@ -84,8 +84,8 @@ class RolePermission(DjangoModelPermissions):
 
     def _queryset(self, view):
         # Only the model's name matters here: not the list's whole queryset, which the view builds again to read.
-        model = getattr(view, "permission_model", None)
-        return model()._default_manager.none() if model is not None else super()._queryset(view)
+        model_of = getattr(view, "permission_model", None)
+        return model_of()._default_manager.none() if model_of is not None else super()._queryset(view)
 
 
 def _scope_allows(request) -> bool:
