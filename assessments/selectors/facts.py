@@ -112,44 +112,27 @@ def _bom_claims(usage: ModelUsage, imported) -> Claims:
     )
 
 
-def _facts(
-    usage: ModelUsage,
-    report: LineageReport,
-    changes: dict[int, list[ChangeFacts]],
-    now: datetime,
-    acceptances: tuple[AcceptanceFacts, ...],
-    attestation: AttestationFacts | None = None,
-    accepted: Sequence[AcceptedAnswers] = (),
-    aliases: Mapping[int, tuple[str, ...]] | None = None,
-    bom: Claims | None = None,
-):
-    aliases = aliases or {}
+def _lineage_facts(
+    report: LineageReport, changes: Mapping[int, list[ChangeFacts]], aliases: Mapping[int, tuple[str, ...]]
+) -> dict:
+    """The fields of ``UsageFacts`` that come from the lineage alone: the same for every usage of one model, so
+    built once per report (``usage_facts_for`` shares them between those usages)."""
     nodes = {node["id"]: _node_facts(node, report.models[node["id"]], aliases) for node in report.nodes}
-    subject = node_key(usage.model)
     hub = [m.fetched_at for m in report.models.values() if m.kind == AIModel.Kind.HUB]
     fetched = hub if None not in hub else []  # a hub model never fetched: the lineage was never fully fetched
-    return UsageFacts(
-        subject=subject,
-        now=now,
-        nodes=nodes,
-        edges=tuple(EdgeFacts(e["child"], e["parent"], e["relation"], e["source"]) for e in report.edges),
-        roots=report.roots,
-        complete=report.complete,
-        incomplete_reasons=report.ancestry.incomplete_reasons,
-        license_drift=tuple(
+    return {
+        "subject": node_key(report.model),
+        "nodes": nodes,
+        "edges": tuple(EdgeFacts(e["child"], e["parent"], e["relation"], e["source"]) for e in report.edges),
+        "roots": report.roots,
+        "complete": report.complete,
+        "incomplete_reasons": report.ancestry.incomplete_reasons,
+        "license_drift": tuple(
             DriftFacts(d.child, d.parent, d.child_license, d.parent_license) for d in report.ancestry.license_drift
         ),
-        role=usage.role,
-        host=_host_facts(usage),
-        vendor_country=usage.product.vendor.country.code or "",
-        changes=tuple(c for m in report.models.values() for c in changes.get(m.pk, ())),
-        facts_as_of=min(fetched) if fetched else None,
-        acceptances=acceptances,
-        attestation=attestation,
-        answers=_claims(usage, accepted, nodes[subject].known_model if subject in nodes else None),
-        bom=bom or Claims(),
-        questionnaires=tuple(QuestionnaireFacts(a.key, a.title, a.assessment_id, a.score, a.factors) for a in accepted),
-        inferred=tuple(
+        "changes": tuple(c for m in report.models.values() for c in changes.get(m.pk, ())),
+        "facts_as_of": min(fetched) if fetched else None,
+        "inferred": tuple(
             InferredFacts(
                 child=edge["child"],
                 parent=edge["parent"],
@@ -161,6 +144,34 @@ def _facts(
             )
             for edge in report.inferred_edges
         ),
+    }
+
+
+def _facts(
+    usage: ModelUsage,
+    report: LineageReport,
+    changes: dict[int, list[ChangeFacts]],
+    now: datetime,
+    acceptances: tuple[AcceptanceFacts, ...],
+    attestation: AttestationFacts | None = None,
+    accepted: Sequence[AcceptedAnswers] = (),
+    aliases: Mapping[int, tuple[str, ...]] | None = None,
+    bom: Claims | None = None,
+    lineage: dict | None = None,
+):
+    lineage = lineage if lineage is not None else _lineage_facts(report, changes, aliases or {})
+    nodes, subject = lineage["nodes"], node_key(usage.model)
+    return UsageFacts(
+        **{**lineage, "subject": subject},
+        now=now,
+        role=usage.role,
+        host=_host_facts(usage),
+        vendor_country=usage.product.vendor.country.code or "",
+        acceptances=acceptances,
+        attestation=attestation,
+        answers=_claims(usage, accepted, nodes[subject].known_model if subject in nodes else None),
+        bom=bom or Claims(),
+        questionnaires=tuple(QuestionnaireFacts(a.key, a.title, a.assessment_id, a.score, a.factors) for a in accepted),
     )
 
 
@@ -208,13 +219,16 @@ def usage_facts_for(
     now: datetime,
     findings: Mapping[int, Mapping[str, Finding]] | None = None,
     reports: Sequence[LineageReport] | None = None,
+    shared: dict[int, dict] | None = None,
 ) -> dict[int, UsageFacts]:
     """The facts of every usage, from one load of the lineage subgraph they share and one query for changes.
 
     ``usages`` should come from ``vendors.selectors.model_usage_queryset()`` (product, vendor, host, region
     loaded). Risk acceptances come from ``findings`` (``live_findings``), loaded here when not given;
     ``reports`` (``lineage_reports`` of the usages' models, in order) likewise. The newest signed attestation
-    covering each usage comes with what it declared (one query).
+    covering each usage comes with what it declared (one query). ``shared`` (id of a report -> the facts its
+    lineage gives) carries those between calls that share report objects (``lineage_reports(known=...)``); the
+    caller keeps the reports alive while it holds it.
     """
     if not usages:
         return {}
@@ -233,6 +247,10 @@ def usage_facts_for(
     attestations = attestation_facts_for(u.pk for u in usages)
     accepted = accepted_answers({u.product_id for u in usages})
     imported = bom_import_claims({u.product_id for u in usages})
+    shared = {} if shared is None else shared  # id(report) -> its lineage facts: one build per model, not per usage
+    for report in reports:
+        if id(report) not in shared:
+            shared[id(report)] = _lineage_facts(report, changes, aliases)
     return {
         usage.pk: _facts(
             usage,
@@ -248,6 +266,7 @@ def usage_facts_for(
             accepted.get(usage.product_id, ()),
             aliases,
             _bom_claims(usage, imported.get(usage.product_id)),
+            shared[id(report)],
         )
         for usage, report in zip(usages, reports, strict=True)
     }

@@ -272,17 +272,37 @@ def _inferred_origins(graph: Subgraph) -> dict[int, tuple[str, ...]]:
     return dict(inferred_parents(graph).origins)
 
 
-def lineage_reports(models: Sequence[AIModel], *, subjects: Sequence[str] | None = None) -> list[LineageReport]:
-    """Reports for several models from one load of their common subgraph (shared ancestors loaded once)."""
+def lineage_reports(
+    models: Sequence[AIModel],
+    *,
+    subjects: Sequence[str] | None = None,
+    known: dict[int, LineageReport] | None = None,
+) -> list[LineageReport]:
+    """Reports for several models from one load of their common subgraph (shared ancestors loaded once); a model
+    named several times gets the same report object each time (treat reports as read-only).
+
+    ``known`` (model id -> report) carries reports between calls, for a caller that reads the same lineage in
+    parts (rescoring's batches): models found there are not loaded again, new ones are added to it.
+    """
+    if known is not None and subjects is None:
+        missing = list({m.pk: m for m in models if m.pk not in known}.values())
+        if missing:
+            known.update((m.pk, report) for m, report in zip(missing, lineage_reports(missing), strict=True))
+        return [known[m.pk] for m in models]
     graph = lineage_subgraph(m.pk for m in models)
     nodes, parents = graph.nodes(), graph.parents()
     subjects = subjects or [node_key(m) for m in models]
     by_key = {node_key(m): m for m in graph.models.values()}  # once per subgraph, not per report
     origins = _inferred_origins(graph)
-    return [
-        _report(subject, graph.models[m.pk], graph, nodes, parents, by_key, origins)
-        for subject, m in zip(subjects, models, strict=True)
-    ]
+    # Many usages share a model (a popular base): its report is built once and shared.
+    built: dict[tuple[str, int], LineageReport] = {}
+    reports = []
+    for subject, m in zip(subjects, models, strict=True):
+        report = built.get((subject, m.pk))
+        if report is None:
+            report = built[subject, m.pk] = _report(subject, graph.models[m.pk], graph, nodes, parents, by_key, origins)
+        reports.append(report)
+    return reports
 
 
 #: How each problem code reads in a summary: (one, several).
