@@ -195,9 +195,10 @@ def test_a_large_refresh_is_split_into_chunks_that_share_the_walk(
 
     refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
     with django_capture_on_commit_callbacks(execute=True) as enqueued:
-        lineage.lineage_refresh_run(refresh_id=refresh.pk)  # no Redis: the chunk tasks run in-process, in turn
+        # No Redis: the chunks run in-process (here in turn: threads would not see the test's transaction).
+        lineage.lineage_refresh_run(refresh_id=refresh.pk)
     tasks = tasks_enqueued(enqueued)
-    assert tasks.count("vendors.tasks.lineage_refresh_chunk") == 3
+    assert refresh.chunks.count() == 3 and not refresh.chunks.filter(done_at=None).exists()
     # The last chunk to finish has the portfolio rescored, and the products' MBOM versions recorded.
     assert tasks[-2:] == ["assessments.tasks.ratings_refresh", "vendors.tasks.bom_versions_refresh"]
 
@@ -205,5 +206,31 @@ def test_a_large_refresh_is_split_into_chunks_that_share_the_walk(
     assert refresh.status == "done" and refresh.chunks.count() == 3
     names = list(AIModel.objects.filter(kind="hub").values_list("name", flat=True))
     assert all(fake_hub.metadata_requests(name) == 1 for name in names)
+    assert refresh.nodes_done == len(names) == refresh.claims.count()
+    assert not AIModel.objects.filter(status="pending").exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the chunks start when the coordinator has committed
+def test_the_embedded_mode_walks_the_chunks_side_by_side_each_repo_once(fake_hub, settings):
+    settings.LINEAGE_CHUNK_SIZE = 3
+    settings.LINEAGE_REFERENCE_MODELS = []
+    settings.LINEAGE_CONCURRENCY = 4
+    seeds = [
+        "bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF", "gaianet/DeepSeek-R1-Distill-Qwen-7B-GGUF",
+        "eaddario/DeepSeek-R1-Distill-Qwen-7B-GGUF", "yasserrmd/DeepSeek-7B-1M", "lexify/legal-merge-7b",
+        "bespokelabs/Bespoke-Stratos-7B", "open-thoughts/OpenThinker-7B",
+    ]  # fmt: skip
+    for name in seeds:
+        factories.ModelUsageFactory(model__name=name)
+    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
+
+    lineage.lineage_refresh_run(refresh_id=refresh.pk)  # eager, outside a transaction: threads, then done
+
+    refresh.refresh_from_db()
+    assert refresh.status == "done" and refresh.finished_at is not None
+    assert list(refresh.chunks.values_list("worker", flat=True)) == ["embedded"] * 3
+    assert not refresh.chunks.filter(done_at=None).exists() and not refresh.chunks.exclude(error="").exists()
+    names = list(AIModel.objects.filter(kind="hub").values_list("name", flat=True))
+    assert all(fake_hub.metadata_requests(name) == 1 for name in names)  # shared ancestors: once, by one chunk
     assert refresh.nodes_done == len(names) == refresh.claims.count()
     assert not AIModel.objects.filter(status="pending").exists()

@@ -20,6 +20,7 @@ import contextlib
 import gc
 import resource
 import sys
+import threading
 import time
 import tracemalloc
 from collections import Counter
@@ -39,7 +40,8 @@ class RefreshRun:
     """What one measured refresh did. ``store_s`` is the time spent in ``lineage_node_store`` (embedded mode
     only), ``cpu_s`` the CPU time of the processes that ran it (this one, or the workers' tasks), ``db_queries``
     the SQL statements the refresh sent (transaction statements included; in the workers
-    mode, those of the workers' refresh tasks). ``parallel`` is how many chunks could run at once."""
+    mode, those of the workers' refresh tasks). ``parallel`` is how many processes walk at once, each with
+    ``concurrency`` requests in flight (the embedded runner walks its chunks side by side within that one)."""
 
     mode: str
     concurrency: int
@@ -160,6 +162,7 @@ def _run_embedded(hub: HubProcess, *, concurrency: int, chunk_size: int, trace_m
     """The refresh task in this process, with Celery eager (the embedded mode): the coordinator, then each
     chunk as its commit hands it over."""
     from django.db import connection
+    from django.db.backends.signals import connection_created
 
     from riskregistry.celery import app
     from vendors import tasks
@@ -168,11 +171,18 @@ def _run_embedded(hub: HubProcess, *, concurrency: int, chunk_size: int, trace_m
     refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
     spent: list[float] = []
     queries = 0
+    counting = threading.Lock()
 
     def count(execute: Callable[..., Any], *args: Any) -> Any:
         nonlocal queries
-        queries += 1
+        with counting:
+            queries += 1
         return execute(*args)
+
+    def count_thread_connections(sender: Any, connection: Any, **kwargs: Any) -> None:
+        """The chunks' threads open connections of their own: their statements are counted too."""
+        if threading.current_thread() is not threading.main_thread():
+            connection.execute_wrappers.append(count)
 
     # The refresh ends by asking for a rescoring, which a deployment runs as a task of its own (the embedded mode
     # in-process, after the refresh): recorded, not run, so the refresh is measured alone (`--only ratings`).
@@ -189,7 +199,11 @@ def _run_embedded(hub: HubProcess, *, concurrency: int, chunk_size: int, trace_m
             mock.patch("vendors.services.lineage.usages_rescore_request", lambda **kw: rescoring_requests.append(kw)),
         ):
             started, cpu_started = time.perf_counter(), time.process_time()
-            tasks.lineage_refresh.apply(args=(refresh.pk,), throw=True)
+            connection_created.connect(count_thread_connections)
+            try:
+                tasks.lineage_refresh.apply(args=(refresh.pk,), throw=True)
+            finally:
+                connection_created.disconnect(count_thread_connections)
             wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         traced_peak = tracemalloc.get_traced_memory()[1] if trace_memory else None
     finally:

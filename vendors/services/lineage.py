@@ -174,6 +174,7 @@ def _refresh_fan_out(refresh: LineageRefresh, seeds: list[str]) -> LineageRefres
 
     Running this again (a redelivered coordinator) starts the refresh over: chunks and claims are replaced.
     """
+    from riskregistry.celery import app
     from vendors import tasks
 
     refresh.status, refresh.started_at, refresh.finished_at = LineageRefresh.Status.RUNNING, timezone.now(), None
@@ -188,9 +189,64 @@ def _refresh_fan_out(refresh: LineageRefresh, seeds: list[str]) -> LineageRefres
     chunks = LineageRefreshChunk.objects.bulk_create(
         LineageRefreshChunk(refresh=refresh, index=i, seeds=seeds[bounds[i] : bounds[i + 1]]) for i in range(count)
     )
-    for chunk in chunks:
-        tasks.lineage_refresh_chunk.delay_on_commit(chunk.pk)
+    if app.conf.task_always_eager:  # the embedded mode: the chunks walk side by side in this process
+        chunk_ids = [chunk.pk for chunk in chunks]
+        transaction.on_commit(lambda: _chunks_run_beside(chunk_ids))
+    else:
+        for chunk in chunks:
+            tasks.lineage_refresh_chunk.delay_on_commit(chunk.pk)
     return refresh
+
+
+class _SharedHub:
+    """One hub client for chunks walked side by side in one process: at most ``limit`` requests in flight between
+    them (``LINEAGE_CONCURRENCY`` per process, as on a worker), so a chunk that finishes early leaves its share to
+    the others."""
+
+    def __init__(self, client, limit: int) -> None:
+        self._client, self._slots = client, threading.BoundedSemaphore(max(1, limit))
+
+    def fetch(self, repo_id: str):
+        with self._slots:
+            return self._client.fetch(repo_id)
+
+    def fetch_identity(self, *args, **kwargs):
+        with self._slots:
+            return self._client.fetch_identity(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+
+def _chunks_run_beside(chunk_ids: list[int]) -> None:
+    """Walk the chunks of a refresh at once on threads of this process (the embedded mode, where tasks run
+    in-process), as workers would take them, rather than one after the other, each waiting for its deepest chain
+    in turn; returns when all have finished (the last completes the refresh). Inside a transaction still open
+    (a test's), threads would not see what it holds: the chunks then run here, one after another."""
+    from django.db import connection
+
+    from vendors import tasks
+    from vendors.hub import HubClient
+
+    if len(chunk_ids) == 1 or connection.in_atomic_block:
+        for chunk_id in chunk_ids:
+            tasks.lineage_refresh_chunk.delay(chunk_id)  # eager: runs here and now
+        return
+    client = _SharedHub(HubClient(requests_per_second=settings.HUB_REQUESTS_PER_SECOND), settings.LINEAGE_CONCURRENCY)
+
+    def run(chunk_id: int) -> None:
+        try:
+            lineage_refresh_chunk_run(chunk_id=chunk_id, worker="embedded", client=client)
+        except Exception:  # recorded on the chunk by the service; the thread has no one else to tell
+            logger.exception("lineage refresh chunk %s failed", chunk_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=run, args=(pk,), name=f"lineage-chunk-{pk}") for pk in chunk_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def lineage_refresh_chunk_run(

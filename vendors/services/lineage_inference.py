@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from django.conf import settings
@@ -72,19 +73,15 @@ def lineage_infer_after_walk(
     subjects = {m.pk for m in inference_subjects(models)}
     # A model whose metadata now names a parent (or could not be read in full) is no longer inferred about.
     InferredEdge.objects.filter(child__in=[m for m in models if m.pk not in subjects]).delete()
-    identities, counted = {}, []
+    to_read, counted = [], []
     for model in models:
         current = getattr(model, "fingerprint", None)  # None when the model was never fingerprinted
         if model.pk not in subjects and current is not None and current.revision == model.sha and not current.problems:
             counted += parameters_backfill(current, counts.get(model.name.lower()))
             continue
-        siblings = files.get(model.name.lower(), ())
-        identity = client.fetch_identity(
-            model.name, model.sha, siblings=siblings, parameters=counts.get(model.name.lower()),
-            readme=model.pk in subjects,
-        )  # fmt: skip
-        fingerprint_store(model=model, identity=identity, now=now)
-        identities[model.pk] = identity
+        to_read.append(model)
+    identities = _identities_fetch(client, to_read, files=files, counts=counts, subjects=subjects)
+    fingerprints_store(models=to_read, identities=identities, now=now)
     if counted:  # fingerprints read before the walk carried the count: given it without reading the files again
         ModelFingerprint.objects.bulk_update(counted, ["parameters", "fingerprint"])
     stored = 0
@@ -108,23 +105,59 @@ def parameters_backfill(row: ModelFingerprint, parameters: int | None) -> list[M
     return [row]
 
 
+def _identities_fetch(
+    client, models: list[AIModel], *, files: dict, counts: dict, subjects: set[int]
+) -> dict[int, object]:
+    """The identifying files of ``models`` (model id -> identity), read ``LINEAGE_CONCURRENCY`` at a time as the
+    walk reads metadata (the client is shared by the walk's threads already)."""
+
+    def read(model: AIModel):
+        siblings = files.get(model.name.lower(), ())
+        return client.fetch_identity(
+            model.name, model.sha, siblings=siblings, parameters=counts.get(model.name.lower()),
+            readme=model.pk in subjects,
+        )  # fmt: skip
+
+    if len(models) <= 1:
+        return {model.pk: read(model) for model in models}
+    with ThreadPoolExecutor(max_workers=max(1, settings.LINEAGE_CONCURRENCY), thread_name_prefix="identity") as pool:
+        return {model.pk: identity for model, identity in zip(models, pool.map(read, models), strict=True)}
+
+
+def _fingerprint_values(identity, now: datetime) -> dict:
+    fingerprint = fingerprint_from(identity.config, identity.tokenizer_config, identity.parameters)
+    return {
+        "revision": clean_text(identity.revision, 40),
+        "fingerprint": fingerprint.as_dict(),
+        "parameters": fingerprint.parameters,
+        "has_config": fingerprint.has_config,
+        "has_tokenizer": fingerprint.has_tokenizer,
+        "problems": [clean_text(problem, 300) for problem in identity.problems[:8]],
+        "fetched_at": now,
+    }
+
+
 def fingerprint_store(*, model: AIModel, identity, now: datetime) -> ModelFingerprint:
     """Store what the hub's identifying files say about ``model`` (replacing the previous revision's)."""
-    fingerprint = fingerprint_from(identity.config, identity.tokenizer_config, identity.parameters)
-    row, _ = ModelFingerprint.objects.update_or_create(
-        model=model,
-        defaults={
-            "revision": clean_text(identity.revision, 40),
-            "fingerprint": fingerprint.as_dict(),
-            "parameters": fingerprint.parameters,
-            "has_config": fingerprint.has_config,
-            "has_tokenizer": fingerprint.has_tokenizer,
-            "problems": [clean_text(problem, 300) for problem in identity.problems[:8]],
-            "fetched_at": now,
-        },
-    )
-    model.fingerprint = row
-    return row
+    return fingerprints_store(models=[model], identities={model.pk: identity}, now=now)[0]
+
+
+def fingerprints_store(*, models: list[AIModel], identities: dict, now: datetime) -> list[ModelFingerprint]:
+    """Store the fingerprints of several models (replacing their previous revisions') in one statement whatever
+    their number: an INSERT that updates the row a model already has (another refresh may have written it a moment
+    ago)."""
+    if not models:
+        return []
+    rows = [ModelFingerprint(model=model, **_fingerprint_values(identities[model.pk], now)) for model in models]
+    fields = ["revision", "fingerprint", "parameters", "has_config", "has_tokenizer", "problems", "fetched_at"]
+    ModelFingerprint.objects.bulk_create(rows, update_conflicts=True, unique_fields=["model"], update_fields=fields)
+    if any(row.pk is None for row in rows):  # a database that returns no ids from an upsert
+        ids = dict(ModelFingerprint.objects.filter(model__in=models).values_list("model_id", "pk"))
+        for row in rows:
+            row.pk = ids[row.model_id]
+    for model, row in zip(models, rows, strict=True):
+        model.fingerprint = row
+    return rows
 
 
 def fingerprint_references() -> list[tuple[int, Reference]]:
