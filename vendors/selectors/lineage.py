@@ -331,8 +331,12 @@ _PROBLEM_LABELS: Mapping[str, tuple[str, str]] = {
 def lineage_problem_counts(models: Sequence[AIModel]) -> dict[str, int]:
     """Every lineage problem in the ancestry of ``models``, counted once per (code, node) and by code."""
     seen: set[tuple[str, str]] = set()
-    for report in lineage_reports(models) if models else ():
-        seen |= report.ancestry.problem_keys
+    if models:  # the ancestries alone: no report rows, no second load for inferred parents' origins
+        graph = lineage_subgraph(m.pk for m in models)
+        nodes, parents = graph.nodes(), graph.parents()
+        for model_id in dict.fromkeys(m.pk for m in models):
+            found = ancestry(node_key(graph.models[model_id]), nodes, parents, max_depth=settings.LINEAGE_MAX_DEPTH)
+            seen |= found.problem_keys
     counts: dict[str, int] = {}
     for code, _ in seen:
         counts[code] = counts.get(code, 0) + 1
