@@ -248,7 +248,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"target <= {TARGET_BOUND_RATIO:g}: {_met(targets['wall_over_lower_bound']['met'])}",
     )
     row(
-        "storing nodes (on the walk's calling thread)",
+        "storing nodes (on each chunk's walking thread)",
         f"{head['store_s']:.2f} s",
         f"{_num(head['store_share'], '.0%')} of wall, {head['store_ms_per_node']:.1f} ms per node",
     )
@@ -312,7 +312,7 @@ def _modes(report: dict[str, Any]) -> list[str]:
         )
     lines.append(
         f"  targets: x faster >= {TARGET_SPEEDUP:g}, wall/max(depth, throughput bound) <= {TARGET_BOUND_RATIO:g}; "
-        "the throughput bound counts the chunks walked at once (one per worker)"
+        "the throughput bound counts one allowance of requests per process (the embedded chunks share one)"
     )
     if workers is not None:
         targets = report["targets"]
