@@ -82,20 +82,25 @@ _FILLED_TABLES = (RiskRating, Exposure, Finding)
 
 def _statistics_refresh(run: _Run) -> None:
     """On PostgreSQL, have the planner's statistics of the tables this rescoring fills follow their growth: after
-    the 1st, 2nd, 4th, 8th... batch that wrote rows, ``ANALYZE`` them (a sample: milliseconds).
+    the 1st, 2nd, 4th, 8th... batch, if this run has stored more ratings than the planner believes the table
+    holds, ``ANALYZE`` them (a sample: milliseconds).
 
     A first rescoring grows them from nothing to a row per usage (several for the exposure). Planned with
     statistics from when they were empty (autovacuum analyses only after a delay, or never where it is off), a
     batch's "current rating of these 500 usages" is answered by scanning every current rating through the
     ``(is_current, tier)`` index, so each batch costs more than the one before: 100,000 usages took over ten
-    minutes. A log(batches) number of statements per rescoring, none when nothing was written."""
+    minutes. At most two statements per power of two of batches; none when the statistics already know more
+    rows than the run wrote (a rescoring of a part on a worker, a second rescoring)."""
     run.batches += 1
-    if connection.vendor != "postgresql" or not run.written or run.batches & (run.batches - 1):
+    if connection.vendor != "postgresql" or not run.stored or run.batches & (run.batches - 1):
         return
-    run.written = False
     quote = connection.ops.quote_name
     try:
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [RiskRating._meta.db_table])
+            row = cursor.fetchone()
+            if row is not None and row[0] >= run.stored:
+                return
             cursor.execute(f"ANALYZE {', '.join(quote(model._meta.db_table) for model in _FILLED_TABLES)}")
     except DatabaseError:  # not the tables' owner: the planner keeps what autovacuum gives it
         logger.info("rescoring: could not refresh the planner's statistics", exc_info=True)
@@ -111,7 +116,7 @@ class _Run:
         self.lineage_facts: dict[int, dict] = {}
         self.scored: dict[tuple, tuple[object, Rating]] = {}
         self.batches = 0  # batches rated so far
-        self.written = False  # rows written since the statistics were last refreshed
+        self.stored = 0  # snapshots stored so far
 
 
 @transaction.atomic
@@ -161,9 +166,9 @@ def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime, run: _R
             is_current=False
         )
         ratings_changed_announce(RiskRating.objects.bulk_create(snapshots))
-    opened = _findings_sync(usages, ratings, findings, policy, now)
-    created = _exposures_sync(usages, reports, now)
-    run.written = run.written or bool(snapshots or opened or created)
+    _findings_sync(usages, ratings, findings, policy, now)
+    _exposures_sync(usages, reports, now)
+    run.stored += len(snapshots)
     return len(snapshots)
 
 
