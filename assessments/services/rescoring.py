@@ -347,9 +347,10 @@ def _saved_pks(rows: Sequence, model) -> list[int]:
 
 def history_record(model, pks: Sequence[int], *, history_type: str, reason: str, date: datetime) -> None:
     """Record the rows ``pks`` of ``model`` in its simple-history table as they now are in the database, with one
-    ``INSERT ... SELECT`` per 500 rows: the historical rows ``bulk_create_with_history`` (``+``),
-    ``bulk_update_with_history`` (``~``) or a deletion (``-``, before it) would write, with the same date, reason
-    and user, without building each one in Python (at 100,000 usages there are hundreds of thousands)."""
+    ``INSERT ... SELECT`` (more where the database limits a statement's parameters, as SQLite does): the historical
+    rows ``bulk_create_with_history`` (``+``), ``bulk_update_with_history`` (``~``) or a deletion (``-``, before
+    it) would write, with the same date, reason and user, without building each one in Python (at 100,000 usages
+    there are hundreds of thousands)."""
     if not pks or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
     historical = model.history.model
@@ -360,9 +361,11 @@ def history_record(model, pks: Sequence[int], *, history_type: str, reason: str,
         quote(name) for name in ("history_date", "history_change_reason", "history_type", "history_user_id")
     )
     fixed = [connection.ops.adapt_datetimefield_value(date), reason, history_type, getattr(user, "pk", None)]
+    size = connection.features.max_query_params or len(pks)  # PostgreSQL: no limit, one statement
+    size = max(1, min(len(pks), size - len(fixed)))
     with connection.cursor() as cursor:
-        for start in range(0, len(pks), _BATCH):
-            part = list(pks[start : start + _BATCH])
+        for start in range(0, len(pks), size):
+            part = list(pks[start : start + size])
             cursor.execute(  # names from the models' metadata, quoted; every value a parameter
                 f"INSERT INTO {quote(historical._meta.db_table)} ({columns}, {extra}) "  # noqa: S608
                 f"SELECT {columns}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
