@@ -221,14 +221,15 @@ class _SharedHub:
 def _chunks_run_beside(chunk_ids: list[int]) -> None:
     """Walk the chunks of a refresh at once on threads of this process (the embedded mode, where tasks run
     in-process), as workers would take them, rather than one after the other, each waiting for its deepest chain
-    in turn; returns when all have finished (the last completes the refresh). Inside a transaction still open
-    (a test's), threads would not see what it holds: the chunks then run here, one after another."""
+    in turn; returns when all have finished (the last completes the refresh). The chunks run here, one after
+    another, inside a transaction still open (a test's: threads would not see what it holds) and on SQLite, which
+    takes one writer at a time (threads would queue for its lock, or fail on it, for no gain)."""
     from django.db import connection
 
     from vendors import tasks
     from vendors.hub import HubClient
 
-    if len(chunk_ids) == 1 or connection.in_atomic_block:
+    if len(chunk_ids) == 1 or connection.in_atomic_block or connection.vendor == "sqlite":
         for chunk_id in chunk_ids:
             tasks.lineage_refresh_chunk.delay(chunk_id)  # eager: runs here and now
         return
