@@ -63,7 +63,8 @@ def test_a_list_counts_the_rows_its_filters_select_whatever_the_order(admin_user
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        # the key with its owner's permissions (one query), the count, the page (and what the page prefetches)
+        # the key with its owner's permissions (one query on PostgreSQL, two elsewhere), the count, the page (and
+        # what the page prefetches)
         ("/api/v1/products/?ordering=-risk", 4),  # + the data categories
         ("/api/v1/model-usages/", 4),  # + the current ratings
         ("/api/v1/findings/", 3),
@@ -77,4 +78,6 @@ def test_the_main_lists_read_their_page_in_a_fixed_number_of_queries(admin_user,
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
+    # The owner's permissions ride on the key's query as an array subquery on PostgreSQL only.
+    expected += connection.vendor != "postgresql"
     assert len(queries) == expected, [q["sql"][:120] for q in queries]
