@@ -32,6 +32,14 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
     return None
 
 
+def portal_enter(client, url: str) -> str:
+    """Open a vendor's portal link (a full URL, as emailed) with ``client``: the link redirects to the portal page
+    once it has set the session; returns that page's path."""
+    response = client.get("/" + url.split("://", 1)[1].split("/", 1)[1])
+    assert response.status_code == 302, response.status_code
+    return response["Location"]
+
+
 def tasks_enqueued(callbacks) -> list[str]:
     """The names of the Celery tasks among captured after-commit callbacks (``delay_on_commit``), in order; the
     other callbacks (signals announced after commit, emails) are left out."""

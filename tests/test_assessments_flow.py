@@ -13,6 +13,7 @@ from django.utils import timezone
 from assessments import services
 from assessments.models import Answer, Assessment, AssessmentEvent, Evidence, Finding, RiskRating
 from tests import factories
+from tests.services import portal_enter
 from vendors.models import AIModel, LineageEdge
 
 pytestmark = pytest.mark.django_db
@@ -35,12 +36,6 @@ def _send(product, analyst, key="ai-mbom"):
         contacts=list(product.vendor.contacts.all()),
         by=analyst,
     )
-
-
-def _enter(client, url):
-    response = client.get("/" + url.split("://", 1)[1].split("/", 1)[1])
-    assert response.status_code == 302
-    return response["Location"]
 
 
 def _complete_mbom(rows):
@@ -81,7 +76,7 @@ def test_the_vendor_saves_a_draft_uploads_evidence_submits_and_sees_it_read_only
         assessment, url = _send(product, analyst)
     assert len(mail.outbox) == 1 and url in mail.outbox[0].body
     assert mail.outbox[0].to == ["compliance@vendor.example"]
-    page = _enter(client, url)
+    page = portal_enter(client, url)
 
     draft = {"shown": ["hosting.countries", "hosting.subprocessors"], "q:hosting.countries": "US",
              "q:hosting.subprocessors": "many", "action": "save"}  # fmt: skip
@@ -123,7 +118,7 @@ def test_the_vendor_saves_a_draft_uploads_evidence_submits_and_sees_it_read_only
 
 def test_a_submit_with_required_questions_unanswered_is_refused_and_keeps_the_draft(client, product, analyst):
     assessment, url = _send(product, analyst)
-    page = _enter(client, url)
+    page = portal_enter(client, url)
     response = client.post(page, {"shown": ["hosting.countries"], "q:hosting.countries": "DE", "action": "submit"})
     assert response.status_code == 400
     assert "still need an answer" in response.content.decode()
@@ -134,7 +129,7 @@ def test_a_submit_with_required_questions_unanswered_is_refused_and_keeps_the_dr
 
 def test_an_upload_is_checked_on_its_content_and_its_size(client, product, analyst, settings):
     assessment, url = _send(product, analyst)
-    page = _enter(client, url)
+    page = portal_enter(client, url)
     fake = io.BytesIO(b"MZ\x90\x00" + b"\x00" * 200)  # an executable under a PDF's name
     fake.name = "report.pdf"
     response = client.post(page, {"shown": ["origin.derivation_file"], "f:origin.derivation_file": fake})
@@ -157,7 +152,7 @@ def test_accepting_declares_usages_and_parents_and_a_contradiction_opens_a_discr
     tuned = factories.AIModelFactory(name="acme/contract-7b", **fetched)
     LineageEdge.objects.create(child=tuned, parent=qwen, relation="finetune", source="card", observed_at=timezone.now())
     assessment, url = _send(product, analyst)
-    page = _enter(client, url)
+    page = portal_enter(client, url)
     rows = [
         {"model": "acme/contract-7b", "base_model": "meta-llama/Llama-3.1-8B", "relation": "finetune"},
         {"model": "Vendor Secret Model", "base_model": "mistralai/Mistral-7B-v0.1", "relation": "finetune"},
@@ -204,7 +199,7 @@ def test_an_analyst_answers_on_the_vendors_behalf_comments_and_returns(client, p
     assessment.refresh_from_db()
     assert assessment.status == Assessment.Status.RETURNED and assessment.round == 2
     client.logout()
-    body = client.get(_enter(client, url)).content.decode()
+    body = client.get(portal_enter(client, url)).content.decode()
     assert "Which DC?" in body and "Internal" not in body
 
 
@@ -291,7 +286,7 @@ def test_a_portal_session_reaches_only_its_own_evidence(client, product, analyst
     theirs, their_url = _send(factories.ProductFactory(), analyst)
     services.evidence_add(assessment=theirs, question_id="origin.derivation_file", upload=_Upload(PDF, "theirs.pdf"))
     evidence = Evidence.objects.get(assessment=theirs)
-    page = _enter(client, my_url)
+    page = portal_enter(client, my_url)
     assert client.get(f"{page}evidence/{evidence.pk}/").status_code == 404
     assert client.get(f"/portal/assessments/{theirs.pk}/evidence/{evidence.pk}/").status_code == 403
     assert mine.pk != theirs.pk and their_url != my_url
@@ -313,7 +308,7 @@ def test_an_answer_saved_meanwhile_is_never_overwritten_by_an_older_form(client,
     """The vendor (portal) and an analyst (on the vendor's behalf) both have the form open: the second save of the
     same question is refused with the first's value, the other questions are saved, and saving again then works."""
     assessment, url = _send(product, analyst)
-    vendor_form = client.get(_enter(client, url)).content.decode()
+    vendor_form = client.get(portal_enter(client, url)).content.decode()
     vendor_versions = _form_versions(vendor_form)
     assert vendor_versions["hosting.countries"] == "0"
     vendor = client

@@ -10,7 +10,8 @@ from assessments import services
 from assessments.attestation import claim_list, snapshot_from_json
 from assessments.models import Attestation, AttestationDraft, AttestationRequest
 from assessments.services import attestation_links
-from tests.test_attestation_portal import _form, _path, sent  # noqa: F401 (fixture)
+from tests.services import portal_enter
+from tests.test_attestation_portal import _form, sent  # noqa: F401 (fixture)
 from tests.test_attestations import attestation_files, portfolio  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
@@ -18,12 +19,6 @@ pytestmark = pytest.mark.django_db
 
 def _claims(request):
     return claim_list(snapshot_from_json(request.claims))
-
-
-def _enter(client, url) -> str:
-    response = client.get(_path(url))
-    assert response.status_code == 302
-    return response["Location"]
 
 
 def _partial(request, lineage: str) -> dict:
@@ -42,7 +37,7 @@ def _partial(request, lineage: str) -> dict:
 
 def test_a_saved_draft_comes_back_on_a_reload_and_signs_nothing(client, sent, portfolio):  # noqa: F811
     request, url = sent
-    page = _enter(client, url)
+    page = portal_enter(client, url)
     lineage = f"u{portfolio['qwen'].pk}.lineage"
 
     saved = client.post(page, _partial(request, lineage))
@@ -69,7 +64,7 @@ def test_a_saved_draft_comes_back_on_a_reload_and_signs_nothing(client, sent, po
 def test_a_new_link_in_a_new_session_finds_the_draft(client, sent, portfolio, analyst):  # noqa: F811
     request, url = sent
     lineage = f"u{portfolio['qwen'].pk}.lineage"
-    client.post(_enter(client, url), _partial(request, lineage))
+    client.post(portal_enter(client, url), _partial(request, lineage))
     client.force_login(analyst)
     detail = client.get(request.get_absolute_url()).content.decode()
     assert "Vendor's draft" in detail and "2 of" in detail  # the analyst sees the vendor is on it
@@ -78,14 +73,14 @@ def test_a_new_link_in_a_new_session_finds_the_draft(client, sent, portfolio, an
     )
 
     fresh = Client()  # the old session expired; the vendor opens the new email
-    body = fresh.get(_enter(fresh, new_url)).content.decode()
+    body = fresh.get(portal_enter(fresh, new_url)).content.decode()
 
     assert "Fine-tuned from Llama 3.1 8B by our team" in body and 'value="Cora Compliance"' in body
 
 
 def test_a_refused_signature_keeps_what_was_typed(client, sent, portfolio):  # noqa: F811
     request, url = sent
-    page = _enter(client, url)
+    page = portal_enter(client, url)
     lineage = f"u{portfolio['qwen'].pk}.lineage"
     form = _form(request, correct={lineage: {"t": "Our own fine-tune of Llama", "b": "meta-llama/Llama-3.1-8B"}})
     del form["authorised"]
@@ -108,7 +103,7 @@ def test_after_signing_the_draft_no_longer_changes_and_the_attestation_stays(
     django_capture_on_commit_callbacks,
 ):
     request, url = sent
-    page = _enter(client, url)
+    page = portal_enter(client, url)
     lineage = f"u{portfolio['qwen'].pk}.lineage"
     client.post(page, _partial(request, lineage))
     with django_capture_on_commit_callbacks(execute=True):

@@ -16,6 +16,7 @@ from assessments import services
 from assessments.models import Assessment, AssessmentEvent, Finding, RiskRating
 from tests import factories
 from tests.fakehub.records import load_records
+from tests.services import portal_enter
 from vendors.models import AIModel, ChangeEvent, InferredEdge, LineageRefresh, ModelFilesUpload
 from vendors.services import lineage
 
@@ -48,12 +49,6 @@ def _send(product, analyst):
     )
 
 
-def _enter(client, url):
-    response = client.get("/" + url.split("://", 1)[1].split("/", 1)[1])
-    assert response.status_code == 302
-    return response["Location"]
-
-
 def _files(config=None, tokenizer=None) -> dict:
     found = {}
     if config is not None:
@@ -80,7 +75,7 @@ QWEN_TOKENIZER = json.dumps(QWEN_INSTRUCT["tokenizer_config.json"]).encode()
 
 def test_the_vendor_uploads_for_the_model_it_declares_and_the_inference_runs(client, product, analyst, references):
     assessment, url = _send(product, analyst)
-    page = _enter(client, url)
+    page = portal_enter(client, url)
     form = client.get(page).content.decode()
     assert f'name="mf:{TABLE}:config"' in form and f'name="mfrow:{TABLE}"' in form
 
@@ -122,7 +117,7 @@ def test_the_vendor_uploads_for_the_model_it_declares_and_the_inference_runs(cli
 )
 def test_a_refused_upload_in_the_portal_keeps_nothing_of_it_and_says_why(client, product, analyst, post, message):
     assessment, url = _send(product, analyst)
-    page = _enter(client, url)
+    page = portal_enter(client, url)
     response = client.post(page, post)
     assert response.status_code == 400
     assert message.replace("'", "&#x27;") in response.content.decode()
@@ -134,7 +129,7 @@ def test_a_refused_upload_in_the_portal_keeps_nothing_of_it_and_says_why(client,
 def test_the_portal_session_reaches_only_its_own_assessment_and_only_while_open(client, product, analyst):
     mine, my_url = _send(product, analyst)
     theirs, _their_url = _send(factories.ProductFactory(), analyst)
-    _enter(client, my_url)
+    portal_enter(client, my_url)
     response = client.post(f"/portal/assessments/{theirs.pk}/", _post("Acme LLM", config=QWEN_CONFIG))
     assert response.status_code == 403
     assert not ModelFilesUpload.objects.exists()
@@ -173,7 +168,7 @@ def test_accepting_the_answers_puts_the_uploaded_model_in_the_registry_with_its_
     from tests.test_assessments_flow import _complete_mbom
 
     assessment, url = _send(product, analyst)
-    page = _enter(client, url)
+    page = portal_enter(client, url)
     data = {
         **_complete_mbom([{"model": "Acme Contract LLM v3", "relation": "none", "role": "primary"}]),
         f"mfrow:{TABLE}": "0",
