@@ -425,3 +425,23 @@ def test_the_api_lists_filters_asks_for_and_downloads_reports(analyst, django_ca
     bad = client.post("/api/v1/reports/", {"kind": "vendor", "quarter": "2999Q1"}, format="json").json()
     assert set(bad["fields"]) >= {"vendor"} or "period" in bad["fields"]
     assert client.get(f"/api/v1/reports/{created.json()['id']}/download/").status_code == 404
+
+
+def test_the_executive_summarys_tier_table_stays_in_its_half_of_the_page(portfolio):
+    """Its last column ends before "Top exposures" begins and its widest badge fits its first column (read back
+    with pdftotext -bbox: a table wider than its half of the page printed its changes over the other table)."""
+    import subprocess
+
+    pdf = _quarterly(timezone.now())
+    page = next(i for i, text in enumerate(_pdf_text(pdf)[1], start=1) if "Products by risk tier" in text)
+    out = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    word = re.compile(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>')
+    boxes: dict[str, list[tuple[float, float]]] = {}
+    for x0, x1, text in word.findall(out):
+        boxes.setdefault(text, []).append((float(x0), float(x1)))
+
+    top_exposures = boxes["Top"][0][0]
+    assert boxes["CHANGE"][0][1] < top_exposures  # the tier table's last column
+    assert boxes["TIER"][0][0] < boxes["Moderate"][0][1] < boxes["PRODUCTS"][0][0]  # the widest badge fits
