@@ -13,7 +13,8 @@ from django.utils import timezone
 from assessments import services
 from assessments.models import Answer, Assessment
 from tests import factories
-from tests.test_assessments_flow import _complete_mbom, _enter
+from tests.services import portal_enter
+from tests.test_assessments_flow import _complete_mbom
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def submitted(client, analyst, django_capture_on_commit_callbacks):
         contacts=[contact],
         by=analyst,
     )
-    page = _enter(client, url)
+    page = portal_enter(client, url)
     with django_capture_on_commit_callbacks(execute=True):
         data = {**_complete_mbom(ROWS), "q:hosting.countries": "US", "action": "submit"}
         assert client.post(page, data).status_code == 302

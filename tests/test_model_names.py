@@ -12,7 +12,8 @@ from assessments.models import Assessment, Finding
 from assessments.scoring import NodeFacts
 from assessments.scoring.model_names import KnownModel, model_name_normalise, model_names_match
 from tests import factories
-from tests.test_assessments_flow import _complete_mbom, _enter, _send
+from tests.services import portal_enter
+from tests.test_assessments_flow import _complete_mbom, _send
 from tests.test_attestations import _all_confirmed, _factor_codes, attestation_files  # noqa: F401 (fixture)
 from vendors.models import AIModel, LineageEdge
 
@@ -82,7 +83,7 @@ def closed_usage(db, knowledge):
 
 def _submit_and_accept(client, analyst, product, rows, capture):
     assessment, url = _send(product, analyst)
-    page = _enter(client, url)
+    page = portal_enter(client, url)
     with capture(execute=True):
         assert client.post(page, {**_complete_mbom(rows), "action": "submit"}).status_code == 302
     client.force_login(analyst)

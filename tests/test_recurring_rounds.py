@@ -13,7 +13,8 @@ from django.utils import timezone
 from assessments import services
 from assessments.models import Answer, Assessment, Evidence
 from tests import factories
-from tests.test_assessments_flow import PDF, _enter
+from tests.services import portal_enter
+from tests.test_assessments_flow import PDF
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_the_next_round_arrives_with_the_accepted_answers_to_confirm(
 
     vendor = Client()
     url = mail.outbox[-1].body.split("http://", 1)[1].split()[0]
-    page = _enter(vendor, "http://" + url)
+    page = portal_enter(vendor, "http://" + url)
     body = vendor.get(page).content.decode()
     assert "This is a new round: 4 answers are filled in" in body and body.count('name="keep:') == 4
 
