@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from assessments.models import Answer, Assessment
 from assessments.selectors import questionnaire_versions_live
-from riskregistry.forms import StyledFormMixin
+from riskregistry.forms import RowsChoiceField, StyledFormMixin
 from vendors.models import Contact, Product, Vendor
 
 
@@ -23,7 +23,7 @@ class AssessmentSendForm(StyledFormMixin, forms.Form):
     vendor = forms.ModelChoiceField(
         queryset=Vendor.objects.none(), required=False, help_text="Every active product of this vendor."
     )
-    contacts = forms.ModelMultipleChoiceField(
+    contacts = RowsChoiceField(
         queryset=Contact.objects.none(), required=False, help_text="Who receives the link (the vendor's contacts)."
     )
     due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))

@@ -132,3 +132,35 @@ def test_an_oversized_contact_id_on_the_link_form_is_refused_not_a_500(analyst_c
     assert response.status_code == 200
     assert "That is not a contact id" in response.content.decode()
     assert not AttestationLink.objects.filter(request=request).exists()
+
+
+@pytest.mark.parametrize("category_id", ["9" * 5000, str(2**70)])
+def test_an_oversized_data_category_id_on_the_product_form_is_refused_not_a_500(analyst_client, category_id):
+    from vendors.models import Product
+
+    vendor = factories.VendorFactory()
+
+    response = analyst_client.post(
+        f"/vendors/{vendor.pk}/products/new/",
+        {"name": "Copilot", "criticality": "high", "status": "active", "data_categories": [category_id]},
+    )
+
+    assert response.status_code == 200
+    assert "is not a valid value" in response.content.decode()
+    assert not Product.objects.filter(vendor=vendor).exists()
+
+
+@pytest.mark.parametrize("contact_id", ["9" * 5000, str(2**70)])
+def test_an_oversized_contact_id_on_the_send_form_is_refused_not_a_500(analyst_client, contact_id):
+    from assessments.models import Assessment
+
+    product = factories.ModelUsageFactory().product
+
+    response = analyst_client.post(
+        "/assessments/send/",
+        {"questionnaire": "ai-intake", "product": product.pk, "contacts": [contact_id], "due_date": "2027-01-31"},
+    )
+
+    assert response.status_code == 200
+    assert "is not a valid value" in response.content.decode()
+    assert not Assessment.objects.exists()

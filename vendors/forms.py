@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from riskregistry.forms import StyledFormMixin
+from riskregistry.forms import RowsChoiceField, StyledFormMixin
 from vendors import model_files
 from vendors.models import (
     AIModel,
@@ -36,7 +36,7 @@ class ContactForm(StyledFormMixin, forms.ModelForm):
 
 
 class ProductForm(StyledFormMixin, forms.ModelForm):
-    data_categories = forms.ModelMultipleChoiceField(
+    data_categories = RowsChoiceField(
         queryset=DataCategory.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
