@@ -11,9 +11,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django_countries import countries
 
-from assessments.forms import FindingFilterForm
-from assessments.forms_assessments import AssessmentFilterForm
-from assessments.forms_attestations import AttestationRequestFilterForm
 from assessments.models import LIVE_STATUSES, Assessment, AttestationRequest, Exposure, Finding, RiskRating, Tier
 from assessments.models.assessments import OPEN_STATUSES
 from assessments.scoring.labels import FACTOR_CHOICES
@@ -66,7 +63,6 @@ class FindingFilterSet(BoundedFilterSet):
     class Meta:
         model = Finding
         fields = ["q", "status", "live", "code", "trigger", "owner", "vendor", "product", "overdue", "changed_since"]
-        form = FindingFilterForm
 
     def filter_changed_since(self, queryset, name, value):
         return queryset.filter(updated_at__gte=value)
@@ -213,7 +209,6 @@ class AttestationRequestFilterSet(BoundedFilterSet):
     class Meta:
         model = AttestationRequest
         fields = ["status", "vendor", "product", "overdue", "deadline_before"]
-        form = AttestationRequestFilterForm
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(_attestation_overdue()) if value else queryset.exclude(_attestation_overdue())
@@ -245,7 +240,6 @@ class AssessmentFilterSet(BoundedFilterSet):
     class Meta:
         model = Assessment
         fields = ["status", "vendor", "product", "questionnaire", "overdue", "due_before"]
-        form = AssessmentFilterForm
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(_assessment_overdue()) if value else queryset.exclude(_assessment_overdue())

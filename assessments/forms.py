@@ -20,10 +20,6 @@ def _date_input(**attrs) -> forms.DateInput:
 TEXT_LIMIT = 4000
 
 
-class FindingFilterForm(StyledFormMixin, forms.Form):
-    """The findings filter's form, styled like every other form (FindingFilterSet.Meta.form)."""
-
-
 class _ActionForm(StyledFormMixin, forms.Form):
     """The findings' action forms: styled, with a service's errors marked on their fields like the form's own."""
 

@@ -11,10 +11,6 @@ from riskregistry.forms import RowsChoiceField, StyledFormMixin
 from vendors.models import Contact, Product, Vendor
 
 
-class AssessmentFilterForm(StyledFormMixin, forms.Form):
-    """The assessments filter's form (AssessmentFilterSet.Meta.form)."""
-
-
 class AssessmentSendForm(StyledFormMixin, forms.Form):
     questionnaire = forms.ChoiceField(help_text="The newest version is sent; the assessment keeps it.")
     product = forms.ModelChoiceField(

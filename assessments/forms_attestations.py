@@ -46,7 +46,3 @@ class AttestationLinkSendForm(forms.Form):
 
     def clean_contacts(self) -> list:
         return list(self.cleaned_data["contacts"])
-
-
-class AttestationRequestFilterForm(StyledFormMixin, forms.Form):
-    """The attestation requests filter's form (AttestationRequestFilterSet.Meta.form)."""

@@ -3,10 +3,11 @@
 import django_filters
 
 from reports.models import Report
+from riskregistry.filters import BoundedFilterSet
 from vendors.models import Vendor
 
 
-class ReportFilterSet(django_filters.FilterSet):
+class ReportFilterSet(BoundedFilterSet):
     """Every filter is optional and they combine."""
 
     kind = django_filters.ChoiceFilter(choices=Report.Kind.choices, empty_label="Any")

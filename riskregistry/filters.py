@@ -1,4 +1,5 @@
-"""What every FilterSet shares: bounded text parameters, and times a database can compare."""
+"""What every FilterSet shares: bounded text parameters, times a database can compare, and a form styled like
+every other form of the app."""
 
 from datetime import UTC
 
@@ -6,6 +7,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
+
+from riskregistry.forms import StyledFormMixin
 
 #: Longest text a list filter accepts (a search string, a model or licence name): longer is a clear form error
 #: on the page and a 400 in the API, never a query the database chokes on.
@@ -38,8 +41,9 @@ class UtcDateTimeField(_InUtc, forms.DateTimeField):
 
 
 class BoundedFilterSet(django_filters.FilterSet):
-    """A FilterSet whose text filters refuse values longer than ``FILTER_TEXT_MAX_LENGTH`` and whose date-time
-    filters compare in UTC."""
+    """A FilterSet whose text filters refuse values longer than ``FILTER_TEXT_MAX_LENGTH``, whose date-time
+    filters compare in UTC, and whose form has Bootstrap's classes and the accessible error wiring of
+    ``StyledFormMixin`` (unless its ``Meta.form`` already has them)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,6 +54,12 @@ class BoundedFilterSet(django_filters.FilterSet):
                 filter_.field_class = UtcIsoDateTimeField
             elif isinstance(filter_, django_filters.DateTimeFilter):
                 filter_.field_class = UtcDateTimeField
+
+    def get_form_class(self):
+        form_class = super().get_form_class()
+        if issubclass(form_class, StyledFormMixin):
+            return form_class
+        return type(form_class.__name__, (StyledFormMixin, form_class), {})
 
 
 def changed_since_filter(meaning: str) -> django_filters.IsoDateTimeFilter:

@@ -5,12 +5,7 @@ from django import forms
 from django.db.models import Q
 
 from riskregistry.filters import BoundedFilterSet
-from riskregistry.forms import StyledFormMixin
 from webhooks.models import MESSAGE_TYPES, WebhookEndpoint, WebhookMessage
-
-
-class WebhookFilterForm(StyledFormMixin, forms.Form):
-    """Bootstrap classes on the filters' widgets."""
 
 
 class WebhookEndpointFilterSet(BoundedFilterSet):
@@ -25,7 +20,6 @@ class WebhookEndpointFilterSet(BoundedFilterSet):
     class Meta:
         model = WebhookEndpoint
         fields = ["enabled", "disabled_reason", "search"]
-        form = WebhookFilterForm
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(url__icontains=value) | Q(description__icontains=value)) if value else queryset
@@ -41,4 +35,3 @@ class WebhookMessageFilterSet(BoundedFilterSet):
     class Meta:
         model = WebhookMessage
         fields = ["endpoint", "status", "event_type"]
-        form = WebhookFilterForm
