@@ -15,12 +15,8 @@ from assessments.models import LIVE_STATUSES, Assessment, AttestationRequest, Ex
 from assessments.models.assessments import OPEN_STATUSES
 from assessments.scoring.labels import FACTOR_CHOICES
 from assessments.selectors import repackager_publisher_ids
-from riskregistry.filters import BoundedFilterSet, changed_since_filter
+from riskregistry.filters import BoundedFilterSet, changed_since_filter, yes_no
 from vendors.models import ModelUsage, Product, Publisher, Vendor
-
-
-def _yes_no(yes: str, no: str) -> forms.Select:
-    return forms.Select(choices=[("", "Any"), ("true", yes), ("false", no)])
 
 
 def _overdue() -> Q:
@@ -37,7 +33,7 @@ class FindingFilterSet(BoundedFilterSet):
         choices=Finding.Status.choices, widget=forms.CheckboxSelectMultiple, distinct=False
     )
     live = django_filters.BooleanFilter(
-        method="filter_live", label="Live", widget=_yes_no("Open or accepted", "Remediated or closed")
+        method="filter_live", label="Live", widget=yes_no("Open or accepted", "Remediated or closed")
     )
     code = django_filters.ChoiceFilter(choices=FACTOR_CHOICES, label="Factor", empty_label="Any")
     trigger = django_filters.ChoiceFilter(choices=Finding.Trigger.choices, empty_label="Any")
@@ -54,7 +50,7 @@ class FindingFilterSet(BoundedFilterSet):
         empty_label="Any",
     )
     overdue = django_filters.BooleanFilter(
-        method="filter_overdue", label="Overdue", widget=_yes_no("Overdue", "Not overdue")
+        method="filter_overdue", label="Overdue", widget=yes_no("Overdue", "Not overdue")
     )
     changed_since = changed_since_filter(
         "opened, or a step of its workflow (owner, due date, acceptance, its revocation or expiry, resolution)."
@@ -197,7 +193,7 @@ class AttestationRequestFilterSet(BoundedFilterSet):
         queryset=Product.objects.select_related("vendor").order_by("vendor__name", "name"), empty_label="Any"
     )
     overdue = django_filters.BooleanFilter(
-        method="filter_overdue", label="Overdue", widget=_yes_no("Overdue", "Not overdue")
+        method="filter_overdue", label="Overdue", widget=yes_no("Overdue", "Not overdue")
     )
     deadline_before = django_filters.DateFilter(
         field_name="deadline",
@@ -231,7 +227,7 @@ class AssessmentFilterSet(BoundedFilterSet):
     )
     questionnaire = django_filters.CharFilter(field_name="questionnaire__key", label="Questionnaire key")
     overdue = django_filters.BooleanFilter(
-        method="filter_overdue", label="Overdue", widget=_yes_no("Overdue", "Not overdue")
+        method="filter_overdue", label="Overdue", widget=yes_no("Overdue", "Not overdue")
     )
     due_before = django_filters.DateFilter(
         field_name="due_date", lookup_expr="lt", label="Due before", widget=forms.DateInput(attrs={"type": "date"})

@@ -3,7 +3,7 @@
 import django_filters
 
 from reports.models import Report
-from riskregistry.filters import BoundedFilterSet
+from riskregistry.filters import BoundedFilterSet, yes_no
 from vendors.models import Vendor
 
 
@@ -16,7 +16,7 @@ class ReportFilterSet(BoundedFilterSet):
     status = django_filters.ChoiceFilter(choices=Report.Status.choices, empty_label="Any")
     to_date = django_filters.BooleanFilter(
         label="Period",
-        widget=django_filters.widgets.BooleanWidget(),
+        widget=yes_no("Quarter to date", "Whole quarter"),
     )
 
     class Meta:

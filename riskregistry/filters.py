@@ -62,6 +62,11 @@ class BoundedFilterSet(django_filters.FilterSet):
         return type(form_class.__name__, (StyledFormMixin, form_class), {})
 
 
+def yes_no(yes: str, no: str) -> forms.Select:
+    """A boolean filter's widget saying what each answer means, with "Any" for no filter."""
+    return forms.Select(choices=[("", "Any"), ("true", yes), ("false", no)])
+
+
 def changed_since_filter(meaning: str) -> django_filters.IsoDateTimeFilter:
     """``?changed_since=ISO-8601``: rows whose representation may have changed at or after that moment (at or
     after: a poller that asks again from its last time may see a row twice, never miss one). ``meaning`` says what

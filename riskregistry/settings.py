@@ -464,6 +464,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "riskregistry.api_errors.exception_handler",
 }
+# The list filters (shared by the pages and the API): a choice left empty reads "Any", not a row of dashes.
+FILTERS_EMPTY_CHOICE_LABEL = "Any"
 # Requests per API key (or signed-in user) and period: "1000/minute", "50/second", ...
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/minute")
 API_PAGE_SIZE_MAX = 500

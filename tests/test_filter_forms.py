@@ -58,3 +58,12 @@ def test_a_filter_error_marks_its_control_for_assistive_technology(analyst_clien
     page = response.content.decode()
     assert 'aria-invalid="true"' in page
     assert 'aria-describedby="id_q-errors"' in page
+
+
+def test_an_empty_choice_reads_any_and_a_yes_no_filter_says_what_each_answer_means(analyst_client):
+    page = analyst_client.get("/models/").content.decode()
+
+    assert "---------" not in page
+    assert '<option value="" selected>Any</option>' in page
+    assert '<option value="true">In use</option>' in page and '<option value="false">Not in use</option>' in page
+    assert ">Unknown<" not in page

@@ -6,7 +6,7 @@ from django_countries import countries
 
 from assessments.models import RiskRating
 from assessments.selectors import with_worst_rating
-from riskregistry.filters import BoundedFilterSet, any_of, changed_since_filter
+from riskregistry.filters import BoundedFilterSet, any_of, changed_since_filter, yes_no
 from vendors.models import (
     AIModel,
     ChangeEvent,
@@ -146,7 +146,9 @@ class AIModelFilterSet(BoundedFilterSet):
     kind = django_filters.ChoiceFilter(choices=AIModel.Kind.choices)
     status = django_filters.ChoiceFilter(choices=AIModel.Status.choices)
     publisher = django_filters.CharFilter(field_name="publisher__name", lookup_expr="icontains")
-    in_use = django_filters.BooleanFilter(method="filter_in_use", label="Used by a product")
+    in_use = django_filters.BooleanFilter(
+        method="filter_in_use", label="Used by a product", widget=yes_no("In use", "Not in use")
+    )
 
     class Meta:
         model = AIModel
