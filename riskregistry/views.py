@@ -35,7 +35,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "home.html",
-        {"summary": selectors.portfolio_summary(), "dashboard": dashboard, "charts": drawn},
+        {
+            "summary": selectors.portfolio_summary(),
+            "dashboard": dashboard,
+            "charts": drawn,
+            "inferred_origins": assessment_selectors.inferred_exposure_by_country(),
+        },
     )
 
 

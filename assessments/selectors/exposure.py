@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from django.db.models import Case, CharField, Count, F, Max, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django_countries import countries
 
 from assessments.models import LIVE_STATUSES, Exposure, Finding, RiskRating
 from assessments.scoring.policy import TIERS
@@ -76,6 +77,75 @@ def exposure_by_country(*, limit: int | None = None) -> list[tuple[str, int]]:
     )
     found = [(row["model__publisher__country"], row["products"]) for row in rows]
     return found[:limit] if limit else found
+
+
+@dataclass(frozen=True)
+class InferredOrigin:
+    """An origin country reached through parents inferred for the models of active products' chains (inferred,
+    not declared: never counted in ``exposure_by_country``). ``products``: the active products it reaches that
+    way; ``not_declared``: those of them whose declared chains reach no model published there; ``confidence``:
+    the highest of the inferred parents leading there."""
+
+    country: str
+    products: int
+    not_declared: int
+    confidence: float
+
+    @property
+    def name(self) -> str:
+        return countries.name(self.country) or self.country
+
+
+def inferred_exposure_by_country() -> list[InferredOrigin]:
+    """Origin countries of the parents currently inferred for models in active products' chains, and of those
+    parents' declared roots (re-packagers left out), most products first."""
+    from vendors.models import InferredEdge
+
+    repackagers = set(repackager_publisher_ids())
+    edges = list(
+        InferredEdge.objects.filter(child__in=_active_exposures().values("model_id")).values_list(
+            "child_id", "parent__publisher_id", "family", "confidence"
+        )
+    )
+    if not edges:
+        return []
+    roots = dict(AIModel.objects.filter(name__in={e[2] for e in edges if e[2]}).values_list("name", "publisher_id"))
+    publishers = {e[1] for e in edges} | set(roots.values())
+    origin = {
+        pk: country
+        for pk, country in Publisher.objects.filter(pk__in=publishers - {None}).values_list("pk", "country")
+        if country and pk not in repackagers
+    }
+    leads: dict[int, dict[str, float]] = {}  # inferred child -> country -> highest confidence
+    for child, parent_publisher, family, confidence in edges:
+        for publisher in (parent_publisher, roots.get(family)):
+            if code := origin.get(publisher):
+                found = leads.setdefault(child, {})
+                found[code] = max(found.get(code, 0.0), confidence)
+    reached: dict[str, set[int]] = {}
+    confidence: dict[str, float] = {}
+    declared: dict[int, set[str]] = {}
+    rows = (
+        _active_exposures()
+        .filter(usage__product__in=_active_exposures().filter(model_id__in=leads).values("usage__product_id"))
+        .values_list("usage__product_id", "model_id", "model__publisher_id", "model__publisher__country")
+    )
+    for product, model, publisher, country in rows:
+        if country and publisher not in repackagers:
+            declared.setdefault(product, set()).add(country)
+        for code, level in leads.get(model, {}).items():
+            reached.setdefault(code, set()).add(product)
+            confidence[code] = max(confidence.get(code, 0.0), level)
+    found = [
+        InferredOrigin(
+            country=code,
+            products=len(products),
+            not_declared=sum(code not in declared.get(product, ()) for product in products),
+            confidence=round(confidence[code], 2),
+        )
+        for code, products in reached.items()
+    ]
+    return sorted(found, key=lambda row: (-row.products, -row.not_declared, row.country))
 
 
 def exposure_by_root(*, limit: int | None = 10) -> list[tuple[AIModel, int]]:
