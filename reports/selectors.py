@@ -10,7 +10,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django_countries import countries
 
 from assessments import selectors as assessment_selectors
@@ -202,12 +202,13 @@ class PortfolioReport:
 
 def _inferred_rows(state: PortfolioAsOf) -> dict[int, tuple[InferredRow, ...]]:
     """The parents inferred for the models of the usages' chains (model id → rows, most confident first), as the
-    last refresh before ``as_of`` inferred them and they still stand (inferred edges are replaced at each refresh:
-    one dropped since is not shown for a past quarter)."""
+    last refresh before ``as_of`` inferred them: observed by then and not retired by then (one retired since is
+    shown for the past quarter it stood in; one changed since is shown as it is now)."""
     ids = {u.model_id for u in state.usages.values()} | set(state.node_models.values())
     rows: dict[int, list[InferredRow]] = defaultdict(list)
+    standing = Q(retired_at__isnull=True) | Q(retired_at__gt=state.as_of)
     edges = (
-        InferredEdge.objects.filter(child_id__in=ids, observed_at__lte=state.as_of)
+        InferredEdge.history.filter(standing, child_id__in=ids, observed_at__lte=state.as_of)
         .select_related("child", "parent")
         .order_by("child_id", "-confidence", "parent__name")
     )

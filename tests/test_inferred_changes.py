@@ -110,6 +110,11 @@ def test_a_parent_now_declared_drops_the_inferred_one_and_a_dropped_declaration_
     fake_hub.add_repo(_silent("acme-labs/silent-7b", cardData={"base_model": "Qwen/Qwen2.5-7B-Instruct"}))
     _refresh("acme-labs/silent-7b")
     assert not InferredEdge.objects.filter(child__name="acme-labs/silent-7b").exists()
+    # Retired, not erased: kept with the time and the reason, out of the current lineage.
+    [retired] = InferredEdge.history.filter(child__name="acme-labs/silent-7b")
+    assert retired.retired_reason == "parent_named" and retired.retired_at is not None
+    assert (retired.parent.name, round(retired.confidence, 2)) == ("Qwen/Qwen2.5-7B-Instruct", confidence)
+    assert not usage.model.inferred_parent_edges.exists()
     [dropped] = _inferred_events()
     assert dropped.kind == ChangeEvent.Kind.INFERRED_PARENT_REMOVED
     assert dropped.summary == (
@@ -133,6 +138,10 @@ def test_a_parent_now_declared_drops_the_inferred_one_and_a_dropped_declaration_
         f"{confidence:.2f}, inferred:config); inferred, not declared"
     )
     assert added.details["declared"] is False and added.details["confidence"] == confidence
+    # The parent inferred again is a new edge; the retired one stays as it was.
+    history = InferredEdge.history.filter(child__name="acme-labs/silent-7b").order_by("pk")
+    assert [(edge.pk, edge.retired_reason) for edge in history] == [(retired.pk, "parent_named"), (history[1].pk, "")]
+    assert InferredEdge.objects.get(child__name="acme-labs/silent-7b").pk == history[1].pk
 
 
 def _state(known, *edges, ids=(1, 2, 3)) -> InferredState:

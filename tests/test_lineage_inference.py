@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from tests.fakehub import make_record
 from tests.fakehub.records import load_records
-from vendors.models import AIModel, InferredEdge, LineageEdge, LineageRefresh, ModelFingerprint
+from vendors.models import AIModel, ChangeEvent, InferredEdge, LineageEdge, LineageRefresh, ModelFingerprint
 from vendors.services import lineage
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +177,83 @@ def test_a_portfolio_refresh_walks_the_reference_bases_so_a_silent_model_meets_t
 
     settings.LINEAGE_INFERENCE = False
     assert refresh_seeds(refresh) == ["acme-labs/silent-7b"]
+
+
+def _inferred_rows() -> list[tuple]:
+    return sorted(
+        InferredEdge.objects.values_list("child__name", "parent__name", "relation", "source", "confidence", "evidence")
+    )
+
+
+def test_a_chunked_refresh_infers_what_an_unchunked_one_does_when_the_base_is_in_a_later_chunk(
+    fake_hub, settings, django_capture_on_commit_callbacks
+):
+    from tests import factories
+
+    settings.LINEAGE_REFERENCE_MODELS = []
+    fake_hub.add_repo(_silent("Aardvark-labs/silent-7b"))  # sorts before Qwen/...: the first chunk's seed
+    for name in ("Aardvark-labs/silent-7b", "Qwen/Qwen2.5-7B-Instruct"):
+        factories.ModelUsageFactory(model__name=name)
+
+    def portfolio_refresh(chunk_size: int) -> LineageRefresh:
+        settings.LINEAGE_CHUNK_SIZE = chunk_size
+        refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
+        with django_capture_on_commit_callbacks(execute=True):
+            lineage.lineage_refresh_run(refresh_id=refresh.pk)
+        refresh.refresh_from_db()
+        assert refresh.status == "done", refresh.error
+        return refresh
+
+    chunked = portfolio_refresh(1)
+    assert list(chunked.chunks.order_by("index").values_list("seeds", flat=True)) == [
+        ["Aardvark-labs/silent-7b"],
+        ["Qwen/Qwen2.5-7B-Instruct"],
+    ]
+    assert chunked.claims.get(name="qwen/qwen2.5-7b-instruct").chunk.index == 1
+    rows = _inferred_rows()
+    assert [row[:4] for row in rows] == [
+        ("Aardvark-labs/silent-7b", "Qwen/Qwen2.5-7B-Instruct", "finetune", "inferred:config")
+    ]
+    assert rows[0][4] >= 0.85
+    assert not ChangeEvent.objects.filter(kind__startswith="inferred_").exists()  # a first sight: no change
+    assert ModelFingerprint.objects.get(model__name="Aardvark-labs/silent-7b").first_fetched_at >= chunked.started_at
+
+    portfolio_refresh(1)  # again: nothing changes, nothing is recorded
+    assert _inferred_rows() == rows
+    assert not ChangeEvent.objects.filter(kind__startswith="inferred_").exists()
+
+    # The same portfolio seen first by an unchunked refresh infers the same edge, with the same evidence.
+    InferredEdge.history.all().delete()
+    ModelFingerprint.objects.all().delete()
+    unchunked = portfolio_refresh(100)
+    assert not unchunked.chunks.exists()
+    assert _inferred_rows() == rows
+    assert not ChangeEvent.objects.filter(kind__startswith="inferred_").exists()
+
+
+def test_a_chunked_refresh_records_a_parent_inferred_from_a_base_new_to_the_portfolio(
+    fake_hub, settings, django_capture_on_commit_callbacks
+):
+    from tests import factories
+
+    settings.LINEAGE_REFERENCE_MODELS = []
+    settings.LINEAGE_CHUNK_SIZE = 1
+    fake_hub.add_repo(_silent("Aardvark-labs/silent-7b"))
+    factories.ModelUsageFactory(model__name="Aardvark-labs/silent-7b")
+    factories.ModelUsageFactory(model__name="acme-labs/other-app")  # two seeds: a chunked refresh
+    fake_hub.add_repo(make_record("acme-labs/other-app", license="apache-2.0"))
+
+    def portfolio_refresh() -> None:
+        refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
+        with django_capture_on_commit_callbacks(execute=True):
+            lineage.lineage_refresh_run(refresh_id=refresh.pk)
+        assert refresh.chunks.count() >= 2
+
+    portfolio_refresh()
+    assert not InferredEdge.objects.exists()  # no base fingerprinted yet
+    factories.ModelUsageFactory(model__name="Qwen/Qwen2.5-7B-Instruct")  # the base joins, in the last chunk
+    portfolio_refresh()
+    edge = InferredEdge.objects.get(child__name="Aardvark-labs/silent-7b")
+    assert edge.parent.name == "Qwen/Qwen2.5-7B-Instruct"
+    event = ChangeEvent.objects.get(kind=ChangeEvent.Kind.INFERRED_PARENT_ADDED)
+    assert event.model.name == "Aardvark-labs/silent-7b" and "inferred, not declared" in event.summary

@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.db.models.functions import Lower
 
 from tests.fakehub import FakeHub
-from vendors.models import AIModel, LineageEdge, LineageRefresh
+from vendors.models import AIModel, ChangeEvent, LineageEdge, LineageRefresh
 from vendors.services import lineage
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgres]
@@ -125,3 +125,29 @@ def test_a_large_refresh_is_shared_by_several_workers_and_survives_losing_one(ce
     assert not LineageEdge.objects.values("child", "parent").annotate(n=Count("id")).filter(n__gt=1).exists()
     assert _graph() == after_recovery
     assert rerun.changes == 0
+
+
+def test_workers_sharing_a_refresh_infer_a_parent_whose_base_a_later_chunk_fetched(celery_worker_factory):
+    from tests import factories
+    from tests.test_lineage_inference import _inferred_rows, _silent
+
+    for name in ("Aardvark-labs/silent-7b", "Qwen/Qwen2.5-7B-Instruct"):
+        factories.ModelUsageFactory(model__name=name)
+    with FakeHub() as hub:
+        hub.add_repo(_silent("Aardvark-labs/silent-7b"))  # sorts first: the first chunk's, its base the second's
+        worker_env = {"HF_ENDPOINT": hub.url, "LINEAGE_CHUNK_SIZE": "1", "LINEAGE_REFERENCE_MODELS": ""}
+        worker = celery_worker_factory(extra_env=worker_env, concurrency=2)
+        refresh = lineage.lineage_refresh_request(scope=LineageRefresh.Scope.PORTFOLIO)
+
+        def finished():
+            refresh.refresh_from_db()
+            return refresh.status not in ("queued", "running")
+
+        _wait_for(finished, 120, f"the refresh to finish; the worker's log:\n{worker.log()}")
+
+    assert refresh.status == "done", refresh.error
+    assert refresh.chunks.count() == 2 and "lineage_refresh_chunk" in worker.log()
+    assert [row[:4] for row in _inferred_rows()] == [
+        ("Aardvark-labs/silent-7b", "Qwen/Qwen2.5-7B-Instruct", "finetune", "inferred:config")
+    ]
+    assert not ChangeEvent.objects.filter(kind__startswith="inferred_").exists()  # a first sight

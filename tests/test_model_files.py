@@ -241,6 +241,8 @@ def test_a_new_upload_supersedes_the_old_which_is_kept_with_its_inference(analys
     assert first.candidates[0]["parent"] == "Qwen/Qwen2.5-7B-Instruct"  # what it said then is kept
     # No Llama reference is fingerprinted: the Qwen edge from the old upload is gone, none replaces it.
     assert not InferredEdge.objects.filter(child=private_model).exists()
+    [retired] = InferredEdge.history.filter(child=private_model)  # retired, not erased
+    assert (retired.upload, retired.retired_reason) == (first, "upload_superseded") and retired.retired_at
     assert "No known model matches" in second.edges_note
     page = analyst_client.get(reverse("vendors:model_detail", args=[private_model.pk])).content.decode()
     assert "Superseded" in page and "Current" in page
@@ -299,6 +301,9 @@ def test_a_declared_parent_replaces_the_uploaded_inference_and_its_removal_bring
     )  # fmt: skip
     assert not InferredEdge.objects.filter(child=private_model).exists()
     assert ModelFilesUpload.objects.get() == upload  # the upload and what it said stay on record
+    assert list(InferredEdge.history.filter(child=private_model).values_list("upload", "retired_reason")) == [
+        (upload.pk, "parent_declared")
+    ]
 
     lineage.lineage_parent_remove(edge=edge, user=analyst)
     restored = InferredEdge.objects.get(child=private_model)

@@ -3,9 +3,12 @@ recorded repo exposed with its lineage metadata removed (and sometimes altered i
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from tests.inference.recorded import exposed, references
+from tests.inference.evaluation import cases
+from tests.inference.recorded import exposed, records, references
 from vendors.lineage.inference import (
     ConfigMatch,
     InferredSource,
@@ -14,6 +17,8 @@ from vendors.lineage.inference import (
     fingerprint_from,
     infer,
     readme_claims,
+    readme_digest,
+    says_merge,
 )
 from vendors.lineage.inference.fingerprint import Fingerprint
 
@@ -173,3 +178,39 @@ def test_a_same_publisher_root_is_named_with_the_sibling_doubt():
     best = infer(exposed("deepseek-ai/DeepSeek-R1", repo_id="deepseek-ai/DeepSeek-R1"), references())[0]
     assert best.parent == "deepseek-ai/DeepSeek-V3" and best.confidence <= 0.7
     assert any("same publisher" in note for note in best.notes)
+
+
+DIGEST_TEXTS = [
+    "Fine-tuned from Qwen/Qwen2.5-7B on our data. See https://huggingface.co/datasets/org/data and "
+    "https://github.com/org/repo. Compare with https://huggingface.co/meta-llama/Llama-3.1-8B/tree/main.",
+    "This model is based on\nmistralai/Mistral-7B-v0.1, merged using mergekit.\n\nOriginal model: `google/gemma-2-9b`",
+    "A merge of\nQwen/Qwen2.5-7B and meta-llama/Llama-3.1-8B.\nbase_model: [x](https://huggingface.co/Qwen/Qwen2.5-7B)",
+    "# Nothing here\nJust prose with org/tool in it and a based on claim with no id.",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", DIGEST_TEXTS + [r.get("readme_body") or "" for r in records().values()])
+def test_a_readme_digest_names_the_same_claims_as_the_readme_whatever_is_known(text):
+    digest = readme_digest(text)
+    assert len(digest) <= len(text)
+    all_known = {record.lower() for record in records()} | {"qwen/qwen2.5-7b", "mistralai/mistral-7b-v0.1"}
+    for known in (set(), {"qwen/qwen2.5-7b"}, all_known):
+        assert readme_claims(digest, known=known) == readme_claims(text, known=known)
+    assert says_merge(digest) == says_merge(text)
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda case: case.repo_id)
+def test_inferring_from_a_stored_fingerprint_and_readme_digest_says_what_the_files_say(case):
+    subject = exposed(case.repo_id, readme=f"Fine-tuned from https://huggingface.co/{case.parent or 'x/y'} for us.")
+    stored = dataclasses.replace(
+        subject,
+        config=None,
+        tokenizer_config=None,
+        readme=readme_digest(subject.readme),
+        fingerprint=Fingerprint.from_dict(
+            fingerprint_from(subject.config, subject.tokenizer_config, subject.parameters).as_dict()
+        ),
+    )
+    others = [r for r in references() if r.repo_id != case.repo_id]
+    assert infer(stored, others) == infer(subject, others)

@@ -13,7 +13,9 @@ from vendors.models.lineage import AIModel, EdgeRelation
 
 class ModelFingerprint(models.Model):
     """What identifies one hub model without its weights, as read from the hub at ``revision``: the normalised
-    fields of its ``config.json`` and ``tokenizer_config.json`` and its safetensors parameter count."""
+    fields of its ``config.json`` and ``tokenizer_config.json``, its safetensors parameter count and, for a model
+    whose parents are inferred, what the inference reads of its README and file names (so it can be inferred
+    again from the stored row alone, against fingerprints stored later)."""
 
     model = models.OneToOneField(AIModel, on_delete=models.CASCADE, related_name="fingerprint")
     revision = models.CharField(max_length=40, blank=True, help_text="The commit the files were read at.")
@@ -22,7 +24,14 @@ class ModelFingerprint(models.Model):
     has_config = models.BooleanField(default=False)
     has_tokenizer = models.BooleanField(default=False)
     problems = models.JSONField(default=list, blank=True, help_text="Identifying files that could not be read.")
+    readme_digest = models.TextField(
+        blank=True, help_text="What the inference reads of the README (hub links, origin phrases, merge markers)."
+    )
+    files = models.JSONField(default=list, blank=True, help_text="The telling file names the inference reads.")
     fetched_at = models.DateTimeField()
+    first_fetched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the model was first fingerprinted (blank: before this was kept)."
+    )
 
     class Meta:
         ordering = ["model_id"]
@@ -114,11 +123,30 @@ class ModelFilesUpload(models.Model):
                                        ("tokenizer_config.json", self.tokenizer_sha256)) if sha]  # fmt: skip
 
 
+class RetiredReason(models.TextChoices):
+    NOT_INFERRED = "not_inferred", "No longer inferred from the model's files"
+    PARENT_NAMED = "parent_named", "The model's metadata now names a parent, or could not be read in full"
+    PARENT_DECLARED = "parent_declared", "A parent is declared for the model"
+    UPLOAD_SUPERSEDED = "upload_superseded", "A newer upload of the model's files says otherwise"
+
+
+class CurrentInferredEdges(models.Manager):
+    """The inferred parents that stand (not retired): what lineage, exports, scoring and pages read."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(retired_at__isnull=True)
+
+
 class InferredEdge(models.Model):
     """child → probable parent, inferred by comparing fingerprints (and README claims) when the child's metadata
-    names no parent; replaced at each refresh of the child."""
+    names no parent; updated at each refresh of the child.
+
+    One no longer inferred is retired, not erased: kept with ``retired_at`` and the reason, so what was inferred
+    in the past stays readable. ``objects`` (the default manager, and so ``model.inferred_parent_edges``) holds
+    the current ones only; ``history`` every one."""
 
     Source = InferredSource
+    RetiredReason = RetiredReason
 
     child = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="inferred_parent_edges")
     parent = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="inferred_child_edges")
@@ -133,11 +161,27 @@ class InferredEdge(models.Model):
         ModelFilesUpload, null=True, blank=True, on_delete=models.PROTECT, related_name="inferred_edges",
         help_text="The uploaded files it was inferred from (blank: read from the hub).",
     )  # fmt: skip
+    retired_at = models.DateTimeField(null=True, blank=True, help_text="When it stopped being inferred.")
+    retired_reason = models.CharField(max_length=20, choices=RetiredReason.choices, blank=True)
+
+    history = models.Manager()
+    objects = CurrentInferredEdges()
 
     class Meta:
         ordering = ["child_id", "-confidence", "parent_id"]
+        default_manager_name = "objects"  # declared second: the current edges are what relations read
+        base_manager_name = "history"
         constraints = [
-            models.UniqueConstraint(fields=["child", "parent"], name="inferrededge_child_parent_unique"),
+            models.UniqueConstraint(
+                fields=["child", "parent"],
+                condition=models.Q(retired_at__isnull=True),
+                name="inferrededge_child_parent_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(retired_at__isnull=True, retired_reason="")
+                | (models.Q(retired_at__isnull=False) & ~models.Q(retired_reason="")),
+                name="inferrededge_retired_with_reason",
+            ),
             models.CheckConstraint(condition=~models.Q(child=models.F("parent")), name="inferrededge_no_self_loop"),
             models.CheckConstraint(
                 condition=models.Q(confidence__gte=0.0, confidence__lte=1.0), name="inferrededge_confidence_range"

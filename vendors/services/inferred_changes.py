@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 
 from vendors.lineage.sanitize import clean_text
 from vendors.models import ChangeEvent, InferredEdge, ModelFingerprint
@@ -46,10 +47,14 @@ class InferredState:
     edges: Mapping[tuple[int, int], InferredParent]
 
 
-def inferred_state(model_ids: Iterable[int]) -> InferredState:
-    """The stored inferred parents of ``model_ids`` (two queries)."""
+def inferred_state(model_ids: Iterable[int], *, since: datetime | None = None) -> InferredState:
+    """The current inferred parents of ``model_ids`` (two queries). With ``since``, a model first fingerprinted
+    at or after it counts as not known (a refresh that started then saw it first)."""
     ids = frozenset(model_ids)
-    known = frozenset(ModelFingerprint.objects.filter(model_id__in=ids).values_list("model_id", flat=True))
+    fingerprinted = ModelFingerprint.objects.filter(model_id__in=ids)
+    if since is not None:
+        fingerprinted = fingerprinted.filter(Q(first_fetched_at__isnull=True) | Q(first_fetched_at__lt=since))
+    known = frozenset(fingerprinted.values_list("model_id", flat=True))
     rows = InferredEdge.objects.filter(child_id__in=ids).values_list(
         "child_id", "parent_id", "child__name", "parent__name", "relation", "source", "confidence"
     )

@@ -34,7 +34,11 @@ from vendors.models import (
     Product,
 )
 from vendors.selectors import lineage_problem_counts
-from vendors.services.lineage_inference import lineage_infer_after_walk, walked_files
+from vendors.services.lineage_inference import (
+    lineage_infer_after_walk,
+    lineage_infer_refresh_subjects,
+    walked_files,
+)
 from vendors.services.lineage_store import HUB_SOURCES, GraphStore
 from vendors.services.lineage_walk import WalkLimits, WalkStats, lineage_walk
 from vendors.services.model_files import model_files_edges_sync
@@ -304,7 +308,8 @@ def lineage_refresh_chunk_run(
         lineage_walk(chunk.seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(),
                      stats=stats, claim=claim)  # fmt: skip
         store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
-        lineage_infer_after_walk(walked=walked, client=client, now=now)
+        # Fingerprints only: the refresh infers once every chunk has stored its own (_refresh_finish_if_last).
+        lineage_infer_after_walk(walked=walked, client=client, now=now, infer=False)
     except Exception as error:  # recorded on the chunk: the refresh must finish, with the reason
         logger.exception("lineage refresh %s: chunk %s failed", chunk.refresh_id, chunk.index)
         chunk.error = clean_text(f"{type(error).__name__}: {error}", 500) or type(error).__name__
@@ -337,6 +342,17 @@ def _refresh_finish_if_last(refresh_id: int) -> None:
                 f"part {failed[0][0] + 1}: {failed[0][1]}",
                 500,
             )
+        # Inferred parents, against every fingerprint the chunks stored: the same whichever chunk fetched a base.
+        claimed = list(refresh.claims.values_list("name", flat=True))
+        try:
+            with transaction.atomic():  # a savepoint: a failure here must still finish the refresh, with the reason
+                lineage_infer_refresh_subjects(names=claimed, since=refresh.started_at, now=timezone.now())
+        except Exception as error:
+            logger.exception("lineage refresh %s: inferring parents failed", refresh_id)
+            if refresh.status == LineageRefresh.Status.DONE:
+                refresh.status = LineageRefresh.Status.PARTIAL
+            reason = clean_text(f"inferring parents failed: {type(error).__name__}: {error}", 500)
+            refresh.error = clean_text(f"{refresh.error}; {reason}" if refresh.error else reason, 500)
         refresh.problems = refresh_problem_counts(seed for _, _, seeds in chunks for seed in seeds)
         refresh.finished_at = timezone.now()
         refresh.save()

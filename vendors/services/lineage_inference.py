@@ -15,13 +15,24 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
 from vendors.lineage import RepoSnapshot
-from vendors.lineage.inference import Candidate, Fingerprint, Reference, fingerprint_from, infer, telling_files
+from vendors.lineage.inference import (
+    Candidate,
+    Exposed,
+    Fingerprint,
+    Reference,
+    fingerprint_from,
+    infer,
+    readme_digest,
+    telling_files,
+)
+from vendors.lineage.inference.infer import MAX_TELLING_FILES
 from vendors.lineage.sanitize import clean_text
 from vendors.models import AIModel, InferredEdge, LineageEdge, ModelFingerprint
+from vendors.models.inference import RetiredReason
 from vendors.services.inferred_changes import inferred_changes_record, inferred_state
 
 logger = logging.getLogger(__name__)
@@ -48,7 +59,7 @@ def walked_files(snapshot: RepoSnapshot) -> tuple[str, tuple[str, ...], int | No
 
 
 def lineage_infer_after_walk(
-    *, walked: Iterable[tuple[str, tuple[str, ...], int | None] | None], client, now: datetime
+    *, walked: Iterable[tuple[str, tuple[str, ...], int | None] | None], client, now: datetime, infer: bool = True
 ) -> int:
     """Fingerprint the resolved hub models the walk fetched and infer the parents of those whose metadata names
     none; returns how many inferred edges are stored for them.
@@ -56,6 +67,10 @@ def lineage_infer_after_walk(
     The files are read at the commit and from the file list the walk has just read, so this adds no metadata
     request: only the downloads of ``config.json`` and ``tokenizer_config.json`` when a model's revision is new (or
     one of them could not be read last time), and of ``README.md`` for the models whose parents are inferred.
+
+    A chunk of a large refresh passes ``infer=False``: it only fingerprints, and the refresh infers once every
+    chunk has stored its fingerprints (``lineage_infer_refresh_subjects``), so that a base fetched by a later
+    chunk is a reference for the models of an earlier one.
     """
     if not settings.LINEAGE_INFERENCE:
         return 0
@@ -72,7 +87,10 @@ def lineage_infer_after_walk(
     before = inferred_state(m.pk for m in models)  # change events: what was inferred before this step
     subjects = {m.pk for m in inference_subjects(models)}
     # A model whose metadata now names a parent (or could not be read in full) is no longer inferred about.
-    InferredEdge.objects.filter(child__in=[m for m in models if m.pk not in subjects]).delete()
+    inferred_edges_retire(
+        InferredEdge.objects.filter(child__in=[m for m in models if m.pk not in subjects]),
+        reason=RetiredReason.PARENT_NAMED, now=now,
+    )  # fmt: skip
     to_read, counted = [], []
     for model in models:
         current = getattr(model, "fingerprint", None)  # None when the model was never fingerprinted
@@ -85,12 +103,41 @@ def lineage_infer_after_walk(
     if counted:  # fingerprints read before the walk carried the count: given it without reading the files again
         ModelFingerprint.objects.bulk_update(counted, ["parameters", "fingerprint"])
     stored = 0
-    if subjects:
+    if subjects and infer:
         references = fingerprint_references()
         for model in models:
             if model.pk in subjects and model.pk in identities:
-                stored += len(inferred_edges_store(model=model, identity=identities[model.pk],
-                                                   references=references, now=now))  # fmt: skip
+                stored += len(inferred_edges_store(model=model, references=references, now=now))
+    inferred_changes_record(before=before, now=now)
+    return stored
+
+
+def lineage_infer_refresh_subjects(*, names: Iterable[str], since: datetime, now: datetime) -> int:
+    """Infer, against every fingerprint stored now, the parents of the models among ``names`` (lower-case ids:
+    a chunked refresh's claims) whose metadata names none and which were fingerprinted since ``since`` (the
+    refresh's start); returns how many inferred edges are stored for them.
+
+    The last chunk of a refresh runs this once all have stored their fingerprints, so the result is the one an
+    unchunked refresh gives whatever chunk fetched a model's base. It reads only the database: what the
+    inference needs of a model (fingerprint, README digest, file names) is stored with its fingerprint. Change
+    events as an unchunked refresh records them: a model first fingerprinted by this refresh is a first sight.
+    """
+    if not settings.LINEAGE_INFERENCE:
+        return 0
+    lowered = {name.lower() for name in names}
+    models = list(
+        AIModel.objects.annotate(lname=Lower("name"))
+        .filter(kind=AIModel.Kind.HUB, status=AIModel.Status.RESOLVED, lname__in=lowered,
+                fingerprint__fetched_at__gte=since)
+        .select_related("fingerprint")
+        .order_by("name")
+    )  # fmt: skip
+    subjects = inference_subjects(models)
+    if not subjects:
+        return 0
+    before = inferred_state((m.pk for m in subjects), since=since)
+    references = fingerprint_references()
+    stored = sum(len(inferred_edges_store(model=model, references=references, now=now)) for model in subjects)
     inferred_changes_record(before=before, now=now)
     return stored
 
@@ -133,6 +180,8 @@ def _fingerprint_values(identity, now: datetime) -> dict:
         "has_config": fingerprint.has_config,
         "has_tokenizer": fingerprint.has_tokenizer,
         "problems": [clean_text(problem, 300) for problem in identity.problems[:8]],
+        "readme_digest": readme_digest(identity.readme),
+        "files": [clean_text(name, 200) for name in identity.files[:MAX_TELLING_FILES]],
         "fetched_at": now,
     }
 
@@ -148,8 +197,12 @@ def fingerprints_store(*, models: list[AIModel], identities: dict, now: datetime
     ago)."""
     if not models:
         return []
-    rows = [ModelFingerprint(model=model, **_fingerprint_values(identities[model.pk], now)) for model in models]
-    fields = ["revision", "fingerprint", "parameters", "has_config", "has_tokenizer", "problems", "fetched_at"]
+    rows = [
+        ModelFingerprint(model=model, first_fetched_at=now, **_fingerprint_values(identities[model.pk], now))
+        for model in models
+    ]  # first_fetched_at is left out of the update: a row that exists keeps its first time
+    fields = ["revision", "fingerprint", "parameters", "has_config", "has_tokenizer", "problems", "readme_digest",
+              "files", "fetched_at"]  # fmt: skip
     ModelFingerprint.objects.bulk_create(rows, update_conflicts=True, unique_fields=["model"], update_fields=fields)
     if any(row.pk is None for row in rows):  # a database that returns no ids from an upsert
         ids = dict(ModelFingerprint.objects.filter(model__in=models).values_list("model_id", "pk"))
@@ -198,25 +251,45 @@ def _evidence(candidate: Candidate) -> dict:
     }
 
 
+def inferred_edges_retire(edges: QuerySet, *, reason: str, now: datetime) -> int:
+    """Retire the current inferred edges among ``edges``: kept, out of the current lineage, with the time and the
+    reason (the change event saying so is recorded by the caller's ``inferred_changes_record``)."""
+    return edges.filter(retired_at__isnull=True).update(retired_at=now, retired_reason=reason)
+
+
+def stored_exposed(model: AIModel) -> Exposed:
+    """What ``model`` exposes, as its stored fingerprint keeps it: the inference's input without the hub."""
+    row = model.fingerprint
+    return Exposed(
+        repo_id=model.name,
+        readme=row.readme_digest,
+        parameters=row.parameters,
+        files=tuple(name for name in row.files if isinstance(name, str)) if isinstance(row.files, list) else (),
+        created_at=model.hub_created_at,
+        fingerprint=Fingerprint.from_dict(row.fingerprint),
+    )
+
+
 @transaction.atomic
 def inferred_edges_store(
-    *, model: AIModel, identity, references: list[tuple[int, Reference]], now: datetime
+    *, model: AIModel, references: list[tuple[int, Reference]], now: datetime
 ) -> list[InferredEdge]:
-    """Infer ``model``'s parents and make its stored inferred edges exactly those at or above the threshold."""
+    """Infer ``model``'s parents from its stored fingerprint and make its current inferred edges exactly those at
+    or above the threshold; those no longer inferred are retired (kept, with the time and the reason)."""
     by_name = {reference.repo_id.lower(): model_id for model_id, reference in references}
     others = [reference for model_id, reference in references if model_id != model.pk]
-    exposed = identity.exposed()
-    if model.hub_created_at and not exposed.created_at:
-        exposed = type(exposed)(**{**exposed.__dict__, "created_at": model.hub_created_at})
-    exposed = type(exposed)(**{**exposed.__dict__, "repo_id": model.name})
+    revision = clean_text(model.fingerprint.revision, 40)
     wanted = {}
-    for candidate in infer(exposed, others):
+    for candidate in infer(stored_exposed(model), others):
         parent_id = by_name.get(candidate.parent.lower())
         if parent_id is None or parent_id == model.pk:
             continue
         if candidate.confidence >= settings.LINEAGE_INFERENCE_MIN_CONFIDENCE:
             wanted.setdefault(parent_id, candidate)
-    InferredEdge.objects.filter(child=model).exclude(parent_id__in=wanted).delete()
+    inferred_edges_retire(
+        InferredEdge.objects.filter(child=model).exclude(parent_id__in=wanted), reason=RetiredReason.NOT_INFERRED,
+        now=now,
+    )  # fmt: skip
     existing = {edge.parent_id: edge for edge in InferredEdge.objects.filter(child=model)}
     kept = []
     for parent_id, candidate in wanted.items():
@@ -226,7 +299,7 @@ def inferred_edges_store(
             "source": candidate.source,
             "confidence": candidate.confidence,
             "evidence": _evidence(candidate),
-            "revision": clean_text(identity.revision, 40),
+            "revision": revision,
         }
         edge = existing.get(parent_id)
         if edge is None:

@@ -19,9 +19,9 @@ from vendors.lineage.inference import Candidate, Exposed, InferredSource, finger
 from vendors.lineage.sanitize import clean_text
 from vendors.model_files import CheckedFile
 from vendors.models import AIModel, ChangeEvent, InferredEdge, LineageEdge, ModelFilesUpload
-from vendors.models.inference import UPLOAD_SOURCES
+from vendors.models.inference import UPLOAD_SOURCES, RetiredReason
 from vendors.models.inference import InferredSource as StoredSource
-from vendors.services.lineage_inference import MAX_EVIDENCE_ITEMS, fingerprint_references
+from vendors.services.lineage_inference import MAX_EVIDENCE_ITEMS, fingerprint_references, inferred_edges_retire
 from vendors.services.rescoring import usages_depending_on, usages_rescore_request
 from vendors.signals import change_events_announce
 
@@ -188,7 +188,8 @@ def model_files_edges_sync(*, model: AIModel, now: datetime | None = None) -> li
         .first()
     )
     wanted: dict[int, dict] = {}
-    if current is not None and not LineageEdge.objects.filter(child=model).exists():
+    declared = LineageEdge.objects.filter(child=model).exists()
+    if current is not None and not declared:
         rows = [row for row in current.candidates if isinstance(row, dict) and isinstance(row.get("parent"), str)]
         parents = {
             name.lower(): pk
@@ -203,7 +204,8 @@ def model_files_edges_sync(*, model: AIModel, now: datetime | None = None) -> li
     current_id = current.pk if current is not None else None
     existing = {e.parent_id: e for e in InferredEdge.objects.filter(child=model, source__in=UPLOAD_SOURCES)}
     stale = [e.pk for parent_id, e in existing.items() if parent_id not in wanted or e.upload_id != current_id]
-    InferredEdge.objects.filter(pk__in=stale).delete()
+    reason = RetiredReason.PARENT_DECLARED if declared else RetiredReason.UPLOAD_SUPERSEDED
+    inferred_edges_retire(InferredEdge.objects.filter(pk__in=stale), reason=reason, now=now)
     kept = []
     for parent_id, row in wanted.items():
         edge = existing.get(parent_id)

@@ -8,7 +8,7 @@ the fingerprints of known models and returns candidate parents, each with a rela
 from vendors.lineage.inference.compare import Comparison, ConfigMatch, TokenizerMatch, compare
 from vendors.lineage.inference.fingerprint import Fingerprint, chat_markers, fingerprint_from
 from vendors.lineage.inference.infer import Candidate, Exposed, InferredSource, Reference, infer, telling_files
-from vendors.lineage.inference.readme import readme_claims, says_merge
+from vendors.lineage.inference.readme import readme_claims, readme_digest, says_merge
 
 __all__ = [
     "Candidate",
@@ -24,6 +24,7 @@ __all__ = [
     "fingerprint_from",
     "infer",
     "readme_claims",
+    "readme_digest",
     "says_merge",
     "telling_files",
 ]

@@ -76,6 +76,8 @@ class Exposed:
     files: tuple[str, ...] = ()
     gguf_architecture: str = ""
     created_at: datetime | None = None
+    #: The fingerprint already read from ``config`` and ``tokenizer_config`` (a stored one), used instead of them.
+    fingerprint: Fingerprint | None = None
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,9 @@ def _eligible(subject: Exposed, ref: Reference) -> bool:
 
 def infer(subject: Exposed, references: Sequence[Reference]) -> tuple[Candidate, ...]:
     """Candidate parents of ``subject``, most confident first (at most ``MAX_CANDIDATES``)."""
-    child = fingerprint_from(subject.config, subject.tokenizer_config, subject.parameters)
+    child = subject.fingerprint
+    if child is None:
+        child = fingerprint_from(subject.config, subject.tokenizer_config, subject.parameters)
     refs = [ref for ref in references if _eligible(subject, ref)]
     by_id = {ref.repo_id.lower(): ref for ref in refs}
     claims = readme_claims(subject.readme, known=by_id)

@@ -21,6 +21,8 @@ _PHRASE_RE = re.compile(
     re.IGNORECASE,
 )
 _MERGE_RE = re.compile(r"\bmergekit\b|\bmerge\s+of\b|\bmerged\s+using\b|\bmerge\s+method\b", re.IGNORECASE)
+#: Between the parts of a digest: no phrase, id or link runs across it ("|" is neither space nor part of an id).
+_DIGEST_SEPARATOR = "\n|\n"
 _NOT_MODELS = ("github.com", "datasets/", "spaces/", "docs/", "blog/", "papers/")
 
 
@@ -42,6 +44,21 @@ def readme_claims(text: str, *, known: Iterable[str] = ()) -> tuple[str, ...]:
         if rid and rid.lower() in known_ids:
             found.setdefault(rid.lower(), rid)
     return tuple(found.values())[:MAX_CLAIMS]
+
+
+def readme_digest(text: str) -> str:
+    """The parts of a README the inference reads, in a few hundred characters rather than the whole text: every
+    hub link, every origin phrase with the id after it, and the first merge marker, each as it stood. Read again,
+    the digest names the same claims, in the same order, whatever repos are ``known`` then, and says the same of a
+    merge; so a model's README can be kept with its fingerprint and the inference run again without it."""
+    if not isinstance(text, str):
+        return ""
+    text = text[:MAX_README_CHARS]
+    parts = [match.group(0) for match in _LINK_RE.finditer(text)]
+    parts += [match.group(0) for match in _PHRASE_RE.finditer(text)]
+    if merge := _MERGE_RE.search(text):
+        parts.append(merge.group(0))
+    return _DIGEST_SEPARATOR.join(parts)
 
 
 def says_merge(text: str) -> bool:
