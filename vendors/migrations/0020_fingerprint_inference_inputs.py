@@ -4,25 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('vendors', '0019_history_version_index'),
+        ("vendors", "0019_history_version_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='modelfingerprint',
-            name='files',
-            field=models.JSONField(blank=True, default=list, help_text='The telling file names the inference reads.'),
+            model_name="modelfingerprint",
+            name="files",
+            field=models.JSONField(blank=True, default=list, help_text="The telling file names the inference reads."),
         ),
         migrations.AddField(
-            model_name='modelfingerprint',
-            name='first_fetched_at',
-            field=models.DateTimeField(blank=True, help_text='When the model was first fingerprinted (blank: before this was kept).', null=True),
+            model_name="modelfingerprint",
+            name="first_fetched_at",
+            field=models.DateTimeField(
+                blank=True, help_text="When the model was first fingerprinted (blank: before this was kept).", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='modelfingerprint',
-            name='readme_digest',
-            field=models.TextField(blank=True, help_text='What the inference reads of the README (hub links, origin phrases, merge markers).'),
+            model_name="modelfingerprint",
+            name="readme_digest",
+            field=models.TextField(
+                blank=True,
+                help_text="What the inference reads of the README (hub links, origin phrases, merge markers).",
+            ),
         ),
     ]

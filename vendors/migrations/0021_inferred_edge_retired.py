@@ -5,43 +5,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('vendors', '0020_fingerprint_inference_inputs'),
+        ("vendors", "0020_fingerprint_inference_inputs"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='inferrededge',
-            options={'base_manager_name': 'history', 'default_manager_name': 'objects', 'ordering': ['child_id', '-confidence', 'parent_id']},
+            name="inferrededge",
+            options={
+                "base_manager_name": "history",
+                "default_manager_name": "objects",
+                "ordering": ["child_id", "-confidence", "parent_id"],
+            },
         ),
         migrations.AlterModelManagers(
-            name='inferrededge',
+            name="inferrededge",
             managers=[
-                ('history', django.db.models.manager.Manager()),
-                ('objects', django.db.models.manager.Manager()),
+                ("history", django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.RemoveConstraint(
-            model_name='inferrededge',
-            name='inferrededge_child_parent_unique',
+            model_name="inferrededge",
+            name="inferrededge_child_parent_unique",
         ),
         migrations.AddField(
-            model_name='inferrededge',
-            name='retired_at',
-            field=models.DateTimeField(blank=True, help_text='When it stopped being inferred.', null=True),
+            model_name="inferrededge",
+            name="retired_at",
+            field=models.DateTimeField(blank=True, help_text="When it stopped being inferred.", null=True),
         ),
         migrations.AddField(
-            model_name='inferrededge',
-            name='retired_reason',
-            field=models.CharField(blank=True, choices=[('not_inferred', "No longer inferred from the model's files"), ('parent_named', "The model's metadata now names a parent, or could not be read in full"), ('parent_declared', 'A parent is declared for the model'), ('upload_superseded', "A newer upload of the model's files says otherwise")], max_length=20),
+            model_name="inferrededge",
+            name="retired_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("not_inferred", "No longer inferred from the model's files"),
+                    ("parent_named", "The model's metadata now names a parent, or could not be read in full"),
+                    ("parent_declared", "A parent is declared for the model"),
+                    ("upload_superseded", "A newer upload of the model's files says otherwise"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='inferrededge',
-            constraint=models.UniqueConstraint(condition=models.Q(('retired_at__isnull', True)), fields=('child', 'parent'), name='inferrededge_child_parent_unique'),
+            model_name="inferrededge",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("retired_at__isnull", True)),
+                fields=("child", "parent"),
+                name="inferrededge_child_parent_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='inferrededge',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('retired_at__isnull', True), ('retired_reason', '')), models.Q(('retired_at__isnull', False), models.Q(('retired_reason', ''), _negated=True)), _connector='OR'), name='inferrededge_retired_with_reason'),
+            model_name="inferrededge",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("retired_at__isnull", True), ("retired_reason", "")),
+                    models.Q(("retired_at__isnull", False), models.Q(("retired_reason", ""), _negated=True)),
+                    _connector="OR",
+                ),
+                name="inferrededge_retired_with_reason",
+            ),
         ),
     ]
