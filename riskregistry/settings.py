@@ -506,6 +506,8 @@ SPECTACULAR_SETTINGS = {
         "CountryEnum": "django_countries.countries",
         "CsvImportStatusEnum": "vendors.models.imports.CsvImportStatus",
         "CsvImportRowOutcomeEnum": "vendors.csv_import.plan.OUTCOMES",
+        "ModelFilesUploadChannelEnum": "vendors.models.inference.UploadChannel",
+        "InferredSourceEnum": "vendors.models.inference.InferredSource",
         "WebhookEventTypeEnum": "webhooks.models.EventType",
         "WebhookDisabledReasonEnum": "webhooks.models.DisabledReason",
         "WebhookMessageStatusEnum": "webhooks.models.MessageStatus",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -45,6 +46,7 @@ class World:
     questionnaire: object
     assessment: object
     evidence: object
+    model_files_upload: object
 
     def ids(self) -> dict[str, object]:
         """The lookup value of one object per API resource (the router's basename -> id)."""
@@ -69,6 +71,7 @@ class World:
             "questionnaire": self.questionnaire.pk,
             "assessment": self.assessment.pk,
             "evidence": self.evidence.pk,
+            "model-file-upload": self.model_files_upload.pk,
         }
 
 
@@ -108,6 +111,23 @@ def _assessment(product, analyst):
         assessment=assessment, question_id=question, upload=_Upload(EVIDENCE_PDF, "derivation.pdf")
     )
     return assessment, evidence
+
+
+#: A private model's config.json, as small as the checks accept.
+PRIVATE_CONFIG = {
+    "model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"], "hidden_size": 3584, "num_hidden_layers": 28,
+    "num_attention_heads": 28, "num_key_value_heads": 4, "intermediate_size": 18944, "vocab_size": 152064,
+}  # fmt: skip
+
+
+def _model_files_upload(suffix: str, analyst):
+    """A declared model with its config.json uploaded (the service's own path, as the page uploads it)."""
+    from vendors import model_files
+    from vendors.services.model_files import model_files_upload
+
+    model = factories.AIModelFactory(kind="declared", name=f"acme-private-7b{suffix}", declared_source="vendor")
+    checked = model_files.check_file(json.dumps(PRIVATE_CONFIG).encode(), model_files.CONFIG, limit=1024 * 1024)
+    return model_files_upload(model=model, config=checked, tokenizer=None, channel="analyst", user=analyst)
 
 
 EVIDENCE_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -178,6 +198,7 @@ def build_world(suffix: str = "") -> World:
         questionnaire=assessment.questionnaire,
         assessment=assessment,
         evidence=evidence,
+        model_files_upload=_model_files_upload(suffix, sender),
     )
 
 

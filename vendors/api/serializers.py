@@ -296,7 +296,7 @@ class InferredEdgeRowSerializer(serializers.Serializer):
     parent = serializers.CharField()
     relation = serializers.CharField()
     source = serializers.ChoiceField(
-        choices=[(v, v) for v in InferredEdge.Source.values],
+        choices=InferredEdge.Source.choices,
         help_text="What it was inferred from: the hub's config.json, tokenizer or README, or files uploaded for a "
         "private model (inferred:upload-config, inferred:upload-tokenizer).",
     )

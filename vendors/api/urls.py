@@ -1,6 +1,6 @@
 """The vendors app's REST API routes: (prefix, viewset, basename), registered on the one router."""
 
-from vendors.api import imports, views
+from vendors.api import imports, model_files, views
 
 ROUTES = [
     ("vendors", views.VendorViewSet, "vendor"),
@@ -13,4 +13,5 @@ ROUTES = [
     ("hosts", views.HostViewSet, "host"),
     ("changes", views.ChangeEventViewSet, "change"),
     ("csv-imports", imports.CsvImportViewSet, "csv-import"),
+    ("model-file-uploads", model_files.ModelFilesUploadViewSet, "model-file-upload"),
 ]

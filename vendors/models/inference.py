@@ -56,6 +56,7 @@ class UploadChannel(models.TextChoices):
     ANALYST = "analyst", "An analyst on the model's page"
     ANALYST_ON_BEHALF = "analyst_on_behalf", "An analyst in a questionnaire, on the vendor's behalf"
     PORTAL = "portal", "The vendor in the questionnaire portal"
+    API = "api", "An analyst's API key (the REST API)"
 
 
 class ModelFilesUpload(models.Model):

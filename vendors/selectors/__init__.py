@@ -29,7 +29,7 @@ from vendors.selectors.lineage import (
     node_key,
     problem_summary,
 )
-from vendors.selectors.model_files import model_files_current, model_files_uploads
+from vendors.selectors.model_files import model_files_current, model_files_upload_queryset, model_files_uploads
 from vendors.selectors.portfolio import (
     MODEL_BRIEF,
     PRODUCT_BRIEF,
@@ -95,6 +95,7 @@ __all__ = [
     "lineage_reports",
     "lineage_subgraph",
     "model_files_current",
+    "model_files_upload_queryset",
     "model_files_uploads",
     "model_usage_list_queryset",
     "model_usage_queryset",

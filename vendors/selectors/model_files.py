@@ -33,3 +33,13 @@ def model_files_current(names: Iterable[str]) -> dict[str, ModelFilesUpload]:
         .select_related("model")
     )
     return {row.lname: row for row in rows}
+
+
+def model_files_upload_queryset() -> QuerySet[ModelFilesUpload]:
+    """Every upload of every model, for the REST API: newest first, with the model and the uploader joined and
+    the files' bytes left unread."""
+    return (
+        ModelFilesUpload.objects.defer("config_raw", "tokenizer_raw")
+        .select_related("model", "uploaded_by")
+        .order_by("-uploaded_at", "-id")
+    )
