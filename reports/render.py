@@ -49,6 +49,14 @@ def report_charts(report: PortfolioReport) -> dict[str, str]:
             title="Products by root model",
             value_label="products",
         ),
+        # Apart from the declared origins, and said so in its title: never one bar of both.
+        "inferred_countries": charts.bar_chart(
+            [charts.Bar(f"{row.name} ({row.code})", row.products) for row in report.inferred_by_country],
+            title="Products by origin country inferred, not declared",
+            value_label="products",
+        )
+        if report.inferred_by_country
+        else "",
     }  # charts already writes paint as presentation attributes (the page's CSP), so WeasyPrint lays them out silently
 
 

@@ -65,6 +65,7 @@ class InferredRow:
     source: str
     confidence: float
     family: str = ""
+    countries: tuple[str, ...] = ()  # origin countries of the parent and of its family's root, as they stood
 
     @property
     def source_text(self) -> str:
@@ -176,6 +177,7 @@ class PortfolioReport:
     usages_total: int
     by_country: tuple[tuple[str, str, int], ...]  # (code, name, products)
     by_root: tuple[tuple[str, int], ...]
+    inferred_by_country: tuple[InferredCountryRow, ...]  # inferred, not declared: never in ``by_country``
     riskiest: tuple[ProductRisk, ...]
     high_critical: tuple[ProductSection, ...]
     changes: tuple[ChangeEvent, ...]
@@ -212,7 +214,12 @@ def _inferred_rows(state: PortfolioAsOf) -> dict[int, tuple[InferredRow, ...]]:
         .select_related("child", "parent")
         .order_by("child_id", "-confidence", "parent__name")
     )
+    edges = list(edges)
+    families = dict(
+        AIModel.objects.filter(name__in={edge.family for edge in edges if edge.family}).values_list("name", "publisher")
+    )
     for edge in edges:
+        origins = (state._origin(edge.parent.publisher_id), state._origin(families.get(edge.family)))
         rows[edge.child_id].append(
             InferredRow(
                 child=node_key(edge.child),
@@ -221,9 +228,57 @@ def _inferred_rows(state: PortfolioAsOf) -> dict[int, tuple[InferredRow, ...]]:
                 source=edge.source,
                 confidence=round(edge.confidence, 2),
                 family=edge.family,
+                countries=tuple(dict.fromkeys(code for code in origins if code)),
             )
         )
     return {pk: tuple(found) for pk, found in rows.items()}
+
+
+@dataclass(frozen=True)
+class InferredCountryRow:
+    """An origin country reached only through inferred parents of some products' models: inferred, not declared,
+    and never added to the declared counts. ``not_declared``: the products for which no declared model of their
+    chains comes from there; ``confidence``: the highest of the inferred parents that lead there."""
+
+    code: str
+    name: str
+    products: int
+    not_declared: int
+    confidence: float
+
+
+def _inferred_by_country(
+    state: PortfolioAsOf, inferred: dict[int, tuple[InferredRow, ...]]
+) -> tuple[InferredCountryRow, ...]:
+    """Origin countries of the parents inferred for the models of active products' chains (and of those parents'
+    families' roots), with the products each reaches, most first; counted apart from the declared origins."""
+    declared: dict[int, set[str]] = defaultdict(set)
+    reached: dict[int, set[int]] = defaultdict(set)  # product -> models of its chains
+    models = state.models({e.model_id for e in state.active_exposures})
+    for e in state.active_exposures:
+        product = state.usages[e.usage_id].product_id
+        reached[product].add(e.model_id)
+        if e.model_id in models and (code := state._origin(models[e.model_id].publisher_id)):
+            declared[product].add(code)
+    products: dict[str, set[int]] = defaultdict(set)
+    confidence: dict[str, float] = defaultdict(float)
+    for product, model_ids in reached.items():
+        for model_id in model_ids:
+            for row in inferred.get(model_id, ()):
+                for code in row.countries:
+                    products[code].add(product)
+                    confidence[code] = max(confidence[code], row.confidence)
+    found = [
+        InferredCountryRow(
+            code=code,
+            name=countries.name(code) or code,
+            products=len(ids),
+            not_declared=sum(code not in declared[pk] for pk in ids),
+            confidence=confidence[code],
+        )
+        for code, ids in products.items()
+    ]
+    return tuple(sorted(found, key=lambda row: (-row.products, -row.not_declared, row.code)))
 
 
 def _usage_row(
@@ -411,6 +466,7 @@ def portfolio_report(
         usages_total=sum(len(state.usages_by_product.get(pk, ())) for pk in state.active_products),
         by_country=tuple((code, countries.name(code) or code, n) for code, n in state.exposure_by_country()),
         by_root=tuple((model.name, n) for model, n in state.exposure_by_root(limit=None)),
+        inferred_by_country=_inferred_by_country(state, inferred),
         riskiest=tuple(state.riskiest(limit=5)),
         high_critical=high_critical,
         changes=events,

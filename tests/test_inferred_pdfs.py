@@ -139,3 +139,45 @@ def test_the_attestation_request_asks_the_vendor_about_the_inferred_parent(silen
     )
     assert "inferred,notdeclared:probablyQwen/Qwen2.5-7B-Instruct" in text
     assert f"(finetune,{edge.confidence:.2f},inferred:config)" in text
+
+
+def test_reports_count_inferred_origins_apart_from_the_declared_ones(silent_usage, caplog):
+    caplog.set_level("WARNING", logger="weasyprint")
+    edge = InferredEdge.objects.get(child=silent_usage.model)
+    now = timezone.now()
+    figures = selectors.portfolio_report(Quarter.containing(now), as_of=now, to_date=True)
+    # The silent repo's own publisher is not known: no declared origin. CN is reached only through the inferred
+    # parent (Qwen, Alibaba Cloud), so it is counted apart, never in the declared counts.
+    assert "CN" not in [code for code, _, _ in figures.by_country]
+    [row] = figures.inferred_by_country
+    assert (row.code, row.name, row.products, row.not_declared) == ("CN", "China", 1, 1)
+    assert row.confidence == round(edge.confidence, 2)
+
+    html = render.report_html(figures, generated_at=now, template=services.QUARTERLY_TEMPLATE)
+    assert "Origin countries inferred, not declared" in html
+    assert "Products by origin country inferred, not declared" in html  # its own chart
+
+    period = services.Period(Quarter.containing(now), now, True)
+    pdf = services.report_pdf(kind=Report.Kind.QUARTERLY, period=period, generated_at=now)
+    text = "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert f"Mostcommonorigininferred,notdeclared:China(1product,confidenceupto{edge.confidence:.2f})" in text
+    assert f"China(CN)inferred,notdeclared11{edge.confidence:.2f}" in text
+    assert "Nooriginisknownyet.Origincountriesinferred,notdeclared" in text  # no declared origin, said as before
+    vendor_pdf = services.report_pdf(
+        kind=Report.Kind.VENDOR, period=period, vendor=silent_usage.product.vendor, generated_at=now
+    )
+    vendor_text = "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(vendor_pdf)).pages)
+    assert f"China(CN)inferred,notdeclared11{edge.confidence:.2f}" in vendor_text
+    assert not [r for r in caplog.records if r.name.startswith("weasyprint") and r.levelname in ("WARNING", "ERROR")]
+
+
+def test_a_past_report_shows_an_inferred_parent_retired_since(silent_usage):
+    now = timezone.now()
+    InferredEdge.objects.filter(child=silent_usage.model).update(
+        retired_at=now + timedelta(minutes=5), retired_reason="not_inferred"
+    )
+    assert not InferredEdge.objects.filter(child=silent_usage.model).exists()  # retired: out of the current lineage
+    [row] = _figures(silent_usage, as_of=now).vendors[0].products[0].usages
+    assert [inferred.parent for inferred in row.inferred] == ["Qwen/Qwen2.5-7B-Instruct"]  # it stood then
+    [row] = _figures(silent_usage, as_of=now + timedelta(minutes=10)).vendors[0].products[0].usages
+    assert row.inferred == ()
