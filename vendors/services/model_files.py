@@ -178,7 +178,8 @@ def model_files_edges_sync(*, model: AIModel, now: datetime | None = None) -> li
     """Make a declared model's inferred parents those its current upload's inference names at or above the
     threshold, or none while a parent is declared for it (a declaration says more than an inference can, as for
     hub models). Called after an upload and whenever a parent is declared for the model or removed from it; the
-    inference itself is not run again: its result is the upload's record."""
+    inference itself is not run again: its result is the upload's record. Edges no longer wanted are retired (kept,
+    with the time and the reason: a parent declared, or the upload superseded)."""
     if model.kind != AIModel.Kind.DECLARED:
         return []
     now = now or timezone.now()
