@@ -3,7 +3,10 @@ current revision), then infer the parents of those whose metadata names none and
 declared edges (``InferredEdge``), with their confidence and evidence.
 
 Idempotent like the rest of the refresh: a fingerprint already read at a model's revision is not read again, and
-inferring twice from the same fingerprints stores the same edges.
+inferring twice from the same fingerprints stores the same edges. The inference reads a model's stored fingerprint
+row (fingerprint, telling file names, README digest), not the files, so a chunked refresh infers once all its
+chunks have stored theirs (``lineage_infer_refresh_subjects``) and gets what an unchunked one gets. An edge no longer
+inferred is retired (``retired_at``, ``retired_reason``), never deleted.
 """
 
 from __future__ import annotations
