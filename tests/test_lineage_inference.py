@@ -192,7 +192,13 @@ def test_a_chunked_refresh_infers_what_an_unchunked_one_does_when_the_base_is_in
 
     settings.LINEAGE_REFERENCE_MODELS = []
     fake_hub.add_repo(_silent("Aardvark-labs/silent-7b"))  # sorts before Qwen/...: the first chunk's seed
-    for name in ("Aardvark-labs/silent-7b", "Qwen/Qwen2.5-7B-Instruct"):
+    # A README naming the base by a link (checked against a fingerprint the last chunk stores).
+    readme = "# Contracts 7B\n\nFine-tuned from [Qwen2.5-7B](https://huggingface.co/Qwen/Qwen2.5-7B).\n"
+    claimed = _silent("Aardvark-labs/claimed-7b", readme=readme)
+    # Published later: not a candidate parent of silent-7b, whose files are the same (a tie would say nothing).
+    claimed["createdAt"] = "2025-06-01T00:00:00.000Z"
+    fake_hub.add_repo(claimed)
+    for name in ("Aardvark-labs/claimed-7b", "Aardvark-labs/silent-7b", "Qwen/Qwen2.5-7B-Instruct"):
         factories.ModelUsageFactory(model__name=name)
 
     def portfolio_refresh(chunk_size: int) -> LineageRefresh:
@@ -206,15 +212,17 @@ def test_a_chunked_refresh_infers_what_an_unchunked_one_does_when_the_base_is_in
 
     chunked = portfolio_refresh(1)
     assert list(chunked.chunks.order_by("index").values_list("seeds", flat=True)) == [
+        ["Aardvark-labs/claimed-7b"],
         ["Aardvark-labs/silent-7b"],
         ["Qwen/Qwen2.5-7B-Instruct"],
     ]
-    assert chunked.claims.get(name="qwen/qwen2.5-7b-instruct").chunk.index == 1
+    assert chunked.claims.get(name="qwen/qwen2.5-7b").chunk.index == 2
     rows = _inferred_rows()
     assert [row[:4] for row in rows] == [
-        ("Aardvark-labs/silent-7b", "Qwen/Qwen2.5-7B-Instruct", "finetune", "inferred:config")
+        ("Aardvark-labs/claimed-7b", "Qwen/Qwen2.5-7B", "finetune", "inferred:readme"),
+        ("Aardvark-labs/silent-7b", "Qwen/Qwen2.5-7B-Instruct", "finetune", "inferred:config"),
     ]
-    assert rows[0][4] >= 0.85
+    assert all(row[4] >= 0.85 for row in rows)
     assert not ChangeEvent.objects.filter(kind__startswith="inferred_").exists()  # a first sight: no change
     assert ModelFingerprint.objects.get(model__name="Aardvark-labs/silent-7b").first_fetched_at >= chunked.started_at
 
