@@ -272,7 +272,9 @@ def lineage_refresh_chunk_run(
         return
     client = client or HubClient(requests_per_second=settings.HUB_REQUESTS_PER_SECOND)
     limits = limits or _default_limits()
-    now = timezone.now()
+    # Never before the refresh's start, whatever this worker's clock says: the refresh's end infers for the models
+    # fingerprinted since its start, and tells a first sight by the same time (lineage_infer_refresh_subjects).
+    now = max(timezone.now(), chunk.refresh.started_at or timezone.now())
     chunk.nodes_done = chunk.nodes_failed = chunk.nodes_known = chunk.changes = 0
     chunk.worker, chunk.error = worker[:255], ""
     chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "worker", "error"])
