@@ -311,7 +311,7 @@ def lineage_refresh_chunk_run(
                      stats=stats, claim=claim)  # fmt: skip
         store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
         # Fingerprints only: the refresh infers once every chunk has stored its own (_refresh_finish_if_last).
-        lineage_infer_after_walk(walked=walked, client=client, now=now, infer=False)
+        lineage_infer_after_walk(walked=walked, client=client, now=now, infer_parents=False)
     except Exception as error:  # recorded on the chunk: the refresh must finish, with the reason
         logger.exception("lineage refresh %s: chunk %s failed", chunk.refresh_id, chunk.index)
         chunk.error = clean_text(f"{type(error).__name__}: {error}", 500) or type(error).__name__

@@ -62,7 +62,11 @@ def walked_files(snapshot: RepoSnapshot) -> tuple[str, tuple[str, ...], int | No
 
 
 def lineage_infer_after_walk(
-    *, walked: Iterable[tuple[str, tuple[str, ...], int | None] | None], client, now: datetime, infer: bool = True
+    *,
+    walked: Iterable[tuple[str, tuple[str, ...], int | None] | None],
+    client,
+    now: datetime,
+    infer_parents: bool = True,
 ) -> int:
     """Fingerprint the resolved hub models the walk fetched and infer the parents of those whose metadata names
     none; returns how many inferred edges are stored for them.
@@ -71,8 +75,8 @@ def lineage_infer_after_walk(
     request: only the downloads of ``config.json`` and ``tokenizer_config.json`` when a model's revision is new (or
     one of them could not be read last time), and of ``README.md`` for the models whose parents are inferred.
 
-    A chunk of a large refresh passes ``infer=False``: it only fingerprints, and the refresh infers once every
-    chunk has stored its fingerprints (``lineage_infer_refresh_subjects``), so that a base fetched by a later
+    A chunk of a large refresh passes ``infer_parents=False``: it only fingerprints, and the refresh infers once
+    every chunk has stored its fingerprints (``lineage_infer_refresh_subjects``), so that a base fetched by a later
     chunk is a reference for the models of an earlier one.
     """
     if not settings.LINEAGE_INFERENCE:
@@ -106,7 +110,7 @@ def lineage_infer_after_walk(
     if counted:  # fingerprints read before the walk carried the count: given it without reading the files again
         ModelFingerprint.objects.bulk_update(counted, ["parameters", "fingerprint"])
     stored = 0
-    if subjects and infer:
+    if subjects and infer_parents:
         references = fingerprint_references()
         for model in models:
             if model.pk in subjects and model.pk in identities:
