@@ -4,20 +4,15 @@ added to the declared chart."""
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from assessments import selectors
 from assessments import services as assessment_services
 from tests import factories
-from tests.fakehub import make_record
-from tests.fakehub.records import load_records
+from tests.fakehub import make_silent
 from vendors.models import AIModel, InferredEdge, LineageRefresh
 
 pytestmark = pytest.mark.django_db
-
-QWEN_INSTRUCT = next(r for r in load_records() if r["id"] == "Qwen/Qwen2.5-7B-Instruct")
 
 
 @pytest.fixture
@@ -26,15 +21,7 @@ def silent_usage(fake_hub, knowledge):
     Instruct's, so the refresh infers that parent (published in China)."""
     from vendors.services import lineage
 
-    fake_hub.add_repo(
-        make_record(
-            "acme-labs/silent-7b",
-            license="apache-2.0",
-            files=copy.deepcopy(QWEN_INSTRUCT["files"]),
-            readme_body="# A model\n",
-            createdAt="2025-03-01T00:00:00.000Z",
-        )
-    )
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b"))
     usage = factories.ModelUsageFactory(model__name="acme-labs/silent-7b", product__name="Contract copilot")
     refresh = LineageRefresh.objects.create(scope="models", model_names=["Qwen/Qwen2.5-7B-Instruct", usage.model.name])
     lineage.lineage_refresh_run(refresh_id=refresh.pk)

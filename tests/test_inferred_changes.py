@@ -2,15 +2,13 @@
 a change event labelled as inferred and not declared, announced like every supply-chain change (the webhooks'
 outbox gets a ``lineage.changed`` message in the same transaction); a first sight records none."""
 
-import copy
 import json
 
 import pytest
 
 from tests import factories
 from tests.api import key_client
-from tests.fakehub import make_record
-from tests.fakehub.records import load_records
+from tests.fakehub import make_silent
 from vendors.models import ChangeEvent, InferredEdge, LineageRefresh
 from vendors.services import bom_versions_record, lineage
 from vendors.services.inferred_changes import InferredParent, InferredState, inferred_changes
@@ -19,25 +17,11 @@ from webhooks.models import EventType, WebhookMessage
 
 pytestmark = pytest.mark.django_db
 
-QWEN_INSTRUCT = next(r for r in load_records() if r["id"] == "Qwen/Qwen2.5-7B-Instruct")
 INFERRED_KINDS = (
     ChangeEvent.Kind.INFERRED_PARENT_ADDED,
     ChangeEvent.Kind.INFERRED_PARENT_CHANGED,
     ChangeEvent.Kind.INFERRED_PARENT_REMOVED,
 )
-
-
-def _silent(repo_id: str, **extra) -> dict:
-    """A repo that ships Qwen2.5-7B-Instruct's config and tokenizer config; it names no parent unless told."""
-    return make_record(
-        repo_id,
-        license="apache-2.0",
-        files=copy.deepcopy(QWEN_INSTRUCT["files"]),
-        readme_body="# A model\n",
-        createdAt="2025-03-01T00:00:00.000Z",
-        siblings=[{"rfilename": "model.safetensors", "size": 15_000_000_000}],
-        **extra,
-    )
 
 
 def _refresh(*names: str) -> LineageRefresh:
@@ -50,7 +34,7 @@ def _inferred_events() -> list[ChangeEvent]:
 
 
 def test_a_first_inference_is_no_change_and_a_rerun_records_nothing(fake_hub):
-    fake_hub.add_repo(_silent("acme-labs/silent-7b"))
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b"))
     _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")
     assert InferredEdge.objects.filter(child__name="acme-labs/silent-7b").exists()
     assert _inferred_events() == []  # a first sight is not a change, as for declared parents
@@ -60,7 +44,7 @@ def test_a_first_inference_is_no_change_and_a_rerun_records_nothing(fake_hub):
 
 def test_a_changed_confidence_and_relation_is_recorded_sent_to_webhooks_and_in_the_feed(fake_hub, settings, analyst):
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
-    fake_hub.add_repo(_silent("acme-labs/silent-7b"))
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b"))
     _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")
     edge = InferredEdge.objects.get(child__name="acme-labs/silent-7b")
     inferred = (edge.relation, round(edge.confidence, 2))
@@ -99,7 +83,7 @@ def test_a_changed_confidence_and_relation_is_recorded_sent_to_webhooks_and_in_t
 
 
 def test_a_parent_now_declared_drops_the_inferred_one_and_a_dropped_declaration_brings_it_back(fake_hub):
-    fake_hub.add_repo(_silent("acme-labs/silent-7b"))
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b"))
     usage = factories.ModelUsageFactory(model__name="acme-labs/silent-7b")
     _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")
     confidence = round(InferredEdge.objects.get(child__name="acme-labs/silent-7b").confidence, 2)
@@ -107,7 +91,7 @@ def test_a_parent_now_declared_drops_the_inferred_one_and_a_dropped_declaration_
     assert first.graph["inferred"][0][:4] == ["acme-labs/silent-7b", "Qwen/Qwen2.5-7B-Instruct", "finetune",
                                               "inferred:config"]  # fmt: skip
 
-    fake_hub.add_repo(_silent("acme-labs/silent-7b", cardData={"base_model": "Qwen/Qwen2.5-7B-Instruct"}))
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b", cardData={"base_model": "Qwen/Qwen2.5-7B-Instruct"}))
     _refresh("acme-labs/silent-7b")
     assert not InferredEdge.objects.filter(child__name="acme-labs/silent-7b").exists()
     # Retired, not erased: kept with the time and the reason, out of the current lineage.
@@ -129,7 +113,7 @@ def test_a_parent_now_declared_drops_the_inferred_one_and_a_dropped_declaration_
     assert "inferred" not in second.graph and second.graph["edges"]
     assert dropped.summary in second.changes
 
-    fake_hub.add_repo(_silent("acme-labs/silent-7b"))
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b"))
     _refresh("acme-labs/silent-7b")
     added = _inferred_events()[-1]
     assert added.kind == ChangeEvent.Kind.INFERRED_PARENT_ADDED

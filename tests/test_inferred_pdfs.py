@@ -5,7 +5,6 @@ claim says the parent is inferred, not declared, with its confidence, for the ve
 
 from __future__ import annotations
 
-import copy
 import io
 from datetime import timedelta
 
@@ -20,13 +19,11 @@ from reports import render, selectors, services
 from reports.models import Report
 from reports.periods import Quarter
 from tests import factories
-from tests.fakehub import make_record
-from tests.fakehub.records import load_records
+from tests.fakehub import make_silent
 from vendors.models import ChangeEvent, InferredEdge, LineageRefresh
 
 pytestmark = pytest.mark.django_db
 
-QWEN_INSTRUCT = next(r for r in load_records() if r["id"] == "Qwen/Qwen2.5-7B-Instruct")
 HOSTILE_FAMILY = '<b onmouseover="x()">Qwen</b> & co'
 
 
@@ -36,15 +33,7 @@ def silent_usage(fake_hub, knowledge):
     Qwen2.5-7B-Instruct; the stored family is made hostile, as text from elsewhere could be."""
     from vendors.services import lineage
 
-    fake_hub.add_repo(
-        make_record(
-            "acme-labs/silent-7b",
-            license="apache-2.0",
-            files=copy.deepcopy(QWEN_INSTRUCT["files"]),
-            readme_body="# A model\n",
-            createdAt="2025-03-01T00:00:00.000Z",
-        )
-    )
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b"))
     usage = factories.ModelUsageFactory(
         model__name="acme-labs/silent-7b", product__name="Contract copilot", product__vendor__name="Northwind AI"
     )

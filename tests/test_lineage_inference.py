@@ -2,7 +2,6 @@
 revision, parents inferred for models whose metadata names none, kept apart from declared edges, and reported
 by ``lineage --json`` as ``inferred_edges``/``inferred_countries`` with the lineage left incomplete."""
 
-import copy
 import json
 from io import StringIO
 
@@ -10,28 +9,11 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from tests.fakehub import make_record
-from tests.fakehub.records import load_records
+from tests.fakehub import make_record, make_silent
 from vendors.models import AIModel, ChangeEvent, InferredEdge, LineageEdge, LineageRefresh, ModelFingerprint
 from vendors.services import lineage
 
 pytestmark = pytest.mark.django_db
-
-QWEN_INSTRUCT = next(r for r in load_records() if r["id"] == "Qwen/Qwen2.5-7B-Instruct")
-
-
-def _silent(repo_id: str, readme: str = "# A model\n", **config_changes) -> dict:
-    """A repo that names no parent but ships Qwen2.5-7B-Instruct's config and tokenizer config."""
-    files = copy.deepcopy(QWEN_INSTRUCT["files"])
-    files["config.json"].update(config_changes)
-    return make_record(
-        repo_id,
-        license="apache-2.0",
-        files=files,
-        readme_body=readme,
-        createdAt="2025-03-01T00:00:00.000Z",
-        siblings=[{"rfilename": "model.safetensors", "size": 15_000_000_000}],
-    )
 
 
 def _refresh(*names: str) -> LineageRefresh:
@@ -77,7 +59,7 @@ def test_fingerprints_are_read_from_the_hub_at_the_walked_revision(fake_hub):
 
 
 def test_a_silent_fine_tune_gets_an_inferred_parent_kept_apart_from_declared_edges(fake_hub, knowledge):
-    fake_hub.add_repo(_silent("acme-labs/silent-7b"))
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b"))
     report = _lineage_json("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")[1]
 
     assert not LineageEdge.objects.filter(child__name="acme-labs/silent-7b").exists()
@@ -103,7 +85,7 @@ def test_a_silent_fine_tune_gets_an_inferred_parent_kept_apart_from_declared_edg
 
 def test_a_readme_claim_checked_against_the_named_fingerprint(fake_hub):
     readme = "# Contracts 7B\n\nFine-tuned from [Qwen2.5-7B](https://huggingface.co/Qwen/Qwen2.5-7B).\n"
-    fake_hub.add_repo(_silent("acme-labs/claimed-7b", readme=readme))
+    fake_hub.add_repo(make_silent("acme-labs/claimed-7b", readme=readme))
     _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/claimed-7b")
     edge = InferredEdge.objects.get(child__name="acme-labs/claimed-7b")
     assert (edge.parent.name, edge.source) == ("Qwen/Qwen2.5-7B", "inferred:readme")
@@ -111,7 +93,7 @@ def test_a_readme_claim_checked_against_the_named_fingerprint(fake_hub):
 
 
 def test_a_declared_parent_means_no_inference_and_reruns_change_nothing(fake_hub):
-    fake_hub.add_repo(_silent("acme-labs/silent-7b"))
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b"))
     _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")
     first = list(InferredEdge.objects.values_list("child__name", "parent__name", "confidence", "observed_at"))
     _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")
@@ -119,7 +101,7 @@ def test_a_declared_parent_means_no_inference_and_reruns_change_nothing(fake_hub
     # Qwen2.5-7B-Instruct declares its parent: nothing is inferred for it, nor for its root's descendants.
     assert not InferredEdge.objects.filter(child__name__startswith="Qwen/").exists()
 
-    fake_hub.add_repo({**_silent("acme-labs/silent-7b"), "cardData": {"base_model": "Qwen/Qwen2.5-7B-Instruct"}})
+    fake_hub.add_repo({**make_silent("acme-labs/silent-7b"), "cardData": {"base_model": "Qwen/Qwen2.5-7B-Instruct"}})
     _refresh("acme-labs/silent-7b")
     assert not InferredEdge.objects.filter(child__name="acme-labs/silent-7b").exists()
 
@@ -133,14 +115,14 @@ def test_gated_identifying_files_leave_the_fingerprint_empty_with_the_reason(fak
 
 def test_inference_can_be_turned_off(fake_hub, settings):
     settings.LINEAGE_INFERENCE = False
-    fake_hub.add_repo(_silent("acme-labs/silent-7b"))
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b"))
     _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b")
     assert not ModelFingerprint.objects.exists() and not InferredEdge.objects.exists()
     assert fake_hub.count("/acme-labs/silent-7b/resolve/") == 0
 
 
 def test_pages_and_the_tree_label_inferred_parents_and_escape_the_evidence(fake_hub, knowledge, analyst_client):
-    hostile = _silent("acme-labs/silent-7b", readme="<script>alert(1)</script>")
+    hostile = make_silent("acme-labs/silent-7b", readme="<script>alert(1)</script>")
     hostile["files"]["tokenizer_config.json"]["eos_token"] = "<img src=x onerror=alert(1)>"
     fake_hub.add_repo(hostile)
     out = StringIO()
@@ -167,7 +149,7 @@ def test_a_portfolio_refresh_walks_the_reference_bases_so_a_silent_model_meets_t
 
     assert "Qwen/Qwen2.5-7B-Instruct" in reference_model_ids() and len(reference_model_ids()) >= 30
     settings.LINEAGE_REFERENCE_MODELS = ["Qwen/Qwen2.5-7B-Instruct"]
-    fake_hub.add_repo(_silent("acme-labs/silent-7b"))
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b"))
     factories.ModelUsageFactory(model__name="acme-labs/silent-7b")
     refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
     assert refresh_seeds(refresh) == ["Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b"]
@@ -191,10 +173,10 @@ def test_a_chunked_refresh_infers_what_an_unchunked_one_does_when_the_base_is_in
     from tests import factories
 
     settings.LINEAGE_REFERENCE_MODELS = []
-    fake_hub.add_repo(_silent("Aardvark-labs/silent-7b"))  # sorts before Qwen/...: the first chunk's seed
+    fake_hub.add_repo(make_silent("Aardvark-labs/silent-7b"))  # sorts before Qwen/...: the first chunk's seed
     # A README naming the base by a link (checked against a fingerprint the last chunk stores).
     readme = "# Contracts 7B\n\nFine-tuned from [Qwen2.5-7B](https://huggingface.co/Qwen/Qwen2.5-7B).\n"
-    claimed = _silent("Aardvark-labs/claimed-7b", readme=readme)
+    claimed = make_silent("Aardvark-labs/claimed-7b", readme=readme)
     # Published later: not a candidate parent of silent-7b, whose files are the same (a tie would say nothing).
     claimed["createdAt"] = "2025-06-01T00:00:00.000Z"
     fake_hub.add_repo(claimed)
@@ -246,7 +228,7 @@ def test_a_chunked_refresh_records_a_parent_inferred_from_a_base_new_to_the_port
 
     settings.LINEAGE_REFERENCE_MODELS = []
     settings.LINEAGE_CHUNK_SIZE = 1
-    fake_hub.add_repo(_silent("Aardvark-labs/silent-7b"))
+    fake_hub.add_repo(make_silent("Aardvark-labs/silent-7b"))
     factories.ModelUsageFactory(model__name="Aardvark-labs/silent-7b")
     factories.ModelUsageFactory(model__name="acme-labs/other-app")  # two seeds: a chunked refresh
     fake_hub.add_repo(make_record("acme-labs/other-app", license="apache-2.0"))

@@ -129,12 +129,13 @@ def test_a_large_refresh_is_shared_by_several_workers_and_survives_losing_one(ce
 
 def test_workers_sharing_a_refresh_infer_a_parent_whose_base_a_later_chunk_fetched(celery_worker_factory):
     from tests import factories
-    from tests.test_lineage_inference import _inferred_rows, _silent
+    from tests.fakehub import make_silent
+    from tests.test_lineage_inference import _inferred_rows
 
     for name in ("Aardvark-labs/silent-7b", "Qwen/Qwen2.5-7B-Instruct"):
         factories.ModelUsageFactory(model__name=name)
     with FakeHub() as hub:
-        hub.add_repo(_silent("Aardvark-labs/silent-7b"))  # sorts first: the first chunk's, its base the second's
+        hub.add_repo(make_silent("Aardvark-labs/silent-7b"))  # sorts first: the first chunk's, its base the second's
         worker_env = {"HF_ENDPOINT": hub.url, "LINEAGE_CHUNK_SIZE": "1", "LINEAGE_REFERENCE_MODELS": ""}
         worker = celery_worker_factory(extra_env=worker_env, concurrency=2)
         refresh = lineage.lineage_refresh_request(scope=LineageRefresh.Scope.PORTFOLIO)

@@ -9,6 +9,7 @@ from .builders import (
     make_gguf,
     make_merge,
     make_record,
+    make_silent,
     mergekit_config,
 )
 from .records import DEFAULT_REPOS_DIR, build_repo, declared_parents, load_hub_meta, load_records, record_filename
@@ -32,6 +33,7 @@ __all__ = [
     "make_gguf",
     "make_merge",
     "make_record",
+    "make_silent",
     "mergekit_config",
     "record_filename",
 ]

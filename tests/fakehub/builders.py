@@ -69,6 +69,23 @@ def make_record(
     return record
 
 
+def make_silent(
+    repo_id: str, *, like: str = "Qwen/Qwen2.5-7B-Instruct", readme: str = "# A model\n", config: dict | None = None,
+    **extra: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """A repo whose metadata names no parent (unless ``extra`` says so) but that ships the ``config.json`` and
+    ``tokenizer_config.json`` of the recorded repo ``like``, with ``config`` merged into its config: what the
+    inference infers a parent from. Published 2025-03-01, with one 15 GB safetensors file."""
+    from .records import load_records
+
+    files = copy.deepcopy(next(record for record in load_records() if record["id"] == like)["files"])
+    files["config.json"].update(config or {})
+    extra.setdefault("siblings", [{"rfilename": "model.safetensors", "size": 15_000_000_000}])
+    return make_record(
+        repo_id, license="apache-2.0", files=files, readme_body=readme, createdAt="2025-03-01T00:00:00.000Z", **extra
+    )
+
+
 def make_chain(prefix: str, depth: int, license: str = "apache-2.0") -> list[dict[str, Any]]:
     """``{prefix}-0`` (root) <- ``{prefix}-1`` <- ... <- ``{prefix}-{depth-1}``."""
     return [
