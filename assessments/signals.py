@@ -34,13 +34,13 @@ def _ids(rows: Iterable) -> list[int]:
     return [row.pk for row in rows if row.pk is not None]
 
 
-def ratings_changed_announce(ratings: Iterable) -> None:
-    if ids := _ids(ratings):
+def ratings_changed_announce(rating_ids: Iterable[int]) -> None:
+    if ids := list(rating_ids):
         announce(ratings_changed, sender="assessments", rating_ids=ids)
 
 
-def findings_opened_announce(findings: Iterable) -> None:
-    if ids := _ids(findings):
+def findings_opened_announce(finding_ids: Iterable[int]) -> None:
+    if ids := list(finding_ids):
         announce(findings_opened, sender="assessments", finding_ids=ids)
 
 

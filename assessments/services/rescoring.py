@@ -13,11 +13,12 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from assessments import selectors
-from assessments.models import LIVE_STATUSES, Exposure, Finding, RiskRating
+from assessments.models import Exposure, Finding, RiskRating
 from assessments.scoring import DISCREPANCY, Policy, Rating, UsageFacts, score
+from assessments.services.rows import history_record, rows_insert
 from assessments.signals import findings_opened_announce, findings_updated_announce, ratings_changed_announce
 from vendors.models import AIModel, ModelUsage
-from vendors.selectors import LineageReport, lineage_reports, model_usage_queryset
+from vendors.selectors import LineageReport, lineage_reports
 
 logger = logging.getLogger(__name__)
 
@@ -107,23 +108,57 @@ def _statistics_refresh(run: _Run) -> None:
 
 
 class _Run:
-    """What one rescoring reads once and shares between its batches: the lineage report of each model and the
-    facts it gives (a popular base is used in every batch), and the ratings of facts already scored. The lineage
-    is read as the run first meets a model; a refresh that lands during the run requests a rescoring of its own."""
+    """What one rescoring reads once and shares between its batches: the rows each usage refers to (its product
+    and vendor, its model and publisher, host, region), the lineage report of each model and the facts it gives
+    (a popular base is used in every batch), and the ratings of facts already scored. Each is read as the run
+    first meets it; a change to one during the run (a lineage refresh, an edited product or host) requests a
+    rescoring of its own."""
 
     def __init__(self) -> None:
+        self.related: dict[str, dict[int, object]] = {name: {} for name in _USAGE_RELATED}
         self.reports: dict[int, LineageReport] = {}
         self.lineage_facts: dict[int, dict] = {}
+        self.exposure_rows: dict[int, list[tuple[int, int, bool, list[str]]]] = {}
         self.scored: dict[tuple, tuple[object, Rating]] = {}
         self.batches = 0  # batches rated so far
         self.stored = 0  # snapshots stored so far
 
 
+#: What a usage's rating reads beside the usage itself (``model_usage_queryset()``'s ``select_related``): the
+#: relation, and the rows read with it.
+_USAGE_RELATED: dict[str, tuple[str, ...]] = {
+    "product": ("vendor",),
+    "model": ("publisher",),
+    "host": (),
+    "region": (),
+    "declared_by_user": (),
+    "retired_by": (),
+}
+
+
+def _usages_lock(usage_ids: Sequence[int], run: _Run) -> list[ModelUsage]:
+    """Lock and read the usages (under the lock: a usage removed or changed since the ids were listed is seen as
+    it now is), with the rows of ``_USAGE_RELATED`` the run has not read yet: one query per relation that has
+    any. Read with each usage, a popular model or a large product would be read, and built in Python, in every
+    batch it appears in, and PostgreSQL joins 500 usages to their products and models by hashing both tables
+    whole (a third of a batch's database time at 100,000 usages)."""
+    usages = list(ModelUsage.objects.select_for_update().filter(pk__in=usage_ids).order_by("pk"))
+    for name, below in _USAGE_RELATED.items():
+        field = ModelUsage._meta.get_field(name)
+        known = run.related[name]
+        missing = {getattr(usage, field.attname) for usage in usages} - known.keys() - {None}
+        if missing:
+            known.update(field.related_model._base_manager.select_related(*below).in_bulk(missing))
+        for usage in usages:
+            pk = getattr(usage, field.attname)
+            field.set_cached_value(usage, known[pk] if pk is not None else None)  # as select_related does
+    return usages
+
+
 @transaction.atomic
 def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime, run: _Run | None = None) -> int:
     run = run or _Run()
-    # Read under the lock: a usage removed or changed since the ids were listed is seen as it now is.
-    usages = list(model_usage_queryset().select_for_update(of=("self",)).filter(pk__in=usage_ids).order_by("pk"))
+    usages = _usages_lock(usage_ids, run)
     latest = selectors.latest_ratings(u.pk for u in usages)
     # A new usage of a hub model whose lineage has not been fetched yet is rated once the refresh lands (which
     # rescores it): a rating of "nothing known yet" would only add noise to its history and maybe a finding.
@@ -151,23 +186,23 @@ def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime, run: _R
         ):
             continue  # nothing changed: no new snapshot
         snapshots.append(
-            RiskRating(
-                usage=usage,
-                score=rating.score,
-                tier=rating.tier,
-                factors=list(rows),
-                policy_version=rating.policy_version,
-                inputs_as_of=rating.inputs_as_of,
-                is_current=True,
-            )
+            {
+                "usage_id": usage.pk,
+                "score": rating.score,
+                "tier": rating.tier,
+                "factors": rows,
+                "policy_version": rating.policy_version,
+                "inputs_as_of": rating.inputs_as_of,
+                "is_current": True,
+            }
         )
     if snapshots:
-        RiskRating.objects.filter(usage_id__in=[s.usage_id for s in snapshots], is_current=True).update(
+        RiskRating.objects.filter(usage_id__in=[s["usage_id"] for s in snapshots], is_current=True).update(
             is_current=False
         )
-        ratings_changed_announce(RiskRating.objects.bulk_create(snapshots))
+        ratings_changed_announce(rows_insert(RiskRating, snapshots))
     _findings_sync(usages, ratings, findings, policy, now)
-    _exposures_sync(usages, reports, now)
+    _exposures_sync(usages, reports, now, run.exposure_rows)
     run.stored += len(snapshots)
     return len(snapshots)
 
@@ -253,15 +288,15 @@ def _findings_sync(
             if code not in findings:
                 factor = present[code]
                 opened.append(
-                    Finding(
-                        usage=usage,
-                        code=code,
-                        trigger=trigger,
-                        title=factor.reason[:500],
-                        evidence=list(factor.evidence),
-                        points=factor.points,
-                        due_date=today + timedelta(days=policy.finding_due_days),
-                    )
+                    {
+                        "usage_id": usage.pk,
+                        "code": code,
+                        "trigger": trigger,
+                        "title": factor.reason[:500],
+                        "evidence": list(factor.evidence),
+                        "points": factor.points,
+                        "due_date": today + timedelta(days=policy.finding_due_days),
+                    }
                 )
         for code, finding in findings.items():
             factor = present.get(code)
@@ -283,8 +318,8 @@ def _findings_sync(
             finding.updated_at = now
             changed.append(finding)
     if opened:
-        opened = Finding.objects.bulk_create(opened)
-        history_record(Finding, _saved_pks(opened, Finding), history_type="+", reason="Opened by rescoring", date=now)
+        opened = rows_insert(Finding, opened)
+        history_record(Finding, opened, history_type="+", reason="Opened by rescoring", date=now)
         findings_opened_announce(opened)
     if changed:
         bulk_update_with_history(changed, Finding, fields=_FINDING_SYNC_FIELDS, default_date=now)
@@ -292,86 +327,63 @@ def _findings_sync(
     return len(opened)
 
 
-def _exposures_sync(usages: Sequence[ModelUsage], reports: Sequence[LineageReport], now: datetime) -> int:
-    """Make each usage's exposure rows match its lineage: one row per node (the model itself and every
-    ancestor) with the shortest path to it; rows only written where something differs, each write recorded in
-    the rows' history (what a report of a past quarter reads). Returns how many rows were added."""
-    ids = [u.pk for u in usages]
-    existing = {(e.usage_id, e.model_id): e for e in Exposure.objects.filter(usage_id__in=ids)}
-    wanted: dict[tuple[int, int], Exposure] = {}
+def _exposure_rows(report: LineageReport) -> list[tuple[int, int, bool, list[str]]]:
+    """The exposure rows of a usage of the report's model: (node's model id, depth, is root, path), one per node
+    (the model itself and every ancestor) with the shortest path to it."""
+    roots = set(report.roots)
+    rows = []
+    for node_id, path in selectors.exposure_paths(report).items():
+        model = report.models.get(node_id)
+        if model is not None:
+            rows.append((model.pk, len(path) - 1, node_id in roots, list(path)))
+    return rows
+
+
+def _exposures_sync(
+    usages: Sequence[ModelUsage],
+    reports: Sequence[LineageReport],
+    now: datetime,
+    shared: dict[int, list[tuple[int, int, bool, list[str]]]] | None = None,
+) -> int:
+    """Make each usage's exposure rows match its lineage (``_exposure_rows``); rows only written where something
+    differs, each write recorded in the rows' history (what a report of a past quarter reads). ``shared`` (id of
+    a report -> its rows) carries the rows between batches that share report objects. Returns how many rows were
+    added."""
+    shared = {} if shared is None else shared
+    existing = {
+        (usage_id, model_id): (pk, depth, is_root, path)
+        for pk, usage_id, model_id, depth, is_root, path in Exposure.objects.filter(
+            usage_id__in=[u.pk for u in usages]
+        ).values_list("pk", "usage_id", "model_id", "depth", "is_root", "path")
+    }
+    wanted: dict[tuple[int, int], tuple[int, bool, list[str]]] = {}
     for usage, report in zip(usages, reports, strict=True):
-        roots = set(report.roots)
-        for node_id, path in selectors.exposure_paths(report).items():
-            model = report.models.get(node_id)
-            if model is None:
-                continue
-            wanted.setdefault(
-                (usage.pk, model.pk),
-                Exposure(usage=usage, model=model, depth=len(path) - 1, is_root=node_id in roots, path=list(path)),
-            )
+        rows = shared.get(id(report))
+        if rows is None:
+            rows = shared[id(report)] = _exposure_rows(report)
+        for model_id, depth, is_root, path in rows:
+            wanted.setdefault((usage.pk, model_id), (depth, is_root, path))
     create, update = [], []
-    for key, row in wanted.items():
-        old = existing.get(key)
+    for (usage_id, model_id), (depth, is_root, path) in wanted.items():
+        old = existing.get((usage_id, model_id))
         if old is None:
-            create.append(row)
-        elif (old.depth, old.is_root, old.path) != (row.depth, row.is_root, row.path):
-            old.depth, old.is_root, old.path = row.depth, row.is_root, row.path
-            update.append(old)
-    gone = [old.pk for key, old in existing.items() if key not in wanted]
+            create.append(
+                {"usage_id": usage_id, "model_id": model_id, "depth": depth, "is_root": is_root, "path": path}
+            )
+        elif old[1:] != (depth, is_root, path):
+            update.append(
+                Exposure(pk=old[0], usage_id=usage_id, model_id=model_id, depth=depth, is_root=is_root, path=path)
+            )
+    gone = [old[0] for key, old in existing.items() if key not in wanted]
     if gone:  # recorded as they were, then deleted (simple-history records no bulk deletes)
         history_record(Exposure, gone, history_type="-", reason="Rescoring", date=now)
         Exposure.objects.filter(pk__in=gone).delete()
     if create:
-        create = Exposure.objects.bulk_create(create)
-        history_record(Exposure, _saved_pks(create, Exposure), history_type="+", reason="Rescoring", date=now)
+        history_record(Exposure, rows_insert(Exposure, create), history_type="+", reason="Rescoring", date=now)
     if update:
         Exposure.objects.bulk_update(update, ["depth", "is_root", "path"])
         history_record(Exposure, [row.pk for row in update], history_type="~", reason="Rescoring", date=now)
     return len(create)
-
-
-def _saved_pks(rows: Sequence, model) -> list[int]:
-    """The primary keys of rows just written by ``bulk_create``: as it set them (PostgreSQL, SQLite 3.35+), or
-    read back by their unique fields where the database returns none."""
-    if all(row.pk is not None for row in rows):
-        return [row.pk for row in rows]
-    keys = {"usage_id", "model_id"} if model is Exposure else {"usage_id", "code"}
-    wanted = {tuple(getattr(row, key) for key in sorted(keys)) for row in rows}
-    found = model.objects.filter(usage_id__in={row.usage_id for row in rows}).values_list("pk", *sorted(keys))
-    pks = [pk for pk, *key in found if tuple(key) in wanted]
-    if model is Finding:  # one live finding per usage and code; older closed ones share the key
-        live = set(model.objects.filter(pk__in=pks, status__in=LIVE_STATUSES).values_list("pk", flat=True))
-        pks = [pk for pk in pks if pk in live]
-    return pks
-
-
-def history_record(model, pks: Sequence[int], *, history_type: str, reason: str, date: datetime) -> None:
-    """Record the rows ``pks`` of ``model`` in its simple-history table as they now are in the database, with one
-    ``INSERT ... SELECT`` (more where the database limits a statement's parameters, as SQLite does): the historical
-    rows ``bulk_create_with_history`` (``+``), ``bulk_update_with_history`` (``~``) or a deletion (``-``, before
-    it) would write, with the same date, reason and user, without building each one in Python (at 100,000 usages
-    there are hundreds of thousands)."""
-    if not pks or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-        return
-    historical = model.history.model
-    user = historical.get_default_history_user(model())  # the request's user, or None (a worker)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in historical.tracked_fields)
-    extra = ", ".join(
-        quote(name) for name in ("history_date", "history_change_reason", "history_type", "history_user_id")
-    )
-    fixed = [connection.ops.adapt_datetimefield_value(date), reason, history_type, getattr(user, "pk", None)]
-    size = connection.features.max_query_params or len(pks)  # PostgreSQL: no limit, one statement
-    size = max(1, min(len(pks), size - len(fixed)))
-    with connection.cursor() as cursor:
-        for start in range(0, len(pks), size):
-            part = list(pks[start : start + size])
-            cursor.execute(  # names from the models' metadata, quoted; every value a parameter
-                f"INSERT INTO {quote(historical._meta.db_table)} ({columns}, {extra}) "  # noqa: S608
-                f"SELECT {columns}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
-                f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(part))})",
-                [*fixed, *part],
-            )
 
 
 def ratings_refresh_request(*, usage_ids: Iterable[int] | None = None) -> None:
