@@ -222,6 +222,8 @@ LINEAGE_MAX_NODES = env.int("LINEAGE_MAX_NODES", default=20000)  # per refresh: 
 LINEAGE_CHUNK_SIZE = env.int("LINEAGE_CHUNK_SIZE", default=250)
 # A rescoring of more usages than this is handed to the Celery workers in parts of this many, one task each.
 RATINGS_CHUNK_SIZE = env.int("RATINGS_CHUNK_SIZE", default=5000)
+# Rescoring reads, scores and writes this many usages per transaction, with a fixed number of queries each.
+RATINGS_BATCH_SIZE = env.int("RATINGS_BATCH_SIZE", default=2000)
 # Without Redis, "Refresh now" runs the refresh on a thread beside the web server (the request answers at once).
 LINEAGE_REFRESH_BESIDE = env.bool("LINEAGE_REFRESH_BESIDE", default=True)
 # Each refresh also reads the identifying files (config.json, tokenizer_config.json) of the models it reaches and

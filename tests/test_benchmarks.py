@@ -181,6 +181,8 @@ def test_the_command_line_has_the_ratings_options():
 
 @pytest.mark.django_db
 def test_a_tiny_ratings_benchmark_checks_snapshots_and_queries_per_batch():
+    from django.conf import settings
+
     from vendors.models import AIModel, ModelUsage, Publisher
 
     report = ratings_bench.run(usages=60, small=20, profile=True)  # no workers: in this process only
@@ -191,7 +193,7 @@ def test_a_tiny_ratings_benchmark_checks_snapshots_and_queries_per_batch():
     assert first["snapshots_stored"] == first["rated_usages"] == 60
     assert second["snapshots_stored"] == 0 and second["rating_rows"] == first["rating_rows"]
     assert small["snapshots_stored"] == 20
-    assert first["batches"] == small["batches"] == 1 and first["batch_size"] == 500
+    assert first["batches"] == small["batches"] == 1 and first["batch_size"] == settings.RATINGS_BATCH_SIZE
     assert first["db_queries"] == first["db_statements"] - first["bulk_insert_splits"] > 0
     assert {"queries_per_batch_small", "queries_per_batch_large", "queries_per_batch_growth"} <= set(scaling)
     assert first["statements"] and sum(first["statements"].values()) == first["db_statements"]

@@ -124,13 +124,11 @@ def test_usages_with_equal_facts_share_a_rating_equal_to_scoring_each_alone():
     assert stored[usages[0].pk] == stored[usages[1].pk] and stored[usages[2].pk] != stored[usages[0].pk]
 
 
-def test_a_rescoring_that_fills_the_tables_keeps_the_planner_statistics_following_them(postgres, monkeypatch):
+def test_a_rescoring_that_fills_the_tables_keeps_the_planner_statistics_following_them(postgres, settings):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from assessments.services import rescoring
-
-    monkeypatch.setattr(rescoring, "_BATCH", 2)
+    settings.RATINGS_BATCH_SIZE = 2
     base = _model("lab/base")
     for _ in range(11):  # 6 batches: statistics refreshed after the 1st, 2nd and 4th
         factories.ModelUsageFactory(model=base)

@@ -22,7 +22,6 @@ from vendors.selectors import LineageReport, lineage_reports
 
 logger = logging.getLogger(__name__)
 
-_BATCH = 500
 _FINDING_SYNC_FIELDS = ["status", "title", "points", "evidence", "resolution", "resolved_at", "updated_at"]
 
 
@@ -66,9 +65,10 @@ def ratings_refresh(*, usage_ids: Iterable[int] | None = None, policy: Policy | 
     stored = 0
     batch: list[int] = []
     run = _Run()
-    for pk in ids.values_list("pk", flat=True).iterator(chunk_size=_BATCH):
+    size = max(1, settings.RATINGS_BATCH_SIZE)
+    for pk in ids.values_list("pk", flat=True).iterator(chunk_size=size):
         batch.append(pk)
-        if len(batch) == _BATCH:
+        if len(batch) == size:
             stored += _batch_rate(batch, policy, now, run)
             _statistics_refresh(run)
             batch = []

@@ -28,18 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: The batch size ``ratings_refresh`` documents (500 usages), read from the service when it says otherwise.
-DEFAULT_BATCH = 500
-
 _CHECKOUT = f"{Path(__file__).resolve().parents[2]}/"
 _LIBRARY_PREFIX = re.compile(r"^.*/(?:site-packages|lib/python3\.\d+)/")
 _TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE|JOIN)\s+"?(\w+)"?', re.IGNORECASE)
 
 
 def batch_size() -> int:
-    from assessments import services
+    """The usages ``ratings_refresh`` rescores per batch (``settings.RATINGS_BATCH_SIZE``)."""
+    from django.conf import settings
 
-    return getattr(services, "_BATCH", DEFAULT_BATCH)
+    return max(1, settings.RATINGS_BATCH_SIZE)
 
 
 def statement_kind(sql: str) -> str:
