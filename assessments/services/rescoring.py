@@ -88,7 +88,7 @@ def _statistics_refresh(run: _Run) -> None:
 
     A first rescoring grows them from nothing to a row per usage (several for the exposure). Planned with
     statistics from when they were empty (autovacuum analyses only after a delay, or never where it is off), a
-    batch's "current rating of these 500 usages" is answered by scanning every current rating through the
+    batch's "current rating of these usages" is answered by scanning every current rating through the
     ``(is_current, tier)`` index, so each batch costs more than the one before: 100,000 usages took over ten
     minutes. At most two statements per power of two of batches; none when the statistics already know more
     rows than the run wrote (a rescoring of a part on a worker, a second rescoring)."""
@@ -140,7 +140,7 @@ def _usages_lock(usage_ids: Sequence[int], run: _Run) -> list[ModelUsage]:
     """Lock and read the usages (under the lock: a usage removed or changed since the ids were listed is seen as
     it now is), with the rows of ``_USAGE_RELATED`` the run has not read yet: one query per relation that has
     any. Read with each usage, a popular model or a large product would be read, and built in Python, in every
-    batch it appears in, and PostgreSQL joins 500 usages to their products and models by hashing both tables
+    batch it appears in, and PostgreSQL joins a batch of usages to their products and models by hashing both tables
     whole (a third of a batch's database time at 100,000 usages)."""
     usages = list(ModelUsage.objects.select_for_update().filter(pk__in=usage_ids).order_by("pk"))
     for name, below in _USAGE_RELATED.items():

@@ -2,8 +2,8 @@
 
 The issue: *rescoring 10,000 model usages: wall time and SQL query count. Target: the query count does not
 grow with the portfolio, and the whole portfolio rescoring in under 30 s.* ``ratings_refresh`` works in
-batches of 500 usages with a fixed number of queries per batch, so the count should grow with the number of
-batches only; the benchmark measures it at two sizes to show that it does.
+batches of ``RATINGS_BATCH_SIZE`` usages with a fixed number of queries per batch, so the count should grow
+with the number of batches only; the benchmark measures it at two sizes to show that it does.
 
 What it does, in order (README.md says how to read the numbers):
 

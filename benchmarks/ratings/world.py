@@ -14,7 +14,7 @@ families too long ago. Loading a batch's lineage takes two queries per generatio
 query count of a batch depends on how deep its lineage goes. To make that the same in every batch, at every
 portfolio size, one in three families also has a chain exactly ``MAX_DEPTH`` links deep (an older base model
 fine-tuned five times in a row, then quantized) used only at its tip, and every ``DEEP_TIP_EVERY``-th usage
-(by position, so several in each batch of 500) is of such a tip. Nothing else is deeper.
+(by position, so several in each batch) is of such a tip. Nothing else is deeper.
 """
 
 from __future__ import annotations
