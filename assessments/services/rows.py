@@ -10,6 +10,7 @@ text) and PostgreSQL parsing it cost more than the rescoring's scoring.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from datetime import date, datetime
 from typing import Any
 
@@ -31,8 +32,8 @@ def rows_insert(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> list[i
     return their primary keys in order.
 
     On PostgreSQL: one statement reserves the ids from the table's identity sequence, one ``COPY`` streams the
-    rows. The ``COPY`` goes through the connection's execute wrappers like any statement, so it is counted where
-    statements are. Elsewhere, ``bulk_create``."""
+    rows. The ``COPY`` goes through the connection's execute wrappers and its debug log like any statement, so it
+    is counted where statements are. Elsewhere, ``bulk_create``."""
     if not rows:
         return []
     db = connections[connection.alias]  # the wrapper itself: the proxy costs a lookup per attribute
@@ -85,7 +86,10 @@ def rows_insert(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> list[i
                 for line in values:
                     stream.write_row(line)
 
-        cursor._execute_with_wrappers(statement, None, False, executor=copy)  # counted like execute()
+        # Counted like execute(): by the execute wrappers, and in the debug log where queries are logged.
+        debug = getattr(cursor, "debug_sql", None)
+        with debug(statement) if debug is not None else nullcontext():
+            cursor._execute_with_wrappers(statement, None, False, executor=copy)
     return pks
 
 
