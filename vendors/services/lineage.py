@@ -15,7 +15,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -23,22 +23,14 @@ from vendors.lineage import RepoSnapshot
 from vendors.lineage.discovery import Discovery
 from vendors.lineage.gaps import node_outcome
 from vendors.lineage.sanitize import clean_text
-from vendors.models import (
-    AIModel,
-    ChangeEvent,
-    LineageEdge,
-    LineageRefresh,
-    LineageRefreshChunk,
-    LineageRefreshClaim,
-    ModelUsage,
-    Product,
-)
+from vendors.models import AIModel, ChangeEvent, LineageEdge, LineageRefresh, ModelUsage, Product
 from vendors.selectors import lineage_problem_counts
-from vendors.services.lineage_inference import (
-    lineage_infer_after_walk,
-    lineage_infer_refresh_subjects,
-    walked_files,
+from vendors.services.lineage_chunks import (  # noqa: F401 (the chunk task and the refresh page call them here)
+    lineage_refresh_chunk_run,
+    lineage_refresh_fan_out,
+    refresh_progress,
 )
+from vendors.services.lineage_inference import lineage_infer_after_walk, walked_files
 from vendors.services.lineage_store import HUB_SOURCES, GraphStore
 from vendors.services.lineage_walk import WalkLimits, WalkStats, lineage_walk
 from vendors.services.model_files import model_files_edges_sync
@@ -92,9 +84,9 @@ def lineage_refresh_run(
     refresh = LineageRefresh.objects.get(pk=refresh_id)
     seeds = refresh_seeds(refresh)
     if client is None and progress is None and len(seeds) > settings.LINEAGE_CHUNK_SIZE:
-        return _refresh_fan_out(refresh, seeds)
+        return lineage_refresh_fan_out(refresh, seeds)
     client = client or HubClient(requests_per_second=settings.HUB_REQUESTS_PER_SECOND)
-    limits = limits or _default_limits()
+    limits = limits or walk_limits_default()
     now = timezone.now()
     refresh.status, refresh.started_at, refresh.finished_at = LineageRefresh.Status.RUNNING, now, None
     refresh.nodes_done = refresh.nodes_failed = refresh.nodes_known = refresh.changes = 0
@@ -133,7 +125,7 @@ def lineage_refresh_run(
     refresh.problems = refresh_problem_counts(seeds)
     with transaction.atomic():
         refresh.save()
-        _rescore_after(refresh)
+        refresh_rescore_request(refresh)
     return refresh
 
 
@@ -147,7 +139,7 @@ def refresh_problem_counts(seeds: Iterable[str]) -> dict[str, int]:
     return lineage_problem_counts(models)
 
 
-def _rescore_after(refresh: LineageRefresh) -> None:
+def refresh_rescore_request(refresh: LineageRefresh) -> None:
     """New lineage facts drive new ratings: rescore what the refresh covered (and, for models, every usage that
     sits on them) once it has committed."""
     if refresh.scope == LineageRefresh.Scope.PORTFOLIO:
@@ -164,212 +156,13 @@ def _rescore_after(refresh: LineageRefresh) -> None:
         usages_rescore_request(usage_ids=usages_depending_on(models))
 
 
-def _default_limits() -> WalkLimits:
+def walk_limits_default() -> WalkLimits:
+    """The walk's limits from the settings."""
     return WalkLimits(
         max_depth=settings.LINEAGE_MAX_DEPTH,
         max_nodes=settings.LINEAGE_MAX_NODES,
         concurrency=settings.LINEAGE_CONCURRENCY,
     )
-
-
-@transaction.atomic
-def _refresh_fan_out(refresh: LineageRefresh, seeds: list[str]) -> LineageRefresh:
-    """Split a large refresh into chunks of seeds, one Celery task each, so the workers share the walk.
-
-    Running this again (a redelivered coordinator) starts the refresh over: chunks and claims are replaced.
-    """
-    from riskregistry.celery import app
-    from vendors import tasks
-
-    refresh.status, refresh.started_at, refresh.finished_at = LineageRefresh.Status.RUNNING, timezone.now(), None
-    refresh.nodes_done = refresh.nodes_failed = refresh.nodes_known = refresh.changes = 0
-    refresh.error, refresh.problems = "", {}
-    refresh.save()
-    refresh.chunks.all().delete()
-    # As few chunks as LINEAGE_CHUNK_SIZE allows, of even sizes (280 seeds: 140 + 140, not 250 + 30), so the
-    # workers that take them finish together.
-    count = -(-len(seeds) // max(1, settings.LINEAGE_CHUNK_SIZE))
-    bounds = [len(seeds) * i // count for i in range(count + 1)]
-    chunks = LineageRefreshChunk.objects.bulk_create(
-        LineageRefreshChunk(refresh=refresh, index=i, seeds=seeds[bounds[i] : bounds[i + 1]]) for i in range(count)
-    )
-    if app.conf.task_always_eager:  # the embedded mode: the chunks walk side by side in this process
-        chunk_ids = [chunk.pk for chunk in chunks]
-        transaction.on_commit(lambda: _chunks_run_beside(chunk_ids))
-    else:
-        for chunk in chunks:
-            tasks.lineage_refresh_chunk.delay_on_commit(chunk.pk)
-    return refresh
-
-
-class _SharedHub:
-    """One hub client for chunks walked side by side in one process: at most ``limit`` requests in flight between
-    them (``LINEAGE_CONCURRENCY`` per process, as on a worker), so a chunk that finishes early leaves its share to
-    the others."""
-
-    def __init__(self, client, limit: int) -> None:
-        self._client, self._slots = client, threading.BoundedSemaphore(max(1, limit))
-
-    def fetch(self, repo_id: str):
-        with self._slots:
-            return self._client.fetch(repo_id)
-
-    def fetch_identity(self, *args, **kwargs):
-        with self._slots:
-            return self._client.fetch_identity(*args, **kwargs)
-
-    def __getattr__(self, name: str):
-        return getattr(self._client, name)
-
-
-def _chunks_run_beside(chunk_ids: list[int]) -> None:
-    """Walk the chunks of a refresh at once on threads of this process (the embedded mode, where tasks run
-    in-process), as workers would take them, rather than one after the other, each waiting for its deepest chain
-    in turn; returns when all have finished (the last completes the refresh). The chunks run here, one after
-    another, inside a transaction still open (a test's: threads would not see what it holds) and on SQLite, which
-    takes one writer at a time (threads would queue for its lock, or fail on it, for no gain)."""
-    from django.db import connection
-
-    from vendors import tasks
-    from vendors.hub import HubClient
-
-    if len(chunk_ids) == 1 or connection.in_atomic_block or connection.vendor == "sqlite":
-        for chunk_id in chunk_ids:
-            tasks.lineage_refresh_chunk.delay(chunk_id)  # eager: runs here and now
-        return
-    client = _SharedHub(HubClient(requests_per_second=settings.HUB_REQUESTS_PER_SECOND), settings.LINEAGE_CONCURRENCY)
-
-    def run(chunk_id: int) -> None:
-        try:
-            lineage_refresh_chunk_run(chunk_id=chunk_id, worker="embedded", client=client)
-        except Exception:  # recorded on the chunk by the service; the thread has no one else to tell
-            logger.exception("lineage refresh chunk %s failed", chunk_id)
-        finally:
-            connection.close()  # this thread's own connection
-
-    threads = [threading.Thread(target=run, args=(pk,), name=f"lineage-chunk-{pk}") for pk in chunk_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-
-def lineage_refresh_chunk_run(
-    *, chunk_id: int, worker: str = "", client=None, limits: WalkLimits | None = None
-) -> None:
-    """Walk one chunk of a large refresh; the last chunk to finish completes the refresh.
-
-    Repos are claimed per refresh, first come first served: a repo (and so its ancestors) claimed by another
-    chunk is that chunk's to fetch. A redelivered chunk recognises its own claims and walks them again. A chunk
-    that raises (a bug, a database error, the task's time limit) is recorded as a failed part, with the reason,
-    and still counts as finished, so the refresh ends ``partial`` or ``failed`` rather than running forever; the
-    next refresh walks its seeds again.
-    """
-    from vendors.hub import HubClient
-
-    chunk = LineageRefreshChunk.objects.select_related("refresh").get(pk=chunk_id)
-    if chunk.done_at is not None:
-        return
-    client = client or HubClient(requests_per_second=settings.HUB_REQUESTS_PER_SECOND)
-    limits = limits or _default_limits()
-    # Never before the refresh's start, whatever this worker's clock says: the refresh's end infers for the models
-    # fingerprinted since its start, and tells a first sight by the same time (lineage_infer_refresh_subjects).
-    now = max(timezone.now(), chunk.refresh.started_at or timezone.now())
-    chunk.nodes_done = chunk.nodes_failed = chunk.nodes_known = chunk.changes = 0
-    chunk.worker, chunk.error = worker[:255], ""
-    chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "worker", "error"])
-    store, stats = GraphStore(), WalkStats()
-    walked: list = []
-
-    def claim(repo_ids: list[str]) -> set[str]:
-        """Claim these repos for this chunk where no other chunk has: two statements per call, whatever the
-        number of repos (the unique constraint decides between chunks claiming at the same moment)."""
-        names = {repo_id.lower()[:200] for repo_id in repo_ids}
-        LineageRefreshClaim.objects.bulk_create(
-            [LineageRefreshClaim(refresh_id=chunk.refresh_id, name=name, chunk=chunk) for name in sorted(names)],
-            ignore_conflicts=True,
-        )
-        owned = set(
-            LineageRefreshClaim.objects.filter(refresh_id=chunk.refresh_id, chunk=chunk, name__in=names).values_list(
-                "name", flat=True
-            )
-        )
-        return {repo_id.lower() for repo_id in repo_ids if repo_id.lower()[:200] in owned}
-
-    def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
-        events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
-        walked.append(walked_files(snapshot))
-        chunk.nodes_done += 1
-        chunk.nodes_failed += node_outcome(snapshot, discovery.gaps)[0] != AIModel.Status.RESOLVED
-        chunk.nodes_known = stats.queued
-        chunk.changes += len(events)
-        if chunk.nodes_done % 25 == 0:
-            chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes"])
-
-    try:
-        lineage_walk(chunk.seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(),
-                     stats=stats, claim=claim)  # fmt: skip
-        store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
-        # Fingerprints only: the refresh infers once every chunk has stored its own (_refresh_finish_if_last).
-        lineage_infer_after_walk(walked=walked, client=client, now=now, infer_parents=False)
-    except Exception as error:  # recorded on the chunk: the refresh must finish, with the reason
-        logger.exception("lineage refresh %s: chunk %s failed", chunk.refresh_id, chunk.index)
-        chunk.error = clean_text(f"{type(error).__name__}: {error}", 500) or type(error).__name__
-    chunk.done_at = timezone.now()
-    chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "done_at", "error"])
-    _refresh_finish_if_last(chunk.refresh_id)
-
-
-def _refresh_finish_if_last(refresh_id: int) -> None:
-    """Complete a chunked refresh once every chunk has finished: done, partial (some chunks failed) or failed
-    (all of them), with the totals, the reason and the lineage problems of its seeds."""
-    with transaction.atomic():
-        refresh = LineageRefresh.objects.select_for_update().get(pk=refresh_id)
-        if refresh.status != LineageRefresh.Status.RUNNING or refresh.chunks.filter(done_at=None).exists():
-            return
-        totals = refresh.chunks.aggregate(
-            done=Sum("nodes_done"), failed=Sum("nodes_failed"), known=Sum("nodes_known"), changes=Sum("changes")
-        )
-        refresh.nodes_done, refresh.nodes_failed = totals["done"] or 0, totals["failed"] or 0
-        refresh.nodes_known, refresh.changes = totals["known"] or 0, totals["changes"] or 0
-        chunks = list(refresh.chunks.order_by("index").values_list("index", "error", "seeds"))
-        failed = [(index, error) for index, error, _ in chunks if error]
-        refresh.status = LineageRefresh.Status.DONE
-        if failed:
-            refresh.status = (
-                LineageRefresh.Status.FAILED if len(failed) == len(chunks) else LineageRefresh.Status.PARTIAL
-            )
-            refresh.error = clean_text(
-                f"{len(failed)} of {len(chunks)} parts failed (the next refresh walks them again); "
-                f"part {failed[0][0] + 1}: {failed[0][1]}",
-                500,
-            )
-        # Inferred parents, against every fingerprint the chunks stored: the same whichever chunk fetched a base.
-        claimed = list(refresh.claims.values_list("name", flat=True))
-        try:
-            with transaction.atomic():  # a savepoint: a failure here must still finish the refresh, with the reason
-                lineage_infer_refresh_subjects(names=claimed, since=refresh.started_at, now=timezone.now())
-        except Exception as error:
-            logger.exception("lineage refresh %s: inferring parents failed", refresh_id)
-            if refresh.status == LineageRefresh.Status.DONE:
-                refresh.status = LineageRefresh.Status.PARTIAL
-            reason = clean_text(f"inferring parents failed: {type(error).__name__}: {error}", 500)
-            refresh.error = clean_text(f"{refresh.error}; {reason}" if refresh.error else reason, 500)
-        refresh.problems = refresh_problem_counts(seed for _, _, seeds in chunks for seed in seeds)
-        refresh.finished_at = timezone.now()
-        refresh.save()
-        _rescore_after(refresh)
-
-
-def refresh_progress(refresh: LineageRefresh) -> LineageRefresh:
-    """A running chunked refresh counts what its chunks have stored so far."""
-    if refresh.status == LineageRefresh.Status.RUNNING and refresh.chunks.exists():
-        totals = refresh.chunks.aggregate(
-            done=Sum("nodes_done"), failed=Sum("nodes_failed"), known=Sum("nodes_known"), changes=Sum("changes")
-        )
-        refresh.nodes_done, refresh.nodes_failed = totals["done"] or 0, totals["failed"] or 0
-        refresh.nodes_known, refresh.changes = totals["known"] or 0, totals["changes"] or 0
-    return refresh
 
 
 @transaction.atomic
