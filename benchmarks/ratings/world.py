@@ -601,10 +601,11 @@ def world_delete() -> None:
     from simple_history.models import registered_models
 
     from assessments.models import Finding, RiskRating
-    from vendors.models import AIModel, ChangeEvent, Host, ModelUsage, Product, Publisher, Vendor
+    from vendors.models import AIModel, BomImport, BomVersion, ChangeEvent, Host, ModelUsage, Product, Publisher, Vendor
 
     with transaction.atomic():  # the foreign keys are checked at the commit, once every table is done
-        for model in (Finding, RiskRating, ChangeEvent, ModelUsage, Product, Vendor):
+        # MBOM versions too: a refresh on the workers records them for the products it covered.
+        for model in (Finding, RiskRating, ChangeEvent, BomImport, BomVersion, ModelUsage, Product, Vendor):
             _rows_delete(model._base_manager.all())
         _rows_delete(AIModel._base_manager.filter(shipped_fingerprint=""))  # the knowledge base's closed models stay
         for model in (Host, Publisher):  # regions go with their host
