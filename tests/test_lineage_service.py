@@ -236,3 +236,25 @@ def test_the_embedded_mode_walks_the_chunks_side_by_side_each_repo_once(fake_hub
     assert all(fake_hub.metadata_requests(name) == 1 for name in names)  # shared ancestors: once, by one chunk
     assert refresh.nodes_done == len(names) == refresh.claims.count()
     assert not AIModel.objects.filter(status="pending").exists()
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as a worker stores: each node its own commit
+def test_a_refresh_stores_without_waiting_for_the_disk_and_then_puts_the_setting_back(postgres):
+    from django.db import transaction
+
+    from vendors.services.lineage_store import commits_unflushed
+
+    def synchronous_commit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    before = synchronous_commit()
+    with commits_unflushed():
+        assert synchronous_commit() == "off"
+    assert synchronous_commit() == before
+    with pytest.raises(ZeroDivisionError), commits_unflushed():
+        1 / 0  # noqa: B018 - a walk that raises
+    assert synchronous_commit() == before
+    with transaction.atomic(), commits_unflushed():  # one commit, the caller's: nothing to change
+        assert synchronous_commit() == before

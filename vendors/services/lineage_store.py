@@ -8,10 +8,13 @@ Storing is idempotent: the same answers stored twice change nothing the second t
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 
 from vendors.lineage import RepoSnapshot
@@ -20,6 +23,8 @@ from vendors.lineage.gaps import GapCode, node_outcome
 from vendors.lineage.sanitize import clean_text, datasets_of, hub_id, license_of
 from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageEdge, ModelUsage, PublisherOrg
 from vendors.signals import change_events_announce
+
+logger = logging.getLogger(__name__)
 
 # Edges the hub walk owns; declared edges (vendor, analyst) are never touched by it.
 HUB_SOURCES = frozenset(
@@ -48,6 +53,30 @@ def source_rank(source: str) -> int:
 
 def _event(kind: str, model: AIModel, summary: str, now: datetime, **details) -> ChangeEvent:
     return ChangeEvent(kind=kind, model=model, summary=clean_text(summary, 500), details=details, occurred_at=now)
+
+
+@contextlib.contextmanager
+def commits_unflushed() -> Iterator[None]:
+    """On PostgreSQL, the commits of this connection inside the block do not wait for the disk (``synchronous_commit
+    off``): a refresh commits every node it stores, and waiting for the flush each time was most of the time spent
+    storing. Nothing a refresh stores is at risk: a database crash can lose at most the last fraction of a second of
+    commits, and only of a refresh that has not finished (what it stored is recomputed by the next one), because the
+    refresh's own final commit, made after the block with the flush, puts every earlier commit on disk with it.
+    Inside a transaction already open (a caller's, a test's) nothing changes: there is one commit, the caller's."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+        except DatabaseError:  # a broken connection: closed, so no later work inherits the setting
+            logger.warning("could not reset synchronous_commit; closing the connection", exc_info=True)
+            connection.close()
 
 
 class GraphStore:

@@ -1,14 +1,19 @@
 """The walk over the hub: from seed repos up to the roots, each unique repo fetched once, many at a time.
 
 The walk only fetches and discovers; what it finds is handed, node by node and on the calling thread, to a
-callback that stores it. Hub requests run on a thread pool bounded by ``concurrency`` (and the client's own
-rate limit); the database is touched only by the caller's thread.
+callback that stores it. Hub requests run on ``concurrency`` threads (and within the client's own rate limit) that
+take the next repo themselves as soon as they are free, the deepest known first: a parent is asked for ahead of
+the seeds still waiting, so a long chain is walked while the seeds are, not after them. The database is touched
+only by the caller's thread.
 """
 
 from __future__ import annotations
 
+import itertools
+import queue
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from vendors.lineage import RepoSnapshot
@@ -49,79 +54,132 @@ def lineage_walk(
     stats: WalkStats | None = None,
     claim: Callable[[list[str]], set[str]] | None = None,
 ) -> WalkStats:
-    """Fetch every seed and, breadth-first, every ancestor they name, once each.
+    """Fetch every seed and every ancestor they name, once each, the deepest known first.
 
     ``aliases`` maps known former ids (lower-case) to current ids, so a renamed repo that is already known is
     asked for by its new name and not fetched twice through the redirect. ``claim(repo_ids)`` (when several
     walks share one refresh) answers which of these repos (lower-case ids) this walk fetches; a repo claimed by
-    another walk is left to it, ancestors included. It is asked once for the seeds, then once per round of
-    answers for the parents they name, not once per repo.
+    another walk is left to it, ancestors included. It is asked once for the seeds, then for the new parents
+    named by the answers taken together (those that arrived while a node was stored), and only when they name
+    repos not seen yet: not once per repo.
     """
     aliases = {k.lower(): v for k, v in (aliases or {}).items()}
     stats = stats if stats is not None else WalkStats()
     seen: set[str] = set()  # lower-case ids asked for, or answered as after a redirect
+    pool = _FetchPool(client, size=limits.concurrency)
 
     def canonical(repo_id: str) -> str:
         return aliases.get(repo_id.lower(), repo_id)
 
-    with ThreadPoolExecutor(max_workers=max(1, limits.concurrency), thread_name_prefix="hub") as pool:
-        pending: dict[Future, tuple[str, int]] = {}
-
-        def submit(found: Iterable[tuple[str, int]]) -> None:
-            """Queue these (repo id, depth) pairs, claiming them all at once."""
-            wanted: list[tuple[str, int]] = []
-            for repo_id, depth in found:
-                repo_id = canonical(repo_id)
-                if repo_id.lower() in seen:
-                    continue
-                if depth > limits.max_depth:
-                    stats.depth_limited.append(repo_id)
-                    seen.add(repo_id.lower())
-                    continue
-                if len(seen) >= limits.max_nodes:
-                    stats.node_limit_reached = True
-                    break
+    def submit(found: Iterable[tuple[str, int]]) -> None:
+        """Ask for these (repo id, depth) pairs, claiming them all at once."""
+        wanted: list[tuple[str, int]] = []
+        for repo_id, depth in found:
+            repo_id = canonical(repo_id)
+            if repo_id.lower() in seen:
+                continue
+            if depth > limits.max_depth:
+                stats.depth_limited.append(repo_id)
                 seen.add(repo_id.lower())
-                wanted.append((repo_id, depth))
-            if claim is not None and wanted:
-                owned = claim([repo_id for repo_id, _ in wanted])
-                wanted = [(repo_id, depth) for repo_id, depth in wanted if repo_id.lower() in owned]
-            for repo_id, depth in wanted:
-                stats.queued += 1
-                pending[pool.submit(client.fetch, repo_id)] = (repo_id, depth)
+                continue
+            if len(seen) >= limits.max_nodes:
+                stats.node_limit_reached = True
+                break
+            seen.add(repo_id.lower())
+            wanted.append((repo_id, depth))
+        if claim is not None and wanted:
+            owned = claim([repo_id for repo_id, _ in wanted])
+            wanted = [(repo_id, depth) for repo_id, depth in wanted if repo_id.lower() in owned]
+        for repo_id, depth in wanted:
+            stats.queued += 1
+            pool.ask(repo_id, depth)
 
+    # Answered, their parents asked for, not yet stored: storing is slower than answers arrive (a portfolio's seeds
+    # all at once), so the answers are taken in between two nodes stored, not after a whole batch of them, and the
+    # parents they name are asked for (and claimed, those of all the answers taken at once) before they are stored.
+    unstored: deque[tuple[RepoSnapshot, Discovery, int]] = deque()
+
+    def take(answers: list[tuple[int, RepoSnapshot]]) -> None:
+        nodes = []
+        for depth, snapshot in answers:
+            seen.add(snapshot.repo_id.lower())
+            if snapshot.redirected_from:
+                aliases[snapshot.requested_id.lower()] = snapshot.repo_id
+            discovery = discover_parents(snapshot)
+            stats.fetched += 1
+            stats.failed += node_outcome(snapshot, discovery.gaps)[0] != "resolved"
+            nodes.append((snapshot, discovery, depth))
+        submit((parent.repo_id, depth + 1) for _, discovery, depth in nodes for parent in discovery.parents)
+        unstored.extend(nodes)
+
+    try:
         submit((seed, 0) for seed in seeds)
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            parents: list[tuple[str, int]] = []  # with claims, those of every node of this round, claimed together
-            for future in done:
-                repo_id, depth = pending.pop(future)
-                snapshot = _result(future, repo_id)
-                seen.add(snapshot.repo_id.lower())
-                if snapshot.redirected_from:
-                    aliases[snapshot.requested_id.lower()] = snapshot.repo_id
-                discovery = discover_parents(snapshot)
-                stats.fetched += 1
-                stats.failed += node_outcome(snapshot, discovery.gaps)[0] != "resolved"
-                on_node(snapshot, discovery, depth)
-                found = [(parent.repo_id, depth + 1) for parent in discovery.parents]
-                if claim is None:
-                    submit(found)  # asked for at once: nothing to agree with another walk first
-                else:
-                    parents += found
-            submit(parents)
+        while pool.asked or unstored:
+            take(pool.answers(wait=not unstored))
+            if unstored:
+                on_node(*unstored.popleft())  # in the order answered: a child before the parents it names
+    finally:
+        pool.close()
     return stats
 
 
-def _result(future: Future, repo_id: str) -> RepoSnapshot:
+class _FetchPool:
+    """``size`` threads that fetch the repos asked for, deepest first (then in the order asked), each taking the
+    next as soon as it is free."""
+
+    def __init__(self, client: _Fetcher, *, size: int) -> None:
+        self._client = client
+        self._todo: queue.PriorityQueue = queue.PriorityQueue()
+        self._done: queue.SimpleQueue = queue.SimpleQueue()
+        self._order = itertools.count()
+        self._closed = threading.Event()
+        self.asked = 0  # asked for and not yet answered
+        self._threads = [threading.Thread(target=self._run, name=f"hub_{i}", daemon=True) for i in range(max(1, size))]
+        for thread in self._threads:
+            thread.start()
+
+    def ask(self, repo_id: str, depth: int) -> None:
+        self.asked += 1
+        self._todo.put((-depth, next(self._order), repo_id, depth))
+
+    def answers(self, *, wait: bool) -> list[tuple[int, RepoSnapshot]]:
+        """Every answer that has arrived; with ``wait``, at least one (so only while some repo is asked for)."""
+        arrived = [self._done.get()] if wait else []
+        while True:
+            try:
+                arrived.append(self._done.get_nowait())
+            except queue.Empty:
+                break
+        self.asked -= len(arrived)
+        return arrived
+
+    def _run(self) -> None:
+        while True:
+            _, _, repo_id, depth = self._todo.get()
+            if repo_id is None or self._closed.is_set():
+                return
+            try:
+                snapshot = self._client.fetch(repo_id)
+            except Exception as error:
+                snapshot = _error_snapshot(repo_id, error)
+            self._done.put((depth, snapshot))
+
+    def close(self) -> None:
+        """Stop the threads once they finish the fetch in hand: the stop sorts ahead of any repo still waiting
+        (a walk that raised drops them)."""
+        self._closed.set()
+        for _ in self._threads:
+            self._todo.put((float("-inf"), next(self._order), None, 0))
+        for thread in self._threads:
+            thread.join()
+
+
+def _error_snapshot(repo_id: str, error: Exception) -> RepoSnapshot:
     """The client maps hub failures to statuses; anything it raises anyway becomes an error node, so one bad
     repo never stops a portfolio refresh."""
-    try:
-        return future.result()
-    except Exception as error:
-        return RepoSnapshot(
-            requested_id=repo_id,
-            repo_id=repo_id,
-            status="error",
-            status_reason=f"unexpected error while fetching: {type(error).__name__}",
-        )
+    return RepoSnapshot(
+        requested_id=repo_id,
+        repo_id=repo_id,
+        status="error",
+        status_reason=f"unexpected error while fetching: {type(error).__name__}",
+    )
