@@ -28,7 +28,7 @@ from vendors.services.lineage_inference import (
     walked_files,
 )
 from vendors.services.lineage_store import GraphStore, commits_unflushed
-from vendors.services.lineage_walk import WalkLimits, WalkStats, lineage_walk
+from vendors.services.lineage_walk import FetchPool, WalkLimits, WalkStats, lineage_walk
 
 logger = logging.getLogger(__name__)
 
@@ -99,24 +99,28 @@ def _chunks_run_beside(chunk_ids: list[int]) -> None:
             tasks.lineage_refresh_chunk.delay(chunk_id)  # eager: runs here and now
         return
     client = _SharedHub(HubClient(requests_per_second=settings.HUB_REQUESTS_PER_SECOND), settings.LINEAGE_CONCURRENCY)
+    # One pool of fetching threads for all the chunks, as many as requests allowed in flight: the deepest repo any
+    # chunk asked for goes first, and no thread waits for a share held by another chunk's.
+    pool = FetchPool(client, size=settings.LINEAGE_CONCURRENCY)
 
     def run(chunk_id: int) -> None:
         try:
-            lineage_refresh_chunk_run(chunk_id=chunk_id, worker="embedded", client=client)
+            lineage_refresh_chunk_run(chunk_id=chunk_id, worker="embedded", client=client, pool=pool)
         except Exception:  # recorded on the chunk by the service; the thread has no one else to tell
             logger.exception("lineage refresh chunk %s failed", chunk_id)
         finally:
             connection.close()  # this thread's own connection
 
     threads = [threading.Thread(target=run, args=(pk,), name=f"lineage-chunk-{pk}") for pk in chunk_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with pool:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
 
 def lineage_refresh_chunk_run(
-    *, chunk_id: int, worker: str = "", client=None, limits: WalkLimits | None = None
+    *, chunk_id: int, worker: str = "", client=None, limits: WalkLimits | None = None, pool: FetchPool | None = None
 ) -> None:
     """Walk one chunk of a large refresh; the last chunk to finish completes the refresh.
 
@@ -171,7 +175,7 @@ def lineage_refresh_chunk_run(
     try:
         with commits_unflushed():  # until the chunk's own save below
             lineage_walk(chunk.seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(),
-                         stats=stats, claim=claim)  # fmt: skip
+                         stats=stats, claim=claim, pool=pool)  # fmt: skip
             store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
             # Fingerprints only: the refresh infers once every chunk has stored its own (_refresh_finish_if_last).
             lineage_infer_after_walk(walked=walked, client=client, now=now, infer_parents=False)

@@ -53,6 +53,7 @@ def lineage_walk(
     aliases: Mapping[str, str] | None = None,
     stats: WalkStats | None = None,
     claim: Callable[[list[str]], set[str]] | None = None,
+    pool: FetchPool | None = None,
 ) -> WalkStats:
     """Fetch every seed and every ancestor they name, once each, the deepest known first.
 
@@ -61,12 +62,16 @@ def lineage_walk(
     walks share one refresh) answers which of these repos (lower-case ids) this walk fetches; a repo claimed by
     another walk is left to it, ancestors included. It is asked once for the seeds, then for the new parents
     named by the answers taken together (those that arrived while a node was stored), and only when they name
-    repos not seen yet: not once per repo.
+    repos not seen yet: not once per repo. ``pool`` (walks side by side in one process) fetches for this walk
+    and the others on its threads, the deepest repo any of them asked for first, rather than on ``concurrency``
+    threads of the walk's own (``client`` is then the pool's).
     """
     aliases = {k.lower(): v for k, v in (aliases or {}).items()}
     stats = stats if stats is not None else WalkStats()
     seen: set[str] = set()  # lower-case ids asked for, or answered as after a redirect
-    pool = _FetchPool(client, size=limits.concurrency)
+    own_pool = pool is None
+    pool = pool if pool is not None else FetchPool(client, size=limits.concurrency)
+    lane = pool.lane()
 
     def canonical(repo_id: str) -> str:
         return aliases.get(repo_id.lower(), repo_id)
@@ -92,7 +97,7 @@ def lineage_walk(
             wanted = [(repo_id, depth) for repo_id, depth in wanted if repo_id.lower() in owned]
         for repo_id, depth in wanted:
             stats.queued += 1
-            pool.ask(repo_id, depth)
+            lane.ask(repo_id, depth)
 
     # Answered, their parents asked for, not yet stored: storing is slower than answers arrive (a portfolio's seeds
     # all at once), so the answers are taken in between two nodes stored, not after a whole batch of them, and the
@@ -114,36 +119,82 @@ def lineage_walk(
 
     try:
         submit((seed, 0) for seed in seeds)
-        while pool.asked or unstored:
-            take(pool.answers(wait=not unstored))
+        while lane.asked or unstored:
+            take(lane.answers(wait=not unstored))
             if unstored:
                 on_node(*unstored.popleft())  # in the order answered: a child before the parents it names
     finally:
-        pool.close()
+        lane.close()
+        if own_pool:
+            pool.close()
     return stats
 
 
-class _FetchPool:
-    """``size`` threads that fetch the repos asked for, deepest first (then in the order asked), each taking the
+class FetchPool:
+    """``size`` threads that fetch the repos one walk, or several side by side, asked for: the deepest first, then
+    in the order each walk asked (the walks' repos taken in turn, so they progress together), each thread taking the
     next as soon as it is free."""
 
     def __init__(self, client: _Fetcher, *, size: int) -> None:
         self._client = client
         self._todo: queue.PriorityQueue = queue.PriorityQueue()
-        self._done: queue.SimpleQueue = queue.SimpleQueue()
         self._order = itertools.count()
-        self._closed = threading.Event()
-        self.asked = 0  # asked for and not yet answered
         self._threads = [threading.Thread(target=self._run, name=f"hub_{i}", daemon=True) for i in range(max(1, size))]
         for thread in self._threads:
             thread.start()
 
+    def __enter__(self) -> FetchPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def lane(self) -> _Lane:
+        """The requests of one walk and the answers to them."""
+        return _Lane(self)
+
+    def _ask(self, lane: _Lane, repo_id: str, depth: int, turn: int) -> None:
+        self._todo.put((-depth, turn, next(self._order), repo_id, depth, lane))
+
+    def _run(self) -> None:
+        while True:
+            _, _, _, repo_id, depth, lane = self._todo.get()
+            if lane is None:
+                return
+            if lane.closed:  # its walk has ended (it raised): what it asked for is dropped
+                continue
+            try:
+                snapshot = self._client.fetch(repo_id)
+            except Exception as error:
+                snapshot = _error_snapshot(repo_id, error)
+            lane.answer(depth, snapshot)
+
+    def close(self) -> None:
+        """Stop the threads once they finish the fetch in hand: the stop sorts ahead of any repo still waiting."""
+        for _ in self._threads:
+            self._todo.put((float("-inf"), 0, next(self._order), None, 0, None))
+        for thread in self._threads:
+            thread.join()
+
+
+class _Lane:
+    """One walk's requests on a ``FetchPool``; ``answers`` returns every answer that has arrived (with ``wait``,
+    at least one, so only while some repo is asked for)."""
+
+    def __init__(self, pool: FetchPool) -> None:
+        self._pool, self._done = pool, queue.SimpleQueue()
+        self.asked = 0  # asked for and not yet answered
+        self.closed = False
+        self._turns = itertools.count()
+
     def ask(self, repo_id: str, depth: int) -> None:
         self.asked += 1
-        self._todo.put((-depth, next(self._order), repo_id, depth))
+        self._pool._ask(self, repo_id, depth, next(self._turns))
+
+    def answer(self, depth: int, snapshot: RepoSnapshot) -> None:
+        self._done.put((depth, snapshot))
 
     def answers(self, *, wait: bool) -> list[tuple[int, RepoSnapshot]]:
-        """Every answer that has arrived; with ``wait``, at least one (so only while some repo is asked for)."""
         arrived = [self._done.get()] if wait else []
         while True:
             try:
@@ -153,25 +204,8 @@ class _FetchPool:
         self.asked -= len(arrived)
         return arrived
 
-    def _run(self) -> None:
-        while True:
-            _, _, repo_id, depth = self._todo.get()
-            if repo_id is None or self._closed.is_set():
-                return
-            try:
-                snapshot = self._client.fetch(repo_id)
-            except Exception as error:
-                snapshot = _error_snapshot(repo_id, error)
-            self._done.put((depth, snapshot))
-
     def close(self) -> None:
-        """Stop the threads once they finish the fetch in hand: the stop sorts ahead of any repo still waiting
-        (a walk that raised drops them)."""
-        self._closed.set()
-        for _ in self._threads:
-            self._todo.put((float("-inf"), next(self._order), None, 0))
-        for thread in self._threads:
-            thread.join()
+        self.closed = True
 
 
 def _error_snapshot(repo_id: str, error: Exception) -> RepoSnapshot:
