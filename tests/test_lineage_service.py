@@ -239,10 +239,14 @@ def test_the_embedded_mode_walks_the_chunks_side_by_side_each_repo_once(fake_hub
 
 
 @pytest.mark.django_db(transaction=True)  # outside a transaction, as a worker stores: each node its own commit
-def test_a_refresh_stores_without_waiting_for_the_disk_and_then_puts_the_setting_back(postgres):
+def test_a_refresh_commits_its_nodes_without_waiting_for_the_disk_and_nothing_else(fake_hub, postgres):
     from django.db import transaction
 
-    from vendors.services.lineage_store import commits_unflushed
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
 
     def synchronous_commit() -> str:
         with connection.cursor() as cursor:
@@ -250,11 +254,12 @@ def test_a_refresh_stores_without_waiting_for_the_disk_and_then_puts_the_setting
             return cursor.fetchone()[0]
 
     before = synchronous_commit()
-    with commits_unflushed():
-        assert synchronous_commit() == "off"
-    assert synchronous_commit() == before
-    with pytest.raises(ZeroDivisionError), commits_unflushed():
-        1 / 0  # noqa: B018 - a walk that raises
-    assert synchronous_commit() == before
-    with transaction.atomic(), commits_unflushed():  # one commit, the caller's: nothing to change
-        assert synchronous_commit() == before
+    with connection.execute_wrapper(record):
+        refresh = _refresh("bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF")
+    assert refresh.status == "done" and refresh.nodes_done > 1
+    assert statements.count("SET LOCAL synchronous_commit TO OFF") == refresh.nodes_done  # each node's own
+    assert synchronous_commit() == before  # the session, and so the refresh's final commit, as they were
+    statements.clear()
+    with transaction.atomic(), connection.execute_wrapper(record):  # the caller's commit is the one that counts
+        _refresh("bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF")
+    assert not any("synchronous_commit" in sql for sql in statements)

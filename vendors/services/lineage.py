@@ -31,7 +31,7 @@ from vendors.services.lineage_chunks import (  # noqa: F401 (the chunk task and 
     refresh_progress,
 )
 from vendors.services.lineage_inference import lineage_infer_after_walk, walked_files
-from vendors.services.lineage_store import HUB_SOURCES, GraphStore, commits_unflushed
+from vendors.services.lineage_store import HUB_SOURCES, GraphStore
 from vendors.services.lineage_walk import WalkLimits, WalkStats, lineage_walk
 from vendors.services.model_files import model_files_edges_sync
 from vendors.services.rescoring import usages_depending_on, usages_rescore_request
@@ -92,7 +92,7 @@ def lineage_refresh_run(
     refresh.nodes_done = refresh.nodes_failed = refresh.nodes_known = refresh.changes = 0
     refresh.error, refresh.problems = "", {}
     refresh.save()
-    store = GraphStore()
+    store = GraphStore(unflushed=True)  # the refresh's final save below flushes
     walked: list = []
 
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
@@ -109,9 +109,8 @@ def lineage_refresh_run(
 
     stats = WalkStats()
     try:
-        with commits_unflushed():  # until the refresh's own save below
-            lineage_walk(seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats)
-            lineage_infer_after_walk(walked=walked, client=client, now=now)
+        lineage_walk(seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats)
+        lineage_infer_after_walk(walked=walked, client=client, now=now)
     except Exception as error:
         refresh.status = LineageRefresh.Status.FAILED
         refresh.error = clean_text(f"{type(error).__name__}: {error}", 500)

@@ -27,7 +27,7 @@ from vendors.services.lineage_inference import (
     lineage_infer_refresh_subjects,
     walked_files,
 )
-from vendors.services.lineage_store import GraphStore, commits_unflushed
+from vendors.services.lineage_store import GraphStore
 from vendors.services.lineage_walk import FetchPool, WalkLimits, WalkStats, lineage_walk
 
 logger = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def lineage_refresh_chunk_run(
     chunk.nodes_done = chunk.nodes_failed = chunk.nodes_known = chunk.changes = 0
     chunk.worker, chunk.error = worker[:255], ""
     chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "worker", "error"])
-    store, stats = GraphStore(), WalkStats()
+    store, stats = GraphStore(unflushed=True), WalkStats()  # the chunk's final save below flushes
     walked: list = []
 
     def claim(repo_ids: list[str]) -> set[str]:
@@ -173,12 +173,11 @@ def lineage_refresh_chunk_run(
             chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes"])
 
     try:
-        with commits_unflushed():  # until the chunk's own save below
-            lineage_walk(chunk.seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(),
-                         stats=stats, claim=claim, pool=pool)  # fmt: skip
-            store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
-            # Fingerprints only: the refresh infers once every chunk has stored its own (_refresh_finish_if_last).
-            lineage_infer_after_walk(walked=walked, client=client, now=now, infer_parents=False)
+        lineage_walk(chunk.seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(),
+                     stats=stats, claim=claim, pool=pool)  # fmt: skip
+        store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
+        # Fingerprints only: the refresh infers once every chunk has stored its own (_refresh_finish_if_last).
+        lineage_infer_after_walk(walked=walked, client=client, now=now, infer_parents=False)
     except Exception as error:  # recorded on the chunk: the refresh must finish, with the reason
         logger.exception("lineage refresh %s: chunk %s failed", chunk.refresh_id, chunk.index)
         chunk.error = clean_text(f"{type(error).__name__}: {error}", 500) or type(error).__name__

@@ -8,13 +8,10 @@ Storing is idempotent: the same answers stored twice change nothing the second t
 
 from __future__ import annotations
 
-import contextlib
-import logging
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import datetime
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 
 from vendors.lineage import RepoSnapshot
@@ -23,8 +20,6 @@ from vendors.lineage.gaps import GapCode, node_outcome
 from vendors.lineage.sanitize import clean_text, datasets_of, hub_id, license_of
 from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageEdge, ModelUsage, PublisherOrg
 from vendors.signals import change_events_announce
-
-logger = logging.getLogger(__name__)
 
 # Edges the hub walk owns; declared edges (vendor, analyst) are never touched by it.
 HUB_SOURCES = frozenset(
@@ -55,35 +50,19 @@ def _event(kind: str, model: AIModel, summary: str, now: datetime, **details) ->
     return ChangeEvent(kind=kind, model=model, summary=clean_text(summary, 500), details=details, occurred_at=now)
 
 
-@contextlib.contextmanager
-def commits_unflushed() -> Iterator[None]:
-    """On PostgreSQL, the commits of this connection inside the block do not wait for the disk (``synchronous_commit
-    off``): a refresh commits every node it stores, and waiting for the flush each time was most of the time spent
-    storing. Nothing a refresh stores is at risk: a database crash can lose at most the last fraction of a second of
-    commits, and only of a refresh that has not finished (what it stored is recomputed by the next one), because the
-    refresh's own final commit, made after the block with the flush, puts every earlier commit on disk with it.
-    Inside a transaction already open (a caller's, a test's) nothing changes: there is one commit, the caller's."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
-        except DatabaseError:  # a broken connection: closed, so no later work inherits the setting
-            logger.warning("could not reset synchronous_commit; closing the connection", exc_info=True)
-            connection.close()
-
-
 class GraphStore:
     """The hub nodes, their aliases and edges for the length of one refresh, and the writes that keep the
-    database in step with what the hub answers."""
+    database in step with what the hub answers.
 
-    def __init__(self) -> None:
+    With ``unflushed`` (a refresh's walk), each node stored in a transaction of its own is committed without
+    waiting for the disk (PostgreSQL's ``synchronous_commit`` off, for that transaction only): waiting for the
+    flush was most of the time spent storing a node. Nothing a refresh relies on is at risk: a database crash can
+    lose only the last fraction of a second of such commits, and the refresh's own final commit, made with the
+    flush, puts every earlier one on disk with it, so only a refresh that never finished can lose nodes, and the
+    next one recomputes them."""
+
+    def __init__(self, *, unflushed: bool = False) -> None:
+        self.unflushed = unflushed and connection.vendor == "postgresql"
         self.models: dict[int, AIModel] = {m.pk: m for m in AIModel.objects.filter(kind=AIModel.Kind.HUB)}
         self.by_name: dict[str, int] = {m.name.lower(): m.pk for m in self.models.values()}
         aliases = AIModelAlias.objects.filter(model__kind=AIModel.Kind.HUB).values_list("name", "model_id")
@@ -191,10 +170,17 @@ class GraphStore:
             self._alias_add(model, snapshot.requested_id)
         return model, renamed
 
-    @transaction.atomic
     def store(self, snapshot: RepoSnapshot, discovery: Discovery, now: datetime) -> list[ChangeEvent]:
         """Store one fetched repo and its parent edges; return the change events recorded (none the first
         time a node is fetched: a first sight is not a change)."""
+        own_transaction = not connection.in_atomic_block  # else the caller's commit is the one that counts
+        with transaction.atomic():
+            if self.unflushed and own_transaction:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            return self._store(snapshot, discovery, now)
+
+    def _store(self, snapshot: RepoSnapshot, discovery: Discovery, now: datetime) -> list[ChangeEvent]:
         # The hub's answer names the repo; a mirror that answers nonsense keeps the id we asked for.
         final_id = hub_id(snapshot.repo_id) or snapshot.requested_id
         model, renamed = self._node_for(snapshot, final_id)
