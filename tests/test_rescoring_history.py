@@ -63,6 +63,7 @@ def test_exposure_rows_added_changed_and_removed_are_each_recorded_as_they_were(
     assert list(Exposure.objects.filter(usage=usage).values_list("model_id", flat=True)) == [tuned.pk]
     removed = {h.id: h for h in Exposure.history.filter(usage_id=usage.pk, history_type="-")}
     assert set(removed) == {rows[base.pk].pk, upstream_row.pk}
+    assert Exposure.history.filter(usage_id=usage.pk, history_type="-").count() == 2  # each recorded once
     assert removed[upstream_row.pk].path == ["tuner/tuned", "lab/base", "lab/upstream"]
     assert removed[upstream_row.pk].is_root and removed[upstream_row.pk].history_change_reason == "Rescoring"
 

@@ -375,9 +375,10 @@ def _exposures_sync(
                 Exposure(pk=old[0], usage_id=usage_id, model_id=model_id, depth=depth, is_root=is_root, path=path)
             )
     gone = [old[0] for key, old in existing.items() if key not in wanted]
-    if gone:  # recorded as they were, then deleted (simple-history records no bulk deletes)
+    if gone:  # recorded as they were, with the reason, then deleted without a second record: a queryset's
+        # delete() would send simple-history each row's post_delete and record it again, reason-less
         history_record(Exposure, gone, history_type="-", reason="Rescoring", date=now)
-        Exposure.objects.filter(pk__in=gone).delete()
+        Exposure.objects.filter(pk__in=gone)._raw_delete(Exposure.objects.db)  # nothing refers to exposure rows
     if create:
         history_record(Exposure, rows_insert(Exposure, create), history_type="+", reason="Rescoring", date=now)
     if update:
