@@ -91,7 +91,7 @@ class AIModel(models.Model):
             choices_check("status", AIModelStatus, "aimodel_status_valid"),
             models.CheckConstraint(condition=~models.Q(name=""), name="aimodel_name_not_empty"),
         ]
-        indexes = [models.Index(fields=["status"]), models.Index(fields=["publisher"])]
+        indexes = [models.Index(fields=["status"])]  # the publisher foreign key has its own index
 
     def __str__(self) -> str:
         return self.name
