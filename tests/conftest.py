@@ -123,6 +123,19 @@ def knowledge(db):
     call_command("load_knowledge", verbosity=0)
 
 
+def pytest_configure(config):
+    """The suite runs the embedded defaults (tasks in-process, the local-memory cache); its Redis and Celery tests
+    reach Redis at ``RISKREGISTRY_TEST_REDIS_URL``. A ``REDIS_URL`` left in the shell (say, for ``make run``)
+    would send every task to a broker no test drains: say so at once rather than fail tests one by one."""
+    from django.conf import settings as django_settings
+
+    if django_settings.REDIS_URL:
+        raise pytest.UsageError(
+            "REDIS_URL is set: the test suite runs the embedded defaults (tasks in-process). Unset it (`make test` "
+            "does); the Redis and worker tests use RISKREGISTRY_TEST_REDIS_URL (default redis://127.0.0.1:6379/15)."
+        )
+
+
 def pytest_collection_modifyitems(items):
     """A test that uses the ``postgres`` fixture (directly or through another fixture) is marked ``postgres``, so the
     SQLite pass of ``make test`` (``-m "not postgres"``) leaves it out instead of failing it under CI."""
