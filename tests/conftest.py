@@ -123,6 +123,26 @@ def knowledge(db):
     call_command("load_knowledge", verbosity=0)
 
 
+@pytest.fixture
+def qwen_references(fake_hub):
+    """Fingerprints of Qwen2.5-7B-Instruct and its base Qwen2.5-7B, read from the fake hub by a refresh: what an
+    uploaded Qwen config is compared with."""
+    from vendors.models import LineageRefresh
+    from vendors.services import lineage
+
+    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.MODELS, model_names=["Qwen/Qwen2.5-7B-Instruct"])
+    lineage.lineage_refresh_run(refresh_id=refresh.pk)
+    return fake_hub
+
+
+@pytest.fixture
+def private_model(db):
+    """A vendor's declared model, with no public record: what model files are uploaded for."""
+    from vendors.models import AIModel
+
+    return AIModel.objects.create(kind=AIModel.Kind.DECLARED, name="Acme Contract LLM v3", status="resolved")
+
+
 def pytest_configure(config):
     """The suite runs the embedded defaults (tasks in-process, the local-memory cache); its Redis and Celery tests
     reach Redis at ``RISKREGISTRY_TEST_REDIS_URL``. A ``REDIS_URL`` left in the shell (say, for ``make run``)

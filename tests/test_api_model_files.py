@@ -14,8 +14,7 @@ from rest_framework.test import APIClient
 from tests import factories
 from tests.api import key_client
 from tests.fakehub.records import load_records
-from vendors.models import AIModel, ChangeEvent, InferredEdge, LineageEdge, LineageRefresh, ModelFilesUpload
-from vendors.services import lineage
+from vendors.models import AIModel, ChangeEvent, InferredEdge, LineageEdge, ModelFilesUpload
 
 pytestmark = pytest.mark.django_db
 
@@ -30,19 +29,6 @@ def _file(document, name: str = "config.json") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="application/json")
 
 
-@pytest.fixture
-def private_model(db):
-    return AIModel.objects.create(kind=AIModel.Kind.DECLARED, name="Acme Contract LLM v3", status="resolved")
-
-
-@pytest.fixture
-def references(fake_hub):
-    """Fingerprints of Qwen2.5-7B-Instruct and its base Qwen2.5-7B, read from the fake hub by a refresh."""
-    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.MODELS, model_names=["Qwen/Qwen2.5-7B-Instruct"])
-    lineage.lineage_refresh_run(refresh_id=refresh.pk)
-    return fake_hub
-
-
 def _post(client, **fields):
     return client.post(URL, fields, format="multipart")
 
@@ -55,7 +41,7 @@ def _nothing_stored():
     )
 
 
-def test_an_analysts_key_uploads_a_qwen_config_and_gets_the_inference_back(analyst, private_model, references):
+def test_an_analysts_key_uploads_a_qwen_config_and_gets_the_inference_back(analyst, private_model, qwen_references):
     client = key_client(analyst)
     tokenizer = _file(QWEN_INSTRUCT["tokenizer_config.json"], "tokenizer_config.json")
     response = _post(client, model=private_model.pk, config=_file(QWEN_INSTRUCT["config.json"]), tokenizer=tokenizer)
@@ -86,7 +72,7 @@ def test_an_analysts_key_uploads_a_qwen_config_and_gets_the_inference_back(analy
     assert client.get(f"{URL}{upload.pk}/").json() == body
 
 
-def test_a_newer_upload_supersedes_the_old_one_which_stays_listed(analyst, private_model, references):
+def test_a_newer_upload_supersedes_the_old_one_which_stays_listed(analyst, private_model, qwen_references):
     client = key_client(analyst)
     first = _post(client, model=private_model.pk, config=_file(QWEN_INSTRUCT["config.json"])).json()
     second = _post(client, model=private_model.pk, config=_file(LLAMA["config.json"])).json()
@@ -150,7 +136,7 @@ def test_an_unknown_model_and_a_model_with_a_public_record_are_refused(analyst, 
     assert _nothing_stored()
 
 
-def test_the_same_files_again_are_refused_and_leave_the_record_as_it_was(analyst, private_model, references):
+def test_the_same_files_again_are_refused_and_leave_the_record_as_it_was(analyst, private_model, qwen_references):
     client = key_client(analyst)
     assert _post(client, model=private_model.pk, config=_file(QWEN_INSTRUCT["config.json"])).status_code == 201
     before = list(ModelFilesUpload.objects.values()), list(InferredEdge.history.values())
@@ -171,7 +157,7 @@ def test_viewers_and_read_keys_cannot_upload_but_read_the_uploads(analyst, viewe
     assert key_client(viewer).get(URL).json()["count"] == 1
 
 
-def test_a_declared_parent_means_the_upload_names_no_standing_inferred_parent(analyst, private_model, references):
+def test_a_declared_parent_means_the_upload_names_no_standing_inferred_parent(analyst, private_model, qwen_references):
     LineageEdge.objects.create(
         child=private_model, parent=AIModel.objects.get(name="Qwen/Qwen2.5-7B"), relation="finetune",
         source="vendor", observed_at="2026-01-01T00:00:00Z",

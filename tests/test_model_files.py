@@ -38,19 +38,6 @@ def _file(data: bytes, name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="application/json")
 
 
-@pytest.fixture
-def private_model(db):
-    return AIModel.objects.create(kind=AIModel.Kind.DECLARED, name="Acme Contract LLM v3", status="resolved")
-
-
-@pytest.fixture
-def references(fake_hub):
-    """Fingerprints of Qwen2.5-7B-Instruct and its base Qwen2.5-7B, read from the fake hub by a refresh."""
-    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.MODELS, model_names=["Qwen/Qwen2.5-7B-Instruct"])
-    lineage.lineage_refresh_run(refresh_id=refresh.pk)
-    return fake_hub
-
-
 def _upload(client, model, **files):
     return client.post(reverse("vendors:model_files_upload", args=[model.pk]), files)
 
@@ -177,7 +164,7 @@ def test_files_are_uploaded_only_for_a_model_with_no_public_record(analyst_clien
 
 # -- the inference, and where it shows -----------------------------------------------------------------------------
 def test_a_real_qwen_config_uploaded_for_a_private_model_gives_the_qwen_family(
-    analyst_client, analyst, private_model, references, knowledge, django_capture_on_commit_callbacks
+    analyst_client, analyst, private_model, qwen_references, knowledge, django_capture_on_commit_callbacks
 ):
     usage = factories.ModelUsageFactory(model=private_model)
     config = _file(_json(QWEN_INSTRUCT["config.json"]), "my-config.json")
@@ -226,7 +213,9 @@ def test_a_real_qwen_config_uploaded_for_a_private_model_gives_the_qwen_family(
     assert "origin.inferred_country_of_concern" in codes
 
 
-def test_a_new_upload_supersedes_the_old_which_is_kept_with_its_inference(analyst_client, private_model, references):
+def test_a_new_upload_supersedes_the_old_which_is_kept_with_its_inference(
+    analyst_client, private_model, qwen_references
+):
     qwen = _file(_json(QWEN_INSTRUCT["config.json"]), "config.json")
     assert _upload(analyst_client, private_model, config=qwen).status_code == 302
     first = ModelFilesUpload.objects.get()
@@ -252,7 +241,7 @@ def test_a_new_upload_supersedes_the_old_which_is_kept_with_its_inference(analys
     )
 
 
-def test_hostile_strings_in_the_files_are_data_and_are_escaped(analyst_client, private_model, references):
+def test_hostile_strings_in_the_files_are_data_and_are_escaped(analyst_client, private_model, qwen_references):
     config = copy.deepcopy(QWEN_INSTRUCT["config.json"])
     tokenizer = copy.deepcopy(QWEN_INSTRUCT["tokenizer_config.json"])
     config["model_type"] = "<script>alert('config')</script>"
@@ -289,7 +278,7 @@ def test_the_same_files_again_are_a_new_upload_once_the_inference_says_more(anal
 
 
 def test_a_declared_parent_replaces_the_uploaded_inference_and_its_removal_brings_it_back(
-    analyst, private_model, references
+    analyst, private_model, qwen_references
 ):
     config = check_file(_json(QWEN_INSTRUCT["config.json"]), CONFIG, limit=1024 * 1024)
     upload = model_files_upload(model=private_model, config=config, tokenizer=None, channel="analyst", user=analyst)
@@ -321,7 +310,9 @@ def test_a_declared_parent_replaces_the_uploaded_inference_and_its_removal_bring
     assert "A parent is declared for this model" in newer.edges_note
 
 
-def test_a_tokenizer_config_alone_gives_a_family_level_guess_from_the_tokenizer(analyst, private_model, references):
+def test_a_tokenizer_config_alone_gives_a_family_level_guess_from_the_tokenizer(
+    analyst, private_model, qwen_references
+):
     tokenizer = check_file(_json(QWEN_INSTRUCT["tokenizer_config.json"]), TOKENIZER, limit=1024 * 1024)
     upload = model_files_upload(model=private_model, config=None, tokenizer=tokenizer, channel="analyst", user=analyst)
     assert upload.config_sha256 == "" and upload.config_raw is None and upload.file_names == ["tokenizer_config.json"]

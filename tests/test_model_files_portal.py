@@ -17,8 +17,7 @@ from assessments.models import Assessment, AssessmentEvent, Finding, RiskRating
 from tests import factories
 from tests.fakehub.records import load_records
 from tests.services import portal_enter
-from vendors.models import AIModel, ChangeEvent, InferredEdge, LineageRefresh, ModelFilesUpload
-from vendors.services import lineage
+from vendors.models import AIModel, ChangeEvent, InferredEdge, ModelFilesUpload
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +30,6 @@ def product(db):
     product = factories.ProductFactory(name="Contract Copilot")
     factories.ContactFactory(vendor=product.vendor, email="compliance@vendor.example")
     return product
-
-
-@pytest.fixture
-def references(fake_hub):
-    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.MODELS, model_names=["Qwen/Qwen2.5-7B-Instruct"])
-    lineage.lineage_refresh_run(refresh_id=refresh.pk)
 
 
 def _send(product, analyst):
@@ -73,7 +66,7 @@ QWEN_CONFIG = json.dumps(QWEN_INSTRUCT["config.json"]).encode()
 QWEN_TOKENIZER = json.dumps(QWEN_INSTRUCT["tokenizer_config.json"]).encode()
 
 
-def test_the_vendor_uploads_for_the_model_it_declares_and_the_inference_runs(client, product, analyst, references):
+def test_the_vendor_uploads_for_the_model_it_declares_and_the_inference_runs(client, product, analyst, qwen_references):
     assessment, url = _send(product, analyst)
     page = portal_enter(client, url)
     form = client.get(page).content.decode()
@@ -144,7 +137,9 @@ def test_the_portal_session_reaches_only_its_own_assessment_and_only_while_open(
         )
 
 
-def test_an_analyst_uploads_on_the_vendors_behalf_and_a_viewer_cannot(client, product, analyst, viewer, references):
+def test_an_analyst_uploads_on_the_vendors_behalf_and_a_viewer_cannot(
+    client, product, analyst, viewer, qwen_references
+):
     assessment, _url = _send(product, analyst)
     path = f"/assessments/{assessment.pk}/answer/"
     client.force_login(viewer)
@@ -163,7 +158,7 @@ def test_an_analyst_uploads_on_the_vendors_behalf_and_a_viewer_cannot(client, pr
 
 
 def test_accepting_the_answers_puts_the_uploaded_model_in_the_registry_with_its_inferred_origin(
-    client, product, analyst, references, knowledge, django_capture_on_commit_callbacks
+    client, product, analyst, qwen_references, knowledge, django_capture_on_commit_callbacks
 ):
     from tests.test_assessments_flow import _complete_mbom
 
