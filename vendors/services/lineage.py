@@ -98,12 +98,7 @@ def lineage_refresh_run(
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
         events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
         walked.append(walked_files(snapshot))
-        refresh.nodes_done += 1
-        refresh.nodes_failed += node_outcome(snapshot, discovery.gaps)[0] != AIModel.Status.RESOLVED
-        refresh.nodes_known = stats.queued
-        refresh.changes += len(events)
-        if refresh.nodes_done % 25 == 0:  # progress for the UI, without a write per node
-            refresh.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes"])
+        node_progress_count(refresh, snapshot=snapshot, discovery=discovery, events=events, known=stats.queued)
         if progress is not None:
             progress(refresh.nodes_done, refresh.nodes_known)
 
@@ -154,6 +149,17 @@ def refresh_rescore_request(refresh: LineageRefresh) -> None:
             Q(lname__in=names) | Q(aliases__name__in=refresh.model_names)
         )
         usages_rescore_request(usage_ids=usages_depending_on(models))
+
+
+def node_progress_count(record, *, snapshot: RepoSnapshot, discovery: Discovery, events: list, known: int) -> None:
+    """Count one stored node on ``record`` (a refresh, or a chunk of one): done, failed, known so far and changes
+    recorded, saved every 25 nodes for the progress page rather than with each node."""
+    record.nodes_done += 1
+    record.nodes_failed += node_outcome(snapshot, discovery.gaps)[0] != AIModel.Status.RESOLVED
+    record.nodes_known = known
+    record.changes += len(events)
+    if record.nodes_done % 25 == 0:
+        record.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes"])
 
 
 def walk_limits_default() -> WalkLimits:

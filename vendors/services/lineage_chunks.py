@@ -19,9 +19,8 @@ from django.utils import timezone
 
 from vendors.lineage import RepoSnapshot
 from vendors.lineage.discovery import Discovery
-from vendors.lineage.gaps import node_outcome
 from vendors.lineage.sanitize import clean_text
-from vendors.models import AIModel, LineageRefresh, LineageRefreshChunk, LineageRefreshClaim
+from vendors.models import LineageRefresh, LineageRefreshChunk, LineageRefreshClaim
 from vendors.services.lineage_inference import (
     lineage_infer_after_walk,
     lineage_infer_refresh_subjects,
@@ -131,7 +130,7 @@ def lineage_refresh_chunk_run(
     next refresh walks its seeds again.
     """
     from vendors.hub import HubClient
-    from vendors.services.lineage import lineage_node_store, walk_limits_default
+    from vendors.services.lineage import lineage_node_store, node_progress_count, walk_limits_default
 
     chunk = LineageRefreshChunk.objects.select_related("refresh").get(pk=chunk_id)
     if chunk.done_at is not None:
@@ -165,12 +164,7 @@ def lineage_refresh_chunk_run(
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
         events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
         walked.append(walked_files(snapshot))
-        chunk.nodes_done += 1
-        chunk.nodes_failed += node_outcome(snapshot, discovery.gaps)[0] != AIModel.Status.RESOLVED
-        chunk.nodes_known = stats.queued
-        chunk.changes += len(events)
-        if chunk.nodes_done % 25 == 0:
-            chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes"])
+        node_progress_count(chunk, snapshot=snapshot, discovery=discovery, events=events, known=stats.queued)
 
     try:
         lineage_walk(chunk.seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(),
