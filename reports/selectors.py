@@ -177,7 +177,9 @@ class PortfolioReport:
     usages_total: int
     by_country: tuple[tuple[str, str, int], ...]  # (code, name, products)
     by_root: tuple[tuple[str, int], ...]
-    inferred_by_country: tuple[InferredCountryRow, ...]  # inferred, not declared: never in ``by_country``
+    inferred_by_country: tuple[
+        assessment_selectors.InferredOrigin, ...
+    ]  # inferred, not declared: never in ``by_country``
     riskiest: tuple[ProductRisk, ...]
     high_critical: tuple[ProductSection, ...]
     changes: tuple[ChangeEvent, ...]
@@ -234,51 +236,27 @@ def _inferred_rows(state: PortfolioAsOf) -> dict[int, tuple[InferredRow, ...]]:
     return {pk: tuple(found) for pk, found in rows.items()}
 
 
-@dataclass(frozen=True)
-class InferredCountryRow:
-    """An origin country reached only through inferred parents of some products' models: inferred, not declared,
-    and never added to the declared counts. ``not_declared``: the products for which no declared model of their
-    chains comes from there; ``confidence``: the highest of the inferred parents that lead there."""
-
-    code: str
-    name: str
-    products: int
-    not_declared: int
-    confidence: float
-
-
 def _inferred_by_country(
     state: PortfolioAsOf, inferred: dict[int, tuple[InferredRow, ...]]
-) -> tuple[InferredCountryRow, ...]:
+) -> tuple[assessment_selectors.InferredOrigin, ...]:
     """Origin countries of the parents inferred for the models of active products' chains (and of those parents'
     families' roots), with the products each reaches, most first; counted apart from the declared origins."""
-    declared: dict[int, set[str]] = defaultdict(set)
-    reached: dict[int, set[int]] = defaultdict(set)  # product -> models of its chains
     models = state.models({e.model_id for e in state.active_exposures})
-    for e in state.active_exposures:
-        product = state.usages[e.usage_id].product_id
-        reached[product].add(e.model_id)
-        if e.model_id in models and (code := state._origin(models[e.model_id].publisher_id)):
-            declared[product].add(code)
-    products: dict[str, set[int]] = defaultdict(set)
-    confidence: dict[str, float] = defaultdict(float)
-    for product, model_ids in reached.items():
-        for model_id in model_ids:
-            for row in inferred.get(model_id, ()):
-                for code in row.countries:
-                    products[code].add(product)
-                    confidence[code] = max(confidence[code], row.confidence)
-    found = [
-        InferredCountryRow(
-            code=code,
-            name=countries.name(code) or code,
-            products=len(ids),
-            not_declared=sum(code not in declared[pk] for pk in ids),
-            confidence=confidence[code],
+    chains = [
+        (
+            state.usages[e.usage_id].product_id,
+            e.model_id,
+            (state._origin(models[e.model_id].publisher_id) or "") if e.model_id in models else "",
         )
-        for code, ids in products.items()
+        for e in state.active_exposures
     ]
-    return tuple(sorted(found, key=lambda row: (-row.products, -row.not_declared, row.code)))
+    leads: dict[int, dict[str, float]] = {}
+    for model_id, rows in inferred.items():
+        for row in rows:
+            for code in row.countries:
+                found = leads.setdefault(model_id, {})
+                found[code] = max(found.get(code, 0.0), row.confidence)
+    return assessment_selectors.inferred_origins(chains, leads)
 
 
 def _usage_row(

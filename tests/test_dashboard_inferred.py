@@ -34,7 +34,7 @@ def test_a_country_reached_only_by_inference_is_listed_apart_from_the_declared_o
 
     [origin] = selectors.inferred_exposure_by_country()
 
-    assert (origin.country, origin.products, origin.not_declared) == ("CN", 1, 1)
+    assert (origin.code, origin.products, origin.not_declared) == ("CN", 1, 1)
     assert origin.confidence == round(edge.confidence, 2) and origin.confidence > 0.5
     assert "CN" not in dict(selectors.exposure_by_country())
     page = analyst_client.get("/").content.decode()
@@ -51,7 +51,7 @@ def test_a_product_that_also_declares_a_model_from_there_is_not_counted_as_undec
 
     [origin] = selectors.inferred_exposure_by_country()
 
-    assert (origin.country, origin.products, origin.not_declared) == ("CN", 1, 0)
+    assert (origin.code, origin.products, origin.not_declared) == ("CN", 1, 0)
     assert dict(selectors.exposure_by_country())["CN"] == 1
 
 
@@ -60,5 +60,5 @@ def test_retired_products_and_an_empty_portfolio_list_nothing(silent_usage, anal
 
     services.product_remove(product=silent_usage.product, reason="Replaced.", user=None)
 
-    assert selectors.inferred_exposure_by_country() == []
+    assert selectors.inferred_exposure_by_country() == ()
     assert "inferred, not declared" not in analyst_client.get("/").content.decode()

@@ -82,21 +82,49 @@ def exposure_by_country(*, limit: int | None = None) -> list[tuple[str, int]]:
 @dataclass(frozen=True)
 class InferredOrigin:
     """An origin country reached through parents inferred for the models of active products' chains (inferred,
-    not declared: never counted in ``exposure_by_country``). ``products``: the active products it reaches that
+    not declared: never counted with the declared origins). ``products``: the active products it reaches that
     way; ``not_declared``: those of them whose declared chains reach no model published there; ``confidence``:
     the highest of the inferred parents leading there."""
 
-    country: str
+    code: str
     products: int
     not_declared: int
     confidence: float
 
     @property
     def name(self) -> str:
-        return countries.name(self.country) or self.country
+        return countries.name(self.code) or self.code
 
 
-def inferred_exposure_by_country() -> list[InferredOrigin]:
+def inferred_origins(
+    chains: Iterable[tuple[int, int, str]], leads: Mapping[int, Mapping[str, float]]
+) -> tuple[InferredOrigin, ...]:
+    """The origin countries reached through inferred parents, most products first: ``chains`` holds (product,
+    model, the model's declared origin country or "") for every model of every active product's chains, and
+    ``leads`` the countries each model's inferred parents lead to, with the highest confidence. The dashboard
+    counts the portfolio as it is, the reports as it stood."""
+    reached: dict[str, set[int]] = {}
+    confidence: dict[str, float] = {}
+    declared: dict[int, set[str]] = {}
+    for product, model, country in chains:
+        if country:
+            declared.setdefault(product, set()).add(country)
+        for code, level in leads.get(model, {}).items():
+            reached.setdefault(code, set()).add(product)
+            confidence[code] = max(confidence.get(code, 0.0), level)
+    found = [
+        InferredOrigin(
+            code=code,
+            products=len(products),
+            not_declared=sum(code not in declared.get(product, ()) for product in products),
+            confidence=round(confidence[code], 2),
+        )
+        for code, products in reached.items()
+    ]
+    return tuple(sorted(found, key=lambda row: (-row.products, -row.not_declared, row.code)))
+
+
+def inferred_exposure_by_country() -> tuple[InferredOrigin, ...]:
     """Origin countries of the parents currently inferred for models in active products' chains, and of those
     parents' declared roots (re-packagers left out), most products first."""
     from vendors.models import InferredEdge
@@ -108,7 +136,7 @@ def inferred_exposure_by_country() -> list[InferredOrigin]:
         )
     )
     if not edges:
-        return []
+        return ()
     roots = dict(AIModel.objects.filter(name__in={e[2] for e in edges if e[2]}).values_list("name", "publisher_id"))
     publishers = {e[1] for e in edges} | set(roots.values())
     origin = {
@@ -122,30 +150,15 @@ def inferred_exposure_by_country() -> list[InferredOrigin]:
             if code := origin.get(publisher):
                 found = leads.setdefault(child, {})
                 found[code] = max(found.get(code, 0.0), confidence)
-    reached: dict[str, set[int]] = {}
-    confidence: dict[str, float] = {}
-    declared: dict[int, set[str]] = {}
     rows = (
         _active_exposures()
         .filter(usage__product__in=_active_exposures().filter(model_id__in=leads).values("usage__product_id"))
         .values_list("usage__product_id", "model_id", "model__publisher_id", "model__publisher__country")
     )
-    for product, model, publisher, country in rows:
-        if country and publisher not in repackagers:
-            declared.setdefault(product, set()).add(country)
-        for code, level in leads.get(model, {}).items():
-            reached.setdefault(code, set()).add(product)
-            confidence[code] = max(confidence.get(code, 0.0), level)
-    found = [
-        InferredOrigin(
-            country=code,
-            products=len(products),
-            not_declared=sum(code not in declared.get(product, ()) for product in products),
-            confidence=round(confidence[code], 2),
-        )
-        for code, products in reached.items()
-    ]
-    return sorted(found, key=lambda row: (-row.products, -row.not_declared, row.country))
+    chains = (
+        (product, model, country if publisher not in repackagers else "") for product, model, publisher, country in rows
+    )
+    return inferred_origins(chains, leads)
 
 
 def exposure_by_root(*, limit: int | None = 10) -> list[tuple[AIModel, int]]:
