@@ -130,11 +130,9 @@ def inferred_exposure_by_country() -> tuple[InferredOrigin, ...]:
     from vendors.models import InferredEdge
 
     repackagers = set(repackager_publisher_ids())
-    edges = list(
-        InferredEdge.objects.filter(child__in=_active_exposures().values("model_id")).values_list(
-            "child_id", "parent__publisher_id", "family", "confidence"
-        )
-    )
+    # Every current inferred edge (one per silent model at most a few): those of models no active product reaches
+    # lead nowhere below, as the chains are read for the products that reach the models led from.
+    edges = list(InferredEdge.objects.values_list("child_id", "parent__publisher_id", "family", "confidence"))
     if not edges:
         return ()
     roots = dict(AIModel.objects.filter(name__in={e[2] for e in edges if e[2]}).values_list("name", "publisher_id"))
