@@ -7,6 +7,7 @@ class RiskRegistryConfig(AppConfig):
     verbose_name = "riskregistry"
 
     def ready(self) -> None:
+        from riskregistry import lookups  # noqa: F401 (registers field__any_of)
         from riskregistry.roles import roles_sync
         from riskregistry.signin import checks, handlers  # noqa: F401 (registers the checks and receivers)
 

@@ -10,6 +10,7 @@ import pytest
 
 from assessments.scoring import (
     FACTOR_CODES,
+    AcceptanceFacts,
     AttestationFacts,
     ChangeFacts,
     Claims,
@@ -21,6 +22,7 @@ from assessments.scoring import (
     PolicyError,
     QuestionnaireFacts,
     data,
+    lineage_factors,
     score,
     usage_facts,
 )
@@ -372,3 +374,77 @@ def test_facts_need_the_subject_among_the_nodes():
     facts_ = facts()
     with pytest.raises(ValueError, match="subject"):
         replace(facts_, subject="other/model")
+
+
+def _lineage_with_every_lineage_factor():
+    """A lineage on which every rule of ``LINEAGE_RULES`` fires: a listed Chinese root under a non-commercial
+    licence that a published evaluation names, a gated and an unknown-publisher node, a declared-only parent, a
+    licence change, an inferred Russian parent, an unacknowledged change and an incomplete walk."""
+    flagged = node(
+        "deepseek-ai/DeepSeek-R1", country="CN", license="cc-by-nc-4.0", flags=frozenset({"bis_entity_list"})
+    )
+    return facts(
+        nodes=[
+            node(MID, license="mit"),
+            flagged,
+            node("hidden/gated", status="gated", publisher_key=""),
+            node("declared:vendor-base", kind="declared", publisher_key="", license=""),
+        ],
+        edges=[
+            EdgeFacts(SUBJECT, MID, "quantized"),
+            EdgeFacts(MID, flagged.id, "finetune"),
+            EdgeFacts(MID, "hidden/gated", "merge"),
+            EdgeFacts(MID, "declared:vendor-base", "finetune", "vendor"),
+        ],
+        inferred=(InferredFacts(SUBJECT, "ru-lab/base", "ru-lab/base", confidence=0.9, countries=("RU",)),),
+        changes=(ChangeFacts("parent_added", NOW - timedelta(days=2), "a parent appeared"),),
+        incomplete_reasons=("hidden/gated: gated",),
+    )
+
+
+#: Every field that is not the lineage's, each given a value that moves some usage rule.
+_OTHER_FIELDS = {
+    "now": NOW + timedelta(days=400),
+    "role": "fallback",
+    "host": HostFacts("cn-cloud", "CN Cloud", "CN", "cn-north-1", "CN"),
+    "vendor_country": "RU",
+    "usage_countries": ("CN", "IR"),
+    "answers": Claims(no_country_of_concern=True, base_models=("meta-llama/Llama-3.1-8B",), sources=("q1",)),
+    "bom": Claims(base_models=("mistralai/Mistral-7B-v0.1",), ancestors=("mistralai/Mistral-7B-v0.1",)),
+    "questionnaires": (QuestionnaireFacts("sig-lite", "SIG Lite", 7, 80, ("conduct.no_policy",)),),
+    "attestation": AttestationFacts(
+        signed_at=NOW - timedelta(days=900), signed_by="x", claims=Claims(hosting_countries=("DE",))
+    ),
+    "acceptances": (AcceptanceFacts("origin.country_of_concern", NOW + timedelta(days=30), "ciso", "ok"),),
+}
+
+
+def test_the_lineage_rules_read_only_the_lineage():
+    """Rescoring runs ``LINEAGE_RULES`` once per model and shares what they find between its usages: a rule
+    there that read anything else (the host, the answers, the time...) would rate usages wrongly."""
+    from assessments.scoring import LINEAGE_FIELDS, UsageFacts
+    from assessments.scoring.rules import LINEAGE_RULES, USAGE_RULES
+
+    assert set(_OTHER_FIELDS) == set(UsageFacts.__dataclass_fields__) - LINEAGE_FIELDS
+    assert set(LINEAGE_RULES) | set(USAGE_RULES) == set(RULES) and not set(LINEAGE_RULES) & set(USAGE_RULES)
+    base = _lineage_with_every_lineage_factor()
+    found = {rule.__name__: rule(base, POLICY) for rule in LINEAGE_RULES}
+    assert [name for name, factor in found.items() if factor is None] == []  # each one has something to say
+    for name, value in _OTHER_FIELDS.items():
+        other = replace(base, **{name: value})
+        assert {rule.__name__: rule(other, POLICY) for rule in LINEAGE_RULES} == found, name
+        assert score(other, POLICY, lineage=lineage_factors(base, POLICY)) == score(other, POLICY), name
+
+
+def test_the_usage_rules_each_read_something_beyond_the_lineage():
+    """The other way round: each rule left to run per usage changes with some field that is not the lineage's,
+    so none of them is scored per usage for nothing."""
+    from assessments.scoring.rules import USAGE_RULES
+
+    base = facts(nodes=[node(ROOT, license="llama4")], attestation=None, host=None)  # llama4 excludes the EU
+    moved = set()
+    for name, value in {**_OTHER_FIELDS, "vendor_country": "FR"}.items():
+        other = replace(base, **{name: value})
+        for policy in (POLICY, APPROVED_EU):
+            moved |= {rule.__name__ for rule in USAGE_RULES if rule(other, policy) != rule(base, policy)}
+    assert moved == {rule.__name__ for rule in USAGE_RULES}

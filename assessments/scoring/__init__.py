@@ -3,8 +3,9 @@
 Pure: no Django models, no clock, no I/O beyond reading the package's own data files for ``Policy.default()``.
 """
 
-from assessments.scoring.engine import MAX_SCORE, AcceptedFactor, Rating, score
+from assessments.scoring.engine import MAX_SCORE, AcceptedFactor, Rating, lineage_factors, score
 from assessments.scoring.facts import (
+    LINEAGE_FIELDS,
     AcceptanceFacts,
     AttestationFacts,
     ChangeFacts,
@@ -25,6 +26,7 @@ __all__ = [
     "DISCREPANCY",
     "EDITABLE_FIELDS",
     "FACTOR_CODES",
+    "LINEAGE_FIELDS",
     "MAX_SCORE",
     "RULES",
     "TIERS",
@@ -44,6 +46,7 @@ __all__ = [
     "QuestionnaireFacts",
     "Rating",
     "UsageFacts",
+    "lineage_factors",
     "score",
     "usage_facts",
 ]

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from assessments.scoring.facts import AcceptanceFacts, UsageFacts
 from assessments.scoring.policy import Policy
-from assessments.scoring.rules import RULES, Factor
+from assessments.scoring.rules import LINEAGE_RULES, USAGE_RULES, Factor
 
 MAX_SCORE = 100
 
@@ -37,11 +37,22 @@ class Rating:
         return frozenset(f.code for f in self.factors) | {a.factor.code for a in self.accepted}
 
 
-def score(facts: UsageFacts, policy: Policy) -> Rating:
+def lineage_factors(facts: UsageFacts, policy: Policy) -> tuple[Factor, ...]:
+    """What the rules that read only the lineage (``LINEAGE_RULES``) find: the same for every usage of one model
+    under one policy, so a caller scoring many usages of it computes them once and passes them to ``score``."""
+    return tuple(factor for rule in LINEAGE_RULES if (factor := rule(facts, policy)) is not None)
+
+
+def score(facts: UsageFacts, policy: Policy, *, lineage: tuple[Factor, ...] | None = None) -> Rating:
     """Rate one model usage. A factor whose weight is 0 is switched off by the policy and left out; a factor
-    under a risk acceptance still valid at ``facts.now`` is kept aside and its points are not counted."""
+    under a risk acceptance still valid at ``facts.now`` is kept aside and its points are not counted.
+
+    ``lineage``: ``lineage_factors(facts, policy)`` if the caller has it (computed for another usage of the same
+    lineage); computed here otherwise."""
+    found = lineage_factors(facts, policy) if lineage is None else lineage
+    usage = (factor for rule in USAGE_RULES if (factor := rule(facts, policy)) is not None)
     factors = sorted(
-        (factor for rule in RULES if (factor := rule(facts, policy)) is not None and factor.points > 0),
+        (factor for factor in (*found, *usage) if factor.points > 0),
         key=lambda factor: (-factor.points, factor.code),
     )
     valid = {a.code: a for a in sorted(facts.acceptances, key=lambda a: a.until) if a.until > facts.now}

@@ -206,6 +206,24 @@ class UsageFacts:
             raise ValueError(f"the subject {self.subject!r} must be one of the nodes")
 
 
+#: The fields of ``UsageFacts`` that come from the model's lineage alone: equal for every usage of one model at one
+#: time (``rules.LINEAGE_RULES`` read only these).
+LINEAGE_FIELDS = frozenset(
+    {
+        "subject",
+        "nodes",
+        "edges",
+        "roots",
+        "complete",
+        "incomplete_reasons",
+        "license_drift",
+        "changes",
+        "facts_as_of",
+        "inferred",
+    }
+)
+
+
 def usage_facts(
     subject: str,
     *,

@@ -151,7 +151,7 @@ def accepted_answers(product_ids: Iterable[int]) -> dict[int, list[AcceptedAnswe
     """product id -> the latest accepted assessment of each questionnaire key, with its claims (two queries)."""
     latest: dict[tuple[int, str], Assessment] = {}
     accepted = (
-        Assessment.objects.filter(product_id__in=set(product_ids), status=Assessment.Status.ACCEPTED)
+        Assessment.objects.filter(product_id__any_of=list(set(product_ids)), status=Assessment.Status.ACCEPTED)
         .select_related("questionnaire")
         .prefetch_related(
             Prefetch("answers", queryset=Answer.objects.only("assessment_id", "question_id", "value", "na"))

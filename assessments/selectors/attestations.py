@@ -129,7 +129,7 @@ def attestation_facts_for(usage_ids: Iterable[int]) -> dict[int, AttestationFact
     for the coverage; each attestation's claims are rebuilt from its request's snapshot once)."""
     newest: dict[int, Attestation] = {}
     coverage = (
-        AttestationCoverage.objects.filter(usage_id__in=list(usage_ids), request__attestation__isnull=False)
+        AttestationCoverage.objects.filter(usage_id__any_of=list(usage_ids), request__attestation__isnull=False)
         .select_related("request__attestation")
         .order_by("usage_id", "-request__attestation__signed_at", "-request_id")
     )

@@ -178,8 +178,8 @@ def _facts(
 def model_aliases(model_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
     """Every other name of the given nodes (renamed hub repos, dated or cloud-specific API ids), one query."""
     found: dict[int, list[str]] = {}
-    rows = AIModelAlias.objects.filter(model_id__in=list(model_ids)).order_by("name").values_list("model_id", "name")
-    for model_id, name in rows:
+    rows = AIModelAlias.objects.filter(model_id__any_of=list(model_ids)).order_by("name")
+    for model_id, name in rows.values_list("model_id", "name"):
         found.setdefault(model_id, []).append(name)
     return {model_id: tuple(names) for model_id, names in found.items()}
 
@@ -206,7 +206,7 @@ def finding_queryset() -> QuerySet[Finding]:
 def live_findings(usage_ids: Iterable[int]) -> dict[int, dict[str, Finding]]:
     """The open and accepted findings of each usage, by factor code (one query)."""
     live: dict[int, dict[str, Finding]] = {}
-    for finding in Finding.objects.filter(usage_id__in=list(usage_ids), status__in=LIVE_STATUSES).select_related(
+    for finding in Finding.objects.filter(usage_id__any_of=list(usage_ids), status__in=LIVE_STATUSES).select_related(
         "accepted_by"
     ):
         live.setdefault(finding.usage_id, {})[finding.code] = finding
@@ -239,7 +239,7 @@ def usage_facts_for(
     model_ids = {m.pk for report in reports for m in report.models.values()}
     changes: dict[int, list[ChangeFacts]] = {}
     unacknowledged = ChangeEvent.objects.filter(
-        model_id__in=model_ids, acknowledged_at__isnull=True, kind__in=SUPPLY_CHAIN_CHANGES
+        model_id__any_of=list(model_ids), acknowledged_at__isnull=True, kind__in=SUPPLY_CHAIN_CHANGES
     ).values_list("model_id", "kind", "occurred_at", "summary")
     for model_id, kind, occurred_at, summary in unacknowledged:
         changes.setdefault(model_id, []).append(ChangeFacts(kind=kind, at=occurred_at, summary=summary))
@@ -274,7 +274,7 @@ def usage_facts_for(
 
 def latest_ratings(usage_ids: Iterable[int]) -> dict[int, RiskRating]:
     """The current rating of each usage (its newest snapshot)."""
-    return {r.usage_id: r for r in RiskRating.objects.filter(usage_id__in=list(usage_ids), is_current=True)}
+    return {r.usage_id: r for r in RiskRating.objects.filter(usage_id__any_of=list(usage_ids), is_current=True)}
 
 
 def rating_history(usage: ModelUsage) -> list[RiskRating]:

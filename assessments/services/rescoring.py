@@ -14,7 +14,7 @@ from simple_history.utils import bulk_update_with_history
 
 from assessments import selectors
 from assessments.models import Exposure, Finding, RiskRating
-from assessments.scoring import DISCREPANCY, Policy, Rating, UsageFacts, score
+from assessments.scoring import DISCREPANCY, LINEAGE_FIELDS, Policy, Rating, UsageFacts, lineage_factors, score
 from assessments.services.rows import history_record, rows_insert
 from assessments.signals import findings_opened_announce, findings_updated_announce, ratings_changed_announce
 from vendors.models import AIModel, ModelUsage
@@ -61,7 +61,7 @@ def ratings_refresh(*, usage_ids: Iterable[int] | None = None, policy: Policy | 
     now = timezone.now()
     ids = ModelUsage.objects.order_by("pk")
     if usage_ids is not None:
-        ids = ids.filter(pk__in=list(usage_ids))
+        ids = ids.filter(pk__any_of=list(usage_ids))
     stored = 0
     batch: list[int] = []
     run = _Run()
@@ -119,7 +119,7 @@ class _Run:
         self.reports: dict[int, LineageReport] = {}
         self.lineage_facts: dict[int, dict] = {}
         self.exposure_rows: dict[int, list[tuple[int, int, bool, list[str]]]] = {}
-        self.scored: dict[tuple, tuple[object, Rating]] = {}
+        self.scored: dict[tuple, tuple[object, object]] = {}
         self.batches = 0  # batches rated so far
         self.stored = 0  # snapshots stored so far
 
@@ -142,13 +142,14 @@ def _usages_lock(usage_ids: Sequence[int], run: _Run) -> list[ModelUsage]:
     any. Read with each usage, a popular model or a large product would be read, and built in Python, in every
     batch it appears in, and PostgreSQL joins a batch of usages to their products and models by hashing both tables
     whole (a third of a batch's database time at 100,000 usages)."""
-    usages = list(ModelUsage.objects.select_for_update().filter(pk__in=usage_ids).order_by("pk"))
+    usages = list(ModelUsage.objects.select_for_update().filter(pk__any_of=list(usage_ids)).order_by("pk"))
     for name, below in _USAGE_RELATED.items():
         field = ModelUsage._meta.get_field(name)
         known = run.related[name]
         missing = {getattr(usage, field.attname) for usage in usages} - known.keys() - {None}
         if missing:
-            known.update(field.related_model._base_manager.select_related(*below).in_bulk(missing))
+            rows = field.related_model._base_manager.select_related(*below).filter(pk__any_of=list(missing))
+            known.update((row.pk, row) for row in rows)
         for usage in usages:
             pk = getattr(usage, field.attname)
             field.set_cached_value(usage, known[pk] if pk is not None else None)  # as select_related does
@@ -197,7 +198,7 @@ def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime, run: _R
             }
         )
     if snapshots:
-        RiskRating.objects.filter(usage_id__in=[s["usage_id"] for s in snapshots], is_current=True).update(
+        RiskRating.objects.filter(usage_id__any_of=[s["usage_id"] for s in snapshots], is_current=True).update(
             is_current=False
         )
         ratings_changed_announce(rows_insert(RiskRating, snapshots))
@@ -211,36 +212,39 @@ def _scores(
     usages: Sequence[ModelUsage],
     facts: Mapping[int, UsageFacts],
     policy: Policy,
-    scored: dict[tuple, tuple[object, Rating]] | None = None,
+    scored: dict[tuple, tuple[object, object]] | None = None,
 ) -> dict[int, Rating]:
-    """Each usage's rating. ``score`` is pure, so usages with equal facts (the same model, role, host, vendor
-    country, answers, ...: common in a large portfolio) are scored once and share the ``Rating``; ``scored``
-    carries them between batches."""
+    """Each usage's rating. ``score`` is pure, so what the rules that read only the lineage find is found once per
+    model (``lineage_factors``: the usages of one model share their lineage facts, ``usage_facts_for``), and usages
+    whose other facts are equal too (the same model, role, host, vendor country, answers, ...: common in a large
+    portfolio) are scored once and share the ``Rating``. ``scored`` carries both between batches.
+
+    The lineage facts are told apart by the identity of their nodes mapping (one object per model's lineage,
+    kept alive in ``scored`` with what it gave), never compared field by field: at 100,000 usages, hashing each
+    usage's edges and nodes cost more than scoring it."""
     scored = {} if scored is None else scored
     ratings: dict[int, Rating] = {}
     for usage in usages:
         usage_facts = facts[usage.pk]
-        key = _facts_key(usage_facts, policy)
+        lineage_key = (id(policy), id(usage_facts.nodes), usage_facts.subject)
+        lineage = scored.get(lineage_key)
+        if lineage is None:
+            lineage = scored[lineage_key] = (usage_facts.nodes, lineage_factors(usage_facts, policy))
+        key = (lineage_key, *(getattr(usage_facts, name) for name in _USAGE_FIELDS))
         try:
             found = scored.get(key)
         except TypeError:  # a value that cannot be hashed: scored on its own
             key, found = None, None
         if found is None:
-            found = (usage_facts.nodes, score(usage_facts, policy))
+            found = (usage_facts.nodes, score(usage_facts, policy, lineage=lineage[1]))
             if key is not None:
                 scored[key] = found
         ratings[usage.pk] = found[1]
     return ratings
 
 
-def _facts_key(facts: UsageFacts, policy: Policy) -> tuple:
-    """Every field of ``facts`` and the policy, as a hashable tuple: equal keys, equal facts. The nodes mapping
-    is taken by identity (the lineage facts of one model are one object, kept alive with the rating it gave)."""
-    values: list = [id(policy)]
-    for name in facts.__dataclass_fields__:
-        value = getattr(facts, name)
-        values.append(id(value) if name == "nodes" else value)
-    return tuple(values)
+#: The fields of ``UsageFacts`` that can differ between usages of one model's lineage.
+_USAGE_FIELDS = tuple(name for name in UsageFacts.__dataclass_fields__ if name not in LINEAGE_FIELDS)
 
 
 def _awaiting_lineage(model: AIModel) -> bool:
@@ -353,7 +357,7 @@ def _exposures_sync(
     existing = {
         (usage_id, model_id): (pk, depth, is_root, path)
         for pk, usage_id, model_id, depth, is_root, path in Exposure.objects.filter(
-            usage_id__in=[u.pk for u in usages]
+            usage_id__any_of=[u.pk for u in usages]
         ).values_list("pk", "usage_id", "model_id", "depth", "is_root", "path")
     }
     wanted: dict[tuple[int, int], tuple[int, bool, list[str]]] = {}
@@ -378,7 +382,7 @@ def _exposures_sync(
     if gone:  # recorded as they were, with the reason, then deleted without a second record: a queryset's
         # delete() would send simple-history each row's post_delete and record it again, reason-less
         history_record(Exposure, gone, history_type="-", reason="Rescoring", date=now)
-        Exposure.objects.filter(pk__in=gone)._raw_delete(Exposure.objects.db)  # nothing refers to exposure rows
+        Exposure.objects.filter(pk__any_of=gone)._raw_delete(Exposure.objects.db)  # nothing refers to exposure rows
     if create:
         history_record(Exposure, rows_insert(Exposure, create), history_type="+", reason="Rescoring", date=now)
     if update:

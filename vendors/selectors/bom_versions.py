@@ -51,7 +51,9 @@ class ImportedClaims:
 def bom_import_claims(product_ids: Iterable[int]) -> dict[int, ImportedClaims]:
     """The latest imported BOM's claims of each product that has one (one query)."""
     found: dict[int, ImportedClaims] = {}
-    imports = BomImport.objects.filter(product_id__in=list(product_ids)).order_by("product_id", "-created_at", "-id")
+    imports = BomImport.objects.filter(product_id__any_of=list(product_ids)).order_by(
+        "product_id", "-created_at", "-id"
+    )
     for row in imports.only("product_id", "claims", "file_name", "created_at", "spec_version"):
         if row.product_id not in found:
             source = f"CycloneDX {row.spec_version} BOM {row.file_name or ''} imported {row.created_at:%Y-%m-%d}"

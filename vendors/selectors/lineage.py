@@ -78,8 +78,8 @@ def lineage_subgraph(start_ids: Iterable[int], *, max_depth: int | None = None, 
         frontier -= models.keys()
         if not frontier or len(models) >= max_nodes:
             break
-        models.update(AIModel.objects.select_related("publisher").in_bulk(frontier))
-        level_edges = LineageEdge.objects.filter(child_id__in=frontier).order_by("child_id", "parent_id")
+        models.update((m.pk, m) for m in AIModel.objects.select_related("publisher").filter(pk__any_of=list(frontier)))
+        level_edges = LineageEdge.objects.filter(child_id__any_of=list(frontier)).order_by("child_id", "parent_id")
         next_frontier = set()
         for edge in level_edges:
             edges.setdefault(edge.child_id, []).append(edge)
@@ -87,12 +87,12 @@ def lineage_subgraph(start_ids: Iterable[int], *, max_depth: int | None = None, 
         frontier = next_frontier
     aliases: dict[int, list[str]] = {}
     for model_id, name in (
-        AIModelAlias.objects.filter(model_id__in=models).order_by("name").values_list("model_id", "name")
+        AIModelAlias.objects.filter(model_id__any_of=list(models)).order_by("name").values_list("model_id", "name")
     ):
         aliases.setdefault(model_id, []).append(name)
     inferred: dict[int, list[InferredEdge]] = {}
     for edge in (
-        InferredEdge.objects.filter(child_id__in=models)
+        InferredEdge.objects.filter(child_id__any_of=list(models))
         .select_related("parent")
         .order_by("child_id", "-confidence", "parent__name")
     ):
