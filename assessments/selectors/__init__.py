@@ -55,6 +55,7 @@ from assessments.selectors.exposure import (
 )
 from assessments.selectors.facts import (
     SUPPLY_CHAIN_CHANGES,
+    FactsShared,
     acceptance_end,
     acceptance_facts,
     exposure_paths,
@@ -96,6 +97,7 @@ __all__ = [
     "AcceptedAnswers",
     "CuratedFact",
     "Dashboard",
+    "FactsShared",
     "FindingFlow",
     "HistoryEntry",
     "InferredOrigin",

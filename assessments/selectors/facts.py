@@ -4,7 +4,7 @@ ratings and findings rescoring compares them with."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import QuerySet
@@ -45,25 +45,42 @@ SUPPLY_CHAIN_CHANGES = (
 )
 
 
-def _node_facts(node: dict, model: AIModel, aliases: Mapping[int, tuple[str, ...]]) -> NodeFacts:
-    publisher = model.publisher
+def _node_facts(
+    node: dict, model: AIModel, aliases: Mapping[int, tuple[str, ...]], shared: FactsShared | None = None
+) -> NodeFacts:
+    publisher = _publisher_facts(model.publisher, shared)
     return NodeFacts(
         id=node["id"],
         status=node["status"],
         kind=model.kind,
-        publisher_key=publisher.key if publisher else "",
-        publisher_name=publisher.name if publisher else "",
-        country=(publisher.country.code or "") if publisher else "",
-        flags=frozenset(publisher.flags) if publisher else frozenset(),
+        publisher_key=publisher[0],
+        publisher_name=publisher[1],
+        country=publisher[2],
+        flags=publisher[3],
         license=model.license,
         aliases=aliases.get(model.pk, ()),
     )
 
 
-def _host_facts(usage: ModelUsage) -> HostFacts | None:
+def _publisher_facts(publisher, shared: FactsShared | None) -> tuple[str, str, str, frozenset[str]]:
+    """(key, name, country, flags) of a node's publisher, or empty ones."""
+    if publisher is None:
+        return ("", "", "", frozenset())
+    found = shared.publishers.get(publisher.pk) if shared is not None else None
+    if found is None:
+        found = (publisher.key, publisher.name, publisher.country.code or "", frozenset(publisher.flags))
+        if shared is not None:
+            shared.publishers[publisher.pk] = found
+    return found
+
+
+def _host_facts(usage: ModelUsage, shared: FactsShared | None = None) -> HostFacts | None:
     if usage.host is None:
         return None
-    return HostFacts(
+    key = (usage.host_id, usage.region_id)
+    if shared is not None and key in shared.hosts:
+        return shared.hosts[key]
+    facts = HostFacts(
         key=usage.host.key,
         name=usage.host.name,
         operator_country=usage.host.country.code or "",
@@ -71,6 +88,35 @@ def _host_facts(usage: ModelUsage) -> HostFacts | None:
         region_country=(usage.region.country.code or "") if usage.region else "",
         region_group=usage.region.group if usage.region else "",
     )
+    if shared is not None:
+        shared.hosts[key] = facts
+    return facts
+
+
+def _vendor_country(usage: ModelUsage, shared: FactsShared | None = None) -> str:
+    vendor = usage.product.vendor
+    if shared is None:
+        return vendor.country.code or ""
+    country = shared.vendor_countries.get(vendor.pk)
+    if country is None:
+        country = shared.vendor_countries[vendor.pk] = vendor.country.code or ""
+    return country
+
+
+@dataclass
+class FactsShared:
+    """What ``usage_facts_for`` builds once and reuses between the calls of one run (rescoring's batches): the
+    facts each lineage report gives (by the report's identity: the caller keeps the reports alive while it holds
+    this), each host and region's, each publisher's and each vendor's country. A run reads each row as it first
+    meets it; a change to one during the run (an edited host, say) requests a rescoring of its own."""
+
+    lineage: dict[int, dict] = field(default_factory=dict)
+    hosts: dict[tuple[int, int | None], HostFacts] = field(default_factory=dict)
+    publishers: dict[int, tuple[str, str, str, frozenset[str]]] = field(default_factory=dict)
+    vendor_countries: dict[int, str] = field(default_factory=dict)
+
+
+_NO_CLAIMS = Claims()
 
 
 def _claims(usage: ModelUsage, accepted: Sequence[AcceptedAnswers], model: KnownModel | None = None) -> Claims:
@@ -113,11 +159,14 @@ def _bom_claims(usage: ModelUsage, imported) -> Claims:
 
 
 def _lineage_facts(
-    report: LineageReport, changes: Mapping[int, list[ChangeFacts]], aliases: Mapping[int, tuple[str, ...]]
+    report: LineageReport,
+    changes: Mapping[int, list[ChangeFacts]],
+    aliases: Mapping[int, tuple[str, ...]],
+    shared: FactsShared | None = None,
 ) -> dict:
     """The fields of ``UsageFacts`` that come from the lineage alone: the same for every usage of one model, so
     built once per report (``usage_facts_for`` shares them between those usages)."""
-    nodes = {node["id"]: _node_facts(node, report.models[node["id"]], aliases) for node in report.nodes}
+    nodes = {node["id"]: _node_facts(node, report.models[node["id"]], aliases, shared) for node in report.nodes}
     hub = [m.fetched_at for m in report.models.values() if m.kind == AIModel.Kind.HUB]
     fetched = hub if None not in hub else []  # a hub model never fetched: the lineage was never fully fetched
     return {
@@ -158,20 +207,28 @@ def _facts(
     aliases: Mapping[int, tuple[str, ...]] | None = None,
     bom: Claims | None = None,
     lineage: dict | None = None,
+    shared: FactsShared | None = None,
 ):
     lineage = lineage if lineage is not None else _lineage_facts(report, changes, aliases or {})
     nodes, subject = lineage["nodes"], node_key(usage.model)
+    if accepted:
+        answers = (
+            _claims(usage, accepted, nodes[subject].known_model if subject in nodes else None),
+            tuple(QuestionnaireFacts(a.key, a.title, a.assessment_id, a.score, a.factors) for a in accepted),
+        )
+    else:
+        answers = (_NO_CLAIMS, ())  # most products: nothing accepted, nothing said
     return UsageFacts(
         **{**lineage, "subject": subject},
         now=now,
         role=usage.role,
-        host=_host_facts(usage),
-        vendor_country=usage.product.vendor.country.code or "",
+        host=_host_facts(usage, shared),
+        vendor_country=_vendor_country(usage, shared),
         acceptances=acceptances,
         attestation=attestation,
-        answers=_claims(usage, accepted, nodes[subject].known_model if subject in nodes else None),
+        answers=answers[0],
         bom=bom or Claims(),
-        questionnaires=tuple(QuestionnaireFacts(a.key, a.title, a.assessment_id, a.score, a.factors) for a in accepted),
+        questionnaires=answers[1],
     )
 
 
@@ -219,16 +276,16 @@ def usage_facts_for(
     now: datetime,
     findings: Mapping[int, Mapping[str, Finding]] | None = None,
     reports: Sequence[LineageReport] | None = None,
-    shared: dict[int, dict] | None = None,
+    shared: FactsShared | None = None,
 ) -> dict[int, UsageFacts]:
     """The facts of every usage, from one load of the lineage subgraph they share and one query for changes.
 
     ``usages`` should come from ``vendors.selectors.model_usage_queryset()`` (product, vendor, host, region
     loaded). Risk acceptances come from ``findings`` (``live_findings``), loaded here when not given;
     ``reports`` (``lineage_reports`` of the usages' models, in order) likewise. The newest signed attestation
-    covering each usage comes with what it declared (one query). ``shared`` (id of a report -> the facts its
-    lineage gives) carries those between calls that share report objects (``lineage_reports(known=...)``); the
-    caller keeps the reports alive while it holds it.
+    covering each usage comes with what it declared (one query). ``shared`` (``FactsShared``) carries what
+    was built between calls that share report objects (``lineage_reports(known=...)``); the caller keeps the
+    reports alive while it holds it.
     """
     if not usages:
         return {}
@@ -247,10 +304,10 @@ def usage_facts_for(
     attestations = attestation_facts_for(u.pk for u in usages)
     accepted = accepted_answers({u.product_id for u in usages})
     imported = bom_import_claims({u.product_id for u in usages})
-    shared = {} if shared is None else shared  # id(report) -> its lineage facts: one build per model, not per usage
+    shared = FactsShared() if shared is None else shared  # lineage facts built once per model, not per usage
     for report in reports:
-        if id(report) not in shared:
-            shared[id(report)] = _lineage_facts(report, changes, aliases)
+        if id(report) not in shared.lineage:
+            shared.lineage[id(report)] = _lineage_facts(report, changes, aliases, shared)
     return {
         usage.pk: _facts(
             usage,
@@ -266,7 +323,8 @@ def usage_facts_for(
             accepted.get(usage.product_id, ()),
             aliases,
             _bom_claims(usage, imported.get(usage.product_id)),
-            shared[id(report)],
+            shared.lineage[id(report)],
+            shared,
         )
         for usage, report in zip(usages, reports, strict=True)
     }

@@ -18,7 +18,7 @@ from assessments.scoring import DISCREPANCY, LINEAGE_FIELDS, Policy, Rating, Usa
 from assessments.services.rows import history_record, rows_insert
 from assessments.signals import findings_opened_announce, findings_updated_announce, ratings_changed_announce
 from vendors.models import AIModel, ModelUsage
-from vendors.selectors import LineageReport, lineage_reports
+from vendors.selectors import LineageReport, Subgraph, lineage_reports
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,8 @@ class _Run:
     def __init__(self) -> None:
         self.related: dict[str, dict[int, object]] = {name: {} for name in _USAGE_RELATED}
         self.reports: dict[int, LineageReport] = {}
-        self.lineage_facts: dict[int, dict] = {}
+        self.graph = Subgraph.empty()  # the lineage rows read so far
+        self.facts = selectors.FactsShared()
         self.exposure_rows: dict[int, list[tuple[int, int, bool, list[str]]]] = {}
         self.scored: dict[tuple, tuple[object, object]] = {}
         self.batches = 0  # batches rated so far
@@ -166,8 +167,8 @@ def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime, run: _R
     usages = [u for u in usages if u.pk in latest or not _awaiting_lineage(u.model)]
     ids = [u.pk for u in usages]
     findings = selectors.live_findings(ids)
-    reports = lineage_reports([u.model for u in usages], known=run.reports)
-    facts = selectors.usage_facts_for(usages, now=now, findings=findings, reports=reports, shared=run.lineage_facts)
+    reports = lineage_reports([u.model for u in usages], known=run.reports, loaded=run.graph)
+    facts = selectors.usage_facts_for(usages, now=now, findings=findings, reports=reports, shared=run.facts)
     ratings = _scores(usages, facts, policy, run.scored)
     factor_rows: dict[int, list[dict]] = {}  # id(rating) -> its rows: usages scored alike share one rating
     snapshots = []

@@ -9,6 +9,7 @@ text) and PostgreSQL parsing it cost more than the rescoring's scoring.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from datetime import date, datetime
@@ -36,20 +37,18 @@ def rows_insert(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> list[i
     is counted where statements are. Elsewhere, ``bulk_create``."""
     if not rows:
         return []
-    db = connections[connection.alias]  # the wrapper itself: the proxy costs a lookup per attribute
-    if db.vendor != "postgresql":
-        created = model.objects.bulk_create([model(**row) for row in rows])
-        return saved_pks(created, model)
     meta = model._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key and not field.generated]
     given = set().union(*(row.keys() for row in rows))
     if unknown := given - {field.attname for field in fields}:
         raise ValueError(f"{meta.label} has no columns {sorted(unknown)}")
-    from psycopg.types.json import Jsonb
-
-    # Each field's value: the time for ``auto_now`` ones (as ``pre_save`` sets it, row by row), else the row's or
-    # the default. A JSON value the field would only wrap for psycopg (no encoder of its own) is wrapped here:
-    # Django's preparation of it costs more than the COPY of the row.
+    db = connections[connection.alias]  # the wrapper itself: the proxy costs a lookup per attribute
+    if db.vendor != "postgresql":
+        created = model.objects.bulk_create([model(**row) for row in rows])
+        return saved_pks(created, model)
+    # Each field's value: the time of the insert for ``auto_now`` ones, else the row's or the default. A JSON value
+    # the field would only wrap for psycopg (no encoder of its own) is written here as its JSON text, once per
+    # value: Django's preparation of it costs more than the COPY of the row.
     plan = [
         (
             field,
@@ -60,6 +59,8 @@ def rows_insert(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> list[i
         for field in fields
     ]
     quote = db.ops.quote_name
+    now = timezone.now()  # one statement: one time for every row's auto_now fields
+    dumped: dict[int, str] = {}  # id of a JSON value -> its text: rows often share one (a rating's factors)
     with db.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -70,11 +71,14 @@ def rows_insert(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> list[i
         for pk, row in zip(pks, rows, strict=True):
             line = [pk]
             for field, auto, default, as_json in plan:
-                value = timezone.now() if auto else row.get(field.attname, default)
-                if type(value) in _PLAIN:
+                value = now if auto else row.get(field.attname, default)
+                if as_json and value is not None:  # a JSON string too: "x" is not the text x
+                    text = dumped.get(id(value))
+                    if text is None:
+                        text = dumped[id(value)] = json.dumps(value)  # as psycopg's Jsonb writes it
+                    line.append(text)  # COPY's text format: PostgreSQL parses it as the column's jsonb
+                elif type(value) in _PLAIN:
                     line.append(value)
-                elif as_json and value is not None:
-                    line.append(Jsonb(value))
                 else:
                     line.append(field.get_db_prep_save(value, db))
             values.append(line)

@@ -22,6 +22,7 @@ from vendors.selectors.feed import changes_after, feed_ordering, feed_position, 
 from vendors.selectors.hub_check import hub_repo_check
 from vendors.selectors.lineage import (
     LineageReport,
+    Subgraph,
     knowledge_base_warning,
     lineage_problem_counts,
     lineage_reports,
@@ -69,6 +70,7 @@ __all__ = [
     "LineageReport",
     "MbomFile",
     "PortfolioSummary",
+    "Subgraph",
     "UnknownOrg",
     "ai_model_detail",
     "ai_model_queryset",

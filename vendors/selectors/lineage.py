@@ -41,6 +41,11 @@ class Subgraph:
     # only as far as ``inferred_parents`` says (they are not part of the declared walk).
     inferred: Mapping[int, Sequence[InferredEdge]] = field(default_factory=dict)
 
+    @classmethod
+    def empty(cls) -> Subgraph:
+        """Nothing loaded yet: for ``lineage_subgraph(loaded=...)`` to fill."""
+        return cls(models={}, edges={}, aliases={}, inferred={})
+
     def nodes(self) -> dict[str, NodeInfo]:
         return {
             node_key(m): NodeInfo(
@@ -68,36 +73,58 @@ class Subgraph:
         }
 
 
-def lineage_subgraph(start_ids: Iterable[int], *, max_depth: int | None = None, max_nodes: int = 20000) -> Subgraph:
-    """Load the ancestors of the given models: two queries per generation, whatever the number of starts."""
+def lineage_subgraph(
+    start_ids: Iterable[int], *, max_depth: int | None = None, max_nodes: int = 20000, loaded: Subgraph | None = None
+) -> Subgraph:
+    """Load the ancestors of the given models: two queries per generation, whatever the number of starts.
+
+    ``loaded`` (``Subgraph.empty()`` at first) carries the rows between the calls of a caller that reads the
+    lineage in parts (rescoring's batches, where a popular base is in every one): a model found there is taken
+    with the parent edges, aliases and inferred edges read with it, not read again, and what is read is added to
+    it. The subgraph returned is the same either way."""
     max_depth = settings.LINEAGE_MAX_DEPTH if max_depth is None else max_depth
+    known = loaded if loaded is not None else Subgraph.empty()
     models: dict[int, AIModel] = {}
     edges: dict[int, list[LineageEdge]] = {}
+    read: set[int] = set()
     frontier = set(start_ids)
     for _ in range(max_depth + 2):
         frontier -= models.keys()
         if not frontier or len(models) >= max_nodes:
             break
-        models.update((m.pk, m) for m in AIModel.objects.select_related("publisher").filter(pk__any_of=list(frontier)))
-        level_edges = LineageEdge.objects.filter(child_id__any_of=list(frontier)).order_by("child_id", "parent_id")
+        if new := list(frontier - known.models.keys()):
+            rows = AIModel.objects.select_related("publisher").filter(pk__any_of=new)
+            known.models.update((m.pk, m) for m in rows)
+            for edge in LineageEdge.objects.filter(child_id__any_of=new).order_by("child_id", "parent_id"):
+                known.edges.setdefault(edge.child_id, []).append(edge)
+            read.update(new)
         next_frontier = set()
-        for edge in level_edges:
-            edges.setdefault(edge.child_id, []).append(edge)
-            next_frontier.add(edge.parent_id)
+        for pk in frontier:
+            if pk in known.models:
+                models[pk] = known.models[pk]
+                if pk in known.edges:
+                    edges[pk] = known.edges[pk]
+                    next_frontier.update(edge.parent_id for edge in edges[pk])
         frontier = next_frontier
-    aliases: dict[int, list[str]] = {}
-    for model_id, name in (
-        AIModelAlias.objects.filter(model_id__any_of=list(models)).order_by("name").values_list("model_id", "name")
-    ):
-        aliases.setdefault(model_id, []).append(name)
-    inferred: dict[int, list[InferredEdge]] = {}
-    for edge in (
-        InferredEdge.objects.filter(child_id__any_of=list(models))
-        .select_related("parent")
-        .order_by("child_id", "-confidence", "parent__name")
-    ):
-        inferred.setdefault(edge.child_id, []).append(edge)
-    return Subgraph(models=models, edges=edges, aliases={k: tuple(v) for k, v in aliases.items()}, inferred=inferred)
+    if read:
+        aliases: dict[int, list[str]] = {}
+        names = AIModelAlias.objects.filter(model_id__any_of=list(read)).order_by("name")
+        for model_id, name in names.values_list("model_id", "name"):
+            aliases.setdefault(model_id, []).append(name)
+        known.aliases.update((pk, tuple(found)) for pk, found in aliases.items())
+        inferred = (
+            InferredEdge.objects.filter(child_id__any_of=list(read))
+            .select_related("parent")
+            .order_by("child_id", "-confidence", "parent__name")
+        )
+        for edge in inferred:
+            known.inferred.setdefault(edge.child_id, []).append(edge)
+    return Subgraph(
+        models=models,
+        edges=edges,
+        aliases={pk: known.aliases[pk] for pk in models if pk in known.aliases},
+        inferred={pk: known.inferred[pk] for pk in models if pk in known.inferred},
+    )
 
 
 def inferred_summary(edge: InferredEdge) -> str:
@@ -248,12 +275,13 @@ class InferredParents:
     origins: Mapping[int, tuple[str, ...]]
 
 
-def inferred_parents(graph: Subgraph) -> InferredParents:
-    """Load the inferred parents of ``graph``'s models and their declared ancestors (two queries a generation)."""
+def inferred_parents(graph: Subgraph, *, loaded: Subgraph | None = None) -> InferredParents:
+    """Load the inferred parents of ``graph``'s models and their declared ancestors (two queries a generation;
+    ``loaded`` as for ``lineage_subgraph``)."""
     parent_ids = {edge.parent_id for edges in graph.inferred.values() for edge in edges}
     if not parent_ids:
         return InferredParents(models={}, aliases={}, origins={})
-    above = lineage_subgraph(parent_ids)
+    above = lineage_subgraph(parent_ids, loaded=loaded)
     nodes, parents = above.nodes(), above.parents()
     origins = {}
     for parent_id in parent_ids:
@@ -267,9 +295,9 @@ def inferred_parents(graph: Subgraph) -> InferredParents:
     )
 
 
-def _inferred_origins(graph: Subgraph) -> dict[int, tuple[str, ...]]:
+def _inferred_origins(graph: Subgraph, loaded: Subgraph | None = None) -> dict[int, tuple[str, ...]]:
     """Origin countries of each inferred parent of ``graph``'s models: the parent and its declared ancestors."""
-    return dict(inferred_parents(graph).origins)
+    return dict(inferred_parents(graph, loaded=loaded).origins)
 
 
 def lineage_reports(
@@ -277,23 +305,27 @@ def lineage_reports(
     *,
     subjects: Sequence[str] | None = None,
     known: dict[int, LineageReport] | None = None,
+    loaded: Subgraph | None = None,
 ) -> list[LineageReport]:
     """Reports for several models from one load of their common subgraph (shared ancestors loaded once); a model
     named several times gets the same report object each time (treat reports as read-only).
 
     ``known`` (model id -> report) carries reports between calls, for a caller that reads the same lineage in
-    parts (rescoring's batches): models found there are not loaded again, new ones are added to it.
+    parts (rescoring's batches): models found there are not loaded again, new ones are added to it; ``loaded``
+    (``Subgraph.empty()`` at first) likewise keeps the rows read for them, so an ancestor the parts share is read
+    once (``lineage_subgraph``).
     """
     if known is not None and subjects is None:
         missing = list({m.pk: m for m in models if m.pk not in known}.values())
         if missing:
-            known.update((m.pk, report) for m, report in zip(missing, lineage_reports(missing), strict=True))
+            found = lineage_reports(missing, loaded=loaded)
+            known.update((m.pk, report) for m, report in zip(missing, found, strict=True))
         return [known[m.pk] for m in models]
-    graph = lineage_subgraph(m.pk for m in models)
+    graph = lineage_subgraph((m.pk for m in models), loaded=loaded)
     nodes, parents = graph.nodes(), graph.parents()
     subjects = subjects or [node_key(m) for m in models]
     by_key = {node_key(m): m for m in graph.models.values()}  # once per subgraph, not per report
-    origins = _inferred_origins(graph)
+    origins = _inferred_origins(graph, loaded)
     # Many usages share a model (a popular base): its report is built once and shared.
     built: dict[tuple[str, int], LineageReport] = {}
     reports = []

@@ -31,13 +31,14 @@ def license_territory_exclusion(facts: UsageFacts, policy: Policy) -> Factor | N
         places.add(facts.host.region_country.upper())
     places.discard("")
     weight = policy.points("license.territory_exclusion")
+    # Only the exclusions of a territory the usage touches can bite (most usages touch none of them).
+    rules = [(rule, touched) for rule in policy.territory_exclusions if (touched := sorted(places & rule.territories))]
     hits = []
-    for node in facts.nodes.values():
-        for rule in policy.territory_exclusions:
+    for node in facts.nodes.values() if rules else ():
+        for rule, touched in rules:
             by_license = node.license.strip().lower() in rule.licenses
             by_model = any(fnmatchcase(node.id.lower(), p.lower()) for p in rule.models)
-            touched = sorted(places & rule.territories)
-            if (by_license or by_model) and touched:
+            if by_license or by_model:
                 hits.append((weight, node, f"{rule.key}: excludes {', '.join(touched)}; {cite_all(rule.sources)}"))
     return _per_node(
         facts,
