@@ -85,3 +85,26 @@ def test_a_new_usage_is_rated_once_its_lineage_is_fetched_not_before(fake_hub, k
     _resolve(usage.model.name)
     assert ratings_refresh() == 1
     assert RiskRating.objects.get(usage=usage).inputs_as_of is not None
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_a_large_rescoring_is_handed_out_in_parts_grouped_by_model(monkeypatch, settings, given):
+    """A part reads the lineage of the models it rates: parts cut by model read each lineage about once, where
+    parts cut in id order would each read most of the portfolio's."""
+    from assessments import tasks
+    from assessments.services.rescoring import ratings_refresh_run
+    from riskregistry.celery import app
+
+    first, second = factories.AIModelFactory(kind="closed"), factories.AIModelFactory(kind="closed")
+    usages = [factories.ModelUsageFactory(model=model) for model in (first, second) * 3]  # ids alternate models
+    settings.RATINGS_CHUNK_SIZE = 3
+    sent = []
+    monkeypatch.setitem(app.conf, "task_always_eager", False)  # as with Celery workers: the parts are sent
+    monkeypatch.setattr(tasks.ratings_refresh, "delay", sent.append)
+
+    assert ratings_refresh_run(usage_ids=[u.pk for u in reversed(usages)] if given else None) == 0
+
+    by_model = sorted(usages, key=lambda u: (u.model_id, u.pk))
+    assert sent == [[u.pk for u in by_model[:3]], [u.pk for u in by_model[3:]]]
+    assert {u.model_id for u in by_model[:3]} == {min(first.pk, second.pk)}
+    assert not RiskRating.objects.exists()  # each part is rated by the task it was sent as

@@ -401,12 +401,17 @@ def ratings_refresh_request(*, usage_ids: Iterable[int] | None = None) -> None:
 
 def ratings_refresh_run(*, usage_ids: Iterable[int] | None = None) -> int:
     """What the rescoring task runs. With Celery workers (Redis), more usages than ``RATINGS_CHUNK_SIZE`` are
-    handed out in parts of that many, in id order, one task each, so the workers share the batches; otherwise
-    (or in the embedded mode, where tasks run in-process) they are rescored here. Returns the snapshots stored
-    here (0 when handed out: each part stores its own).
+    handed out in parts of that many, one task each, so the workers share the batches; otherwise (or in the
+    embedded mode, where tasks run in-process) they are rescored here. Returns the snapshots stored here (0 when
+    handed out: each part stores its own).
 
-    The parts are disjoint and each batch locks its usages, so parts running at once never write the same
-    usage; a usage added after the ids were listed is rescored by the request its creation makes.
+    The parts group the usages by model (then by id): a part reads the lineage of the models it rates, so parts
+    cut in plain id order, each meeting most of the portfolio's models, read the whole lineage again each (at
+    100,000 usages in parts of 5,000, the workers spent more time reading than one process took for all).
+
+    The parts are disjoint and each batch locks its usages (in id order, in one statement), so parts running at
+    once never write the same usage; a usage added after the ids were listed is rescored by the request its
+    creation makes.
     """
     from assessments import tasks
     from riskregistry.celery import app
@@ -414,10 +419,13 @@ def ratings_refresh_run(*, usage_ids: Iterable[int] | None = None) -> int:
     size = max(1, settings.RATINGS_CHUNK_SIZE)
     if app.conf.task_always_eager:
         return ratings_refresh(usage_ids=usage_ids)
-    if usage_ids is None:
-        ids = list(ModelUsage.objects.order_by("pk").values_list("pk", flat=True))
-    else:
-        ids = sorted(set(usage_ids))
+    wanted = sorted(set(usage_ids)) if usage_ids is not None else None
+    if wanted is not None and len(wanted) <= size:
+        return ratings_refresh(usage_ids=wanted)
+    usages = ModelUsage.objects.order_by("model_id", "pk")
+    if wanted is not None:
+        usages = usages.filter(pk__any_of=wanted)
+    ids = list(usages.values_list("pk", flat=True))
     if len(ids) <= size:
         return ratings_refresh(usage_ids=ids)
     for start in range(0, len(ids), size):
