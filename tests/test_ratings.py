@@ -108,3 +108,27 @@ def test_a_large_rescoring_is_handed_out_in_parts_grouped_by_model(monkeypatch, 
     assert sent == [[u.pk for u in by_model[:3]], [u.pk for u in by_model[3:]]]
     assert {u.model_id for u in by_model[:3]} == {min(first.pk, second.pk)}
     assert not RiskRating.objects.exists()  # each part is rated by the task it was sent as
+
+
+def test_each_batch_runs_with_the_cycle_collector_paused_and_leaves_it_as_it_was(monkeypatch, settings):
+    import gc
+
+    from assessments.services import rescoring
+
+    settings.RATINGS_BATCH_SIZE = 2
+    for _ in range(3):
+        factories.ModelUsageFactory(model__kind="closed")
+    seen = []
+    batch_rate = rescoring._batch_rate
+    monkeypatch.setattr(rescoring, "_batch_rate", lambda *a, **kw: seen.append(gc.isenabled()) or batch_rate(*a, **kw))
+
+    assert gc.isenabled()
+    assert ratings_refresh() == 3
+    assert seen == [False, False] and gc.isenabled()
+
+    gc.disable()  # someone else's pause: not ended by ours
+    try:
+        ratings_refresh()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

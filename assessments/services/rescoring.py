@@ -3,8 +3,10 @@ number of queries each."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -69,12 +71,31 @@ def ratings_refresh(*, usage_ids: Iterable[int] | None = None, policy: Policy | 
     for pk in ids.values_list("pk", flat=True).iterator(chunk_size=size):
         batch.append(pk)
         if len(batch) == size:
-            stored += _batch_rate(batch, policy, now, run)
+            with _collector_paused():
+                stored += _batch_rate(batch, policy, now, run)
             _statistics_refresh(run)
             batch = []
     if batch:
-        stored += _batch_rate(batch, policy, now, run)
+        with _collector_paused():
+            stored += _batch_rate(batch, policy, now, run)
     return stored
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector off for one batch. A batch builds hundreds of thousands of objects (rows, facts,
+    model instances) that live until it ends and are then freed by reference counting; the collector, running
+    every few hundred allocations, moved them to its oldest generation and then scanned everything the process
+    holds, over and over (at 50,000 usages, 14 full collections took 4.9 s of an 18.5 s rescoring). What a batch
+    leaves in cycles is collected after it. Process-wide, but only ever switched back on by whoever switched it
+    off."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 #: The tables a rescoring fills and reads back by usage in every batch.
