@@ -82,12 +82,13 @@ test: install system-deps
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	env -u REDIS_URL $(BIN)/python -m pytest $(PYTEST_PARALLEL)
 	@# With DATABASE_URL on PostgreSQL (CI), the suite runs again on the embedded default that `make run` gives
-	@# every new user: SQLite, tasks in-process. Left out: the tests that need PostgreSQL, the `make run` smoke
-	@# test (which already used SQLite, driving the demo end to end), and the browser tests, whose pages and
-	@# forms the SQLite pass already runs through Django's test client without a browser.
+	@# every new user: SQLite, tasks in-process: the tests that use the database. Left out: those that need
+	@# PostgreSQL, the `make run` smoke test (which already used SQLite, driving the demo end to end), the browser
+	@# tests, whose pages and forms the SQLite pass already runs through Django's test client without a browser,
+	@# and the tests that use no database (pure functions, the fake hub), whose answer the first pass gave.
 	@if [[ -n "$$DATABASE_URL" && "$$DATABASE_URL" != sqlite* ]]; then \
 	  echo "The suite again on the embedded default (SQLite):"; \
-	  env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not postgres and not smoke and not browser" -p no:cacheprovider; \
+	  env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "database and not postgres and not smoke and not browser" -p no:cacheprovider; \
 	fi
 
 lint: install

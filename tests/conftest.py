@@ -156,12 +156,24 @@ def pytest_configure(config):
         )
 
 
+#: Fixtures that give a test the database.
+_DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+)
+
+
 def pytest_collection_modifyitems(items):
     """A test that uses the ``postgres`` fixture (directly or through another fixture) is marked ``postgres``, so the
-    SQLite pass of ``make test`` (``-m "not postgres"``) leaves it out instead of failing it under CI."""
+    SQLite pass of ``make test`` (``-m "not postgres"``) leaves it out instead of failing it under CI. A test that
+    uses the database at all is marked ``database``: the SQLite pass runs only those (the others, pure functions,
+    the fake hub, the settings in a subprocess, give the same answer whatever the database, and ran in the first
+    pass)."""
     for item in items:
-        if "postgres" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "postgres" in fixtures:
             item.add_marker(pytest.mark.postgres)
+        if item.get_closest_marker("django_db") is not None or fixtures & _DATABASE_FIXTURES:
+            item.add_marker(pytest.mark.database)
 
 
 # Hypothesis: "ci" is derandomized (the same examples on every run), small, and reports the first failing example
