@@ -356,3 +356,37 @@ def test_country_codes_are_read_in_any_case_and_separator():
     assert changes["countries_of_concern"] == frozenset({"CN", "RU", "KP"})
     assert changes["approved_regions"] == frozenset()
     assert Policy.default().with_changes(**changes).to_document()["weights"] == DEFAULT["weights"]
+
+
+@pytest.mark.parametrize("batch", [1, 3, 2000])
+def test_the_what_if_in_batches_is_each_usage_scored_alone_under_both_policies(portfolio, settings, batch):
+    """The what-if shares lineages, facts and scores between its batches: it must say what scoring each usage on
+    its own would say, whatever the batch size."""
+    from django.utils import timezone
+
+    from assessments.scoring import TIERS, score
+    from assessments.selectors import policy_what_if, usage_facts_for
+    from vendors.selectors import model_usage_queryset
+
+    for usage in list(portfolio.values())[:3]:  # more usages of the same models, in other products
+        factories.ModelUsageFactory(model=usage.model, role="fallback")
+    settings.RATINGS_BATCH_SIZE = batch
+    current = policy_current()
+    draft = current.with_changes(thresholds=(10, 30, 60))
+    now = timezone.now()
+
+    what_if = policy_what_if(draft=draft, now=now)
+
+    alone = {}
+    for usage in model_usage_queryset().order_by("pk"):
+        facts = usage_facts_for([usage], now=now)[usage.pk]
+        alone[usage.pk] = (score(facts, current), score(facts, draft))
+    assert what_if.usages == len(alone) == 7 and what_if.changes  # some tiers move under the draft
+    assert sum(what_if.before.values()) == sum(what_if.after.values()) == 7
+    for tier in TIERS:
+        assert what_if.before[tier] == sum(old.tier == tier for old, _ in alone.values())
+        assert what_if.after[tier] == sum(new.tier == tier for _, new in alone.values())
+    assert {c.usage.pk: (c.before, c.after) for c in what_if.changes} == {
+        pk: pair for pk, pair in alone.items() if pair[0].tier != pair[1].tier
+    }
+    assert what_if.score_changes == sum(old.score != new.score for old, new in alone.values())

@@ -8,10 +8,9 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from assessments.models import Exposure, Finding, RiskRating
-from assessments.scoring import score
+from assessments.scoring import score, score_many
 from assessments.selectors import policy_current, usage_facts_for
 from assessments.services import ratings_refresh
-from assessments.services.rescoring import _scores
 from tests import factories
 from vendors.models import AIModel, LineageEdge
 from vendors.selectors import model_usage_queryset
@@ -115,7 +114,7 @@ def test_usages_with_equal_facts_share_a_rating_equal_to_scoring_each_alone():
     facts = usage_facts_for(loaded, now=timezone.now())
     policy = policy_current()
 
-    ratings = _scores(loaded, facts, policy)
+    ratings = score_many(facts, policy)
 
     assert ratings == {u.pk: score(facts[u.pk], policy) for u in loaded}
     assert ratings[loaded[0].pk] is ratings[loaded[1].pk]

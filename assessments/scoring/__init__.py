@@ -3,7 +3,7 @@
 Pure: no Django models, no clock, no I/O beyond reading the package's own data files for ``Policy.default()``.
 """
 
-from assessments.scoring.engine import MAX_SCORE, AcceptedFactor, Rating, lineage_factors, score
+from assessments.scoring.engine import MAX_SCORE, AcceptedFactor, Rating, lineage_factors, score, score_many
 from assessments.scoring.facts import (
     LINEAGE_FIELDS,
     AcceptanceFacts,
@@ -48,5 +48,6 @@ __all__ = [
     "UsageFacts",
     "lineage_factors",
     "score",
+    "score_many",
     "usage_facts",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -15,16 +16,14 @@ from assessments.scoring import (
     Policy,
     Rating,
     data,
-    score,
+    score_many,
 )
 from assessments.scoring.policy import TIERS
-from assessments.selectors.facts import usage_facts_for
+from assessments.selectors.facts import FactsShared, usage_facts_for
+from riskregistry.collector import collector_paused
 from vendors.knowledge.provenance import Source, only_secondary
 from vendors.models import ModelUsage, Product
-from vendors.selectors import model_usage_queryset
-
-#: Usages scored per round trip in a what-if, as in rescoring.
-_WHAT_IF_BATCH = 500
+from vendors.selectors import LineageReport, Subgraph, lineage_reports, model_usage_queryset
 
 
 def policy_current() -> Policy:
@@ -73,11 +72,18 @@ def policy_what_if(*, draft: Policy, current: Policy | None = None, now: datetim
     changes, score_changes, count = [], 0, 0
     usages = model_usage_queryset().filter(product__status=Product.Status.ACTIVE).order_by("pk")
     batch: list[ModelUsage] = []
+    # As rescoring does: each lineage read, and its facts built, once for all batches; each set of facts scored once.
+    reports: dict[int, LineageReport] = {}
+    graph, shared, scored = Subgraph.empty(), FactsShared(), {}
 
     def rate(batch: list[ModelUsage]) -> None:
         nonlocal score_changes, count
-        for usage_id, facts in usage_facts_for(batch, now=now).items():
-            old, new = score(facts, current), score(facts, draft)
+        with collector_paused():
+            found = lineage_reports([u.model for u in batch], known=reports, loaded=graph)
+            facts = usage_facts_for(batch, now=now, reports=found, shared=shared)
+            olds, news = score_many(facts, current, scored), score_many(facts, draft, scored)
+        for usage_id in facts:
+            old, new = olds[usage_id], news[usage_id]
             before[old.tier] += 1
             after[new.tier] += 1
             count += 1
@@ -87,10 +93,11 @@ def policy_what_if(*, draft: Policy, current: Policy | None = None, now: datetim
                 changes.append(TierChange(usage=by_id[usage_id], before=old, after=new))
 
     by_id: dict[int, ModelUsage] = {}
-    for usage in usages.iterator(chunk_size=_WHAT_IF_BATCH):
+    size = max(1, settings.RATINGS_BATCH_SIZE)
+    for usage in usages.iterator(chunk_size=size):
         by_id[usage.pk] = usage
         batch.append(usage)
-        if len(batch) == _WHAT_IF_BATCH:
+        if len(batch) == size:
             rate(batch)
             batch, by_id = [], {}
     if batch:

@@ -3,10 +3,8 @@ number of queries each."""
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -16,9 +14,10 @@ from simple_history.utils import bulk_update_with_history
 
 from assessments import selectors
 from assessments.models import Exposure, Finding, RiskRating
-from assessments.scoring import DISCREPANCY, LINEAGE_FIELDS, Policy, Rating, UsageFacts, lineage_factors, score
+from assessments.scoring import DISCREPANCY, Policy, Rating, score_many
 from assessments.services.rows import history_record, rows_insert
 from assessments.signals import findings_opened_announce, findings_updated_announce, ratings_changed_announce
+from riskregistry.collector import collector_paused
 from vendors.models import AIModel, ModelUsage
 from vendors.selectors import LineageReport, Subgraph, lineage_reports
 
@@ -71,31 +70,14 @@ def ratings_refresh(*, usage_ids: Iterable[int] | None = None, policy: Policy | 
     for pk in ids.values_list("pk", flat=True).iterator(chunk_size=size):
         batch.append(pk)
         if len(batch) == size:
-            with _collector_paused():
+            with collector_paused():
                 stored += _batch_rate(batch, policy, now, run)
             _statistics_refresh(run)
             batch = []
     if batch:
-        with _collector_paused():
+        with collector_paused():
             stored += _batch_rate(batch, policy, now, run)
     return stored
-
-
-@contextmanager
-def _collector_paused():
-    """Python's cycle collector off for one batch. A batch builds hundreds of thousands of objects (rows, facts,
-    model instances) that live until it ends and are then freed by reference counting; the collector, running
-    every few hundred allocations, moved them to its oldest generation and then scanned everything the process
-    holds, over and over (at 50,000 usages, 14 full collections took 4.9 s of an 18.5 s rescoring). What a batch
-    leaves in cycles is collected after it. Process-wide, but only ever switched back on by whoever switched it
-    off."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 #: The tables a rescoring fills and reads back by usage in every batch.
@@ -190,7 +172,7 @@ def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime, run: _R
     findings = selectors.live_findings(ids)
     reports = lineage_reports([u.model for u in usages], known=run.reports, loaded=run.graph)
     facts = selectors.usage_facts_for(usages, now=now, findings=findings, reports=reports, shared=run.facts)
-    ratings = _scores(usages, facts, policy, run.scored)
+    ratings = score_many(facts, policy, run.scored)
     factor_rows: dict[int, list[dict]] = {}  # id(rating) -> its rows: usages scored alike share one rating
     snapshots = []
     for usage in usages:
@@ -228,45 +210,6 @@ def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime, run: _R
     _exposures_sync(usages, reports, now, run.exposure_rows)
     run.stored += len(snapshots)
     return len(snapshots)
-
-
-def _scores(
-    usages: Sequence[ModelUsage],
-    facts: Mapping[int, UsageFacts],
-    policy: Policy,
-    scored: dict[tuple, tuple[object, object]] | None = None,
-) -> dict[int, Rating]:
-    """Each usage's rating. ``score`` is pure, so what the rules that read only the lineage find is found once per
-    model (``lineage_factors``: the usages of one model share their lineage facts, ``usage_facts_for``), and usages
-    whose other facts are equal too (the same model, role, host, vendor country, answers, ...: common in a large
-    portfolio) are scored once and share the ``Rating``. ``scored`` carries both between batches.
-
-    The lineage facts are told apart by the identity of their nodes mapping (one object per model's lineage,
-    kept alive in ``scored`` with what it gave), never compared field by field: at 100,000 usages, hashing each
-    usage's edges and nodes cost more than scoring it."""
-    scored = {} if scored is None else scored
-    ratings: dict[int, Rating] = {}
-    for usage in usages:
-        usage_facts = facts[usage.pk]
-        lineage_key = (id(policy), id(usage_facts.nodes), usage_facts.subject)
-        lineage = scored.get(lineage_key)
-        if lineage is None:
-            lineage = scored[lineage_key] = (usage_facts.nodes, lineage_factors(usage_facts, policy))
-        key = (lineage_key, *(getattr(usage_facts, name) for name in _USAGE_FIELDS))
-        try:
-            found = scored.get(key)
-        except TypeError:  # a value that cannot be hashed: scored on its own
-            key, found = None, None
-        if found is None:
-            found = (usage_facts.nodes, score(usage_facts, policy, lineage=lineage[1]))
-            if key is not None:
-                scored[key] = found
-        ratings[usage.pk] = found[1]
-    return ratings
-
-
-#: The fields of ``UsageFacts`` that can differ between usages of one model's lineage.
-_USAGE_FIELDS = tuple(name for name in UsageFacts.__dataclass_fields__ if name not in LINEAGE_FIELDS)
 
 
 def _awaiting_lineage(model: AIModel) -> bool:
