@@ -448,3 +448,27 @@ def test_the_usage_rules_each_read_something_beyond_the_lineage():
         for policy in (POLICY, APPROVED_EU):
             moved |= {rule.__name__ for rule in USAGE_RULES if rule(other, policy) != rule(base, policy)}
     assert moved == {rule.__name__ for rule in USAGE_RULES}
+
+
+def test_scoring_many_is_scoring_each_even_where_facts_share_their_parts():
+    """``score_many`` tells lineages apart by the identity of their parts: facts that share some parts and differ
+    in others (built with ``replace``) are still each scored as ``score`` scores them."""
+    from assessments.scoring import score_many
+
+    base = _lineage_with_every_lineage_factor()
+    clean = facts()
+    many = {
+        1: base,
+        2: replace(base, host=HostFacts("cn-cloud", "CN Cloud", "CN", "cn-north-1", "CN")),  # the same lineage
+        3: replace(base, edges=clean.edges, license_drift=()),  # the same nodes, other edges
+        4: replace(base, inferred=()),
+        5: replace(base, complete=True, incomplete_reasons=()),
+        6: clean,
+        7: replace(clean, subject=MID),
+        8: base,
+    }
+    cache = {}
+    for policy in (POLICY, APPROVED_EU):
+        assert score_many(many, policy, cache) == {key: score(value, policy) for key, value in many.items()}
+    again = score_many(many, POLICY, cache)
+    assert again[1] is again[8] and again == {key: score(value, POLICY) for key, value in many.items()}

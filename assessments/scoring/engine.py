@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from assessments.scoring.facts import LINEAGE_FIELDS, AcceptanceFacts, UsageFacts
 from assessments.scoring.policy import Policy
@@ -70,37 +71,45 @@ def score(facts: UsageFacts, policy: Policy, *, lineage: tuple[Factor, ...] | No
 
 
 def score_many(
-    facts: Mapping[int, UsageFacts], policy: Policy, cache: dict[tuple, tuple[object, object]] | None = None
+    facts: Mapping[int, UsageFacts], policy: Policy, cache: dict[tuple, tuple[UsageFacts, Any]] | None = None
 ) -> dict[int, Rating]:
     """Rate many usages (key -> facts), as ``score`` rates each. What the rules that read only the lineage find
     is found once per lineage (``lineage_factors``), and usages whose other facts are equal too (the same model,
     role, host, vendor country, answers...: common in a large portfolio) are scored once and share the
     ``Rating``. ``cache`` carries both between calls (a rescoring's batches), for as long as the caller keeps it.
 
-    Lineages are told apart by the identity of their facts' ``nodes`` mapping, never compared field by field
-    (at 100,000 usages, hashing each usage's edges and nodes cost more than scoring it): the facts of usages of
-    one model must share one lineage (one ``nodes`` object with the same edges, roots...), as
-    ``assessments.selectors.usage_facts_for`` builds them. The cache keeps each ``nodes`` object alive with what
-    it gave, so an identity is never reused while it holds it."""
+    Lineages are told apart by the identity of their facts' parts (the ``nodes`` mapping, the ``edges``...), never
+    compared field by field (at 100,000 usages, hashing each usage's edges and nodes cost more than scoring it):
+    facts built for usages of one model share them, as ``assessments.selectors.usage_facts_for`` builds them,
+    and facts changed with ``dataclasses.replace`` get new ones. The cache keeps the facts it was given alive
+    with what they gave, so an identity is never reused while it holds it."""
     cache = {} if cache is None else cache
     ratings: dict[int, Rating] = {}
     for key, usage_facts in facts.items():
-        lineage_key = (id(policy), id(usage_facts.nodes), usage_facts.subject)
+        lineage_key = (id(policy), *(_part(usage_facts, name) for name in _LINEAGE_KEY))
         lineage = cache.get(lineage_key)
         if lineage is None:
-            lineage = cache[lineage_key] = (usage_facts.nodes, lineage_factors(usage_facts, policy))
+            lineage = cache[lineage_key] = (usage_facts, lineage_factors(usage_facts, policy))
         usage_key: tuple | None = (lineage_key, *(getattr(usage_facts, name) for name in _USAGE_FIELDS))
         try:
             found = cache.get(usage_key)
         except TypeError:  # a value that cannot be hashed: scored on its own
             usage_key, found = None, None
         if found is None:
-            found = (usage_facts.nodes, score(usage_facts, policy, lineage=lineage[1]))
+            found = (usage_facts, score(usage_facts, policy, lineage=lineage[1]))
             if usage_key is not None:
                 cache[usage_key] = found
-        ratings[key] = found[1]  # type: ignore[assignment]
+        ratings[key] = found[1]
     return ratings
 
+
+def _part(facts: UsageFacts, name: str) -> object:
+    value = getattr(facts, name)
+    return value if type(value) in (str, bool) else id(value)  # the subject is built per usage: by value
+
+
+#: The lineage fields, in a fixed order, for ``score_many``'s keys.
+_LINEAGE_KEY = tuple(sorted(LINEAGE_FIELDS))
 
 #: The fields of ``UsageFacts`` that can differ between usages of one lineage.
 _USAGE_FIELDS = tuple(name for name in UsageFacts.__dataclass_fields__ if name not in LINEAGE_FIELDS)

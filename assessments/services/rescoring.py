@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -14,7 +15,7 @@ from simple_history.utils import bulk_update_with_history
 
 from assessments import selectors
 from assessments.models import Exposure, Finding, RiskRating
-from assessments.scoring import DISCREPANCY, Policy, Rating, score_many
+from assessments.scoring import DISCREPANCY, Policy, Rating, UsageFacts, score_many
 from assessments.services.rows import history_record, rows_insert
 from assessments.signals import findings_opened_announce, findings_updated_announce, ratings_changed_announce
 from riskregistry.collector import collector_paused
@@ -123,7 +124,7 @@ class _Run:
         self.graph = Subgraph.empty()  # the lineage rows read so far
         self.facts = selectors.FactsShared()
         self.exposure_rows: dict[int, list[tuple[int, int, bool, list[str]]]] = {}
-        self.scored: dict[tuple, tuple[object, object]] = {}
+        self.scored: dict[tuple, tuple[UsageFacts, Any]] = {}  # score_many's cache
         self.batches = 0  # batches rated so far
         self.stored = 0  # snapshots stored so far
 
