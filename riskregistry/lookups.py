@@ -15,13 +15,40 @@ from django.db.models.lookups import In
 _INTEGER_CASTS = frozenset({"integer", "bigint", "smallint"})
 
 
+def _integer_column(field) -> bool:
+    """Whether the field's column holds integers (a relation's: its target's)."""
+    while getattr(field, "target_field", None) is not None and field.is_relation:
+        field = field.target_field
+    return field.get_internal_type() in _INTEGER_FIELDS
+
+
+#: Django's integer field types.
+_INTEGER_FIELDS = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+    }
+)
+
+
 class AnyOf(In):
     lookup_name = "any_of"
 
     def get_prep_lookup(self):
         # Integers need no preparing for an integer column, and Django's preparation of 2,000 of them, one by
         # one, costs more than the query: taken as they are, as their array will be.
-        if isinstance(self.rhs, list | tuple | set | frozenset) and all(type(value) is int for value in self.rhs):
+        if (
+            _integer_column(self.lhs.output_field)
+            and isinstance(self.rhs, list | tuple | set | frozenset)
+            and all(type(value) is int for value in self.rhs)
+        ):
             return list(self.rhs)
         return super().get_prep_lookup()
 

@@ -47,6 +47,8 @@ def test_any_of_with_values_that_are_not_integers_is_in():
     with CaptureQueriesContext(connection) as queries:
         assert list(AIModel.objects.filter(name__any_of=[models[1].name])) == [models[1]]
     assert " IN (" in queries[0]["sql"]
+    factories.AIModelFactory(name="12")
+    assert [m.name for m in AIModel.objects.filter(name__any_of=[12])] == ["12"]  # prepared as text, as IN does
 
 
 def test_any_of_prepares_the_values_as_in_does():
