@@ -30,9 +30,9 @@ from vendors.services.lineage_chunks import (  # noqa: F401 (the chunk task and 
     lineage_refresh_fan_out,
     refresh_progress,
 )
-from vendors.services.lineage_inference import lineage_infer_after_walk, walked_files
+from vendors.services.lineage_inference import IdentityReads, lineage_infer_after_walk, walked_files
 from vendors.services.lineage_store import HUB_SOURCES, GraphStore
-from vendors.services.lineage_walk import WalkLimits, WalkStats, lineage_walk
+from vendors.services.lineage_walk import FetchPool, WalkLimits, WalkStats, lineage_walk
 from vendors.services.model_files import model_files_edges_sync
 from vendors.services.rescoring import usages_depending_on, usages_rescore_request
 from vendors.signals import change_events_announce
@@ -94,24 +94,32 @@ def lineage_refresh_run(
     refresh.save()
     store = GraphStore(unflushed=True)  # the refresh's final save below flushes
     walked: list = []
+    pool = FetchPool(client, size=limits.concurrency)
+    reads = IdentityReads(client=client, pool=pool)  # the fingerprints' files, read on the walk's threads
 
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
         events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
-        walked.append(walked_files(snapshot))
+        files = walked_files(snapshot)
+        walked.append(files)
+        reads.prefetch(files, store=store)
         node_progress_count(refresh, snapshot=snapshot, discovery=discovery, events=events, known=stats.queued)
         if progress is not None:
             progress(refresh.nodes_done, refresh.nodes_known)
 
     stats = WalkStats()
     try:
-        lineage_walk(seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats)
-        lineage_infer_after_walk(walked=walked, client=client, now=now)
+        lineage_walk(seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats,
+                     pool=pool)  # fmt: skip
+        lineage_infer_after_walk(walked=walked, reads=reads, now=now)
     except Exception as error:
         refresh.status = LineageRefresh.Status.FAILED
         refresh.error = clean_text(f"{type(error).__name__}: {error}", 500)
         refresh.finished_at = timezone.now()
         refresh.save()
         raise
+    finally:
+        reads.cancel()
+        pool.close()
     store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
     refresh.status = LineageRefresh.Status.DONE
     refresh.finished_at = timezone.now()

@@ -22,6 +22,7 @@ from vendors.lineage.discovery import Discovery
 from vendors.lineage.sanitize import clean_text
 from vendors.models import LineageRefresh, LineageRefreshChunk, LineageRefreshClaim
 from vendors.services.lineage_inference import (
+    IdentityReads,
     lineage_infer_after_walk,
     lineage_infer_refresh_subjects,
     walked_files,
@@ -145,6 +146,9 @@ def lineage_refresh_chunk_run(
     chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "worker", "error"])
     store, stats = GraphStore(unflushed=True), WalkStats()  # the chunk's final save below flushes
     walked: list = []
+    own_pool = pool is None
+    pool = pool if pool is not None else FetchPool(client, size=limits.concurrency)
+    reads = IdentityReads(client=client, pool=pool)  # the fingerprints' files, read on the walk's threads
 
     def claim(repo_ids: list[str]) -> set[str]:
         """Claim these repos for this chunk where no other chunk has: two statements per call, whatever the
@@ -163,7 +167,9 @@ def lineage_refresh_chunk_run(
 
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
         events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
-        walked.append(walked_files(snapshot))
+        files = walked_files(snapshot)
+        walked.append(files)
+        reads.prefetch(files, store=store)
         node_progress_count(chunk, snapshot=snapshot, discovery=discovery, events=events, known=stats.queued)
 
     try:
@@ -171,10 +177,14 @@ def lineage_refresh_chunk_run(
                      stats=stats, claim=claim, pool=pool)  # fmt: skip
         store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
         # Fingerprints only: the refresh infers once every chunk has stored its own (_refresh_finish_if_last).
-        lineage_infer_after_walk(walked=walked, client=client, now=now, infer_parents=False)
+        lineage_infer_after_walk(walked=walked, reads=reads, now=now, infer_parents=False)
     except Exception as error:  # recorded on the chunk: the refresh must finish, with the reason
         logger.exception("lineage refresh %s: chunk %s failed", chunk.refresh_id, chunk.index)
         chunk.error = clean_text(f"{type(error).__name__}: {error}", 500) or type(error).__name__
+    finally:
+        reads.cancel()
+        if own_pool:
+            pool.close()
     chunk.done_at = timezone.now()
     chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "done_at", "error"])
     _refresh_finish_if_last(chunk.refresh_id)

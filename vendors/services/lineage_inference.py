@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import datetime
 
 from django.conf import settings
@@ -37,6 +37,8 @@ from vendors.lineage.sanitize import clean_text
 from vendors.models import AIModel, InferredEdge, LineageEdge, ModelFingerprint
 from vendors.models.inference import RetiredReason
 from vendors.services.inferred_changes import inferred_changes_record, inferred_state
+from vendors.services.lineage_store import GraphStore
+from vendors.services.lineage_walk import FetchPool
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ def walked_files(snapshot: RepoSnapshot) -> tuple[str, tuple[str, ...], int | No
 def lineage_infer_after_walk(
     *,
     walked: Iterable[tuple[str, tuple[str, ...], int | None] | None],
-    client,
+    reads: IdentityReads,
     now: datetime,
     infer_parents: bool = True,
 ) -> int:
@@ -73,7 +75,9 @@ def lineage_infer_after_walk(
 
     The files are read at the commit and from the file list the walk has just read, so this adds no metadata
     request: only the downloads of ``config.json`` and ``tokenizer_config.json`` when a model's revision is new (or
-    one of them could not be read last time), and of ``README.md`` for the models whose parents are inferred.
+    one of them could not be read last time), and of ``README.md`` for the models whose parents are inferred. The
+    reads the walk started as it stored each model (``IdentityReads.prefetch``) are taken as they are when they
+    are the reads decided here; any other is made now.
 
     A chunk of a large refresh passes ``infer_parents=False``: it only fingerprints, and the refresh infers once
     every chunk has stored its fingerprints (``lineage_infer_refresh_subjects``), so that a base fetched by a later
@@ -101,11 +105,18 @@ def lineage_infer_after_walk(
     to_read, counted = [], []
     for model in models:
         current = getattr(model, "fingerprint", None)  # None when the model was never fingerprinted
-        if model.pk not in subjects and current is not None and current.revision == model.sha and not current.problems:
+        kept = current is not None and fingerprint_current(current.revision, current.problems, sha=model.sha)
+        if model.pk not in subjects and kept:
             counted += parameters_backfill(current, counts.get(model.name.lower()))
             continue
         to_read.append(model)
-    identities = _identities_fetch(client, to_read, files=files, counts=counts, subjects=subjects)
+    # Each read as the walk may have started it, taken in the models' order: the first that raised is raised.
+    reading = [
+        reads.read(model.name, model.sha, siblings=files.get(model.name.lower(), ()),
+                   parameters=counts.get(model.name.lower()), readme=model.pk in subjects)
+        for model in to_read
+    ]  # fmt: skip
+    identities = {model.pk: future.result() for model, future in zip(to_read, reading, strict=True)}
     fingerprints_store(models=to_read, identities=identities, now=now)
     if counted:  # fingerprints read before the walk carried the count: given it without reading the files again
         ModelFingerprint.objects.bulk_update(counted, ["parameters", "fingerprint"])
@@ -159,23 +170,67 @@ def parameters_backfill(row: ModelFingerprint, parameters: int | None) -> list[M
     return [row]
 
 
-def _identities_fetch(
-    client, models: list[AIModel], *, files: dict, counts: dict, subjects: set[int]
-) -> dict[int, object]:
-    """The identifying files of ``models`` (model id -> identity), read ``LINEAGE_CONCURRENCY`` at a time as the
-    walk reads metadata (the client is shared by the walk's threads already)."""
+def fingerprint_current(revision: str, problems: list, *, sha: str) -> bool:
+    """Whether a stored fingerprint (its revision and problems) stands for revision ``sha`` in full: its files
+    are not read again."""
+    return revision == sha and not problems
 
-    def read(model: AIModel):
-        siblings = files.get(model.name.lower(), ())
-        return client.fetch_identity(
-            model.name, model.sha, siblings=siblings, parameters=counts.get(model.name.lower()),
-            readme=model.pk in subjects,
-        )  # fmt: skip
 
-    if len(models) <= 1:
-        return {model.pk: read(model) for model in models}
-    with ThreadPoolExecutor(max_workers=max(1, settings.LINEAGE_CONCURRENCY), thread_name_prefix="identity") as pool:
-        return {model.pk: identity for model, identity in zip(models, pool.map(read, models), strict=True)}
+class IdentityReads:
+    """The identifying files a walk's models need read for the inference, read on the walk's fetch pool.
+
+    ``prefetch`` starts a stored node's read at once, on the threads the walk leaves idle (``FetchPool.submit``:
+    after every repo asked for), deciding as ``lineage_infer_after_walk`` will: the same files, at the same
+    revision, the README for a model that names no parent, nothing for a model whose fingerprint is current. So
+    the reads are done, or under way, when the walk ends, instead of all starting then. The step after the walk
+    still decides every read itself, from the database, and ``read`` gives it the read already started with the
+    same arguments, or starts it: should the two decide differently (a parent declared meanwhile, another refresh
+    storing the fingerprint), the read the step wants is the one made, and a read it does not want is not used.
+    A read that failed is the future's to raise, when the step takes it, as it would have raised there.
+
+    Bounded as every hub request of the walk: the pool's threads (``LINEAGE_CONCURRENCY``; in the embedded runner
+    the shared allowance too), the client's rate limit, and each read's own deadline and retries
+    (``fetch_identity``), counted from when a thread starts it.
+    """
+
+    def __init__(self, *, client, pool: FetchPool) -> None:
+        self._client, self._pool = client, pool
+        self._started: dict[tuple, Future] = {}
+        self._fingerprints: dict[int, tuple[str, list]] | None = None  # model id -> stored (revision, problems)
+
+    def prefetch(self, walked: tuple[str, tuple[str, ...], int | None] | None, *, store: GraphStore) -> None:
+        """Start the read of the node the walk has just stored (``walked``: its ``walked_files``) if the step
+        after the walk will want it; the node's row and edges are ``store``'s, as they were just stored."""
+        if walked is None or not settings.LINEAGE_INFERENCE:
+            return
+        repo_id, files, parameters = walked
+        model = store.find(repo_id)
+        if model is None or model.name.lower() != repo_id.lower() or model.status != AIModel.Status.RESOLVED:
+            return
+        subject = not model.lineage_gaps and not store.edges.get(model.pk)  # as inference_subjects decides
+        if self._fingerprints is None:  # once per walk, on its first resolved node: the walk's thread, not a pool's
+            rows = ModelFingerprint.objects.values_list("model_id", "revision", "problems")
+            self._fingerprints = {model_id: (revision, problems) for model_id, revision, problems in rows}
+        stored = self._fingerprints.get(model.pk)
+        if not subject and stored is not None and fingerprint_current(*stored, sha=model.sha):
+            return
+        self.read(model.name, model.sha, siblings=files, parameters=parameters, readme=subject)
+
+    def read(self, repo_id: str, revision: str, *, siblings: tuple[str, ...], parameters, readme: bool) -> Future:
+        """The read of these files (``HubClient.fetch_identity``'s arguments), started now unless it has been."""
+        key = (repo_id, revision, siblings, parameters, readme)
+        if key not in self._started:
+            self._started[key] = self._pool.submit(
+                lambda: self._client.fetch_identity(
+                    repo_id, revision, siblings=siblings, parameters=parameters, readme=readme
+                )
+            )
+        return self._started[key]
+
+    def cancel(self) -> None:
+        """Drop the reads no thread has started (the walk or the step after it failed)."""
+        for future in self._started.values():
+            future.cancel()
 
 
 def _fingerprint_values(identity, now: datetime) -> dict:

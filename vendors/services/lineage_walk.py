@@ -9,11 +9,13 @@ only by the caller's thread.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from vendors.lineage import RepoSnapshot
@@ -133,7 +135,7 @@ def lineage_walk(
 class FetchPool:
     """``size`` threads that fetch the repos one walk, or several side by side, asked for: the deepest first, then
     in the order each walk asked (the walks' repos taken in turn, so they progress together), each thread taking the
-    next as soon as it is free."""
+    next as soon as it is free. Work that no walk waits for (``submit``) comes after every repo asked for."""
 
     def __init__(self, client: _Fetcher, *, size: int) -> None:
         self._client = client
@@ -153,28 +155,52 @@ class FetchPool:
         """The requests of one walk and the answers to them."""
         return _Lane(self)
 
+    def submit(self, job: Callable[[], object]) -> Future:
+        """Run ``job`` on a thread of the pool once no repo is waiting to be fetched: it takes only the threads the
+        walks leave idle, and never delays a request a walk is waiting for. Its result (or what it raised) is the
+        returned future's; cancelling the future before a thread takes it drops the job."""
+        future: Future = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(job())
+            except BaseException as error:  # handed to whoever waits for the future, as an executor does
+                future.set_exception(error)
+
+        self._todo.put((_AFTER_REPOS, 0, next(self._order), run))
+        return future
+
     def _ask(self, lane: _Lane, repo_id: str, depth: int, turn: int) -> None:
-        self._todo.put((-depth, turn, next(self._order), repo_id, depth, lane))
+        self._todo.put((-depth, turn, next(self._order), functools.partial(self._fetch, lane, repo_id, depth)))
+
+    def _fetch(self, lane: _Lane, repo_id: str, depth: int) -> None:
+        if lane.closed:  # its walk has ended (it raised): what it asked for is dropped
+            return
+        try:
+            snapshot = self._client.fetch(repo_id)
+        except Exception as error:
+            snapshot = _error_snapshot(repo_id, error)
+        lane.answer(depth, snapshot)
 
     def _run(self) -> None:
         while True:
-            _, _, _, repo_id, depth, lane = self._todo.get()
-            if lane is None:
+            *_, work = self._todo.get()
+            if work is None:
                 return
-            if lane.closed:  # its walk has ended (it raised): what it asked for is dropped
-                continue
-            try:
-                snapshot = self._client.fetch(repo_id)
-            except Exception as error:
-                snapshot = _error_snapshot(repo_id, error)
-            lane.answer(depth, snapshot)
+            work()
 
     def close(self) -> None:
-        """Stop the threads once they finish the fetch in hand: the stop sorts ahead of any repo still waiting."""
+        """Stop the threads once they finish the work in hand: the stop sorts ahead of anything still waiting."""
         for _ in self._threads:
-            self._todo.put((float("-inf"), 0, next(self._order), None, 0, None))
+            self._todo.put((float("-inf"), 0, next(self._order), None))
         for thread in self._threads:
             thread.join()
+
+
+#: Where submitted jobs sort in a pool's queue: after every repo asked for (repos sort by minus their depth).
+_AFTER_REPOS = 1
 
 
 class _Lane:

@@ -1,0 +1,210 @@
+"""The identifying files the inference fingerprints are read on the walk's threads while the walk goes on, as each
+model is stored, rather than all after the walk: the same files, the same fingerprints, the same inferred parents,
+and a read that fails is handled as it was when it was made after the walk."""
+
+from __future__ import annotations
+
+import contextlib
+from urllib.parse import unquote
+
+import pytest
+
+from tests import factories
+from tests.fakehub import make_chain, make_silent
+from vendors.hub import HubClient
+from vendors.models import InferredEdge, LineageRefresh, ModelFingerprint
+from vendors.services import lineage
+from vendors.services.lineage_inference import IdentityReads
+
+pytestmark = pytest.mark.django_db
+
+SILENT = ("acme-labs/silent-7b", "acme-labs/claimed-7b")
+README = "# Contracts 7B\n\nFine-tuned from [Qwen2.5-7B](https://huggingface.co/Qwen/Qwen2.5-7B).\n"
+
+
+def _world(hub) -> list[str]:
+    """Two models whose metadata names no parent (config, tokenizer and README read), a fine-tune that names its
+    base (config and tokenizer only) and its base, walked from the fine-tune."""
+    hub.add_repo(make_silent(SILENT[0]))
+    hub.add_repo(make_silent(SILENT[1], readme=README))
+    return [*SILENT, "Qwen/Qwen2.5-7B-Instruct"]
+
+
+def _refresh(names: list[str]) -> LineageRefresh:
+    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.MODELS, model_names=names)
+    with contextlib.suppress(RuntimeError):  # recorded on the refresh, as the task records it
+        lineage.lineage_refresh_run(refresh_id=refresh.pk)
+    refresh.refresh_from_db()
+    return refresh
+
+
+def _identity_requests(hub) -> list[str]:
+    """The identifying files downloaded, in the order asked (each path names the repo, the commit and the file)."""
+    names = ("config.json", "tokenizer_config.json", "README.md")
+    return [unquote(r.path) for r in hub.requests if "/resolve/" in r.path and r.path.rsplit("/", 1)[-1] in names]
+
+
+def _fingerprints() -> list[tuple]:
+    """Every stored fingerprint, all but its id and times."""
+    return sorted(
+        ModelFingerprint.objects.values_list(
+            "model__name", "revision", "fingerprint", "parameters", "has_config", "has_tokenizer", "problems",
+            "readme_digest", "files",
+        )
+    )  # fmt: skip
+
+
+def _inferred() -> list[tuple]:
+    return sorted(InferredEdge.objects.values_list("child__name", "parent__name", "relation", "source", "confidence"))
+
+
+def _after_the_walk_only(monkeypatch) -> None:
+    """Every read made by the step after the walk, as before reads were started during the walk."""
+    monkeypatch.setattr(IdentityReads, "prefetch", lambda self, walked, *, store: None)
+
+
+def _outcome(hub, names: list[str]) -> dict:
+    hub.reset_log()
+    refresh = _refresh(names)
+    return {
+        "status": refresh.status,
+        "error": refresh.error,
+        "downloads": sorted(_identity_requests(hub)),
+        "fingerprints": _fingerprints(),
+        "inferred": _inferred(),
+    }
+
+
+def _forget_fingerprints() -> None:
+    ModelFingerprint.objects.all().delete()
+    InferredEdge.objects.all().delete()
+
+
+def test_the_identifying_files_are_read_while_the_walk_goes_on(fake_hub, settings):
+    settings.LINEAGE_CONCURRENCY = 2
+    fake_hub.latency = 0.05
+    for record in make_chain("deep/m", depth=6):
+        fake_hub.add_repo(record)
+    fake_hub.add_repo(make_silent(SILENT[0]))
+
+    refresh = _refresh(["deep/m-5", SILENT[0]])
+
+    assert refresh.status == "done", refresh.error
+    asked = [unquote(r.path) for r in fake_hub.requests]
+    last_metadata = max(i for i, path in enumerate(asked) if path == "/api/models/deep/m-0")
+    silent_files = [i for i, path in enumerate(asked) if path.startswith(f"/{SILENT[0]}/resolve/")]
+    # The chain is walked one generation after another, one thread on it: the other reads the silent model's
+    # config, tokenizer config and README meanwhile, before the walk's last request, rather than after it.
+    assert len(silent_files) == 3 and silent_files[0] < last_metadata, asked
+    assert ModelFingerprint.objects.get(model__name=SILENT[0]).has_config
+
+
+def test_the_reads_started_during_the_walk_are_those_made_after_it(fake_hub, monkeypatch):
+    names = _world(fake_hub)
+    taken: list[bool] = []  # for each read the step after the walk takes: had the walk started it?
+    read = IdentityReads.read
+
+    def spied(self, repo_id, revision, **kwargs):
+        started = (repo_id, revision, kwargs["siblings"], kwargs["parameters"], kwargs["readme"]) in self._started
+        taken.append(started)
+        return read(self, repo_id, revision, **kwargs)
+
+    with monkeypatch.context() as patched:
+        _after_the_walk_only(patched)
+        before = _outcome(fake_hub, names)
+    _forget_fingerprints()
+    monkeypatch.setattr(IdentityReads, "read", spied)
+    during = _outcome(fake_hub, names)
+
+    assert before["status"] == during["status"] == "done"
+    # config and tokenizer config of the four models; the README of the three that name no parent
+    assert len(before["downloads"]) == 4 * 2 + 3
+    assert during == before  # the same files, each read once; the same fingerprints and inferred parents
+    assert during["inferred"] and all(row[1] for row in during["fingerprints"])
+    # Four models read: each started as the walk stored it (False), then taken by the step after the walk (True).
+    assert sorted(taken) == [False] * 4 + [True] * 4
+
+    # Again, fingerprints current: the files of the models inferred about only, as before.
+    with monkeypatch.context() as patched:
+        _after_the_walk_only(patched)
+        again_before = _outcome(fake_hub, names)
+    again_during = _outcome(fake_hub, names)
+    assert again_during == again_before
+    assert len(again_during["downloads"]) == 3 * 3
+    assert not any("/Qwen/Qwen2.5-7B-Instruct/" in path for path in again_during["downloads"])
+
+
+def test_a_file_the_hub_refuses_is_a_problem_of_the_fingerprint_as_before(fake_hub, monkeypatch):
+    names = _world(fake_hub)
+    fake_hub.fail(f"/{SILENT[0]}/resolve/", 403, times=None)  # refused: not retried
+
+    with monkeypatch.context() as patched:
+        _after_the_walk_only(patched)
+        before = _outcome(fake_hub, names)
+    _forget_fingerprints()
+    during = _outcome(fake_hub, names)
+
+    assert during == before and during["status"] == "done"
+    row = ModelFingerprint.objects.get(model__name=SILENT[0])
+    assert not row.has_config and not row.has_tokenizer and len(row.problems) == 3
+    fake_hub.clear_failures()
+    again = _outcome(fake_hub, [SILENT[0]])  # a fingerprint with problems is read again at the next refresh
+    assert len(again["downloads"]) == 3
+    assert ModelFingerprint.objects.get(model__name=SILENT[0]).problems == []
+
+
+def _raise_for(monkeypatch, repo_id: str) -> None:
+    """A read that raises what the client never should (a bug): it fails the refresh, or its part."""
+    fetch_identity = HubClient.fetch_identity
+
+    def broken(self, name, *args, **kwargs):
+        if name == repo_id:
+            raise RuntimeError(f"identity of {name} broke")
+        return fetch_identity(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(HubClient, "fetch_identity", broken)
+
+
+def test_a_read_that_raises_fails_the_refresh_after_the_walk_as_before(fake_hub, monkeypatch):
+    names = _world(fake_hub)
+    _raise_for(monkeypatch, SILENT[1])
+
+    with monkeypatch.context() as patched:
+        _after_the_walk_only(patched)
+        before = _outcome(fake_hub, names)
+    _forget_fingerprints()
+    during = _outcome(fake_hub, names)
+
+    assert during == before
+    assert during["status"] == "failed" and during["error"] == f"RuntimeError: identity of {SILENT[1]} broke"
+    assert during["fingerprints"] == []  # no fingerprint stored, as none was when the reads came after the walk
+
+
+def test_a_read_that_raises_fails_its_part_of_a_chunked_refresh_as_before(
+    fake_hub, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    settings.LINEAGE_CHUNK_SIZE = 1
+    settings.LINEAGE_REFERENCE_MODELS = []
+    for name in _world(fake_hub):
+        factories.ModelUsageFactory(model__name=name)
+    _raise_for(monkeypatch, SILENT[1])
+
+    def portfolio_refresh() -> tuple:
+        refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
+        with django_capture_on_commit_callbacks(execute=True):
+            lineage.lineage_refresh_run(refresh_id=refresh.pk)
+        refresh.refresh_from_db()
+        chunks = list(refresh.chunks.order_by("index").values_list("seeds", "error"))
+        return refresh.status, refresh.error, chunks, _fingerprints()
+
+    with monkeypatch.context() as patched:
+        _after_the_walk_only(patched)
+        before = portfolio_refresh()
+    _forget_fingerprints()
+    during = portfolio_refresh()
+
+    assert during == before
+    status, error, chunks, fingerprints = during
+    assert status == "partial" and "1 of 3 parts failed" in error
+    assert chunks[1] == ([SILENT[1]], f"RuntimeError: identity of {SILENT[1]} broke")
+    assert SILENT[1] not in {row[0] for row in fingerprints} and SILENT[0] in {row[0] for row in fingerprints}
