@@ -293,13 +293,18 @@ def portfolio_create(world: World, *, usages: int, seed: int = DEFAULT_SEED) -> 
 
 
 def lineage_state_reset() -> None:
-    """Back to the portfolio as registered, before any refresh: no hub edges, aliases, change events, refreshes
-    or discovered ancestors; the usages' hub models pending and never fetched. The knowledge base ``migrate``
-    loads (closed models, their aliases) is left as it is. Works on SQLite and PostgreSQL."""
+    """Back to the portfolio as registered, before any refresh: no hub edges, aliases, change events, refreshes,
+    fingerprints, inferred parents or discovered ancestors; the usages' hub models pending and never fetched. The
+    knowledge base ``migrate`` loads (closed models, their aliases) is left as it is. Works on SQLite and
+    PostgreSQL."""
     from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageEdge, LineageRefresh
+    from vendors.models.inference import InferredEdge, ModelFingerprint
 
     hub = AIModel.objects.filter(kind=AIModel.Kind.HUB)
     LineageEdge.objects.filter(child__kind=AIModel.Kind.HUB).delete()
+    # A fingerprint kept at its revision would spare every refresh after the first its reads and its upsert.
+    InferredEdge.history.filter(child__kind=AIModel.Kind.HUB).delete()
+    ModelFingerprint.objects.filter(model__kind=AIModel.Kind.HUB).delete()
     ChangeEvent.objects.all().delete()
     AIModelAlias.objects.filter(model__kind=AIModel.Kind.HUB).delete()
     LineageRefresh.objects.all().delete()
