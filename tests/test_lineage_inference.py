@@ -247,3 +247,18 @@ def test_a_chunked_refresh_records_a_parent_inferred_from_a_base_new_to_the_port
     assert edge.parent.name == "Qwen/Qwen2.5-7B-Instruct"
     event = ChangeEvent.objects.get(kind=ChangeEvent.Kind.INFERRED_PARENT_ADDED)
     assert event.model.name == "Aardvark-labs/silent-7b" and "inferred, not declared" in event.summary
+
+
+def test_a_parent_no_longer_inferred_is_retired(fake_hub):
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b"))
+    fake_hub.add_repo(make_silent("acme-labs/odd-7b", config={"hidden_size": 1234, "num_hidden_layers": 3}))
+    _refresh("Qwen/Qwen2.5-7B-Instruct", "acme-labs/silent-7b", "acme-labs/odd-7b")
+    edge = InferredEdge.objects.get(child__name="acme-labs/silent-7b")
+    assert not InferredEdge.history.filter(child__name="acme-labs/odd-7b").exists()  # matches no reference
+
+    # Its files change at a new revision: the shapes no longer match any reference, the parent is retired.
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b", config={"hidden_size": 4321, "num_hidden_layers": 5}))
+    _refresh("acme-labs/silent-7b")
+    assert not InferredEdge.objects.filter(child__name="acme-labs/silent-7b").exists()
+    [retired] = InferredEdge.history.filter(child__name="acme-labs/silent-7b")
+    assert retired.pk == edge.pk and retired.retired_reason == "not_inferred" and retired.retired_at is not None

@@ -138,8 +138,8 @@ def refresh_problem_counts(seeds: Iterable[str]) -> dict[str, int]:
     names = {name.lower() for name in seeds if isinstance(name, str)}
     if not names:
         return {}
-    models = list(AIModel.objects.annotate(lname=Lower("name")).filter(kind=AIModel.Kind.HUB, lname__in=names))
-    return lineage_problem_counts(models)
+    hub = AIModel.objects.annotate(lname=Lower("name")).filter(kind=AIModel.Kind.HUB, lname__in=names)
+    return lineage_problem_counts(list(hub.only("pk")))  # the ancestries are loaded from the ids
 
 
 def refresh_rescore_request(refresh: LineageRefresh) -> None:

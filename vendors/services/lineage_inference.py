@@ -36,7 +36,7 @@ from vendors.lineage.inference.infer import MAX_TELLING_FILES
 from vendors.lineage.sanitize import clean_text
 from vendors.models import AIModel, InferredEdge, LineageEdge, ModelFingerprint
 from vendors.models.inference import RetiredReason
-from vendors.services.inferred_changes import inferred_changes_record, inferred_state
+from vendors.services.inferred_changes import InferredState, inferred_changes_record, inferred_state
 from vendors.services.lineage_store import GraphStore
 from vendors.services.lineage_walk import FetchPool
 
@@ -122,10 +122,8 @@ def lineage_infer_after_walk(
         ModelFingerprint.objects.bulk_update(counted, ["parameters", "fingerprint"])
     stored = 0
     if subjects and infer_parents:
-        references = fingerprint_references()
-        for model in models:
-            if model.pk in subjects and model.pk in identities:
-                stored += len(inferred_edges_store(model=model, references=references, now=now))
+        inferred = [model for model in models if model.pk in subjects and model.pk in identities]
+        stored = inferred_edges_store_all(inferred, references=fingerprint_references(), before=before, now=now)
     inferred_changes_record(before=before, now=now)
     return stored
 
@@ -154,8 +152,7 @@ def lineage_infer_refresh_subjects(*, names: Iterable[str], since: datetime, now
     if not subjects:
         return 0
     before = inferred_state((m.pk for m in subjects), since=since)
-    references = fingerprint_references()
-    stored = sum(len(inferred_edges_store(model=model, references=references, now=now)) for model in subjects)
+    stored = inferred_edges_store_all(subjects, references=fingerprint_references(), before=before, now=now)
     inferred_changes_record(before=before, now=now)
     return stored
 
@@ -332,15 +329,11 @@ def stored_exposed(model: AIModel) -> Exposed:
     )
 
 
-@transaction.atomic
-def inferred_edges_store(
-    *, model: AIModel, references: list[tuple[int, Reference]], now: datetime
-) -> list[InferredEdge]:
-    """Infer ``model``'s parents from its stored fingerprint and make its current inferred edges exactly those at
-    or above the threshold; those no longer inferred are retired (kept, with the time and the reason)."""
+def inferred_parents_wanted(*, model: AIModel, references: list[tuple[int, Reference]]) -> dict[int, Candidate]:
+    """The parents inferred for ``model`` from its stored fingerprint at or above the threshold (parent id ->
+    candidate): what its current inferred edges are to be."""
     by_name = {reference.repo_id.lower(): model_id for model_id, reference in references}
     others = [reference for model_id, reference in references if model_id != model.pk]
-    revision = clean_text(model.fingerprint.revision, 40)
     wanted = {}
     for candidate in infer(stored_exposed(model), others):
         parent_id = by_name.get(candidate.parent.lower())
@@ -348,6 +341,29 @@ def inferred_edges_store(
             continue
         if candidate.confidence >= settings.LINEAGE_INFERENCE_MIN_CONFIDENCE:
             wanted.setdefault(parent_id, candidate)
+    return wanted
+
+
+def inferred_edges_store_all(
+    models: Iterable[AIModel], *, references: list[tuple[int, Reference]], before: InferredState, now: datetime
+) -> int:
+    """``inferred_edges_store`` for each of ``models`` (``before``: their inferred state, read beforehand); returns
+    how many inferred edges they have. A model with no parent inferred now and no current inferred edge has nothing
+    to store or retire: it costs no statement (a refresh's models whose metadata names no parent are mostly such)."""
+    with_edges = {child_id for child_id, _ in before.edges}
+    stored = 0
+    for model in models:
+        wanted = inferred_parents_wanted(model=model, references=references)
+        if wanted or model.pk in with_edges:
+            stored += len(inferred_edges_store(model=model, wanted=wanted, now=now))
+    return stored
+
+
+@transaction.atomic
+def inferred_edges_store(*, model: AIModel, wanted: dict[int, Candidate], now: datetime) -> list[InferredEdge]:
+    """Make ``model``'s current inferred edges exactly ``wanted`` (``inferred_parents_wanted``'s answer); those no
+    longer inferred are retired (kept, with the time and the reason)."""
+    revision = clean_text(model.fingerprint.revision, 40)
     inferred_edges_retire(
         InferredEdge.objects.filter(child=model).exclude(parent_id__in=wanted), reason=RetiredReason.NOT_INFERRED,
         now=now,
