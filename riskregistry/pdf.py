@@ -16,7 +16,7 @@ import gc
 import logging
 import mimetypes
 import posixpath
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,8 @@ from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import SuspiciousFileOperation
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from riskregistry.collector import collector_paused
 
 logger = logging.getLogger(__name__)
 
@@ -129,25 +131,6 @@ def _describe(document, metadata: PdfMetadata) -> None:
     info.created = info.modified = metadata.created.isoformat(timespec="seconds")
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while WeasyPrint lays out and writes a document.
-
-    A layout allocates millions of objects and keeps nearly all of them until the document is written, so the
-    collector's full passes walk an ever larger heap and free next to nothing: they took a quarter of the layout's
-    time (the quarterly report's 87 pages of chapters: 7.1 s of CPU, 5.5 s paused; a batch of 25 vendors: 2.2 s,
-    1.5 s) for 5 MiB less at the peak. The collector is resumed as it was found (another thread may have paused it
-    too); ``render_pdf_part`` collects once the part is written, which frees the whole layout.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _refuse(fetcher: StaticOnlyFetcher) -> None:
     if fetcher.refused:
         logger.error("PDF refused %d resource(s): %s", len(fetcher.refused), fetcher.refused[:5])
@@ -166,7 +149,7 @@ def render_pdf(
     asked for anything but the app's static files. ``base_url`` defaults to ``SITE_URL``, so ``{% static %}``
     URLs and relative links resolve."""
     fetcher = pdf_fetcher(base_url)
-    with _collector_paused():
+    with collector_paused():
         document = weasyprint.HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render()
         _describe(document, metadata)
         pdf = document.write_pdf(
@@ -210,7 +193,7 @@ def render_pdf_part(html: str, *, metadata: PdfMetadata, base_url: str | None = 
     written and freed before the next is laid out, then joined by ``riskregistry.pdf_join.join_pdf``. Refuses
     resources as ``render_pdf`` does. ``tagged=False`` leaves out the structure (layers drawn over other pages)."""
     fetcher = pdf_fetcher(base_url)
-    with _collector_paused():
+    with collector_paused():
         document = weasyprint.HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render()
         _describe(document, metadata)
         anchors: dict[str, int] = {}

@@ -63,23 +63,9 @@ RULES: tuple[Callable[[UsageFacts, Policy], Factor | None], ...] = (
     changes_unacknowledged,
 )
 
-#: The rules that read only the lineage fields of the facts (``facts.LINEAGE_FIELDS``), so give the same factor
-#: for every usage of one model: rescoring runs them once per model (``engine.lineage_factors``), the others once
-#: per usage. ``test_scoring`` checks that varying every other field never changes what they say.
-LINEAGE_RULES: tuple[Callable[[UsageFacts, Policy], Factor | None], ...] = (
-    origin_country_of_concern,
-    origin_inferred_country_of_concern,
-    origin_sanctioned_publisher,
-    evaluation_published_findings,
-    license_non_commercial,
-    license_unknown,
-    license_drift,
-    opacity_incomplete,
-    opacity_declared_only,
-    opacity_unknown_publisher,
-    opacity_gated_ancestor,
-    changes_unacknowledged,
-)
+#: The rules marked ``lineage_only``: they read only the lineage fields of the facts, so give the same factor for
+#: every usage of one model; rescoring runs them once per model, the others once per usage.
+LINEAGE_RULES = tuple(rule for rule in RULES if getattr(rule, "reads_only_lineage", False))
 USAGE_RULES = tuple(rule for rule in RULES if rule not in LINEAGE_RULES)
 
 __all__ = ["LINEAGE_RULES", "MAX_EVIDENCE", "RULES", "UNKNOWN_LICENSES", "USAGE_RULES", "Factor", "paths"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from assessments.scoring.facts import NodeFacts, UsageFacts
 from vendors.lineage.graph import shortest_paths
@@ -19,6 +20,14 @@ class Factor:
     points: int
     reason: str  # one line: "Qwen/Qwen2.5-7B (Qwen (Alibaba Cloud), CN) is a root of acme/copilot"
     evidence: tuple[str, ...]  # "acme/copilot → Qwen/Qwen2.5-7B", sources, dates
+
+
+def lineage_only(rule: Callable[[UsageFacts, Any], Factor | None]) -> Callable[[UsageFacts, Any], Factor | None]:
+    """Mark a rule that reads only the lineage fields of the facts (``facts.LINEAGE_FIELDS``) and the policy: it
+    gives the same factor for every usage of one model, so rescoring runs it once per model
+    (``engine.lineage_factors``). ``test_scoring`` varies every other field and checks it never moves."""
+    rule.reads_only_lineage = True  # type: ignore[attr-defined]
+    return rule
 
 
 def paths(facts: UsageFacts) -> dict[str, tuple[str, ...]]:

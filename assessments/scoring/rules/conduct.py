@@ -7,7 +7,7 @@ from datetime import timedelta
 from assessments.scoring.facts import Claims, InferredFacts, NodeFacts, UsageFacts
 from assessments.scoring.model_names import model_names_match
 from assessments.scoring.policy import INFERRED_DISCREPANCY_CONFIDENCE, Policy
-from assessments.scoring.rules.common import Factor, _bounded, _chain, _relation, paths
+from assessments.scoring.rules.common import Factor, _bounded, _chain, _relation, lineage_only, paths
 from assessments.scoring.rules.origin import _concern_origins, _host_places
 
 
@@ -174,6 +174,7 @@ def facts_stale(facts: UsageFacts, policy: Policy) -> Factor | None:
     )
 
 
+@lineage_only
 def changes_unacknowledged(facts: UsageFacts, policy: Policy) -> Factor | None:
     """Supply-chain changes nobody has looked at: points per change, up to ``changes_cap``."""
     if not facts.changes:

@@ -6,10 +6,20 @@ from fnmatch import fnmatchcase
 
 from assessments.scoring.facts import UsageFacts
 from assessments.scoring.policy import Policy
-from assessments.scoring.rules.common import UNKNOWN_LICENSES, Factor, _bounded, _chain, _more, _per_node, paths
+from assessments.scoring.rules.common import (
+    UNKNOWN_LICENSES,
+    Factor,
+    _bounded,
+    _chain,
+    _more,
+    _per_node,
+    lineage_only,
+    paths,
+)
 from vendors.knowledge.provenance import cite_all
 
 
+@lineage_only
 def license_non_commercial(facts: UsageFacts, policy: Policy) -> Factor | None:
     """Non-commercial or research-only terms anywhere in the chain: a vendor's product is commercial use."""
     weight = policy.points("license.non_commercial")
@@ -49,6 +59,7 @@ def license_territory_exclusion(facts: UsageFacts, policy: Policy) -> Factor | N
     )
 
 
+@lineage_only
 def license_unknown(facts: UsageFacts, policy: Policy) -> Factor | None:
     """No usable licence tag (empty, "unknown", or a bare "other"). Closed API models are governed by their
     terms of service, not a licence tag, so they are not counted."""
@@ -61,6 +72,7 @@ def license_unknown(facts: UsageFacts, policy: Policy) -> Factor | None:
     return _per_node(facts, "license.unknown", hits, "without a known licence", lambda n: "has no known licence")
 
 
+@lineage_only
 def license_drift(facts: UsageFacts, policy: Policy) -> Factor | None:
     """A derivative declares a different licence from its parent: the parent's terms usually still apply."""
     if not facts.license_drift:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from assessments.scoring.facts import DECLARED_SOURCES, GATED, UsageFacts
 from assessments.scoring.policy import Policy
-from assessments.scoring.rules.common import Factor, _bounded, _chain, _more, _per_node, paths
+from assessments.scoring.rules.common import Factor, _bounded, _chain, _more, _per_node, lineage_only, paths
 
 
+@lineage_only
 def opacity_incomplete(facts: UsageFacts, policy: Policy) -> Factor | None:
     """The lineage walk could not reach every root, so every other factor may be missing something."""
     if facts.complete and not facts.incomplete_reasons:
@@ -20,6 +21,7 @@ def opacity_incomplete(facts: UsageFacts, policy: Policy) -> Factor | None:
     )
 
 
+@lineage_only
 def opacity_declared_only(facts: UsageFacts, policy: Policy) -> Factor | None:
     """Models or parent links known only from someone's word (no public record to check)."""
     route = paths(facts)
@@ -40,6 +42,7 @@ def opacity_declared_only(facts: UsageFacts, policy: Policy) -> Factor | None:
     )
 
 
+@lineage_only
 def opacity_unknown_publisher(facts: UsageFacts, policy: Policy) -> Factor | None:
     """A node whose publisher the knowledge base does not know: its origin cannot be judged."""
     weight = policy.points("opacity.unknown_publisher")
@@ -49,6 +52,7 @@ def opacity_unknown_publisher(facts: UsageFacts, policy: Policy) -> Factor | Non
     )
 
 
+@lineage_only
 def opacity_gated_ancestor(facts: UsageFacts, policy: Policy) -> Factor | None:
     """A gated repo: its card and parents could not be read without accepting its terms."""
     weight = policy.points("opacity.gated_ancestor")

@@ -6,7 +6,7 @@ from fnmatch import fnmatchcase
 
 from assessments.scoring.facts import NodeFacts, UsageFacts
 from assessments.scoring.policy import Policy
-from assessments.scoring.rules.common import Factor, _bounded, _per_node
+from assessments.scoring.rules.common import Factor, _bounded, _per_node, lineage_only
 from vendors.knowledge.provenance import cite_all
 from vendors.knowledge.records import FLAGS
 
@@ -20,6 +20,7 @@ def _concern_origins(facts: UsageFacts, policy: Policy) -> list[NodeFacts]:
     ]
 
 
+@lineage_only
 def origin_country_of_concern(facts: UsageFacts, policy: Policy) -> Factor | None:
     """The weights were made in a country of concern. A root (the base every derivative inherits from) weighs
     ``root_multiplier`` times an intermediate fine-tune."""
@@ -34,6 +35,7 @@ def origin_country_of_concern(facts: UsageFacts, policy: Policy) -> Factor | Non
     )
 
 
+@lineage_only
 def origin_inferred_country_of_concern(facts: UsageFacts, policy: Policy) -> Factor | None:
     """A parent inferred where the metadata names none (same shapes, tokenizer or a checked README claim) comes,
     with its declared ancestors, from a country of concern. Weighs the policy's points times the inference's
@@ -62,6 +64,7 @@ def _list_names(flags) -> list[str]:
     return [FLAGS.get(flag, f"on the {flag} list") for flag in sorted(flags)]
 
 
+@lineage_only
 def origin_sanctioned_publisher(facts: UsageFacts, policy: Policy) -> Factor | None:
     """A publisher on a sanctions or export-control list. Counted for re-packagers too: dealing with a listed
     party is the problem, whoever made the weights."""
@@ -128,6 +131,7 @@ def hosting_country_of_concern(facts: UsageFacts, policy: Policy) -> Factor | No
     )
 
 
+@lineage_only
 def evaluation_published_findings(facts: UsageFacts, policy: Policy) -> Factor | None:
     """A published security evaluation found problems in the model or an ancestor (kept as data with sources)."""
     weight = policy.points("evaluation.published_findings")
