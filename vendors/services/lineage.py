@@ -30,7 +30,7 @@ from vendors.services.lineage_chunks import (  # noqa: F401 (the chunk task and 
     lineage_refresh_fan_out,
     refresh_progress,
 )
-from vendors.services.lineage_inference import IdentityReads, lineage_infer_after_walk, walked_files
+from vendors.services.lineage_inference import IdentityReads, lineage_infer_after_walk
 from vendors.services.lineage_store import HUB_SOURCES, GraphStore
 from vendors.services.lineage_walk import FetchPool, WalkLimits, WalkStats, lineage_walk
 from vendors.services.model_files import model_files_edges_sync
@@ -93,15 +93,12 @@ def lineage_refresh_run(
     refresh.error, refresh.problems = "", {}
     refresh.save()
     store = GraphStore(unflushed=True)  # the refresh's final save below flushes
-    walked: list = []
     pool = FetchPool(client, size=limits.concurrency)
     reads = IdentityReads(client=client, pool=pool)  # the fingerprints' files, read on the walk's threads
 
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
         events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
-        files = walked_files(snapshot)
-        walked.append(files)
-        reads.prefetch(files, store=store)
+        reads.node_stored(snapshot, store=store)
         node_progress_count(refresh, snapshot=snapshot, discovery=discovery, events=events, known=stats.queued)
         if progress is not None:
             progress(refresh.nodes_done, refresh.nodes_known)
@@ -110,7 +107,7 @@ def lineage_refresh_run(
     try:
         lineage_walk(seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats,
                      pool=pool)  # fmt: skip
-        lineage_infer_after_walk(walked=walked, reads=reads, now=now)
+        lineage_infer_after_walk(reads=reads, now=now)
     except Exception as error:
         refresh.status = LineageRefresh.Status.FAILED
         refresh.error = clean_text(f"{type(error).__name__}: {error}", 500)

@@ -25,7 +25,6 @@ from vendors.services.lineage_inference import (
     IdentityReads,
     lineage_infer_after_walk,
     lineage_infer_refresh_subjects,
-    walked_files,
 )
 from vendors.services.lineage_store import GraphStore
 from vendors.services.lineage_walk import FetchPool, WalkLimits, WalkStats, lineage_walk
@@ -145,7 +144,6 @@ def lineage_refresh_chunk_run(
     chunk.worker, chunk.error = worker[:255], ""
     chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "worker", "error"])
     store, stats = GraphStore(unflushed=True), WalkStats()  # the chunk's final save below flushes
-    walked: list = []
     own_pool = pool is None
     pool = pool if pool is not None else FetchPool(client, size=limits.concurrency)
     reads = IdentityReads(client=client, pool=pool)  # the fingerprints' files, read on the walk's threads
@@ -167,9 +165,7 @@ def lineage_refresh_chunk_run(
 
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
         events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
-        files = walked_files(snapshot)
-        walked.append(files)
-        reads.prefetch(files, store=store)
+        reads.node_stored(snapshot, store=store)
         node_progress_count(chunk, snapshot=snapshot, discovery=discovery, events=events, known=stats.queued)
 
     try:
@@ -177,7 +173,7 @@ def lineage_refresh_chunk_run(
                      stats=stats, claim=claim, pool=pool)  # fmt: skip
         store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
         # Fingerprints only: the refresh infers once every chunk has stored its own (_refresh_finish_if_last).
-        lineage_infer_after_walk(walked=walked, reads=reads, now=now, infer_parents=False)
+        lineage_infer_after_walk(reads=reads, now=now, infer_parents=False)
     except Exception as error:  # recorded on the chunk: the refresh must finish, with the reason
         logger.exception("lineage refresh %s: chunk %s failed", chunk.refresh_id, chunk.index)
         chunk.error = clean_text(f"{type(error).__name__}: {error}", 500) or type(error).__name__

@@ -65,13 +65,12 @@ def walked_files(snapshot: RepoSnapshot) -> tuple[str, tuple[str, ...], int | No
 
 def lineage_infer_after_walk(
     *,
-    walked: Iterable[tuple[str, tuple[str, ...], int | None] | None],
     reads: IdentityReads,
     now: datetime,
     infer_parents: bool = True,
 ) -> int:
-    """Fingerprint the resolved hub models the walk fetched and infer the parents of those whose metadata names
-    none; returns how many inferred edges are stored for them.
+    """Fingerprint the resolved hub models the walk fetched (``reads.walked``) and infer the parents of those whose
+    metadata names none; returns how many inferred edges are stored for them.
 
     The files are read at the commit and from the file list the walk has just read, so this adds no metadata
     request: only the downloads of ``config.json`` and ``tokenizer_config.json`` when a model's revision is new (or
@@ -85,7 +84,7 @@ def lineage_infer_after_walk(
     """
     if not settings.LINEAGE_INFERENCE:
         return 0
-    walked = [item for item in walked if item]
+    walked = [item for item in reads.walked if item]
     files = {repo_id.lower(): names for repo_id, names, _ in walked}
     counts = {repo_id.lower(): parameters for repo_id, _, parameters in walked}
     lowered = set(files)
@@ -194,6 +193,13 @@ class IdentityReads:
         self._client, self._pool = client, pool
         self._started: dict[tuple, Future] = {}
         self._fingerprints: dict[int, tuple[str, list]] | None = None  # model id -> stored (revision, problems)
+        self.walked: list[tuple[str, tuple[str, ...], int | None] | None] = []  # each stored node's walked_files
+
+    def node_stored(self, snapshot: RepoSnapshot, *, store: GraphStore) -> None:
+        """Keep what the inference needs of a node the walk has just stored (``walked``) and start its read."""
+        files = walked_files(snapshot)
+        self.walked.append(files)
+        self.prefetch(files, store=store)
 
     def prefetch(self, walked: tuple[str, tuple[str, ...], int | None] | None, *, store: GraphStore) -> None:
         """Start the read of the node the walk has just stored (``walked``: its ``walked_files``) if the step
