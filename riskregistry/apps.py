@@ -7,9 +7,10 @@ class RiskRegistryConfig(AppConfig):
     verbose_name = "riskregistry"
 
     def ready(self) -> None:
-        from riskregistry import lookups  # noqa: F401 (registers field__any_of)
+        from riskregistry import checks, lookups  # noqa: F401 (registers the workers' check and field__any_of)
         from riskregistry.roles import roles_sync
-        from riskregistry.signin import checks, handlers  # noqa: F401 (registers the checks and receivers)
+        from riskregistry.signin import checks as signin_checks  # noqa: F401 (registers single sign-on's checks)
+        from riskregistry.signin import handlers  # noqa: F401 (registers the receivers)
 
         # Runs after the last app's migrations so every permission exists.
         post_migrate.connect(roles_sync, dispatch_uid="riskregistry.roles_sync")

@@ -6,6 +6,7 @@ green CI run always means the real thing was exercised.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -143,6 +144,48 @@ class WorkerProcess:
 
     def stop(self) -> None:
         process_group_stop(self.process)
+
+
+def tasks_redeliver_of_dead_worker(
+    redis_url: str, queue: str, *, died_at: float, alive: list[WorkerProcess] = ()
+) -> list[str]:
+    """Put back on ``queue`` the tasks a killed worker had taken and not acknowledged, as kombu's Redis transport
+    does once the visibility timeout has passed; returns their ids.
+
+    The tests' workers keep the deployed visibility timeout (an hour, above the tasks' time limit), as a
+    deployment must: with a timeout shorter than a task, kombu also delivers again the tasks that live workers are
+    still running, and the copies run side by side. So a test that kills a worker calls this rather than waiting
+    an hour. A task is put back when it was delivered by ``died_at`` (``time.time()`` after the kill) and none of
+    the ``alive`` workers holds it (running or reserved); those must all answer, or nothing is put back.
+    """
+    from kombu import Connection
+
+    from riskregistry.celery import app
+
+    held: set[str] = set()
+    if alive:
+        names = [worker.name for worker in alive]
+        inspect = app.control.inspect(destination=names, timeout=5.0)
+        answers = [inspect.active() or {}, inspect.reserved() or {}]
+        missing = [name for name in names if any(name not in answer for answer in answers)]
+        if missing:
+            raise AssertionError(f"live workers did not say which tasks they hold: {missing}")
+        held = {request["id"] for answer in answers for requests in answer.values() for request in requests}
+    restored = []
+    with Connection(redis_url) as connection:
+        channel = connection.default_channel
+        client = channel.client
+        for tag in client.zrangebyscore(channel.unacked_index_key, "-inf", died_at):
+            payload = client.hget(channel.unacked_key, tag)
+            if payload is None:  # acknowledged meanwhile
+                continue
+            message, _exchange, routing_key = json.loads(payload)
+            task_id = message["headers"]["id"]
+            if routing_key != queue or task_id in held:
+                continue
+            channel.qos.restore_by_tag(tag, client)
+            restored.append(task_id)
+    return restored
 
 
 def process_group_stop(process: subprocess.Popen | None) -> None:

@@ -62,3 +62,29 @@ def test_redis_url_switches_tasks_to_celery_and_the_cache_to_redis(tmp_path):
     assert result.stdout.split()[-3:] == [
         "redis://127.0.0.1:6379/3", "False", "django.core.cache.backends.redis.RedisCache"
     ]  # fmt: skip
+
+
+def test_a_visibility_timeout_not_above_the_task_time_limit_is_reported(tmp_path):
+    result = _manage(
+        "check", "--fail-level", "WARNING",
+        REDIS_URL="redis://127.0.0.1:6379/3", CELERY_VISIBILITY_TIMEOUT="3", RISKREGISTRY_VAR_DIR=str(tmp_path),
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "riskregistry.W201" in result.stderr
+    assert "CELERY_VISIBILITY_TIMEOUT (3 s) is not above CELERY_TASK_TIME_LIMIT (660 s)" in result.stderr
+
+
+def test_the_visibility_timeout_is_checked_only_where_redis_delivers_the_tasks(settings):
+    from riskregistry.checks import celery_redelivery
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/3"
+    settings.CELERY_TASK_TIME_LIMIT = 660
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    assert celery_redelivery() == []
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 660}
+    assert [problem.id for problem in celery_redelivery()] == ["riskregistry.W201"]
+    settings.CELERY_TASK_TIME_LIMIT = None  # no time limit: nothing to compare with
+    assert celery_redelivery() == []
+    settings.REDIS_URL = ""  # the embedded mode: tasks run in-process
+    settings.CELERY_TASK_TIME_LIMIT = 660
+    assert celery_redelivery() == []
