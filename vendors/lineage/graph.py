@@ -12,6 +12,7 @@ parents are taken sorted by id, so "walk order" below means breadth-first in tha
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -170,7 +171,9 @@ def _parents_of(node: str, parents: Mapping[str, Sequence[EdgeInfo]]) -> tuple[s
     return tuple(sorted({edge.parent for edge in edges if isinstance(edge.parent, str)}))
 
 
+@functools.lru_cache(maxsize=4096)
 def _label(node: str) -> str:
+    """A node's id as it reads in a reason (cached: a portfolio's ancestries name the same bases again and again)."""
     return clean_text(node, 200)
 
 
