@@ -77,8 +77,8 @@ class Subgraph:
 def lineage_subgraph(
     start_ids: Iterable[int], *, max_depth: int | None = None, max_nodes: int = 20000, loaded: Subgraph | None = None
 ) -> Subgraph:
-    """Load the ancestors of the given models, whatever the number of starts: on PostgreSQL the ids in one
-    recursive query, then the rows in two; elsewhere two queries per generation.
+    """Load the ancestors of the given models, whatever the number of starts: on PostgreSQL, unless ``loaded`` is
+    given, the ids in one recursive query and then the rows in two; otherwise two queries per generation.
 
     ``loaded`` (``Subgraph.empty()`` at first) carries the rows between the calls of a caller that reads the
     lineage in parts (rescoring's batches, where a popular base is in every one): a model found there is taken
@@ -90,7 +90,9 @@ def lineage_subgraph(
     edges: dict[int, list[LineageEdge]] = {}
     read: set[int] = set()
     frontier = set(start_ids)
-    if connection.vendor == "postgresql" and frontier:
+    # A one-off read on PostgreSQL takes the ids in one recursive query. A caller that reads in parts (``loaded``)
+    # walks level by level: a generation already loaded costs no query at all.
+    if connection.vendor == "postgresql" and frontier and loaded is None:
         reached: list[int] = []
         for generation in _generations(frontier, max_depth + 1).values():
             if len(reached) >= max_nodes:  # whole generations, while fewer than max_nodes are loaded
