@@ -18,7 +18,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
 from vendors.lineage import RepoSnapshot
@@ -143,11 +143,9 @@ def lineage_infer_refresh_subjects(*, names: Iterable[str], since: datetime, now
     fingerprinted = AIModel.objects.annotate(lname=Lower("name")).filter(
         kind=AIModel.Kind.HUB, status=AIModel.Status.RESOLVED, lname__in=lowered, fingerprint__fetched_at__gte=since
     )
-    # Most of a refresh's models name a parent: the subjects are told apart by their gaps and edges alone, and only
-    # theirs are read in full, with their fingerprints.
-    with_parents = LineageEdge.objects.filter(child_id=OuterRef("pk"))
-    candidates = fingerprinted.exclude(Exists(with_parents)).values_list("pk", "lineage_gaps")
-    subject_ids = [pk for pk, gaps in candidates if not gaps]
+    # Most of a refresh's models name a parent: the subjects are told apart on what says so (status, gaps, edges),
+    # and only theirs are read in full, with their fingerprints.
+    subject_ids = [m.pk for m in inference_subjects(fingerprinted.only("pk", "status", "lineage_gaps"))]
     if not subject_ids:
         return 0
     subjects = list(AIModel.objects.filter(pk__any_of=subject_ids).select_related("fingerprint").order_by("name"))
