@@ -67,7 +67,7 @@ def test_analyst_browses_the_demo_and_adds_a_vendor_product_and_model(page, tmp_
     _nav(page, "Vendors")
     page.get_by_role("link", name="Northwind Legal AI, Inc.").click()
     page.get_by_role("link", name="Contract Copilot", exact=True).click()
-    assert page.get_by_role("link", name="northwind-ai/contract-copilot-7b").is_visible()
+    page.get_by_role("link", name="northwind-ai/contract-copilot-7b").wait_for()  # visible once the page is there
     page.screenshot(path=tmp_path / "product.png", full_page=True)
 
     _nav(page, "Vendors")
@@ -88,7 +88,7 @@ def test_analyst_browses_the_demo_and_adds_a_vendor_product_and_model(page, tmp_
     page.get_by_role("link", name="Add the first model").click()
     page.get_by_label("Model", exact=True).fill("not a repo id")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("ORG/NAME").first.is_visible()  # the grammar, shown on the field
+    page.get_by_text("ORG/NAME").first.wait_for()  # the grammar, shown on the field once the answer is there
     page.get_by_label("Model", exact=True).fill("Qwen/Qwen2.5-7B-Instruct")
     page.get_by_label("Region").select_option(
         label="Amazon Web Services (EC2, SageMaker, EKS) · eu-central-1 (Germany)"
