@@ -116,6 +116,7 @@ def test_viewer_sees_no_write_actions(page):
     _nav(page, "Vendors")
     assert page.get_by_role("link", name="Add vendor").count() == 0
     page.get_by_role("link", name="Acme AI, Inc.").click()
+    page.get_by_role("heading", name="Acme AI, Inc.").wait_for()  # the vendor's page, not the list still
     assert page.get_by_role("link", name="Edit").count() == 0
     assert page.get_by_role("link", name="Archive").count() == 0
 
