@@ -90,6 +90,14 @@ def lineage_subgraph(
     edges: dict[int, list[LineageEdge]] = {}
     read: set[int] = set()
     frontier = set(start_ids)
+
+    def take(pk: int) -> None:
+        """Add a model read (now or before) and its parent edges to the subgraph (a row gone since is left out)."""
+        if pk in known.models:
+            models[pk] = known.models[pk]
+            if pk in known.edges:
+                edges[pk] = known.edges[pk]
+
     # A one-off read on PostgreSQL takes the ids in one recursive query. A caller that reads in parts (``loaded``)
     # walks level by level: a generation already loaded costs no query at all.
     if connection.vendor == "postgresql" and frontier and loaded is None:
@@ -98,16 +106,11 @@ def lineage_subgraph(
             if len(reached) >= max_nodes:  # whole generations, while fewer than max_nodes are loaded
                 break
             reached += generation
-        if new := [pk for pk in reached if pk not in known.models]:
-            _subgraph_rows_read(new, known)
-            read.update(new)
+        _subgraph_rows_read(reached, known)  # nothing is loaded yet: every row is read
+        read.update(reached)
         for pk in reached:
-            if pk not in known.models:  # gone since the query
-                continue
-            models[pk] = known.models[pk]
-            if pk in known.edges:
-                edges[pk] = known.edges[pk]
-        frontier = set()  # nothing left for the walk level by level below
+            take(pk)
+        frontier = set()  # the walk level by level below has nothing left to do
     for _ in range(max_depth + 2):
         frontier -= models.keys()
         if not frontier or len(models) >= max_nodes:
@@ -117,11 +120,8 @@ def lineage_subgraph(
             read.update(new)
         next_frontier = set()
         for pk in frontier:
-            if pk in known.models:
-                models[pk] = known.models[pk]
-                if pk in known.edges:
-                    edges[pk] = known.edges[pk]
-                    next_frontier.update(edge.parent_id for edge in edges[pk])
+            take(pk)
+            next_frontier.update(edge.parent_id for edge in edges.get(pk, ()))
         frontier = next_frontier
     if read:
         aliases: dict[int, list[str]] = {}
