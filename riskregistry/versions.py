@@ -87,7 +87,14 @@ class VersionedHistory(HistoricalRecords):
     history row) is one index probe, for one record or for every row of a list (``version_annotate``). Without it,
     PostgreSQL may answer ``WHERE id = ... ORDER BY history_id DESC LIMIT 1`` by walking the history table's
     primary key backwards until it meets the record: the whole table for a record with no history row (one
-    bulk-loaded or created before history was kept)."""
+    bulk-loaded or created before history was kept). That index serves every lookup by record id, so the record
+    id has no index of its own (one index less to write with every history row)."""
+
+    def copy_fields(self, model):
+        fields = super().copy_fields(model)
+        if issubclass(model, self.cls):  # not a many-to-many's table, which gets no such index
+            fields[model._meta.pk.name].db_index = False
+        return fields
 
     def get_meta_options(self, model):
         options = super().get_meta_options(model)

@@ -51,6 +51,15 @@ def test_development_defaults_need_nothing_set(tmp_path):
     assert (tmp_path / "secret_key").exists()
 
 
+def test_a_postgresql_url_selects_the_projects_postgresql_backend(tmp_path):
+    result = _manage(
+        "shell", "-c", "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'])",
+        DATABASE_URL="postgres://riskregistry@db.example:5432/riskregistry", RISKREGISTRY_VAR_DIR=str(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "riskregistry.db.postgresql"
+
+
 def test_redis_url_switches_tasks_to_celery_and_the_cache_to_redis(tmp_path):
     result = _manage(
         "shell", "-c",

@@ -52,7 +52,8 @@ class RiskRating(models.Model):
 
     Tier = Tier
 
-    usage = models.ForeignKey("vendors.ModelUsage", on_delete=models.PROTECT, related_name="ratings")
+    # No index of its own: the (usage, -created_at) index below leads with it.
+    usage = models.ForeignKey("vendors.ModelUsage", on_delete=models.PROTECT, related_name="ratings", db_index=False)
     score = models.PositiveSmallIntegerField()
     tier = models.CharField(max_length=16, choices=Tier.choices)
     factors = models.JSONField(
@@ -94,12 +95,15 @@ class Exposure(models.Model):
     Its history (rows added, changed and removed by rescoring) is what the exposure looked like at any past time,
     which the quarterly reports read."""
 
-    usage = models.ForeignKey("vendors.ModelUsage", on_delete=models.CASCADE, related_name="exposures")
-    model = models.ForeignKey("vendors.AIModel", on_delete=models.CASCADE, related_name="exposures")
+    # Neither key has an index of its own: the unique (usage, model) and the (model, usage) index lead with them.
+    # Rescoring writes hundreds of thousands of these rows, and every index is written with each.
+    usage = models.ForeignKey("vendors.ModelUsage", on_delete=models.CASCADE, related_name="exposures", db_index=False)
+    model = models.ForeignKey("vendors.AIModel", on_delete=models.CASCADE, related_name="exposures", db_index=False)
     depth = models.PositiveSmallIntegerField(help_text="Edges between the product's model and this one.")
     is_root = models.BooleanField(default=False, help_text="An ancestor with no known parent.")
     path = models.JSONField(default=list, help_text="Node ids from the product's model to this one.")
-    history = VersionedHistory()
+    # Its history is read whole, as of a date (the reports), never by usage or model.
+    history = VersionedHistory(no_db_index=["usage", "model"])
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["usage", "model"], name="exposure_unique_usage_model")]
@@ -140,7 +144,8 @@ class Finding(models.Model):
     Status = FindingStatus
     Trigger = FindingTrigger
 
-    usage = models.ForeignKey("vendors.ModelUsage", on_delete=models.PROTECT, related_name="findings")
+    # No index of its own: the (usage, status) index leads with it.
+    usage = models.ForeignKey("vendors.ModelUsage", on_delete=models.PROTECT, related_name="findings", db_index=False)
     code = models.CharField(max_length=64, help_text="The factor code, e.g. origin.country_of_concern.")
     trigger = models.CharField(max_length=32, choices=Trigger.choices)
     title = models.CharField(max_length=500, help_text="The factor's reason when the finding opened.")

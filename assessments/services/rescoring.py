@@ -165,7 +165,7 @@ def _usages_lock(usage_ids: Sequence[int], run: _Run) -> list[ModelUsage]:
 def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime, run: _Run | None = None) -> int:
     run = run or _Run()
     usages = _usages_lock(usage_ids, run)
-    latest = selectors.latest_ratings(u.pk for u in usages)
+    latest = selectors.current_rating_states(u.pk for u in usages)
     # A new usage of a hub model whose lineage has not been fetched yet is rated once the refresh lands (which
     # rescores it): a rating of "nothing known yet" would only add noise to its history and maybe a finding.
     usages = [u for u in usages if u.pk in latest or not _awaiting_lineage(u.model)]
@@ -183,13 +183,7 @@ def _batch_rate(usage_ids: Sequence[int], policy: Policy, now: datetime, run: _R
         rows = factor_rows.get(id(rating))
         if rows is None:
             rows = factor_rows[id(rating)] = _factor_rows(rating)
-        current = latest.get(usage.pk)
-        if current is not None and (current.score, current.tier, current.factors, current.policy_version) == (
-            rating.score,
-            rating.tier,
-            rows,
-            rating.policy_version,
-        ):
+        if latest.get(usage.pk) == (rating.score, rating.tier, rows, rating.policy_version):
             continue  # nothing changed: no new snapshot
         snapshots.append(
             {

@@ -150,7 +150,8 @@ class LineageEdge(models.Model):
 
     Source = EdgeSource
 
-    child = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="parent_edges")
+    # No index of its own: the unique (child, parent) constraint leads with it.
+    child = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="parent_edges", db_index=False)
     parent = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="child_edges")
     relation = models.CharField(max_length=16, choices=Relation.choices, default=Relation.UNKNOWN)
     source = models.CharField(max_length=16, choices=Source.choices)
@@ -317,7 +318,8 @@ class LineageRefreshChunk(models.Model):
 class LineageRefreshClaim(models.Model):
     """Which chunk of a refresh fetches a repo (lower-case id): the first to claim it."""
 
-    refresh = models.ForeignKey(LineageRefresh, on_delete=models.CASCADE, related_name="claims")
+    # No index of its own: the unique (refresh, name) constraint leads with it.
+    refresh = models.ForeignKey(LineageRefresh, on_delete=models.CASCADE, related_name="claims", db_index=False)
     name = models.CharField(max_length=200)
     chunk = models.ForeignKey(LineageRefreshChunk, on_delete=models.CASCADE, related_name="claims")
 

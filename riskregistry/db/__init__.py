@@ -1,0 +1,1 @@
+"""The project's database backends: Django's own, adjusted where the project's workload needs it."""
