@@ -257,9 +257,50 @@ def test_a_refresh_commits_its_nodes_without_waiting_for_the_disk_and_nothing_el
     with connection.execute_wrapper(record):
         refresh = _refresh("bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF")
     assert refresh.status == "done" and refresh.nodes_done > 1
-    assert statements.count("SET LOCAL synchronous_commit TO OFF") == refresh.nodes_done  # each node's own
+    assert statements.count("SET synchronous_commit TO OFF") == 1  # once for the walk, not once per node
+    assert statements.index("SET synchronous_commit TO OFF") < statements.index("RESET synchronous_commit")
     assert synchronous_commit() == before  # the session, and so the refresh's final commit, as they were
+    final = max(i for i, sql in enumerate(statements) if sql.startswith('UPDATE "vendors_lineagerefresh"'))
+    assert final > statements.index("RESET synchronous_commit")  # the final save waits for the flush
     statements.clear()
     with transaction.atomic(), connection.execute_wrapper(record):  # the caller's commit is the one that counts
         _refresh("bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF")
     assert not any("synchronous_commit" in sql for sql in statements)
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_walks_commits_skip_the_flush_until_it_ends_even_when_it_fails(postgres):
+    from vendors.services.lineage_store import GraphStore
+
+    before = _synchronous_commit()
+    with GraphStore(unflushed=True).commits_unflushed():
+        assert _synchronous_commit() == "off"
+    assert _synchronous_commit() == before
+    with pytest.raises(RuntimeError), GraphStore(unflushed=True).commits_unflushed():
+        raise RuntimeError("the walk failed")
+    assert _synchronous_commit() == before
+    with GraphStore(unflushed=False).commits_unflushed():
+        assert _synchronous_commit() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_that_cannot_reset_the_setting_is_closed(postgres):
+    from django.db import OperationalError
+
+    from vendors.services.lineage_store import GraphStore
+
+    def broken(execute, sql, params, many, context):
+        if sql.startswith("RESET"):
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(broken), GraphStore(unflushed=True).commits_unflushed():
+        assert _synchronous_commit() == "off"
+    assert connection.connection is None  # closed: the next query opens a new session, with the default
+    assert _synchronous_commit() == "on"

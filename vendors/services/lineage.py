@@ -105,9 +105,10 @@ def lineage_refresh_run(
 
     stats = WalkStats()
     try:
-        lineage_walk(seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats,
-                     pool=pool)  # fmt: skip
-        lineage_infer_after_walk(reads=reads, now=now)
+        with store.commits_unflushed():
+            lineage_walk(seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats,
+                         pool=pool)  # fmt: skip
+            lineage_infer_after_walk(reads=reads, now=now)
     except Exception as error:
         refresh.status = LineageRefresh.Status.FAILED
         refresh.error = clean_text(f"{type(error).__name__}: {error}", 500)

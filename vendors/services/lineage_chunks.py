@@ -169,11 +169,12 @@ def lineage_refresh_chunk_run(
         node_progress_count(chunk, snapshot=snapshot, discovery=discovery, events=events, known=stats.queued)
 
     try:
-        lineage_walk(chunk.seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(),
-                     stats=stats, claim=claim, pool=pool)  # fmt: skip
-        store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
-        # Fingerprints only: the refresh infers once every chunk has stored its own (_refresh_finish_if_last).
-        lineage_infer_after_walk(reads=reads, now=now, infer_parents=False)
+        with store.commits_unflushed():
+            lineage_walk(chunk.seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(),
+                         stats=stats, claim=claim, pool=pool)  # fmt: skip
+            store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
+            # Fingerprints only: the refresh infers once every chunk has stored its own (_refresh_finish_if_last).
+            lineage_infer_after_walk(reads=reads, now=now, infer_parents=False)
     except Exception as error:  # recorded on the chunk: the refresh must finish, with the reason
         logger.exception("lineage refresh %s: chunk %s failed", chunk.refresh_id, chunk.index)
         chunk.error = clean_text(f"{type(error).__name__}: {error}", 500) or type(error).__name__

@@ -9,9 +9,11 @@ Storing is idempotent: the same answers stored twice change nothing the second t
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 
 from vendors.lineage import RepoSnapshot
@@ -55,11 +57,11 @@ class GraphStore:
     database in step with what the hub answers.
 
     With ``unflushed`` (a refresh's walk), each node stored in a transaction of its own is committed without
-    waiting for the disk (PostgreSQL's ``synchronous_commit`` off, for that transaction only): waiting for the
-    flush was most of the time spent storing a node. Nothing a refresh relies on is at risk: a database crash can
-    lose only the last fraction of a second of such commits, and the refresh's own final commit, made with the
-    flush, puts every earlier one on disk with it, so only a refresh that never finished can lose nodes, and the
-    next one recomputes them."""
+    waiting for the disk while ``commits_unflushed()`` is entered (PostgreSQL's ``synchronous_commit`` off for the
+    walk): waiting for the flush was most of the time spent storing a node. Nothing a refresh relies on is at risk:
+    a database crash can lose only the last fraction of a second of such commits, and the refresh's own final
+    commit, made with the flush, puts every earlier one on disk with it, so only a refresh that never finished can
+    lose nodes, and the next one recomputes them."""
 
     def __init__(self, *, unflushed: bool = False) -> None:
         self.unflushed = unflushed and connection.vendor == "postgresql"
@@ -170,14 +172,30 @@ class GraphStore:
             self._alias_add(model, snapshot.requested_id)
         return model, renamed
 
+    @contextmanager
+    def commits_unflushed(self) -> Iterator[None]:
+        """While a walk stores its nodes, on this thread's connection: with ``unflushed``, its commits do not wait
+        for the disk (set once for the walk, not once per node: a statement less for each), and after it they do
+        again, so the caller's next commit (the refresh's or chunk's final save) flushes them all. Inside the
+        caller's transaction nothing changes: its commit is the one that counts."""
+        if not self.unflushed or connection.in_atomic_block:
+            yield
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF")
+        try:
+            yield
+        finally:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET synchronous_commit")
+            except DatabaseError:  # a broken connection: closed, never used again with the setting
+                connection.close()
+
     def store(self, snapshot: RepoSnapshot, discovery: Discovery, now: datetime) -> list[ChangeEvent]:
         """Store one fetched repo and its parent edges; return the change events recorded (none the first
         time a node is fetched: a first sight is not a change)."""
-        own_transaction = not connection.in_atomic_block  # else the caller's commit is the one that counts
         with transaction.atomic():
-            if self.unflushed and own_transaction:
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
             return self._store(snapshot, discovery, now)
 
     def _store(self, snapshot: RepoSnapshot, discovery: Discovery, now: datetime) -> list[ChangeEvent]:
