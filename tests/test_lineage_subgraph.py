@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tests import factories
 from vendors.models import AIModelAlias, InferredEdge, LineageEdge
-from vendors.selectors.lineage import Subgraph, lineage_subgraph
+from vendors.selectors.subgraph import Subgraph, lineage_subgraph
 
 pytestmark = [pytest.mark.django_db]
 

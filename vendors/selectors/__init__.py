@@ -22,12 +22,9 @@ from vendors.selectors.feed import changes_after, feed_ordering, feed_position, 
 from vendors.selectors.hub_check import hub_repo_check
 from vendors.selectors.lineage import (
     LineageReport,
-    Subgraph,
     knowledge_base_warning,
     lineage_problem_counts,
     lineage_reports,
-    lineage_subgraph,
-    node_key,
     problem_summary,
 )
 from vendors.selectors.model_files import model_files_current, model_files_upload_queryset, model_files_uploads
@@ -61,6 +58,7 @@ from vendors.selectors.portfolio import (
     vendor_queryset,
     with_usernames,
 )
+from vendors.selectors.subgraph import Subgraph, lineage_subgraph, node_key
 
 __all__ = [
     "MODEL_BRIEF",

@@ -20,7 +20,8 @@ from vendors import bom
 from vendors.lineage.gaps import gaps_from_stored
 from vendors.models import AIModel, ModelUsage, Product, Vendor
 from vendors.selectors.bom_versions import bom_current_versions
-from vendors.selectors.lineage import inferred_parents, lineage_subgraph, node_key
+from vendors.selectors.lineage import inferred_parents
+from vendors.selectors.subgraph import lineage_subgraph, node_key
 
 #: ``risk(usage_ids) -> {usage id: (findings, rating)}``: what a door adds from the ratings (assessments).
 RiskLookup = Callable[[Sequence[int]], Mapping[int, tuple[tuple[bom.data.Finding, ...], bom.data.Rating | None]]]

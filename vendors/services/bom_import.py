@@ -31,7 +31,7 @@ from vendors.models import (
     Product,
     PublisherOrg,
 )
-from vendors.selectors.lineage import node_key
+from vendors.selectors.subgraph import node_key
 from vendors.services.rescoring import usages_depending_on, usages_rescore_request
 from vendors.validators import validate_hub_repo_id
 
