@@ -81,6 +81,9 @@ def test_a_tiny_lineage_benchmark_reports_one_request_per_repo():
     assert head["nodes_resolved"] == head["nodes_stored"] == 10 and head["edges_stored"] == world["edges"]
     assert head["file_requests"] == world["file_fetches"] and head["storage_requests"] == world["storage_fetches"]
     assert head["concurrency"] == report["config"]["settings_concurrency"]
+    # Three refreshes measured from the same state (the default): the figures are the median one's.
+    assert report["config"]["repeats"] == 3 and len(head["repeats_wall_s"]) == 3
+    assert head["repeats_wall_s"] == sorted(head["repeats_wall_s"]) and head["wall_s"] == head["repeats_wall_s"][1]
     assert head["mode"] == "embedded" and head["chunks"] == head["claims"] == 0  # below LINEAGE_CHUNK_SIZE
     assert report["workers"] is None and report["workers_note"] == "--workers 0"
     assert report["memory"]["tracemalloc_peak_bytes"] > 0
@@ -96,6 +99,7 @@ def test_a_tiny_lineage_benchmark_reports_one_request_per_repo():
 
     text = bench.format_report(report)
     assert "per unique repo" in text and "1.00" in text and "target 1.00: met" in text
+    assert "median of 3: " in text
     assert "FAILED" not in text and "Concurrency sweep" in text
     assert "Celery workers" in text and "not run: --workers 0" in text
 
@@ -115,7 +119,9 @@ def test_the_lineage_benchmark_takes_the_chunked_path_above_the_chunk_size():
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_the_lineage_benchmark_runs_the_refresh_on_two_real_celery_workers(postgres, redis_server):
-    report = bench.run(repos=16, usages=40, latency_ms=0, chunk_size=4, workers=2, redis_url=redis_server, memory=False)
+    report = bench.run(
+        repos=16, usages=40, latency_ms=0, chunk_size=4, workers=2, redis_url=redis_server, memory=False, repeats=2
+    )
 
     assert bench.ok(report), report["checks"]
     workers, head = report["workers"], report["headline"]
@@ -125,6 +131,31 @@ def test_the_lineage_benchmark_runs_the_refresh_on_two_real_celery_workers(postg
     assert workers["edges_stored"] == report["world"]["edges"] and workers["db_queries"] > 0  # counted in the workers
     assert any(check["name"].endswith("(2 workers)") for check in report["checks"])
     assert "2 Celery workers" in bench.format_report(report)
+    walls = workers["repeats_wall_s"]
+    assert len(walls) == 2 and workers["wall_s"] == walls[1]  # of two, the slower: the median never flatters
+
+
+def test_the_median_refresh_is_the_middle_one_by_wall_time_and_every_one_is_checked():
+    from dataclasses import replace
+
+    from benchmarks.lineage.report import _other_run_failures, median_run
+    from benchmarks.lineage.world import world_build
+
+    world = world_build(repos=10, seed=1)
+    good = bench.RefreshRun(
+        mode="embedded", concurrency=16, chunk_size=250, parallel=1, traced_memory=False, wall_s=2.0, cpu_s=1.0,
+        store_s=0.5, db_queries=40, status="done", nodes_done=10, nodes_failed=0, changes=0, chunks=0, claims=0,
+        metadata_requests=10, repos_requested=10, max_requests_one_repo=1, repos_requested_twice=[],
+        file_requests=world.file_fetches, identity_requests=0, storage_requests=world.storage_fetches,
+        other_requests=0, peak_in_flight=10, nodes_stored=10, nodes_resolved=10, edges_stored=len(world.edges),
+        rescoring_requested=True, tracemalloc_peak_bytes=None, maxrss_before_bytes=0, maxrss_bytes=0,
+    )  # fmt: skip
+    runs = [replace(good, wall_s=wall) for wall in (2.4, 1.9, 2.1)]
+    assert median_run(runs).wall_s == 2.1 and median_run(runs[:2]).wall_s == 2.4 and median_run(runs[:1]) is runs[0]
+    with pytest.raises(ValueError):
+        median_run([])
+    failed = replace(good, status="failed", nodes_failed=3)
+    assert _other_run_failures(failed, world, 5) and not _other_run_failures(good, world, 5)
 
 
 # ------------------------------------------------------------------------------------------------------ ratings

@@ -38,6 +38,7 @@ from benchmarks.lineage.report import (
     TARGET_REQUESTS_PER_REPO,
     TARGET_SPEEDUP,
     format_report,
+    median_run,
     ok,
     report_figures,
 )
@@ -61,11 +62,13 @@ from benchmarks.workers import CeleryWorkers, bench_redis_url, redis_problem
 NAME = "lineage"
 DEFAULT_LATENCY_MS = 50.0
 DEFAULT_WORKERS = 2
+DEFAULT_REPEATS = 3
 SWEEP_CONCURRENCY = (1, 4, 16, 32)
 
 __all__ = [
     "DEFAULT_CHAIN_LENGTH",
     "DEFAULT_LATENCY_MS",
+    "DEFAULT_REPEATS",
     "DEFAULT_REPOS",
     "DEFAULT_SEED",
     "DEFAULT_USAGES",
@@ -105,6 +108,7 @@ def run(
     concurrency: int | None = None,
     chunk_size: int | None = None,
     workers: int = DEFAULT_WORKERS,
+    repeats: int = DEFAULT_REPEATS,
     redis_url: str | None = None,
     sweep: tuple[int, ...] = (),
     memory: bool = True,
@@ -117,7 +121,9 @@ def run(
     ``sweep`` measures those concurrencies too, each from the same reset state. ``chunk_size`` defaults to
     ``settings.LINEAGE_CHUNK_SIZE``. ``workers`` real Celery workers (0: none) run the same refresh over the
     Redis at ``redis_url`` (default ``BENCH_REDIS_URL``, else ``REDIS_URL``); without one that answers, the
-    workers run is reported as not run, with the reason.
+    workers run is reported as not run, with the reason. Each runner's refresh is measured ``repeats`` times, each
+    from the same reset state: the report's figures are those of the median refresh by wall time (one refresh on a
+    shared machine is noisy), with every refresh's wall time listed and checked.
     """
     from django.conf import settings
     from django.db import connection
@@ -141,7 +147,10 @@ def run(
     with HubProcess(world.records, latency) as hub:
         hub_warm_up(hub, world)
         log(f"lineage: portfolio refresh at concurrency {concurrency}, embedded runner")
-        headline = refresh_measure(hub, world, concurrency=concurrency, chunk_size=chunk_size)
+        headline_runs = [
+            refresh_measure(hub, world, concurrency=concurrency, chunk_size=chunk_size) for _ in range(repeats)
+        ]
+        headline = median_run(headline_runs)
         memory_run = None
         if memory:
             log("lineage: the same refresh under tracemalloc")
@@ -153,6 +162,7 @@ def run(
                 sweep_runs.append(headline)
             else:
                 sweep_runs.append(refresh_measure(hub, world, concurrency=value, chunk_size=chunk_size))
+        workers_runs: list[RefreshRun] = []
         workers_run, workers_note = None, "--workers 0" if not workers else redis_problem(redis_url)
         if not workers_note:
             env = worker_env(hub, concurrency=concurrency, chunk_size=chunk_size)
@@ -161,7 +171,11 @@ def run(
                 log("lineage: warm-up refresh on the workers (their first tasks pay for imports and connections)")
                 refresh_measure(hub, world, concurrency=concurrency, chunk_size=chunk_size, workers=pool)
                 log(f"lineage: portfolio refresh on {workers} Celery workers")
-                workers_run = refresh_measure(hub, world, concurrency=concurrency, chunk_size=chunk_size, workers=pool)
+                workers_runs = [
+                    refresh_measure(hub, world, concurrency=concurrency, chunk_size=chunk_size, workers=pool)
+                    for _ in range(repeats)
+                ]
+                workers_run = median_run(workers_runs)
         else:
             log(f"lineage: the workers run is not run: {workers_note}")
 
@@ -171,11 +185,13 @@ def run(
             "repos": repos, "usages": usages, "latency_ms": latency_ms, "chain_length": chain_length,
             "seed": seed, "concurrency": concurrency, "settings_concurrency": settings.LINEAGE_CONCURRENCY,
             "chunk_size": chunk_size, "settings_chunk_size": settings.LINEAGE_CHUNK_SIZE, "workers": workers,
+            "repeats": repeats,
             "database": connection.vendor, "hub": "FakeHub in a child process",
         },
         **report_figures(
             world=world, portfolio=portfolio, bounds=bounds, headline=headline, memory_run=memory_run,
             sweep_runs=sweep_runs, workers_run=workers_run, workers_note=workers_note,
+            headline_runs=headline_runs, workers_runs=workers_runs,
         ),
         "elapsed_s": time.perf_counter() - started,
     }  # fmt: skip
@@ -201,6 +217,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help=f"also measure concurrency {', '.join(map(str, SWEEP_CONCURRENCY))} (adds about a minute)",
     )
+    group.add_argument(
+        "--repeats",
+        type=int,
+        default=DEFAULT_REPEATS,
+        help=f"refreshes measured per runner, the median reported (default {DEFAULT_REPEATS})",
+    )
     group.add_argument("--no-memory", action="store_true", help="skip the extra refresh under tracemalloc")
     group.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the generated world and portfolio")
 
@@ -214,6 +236,7 @@ def run_from_args(args: argparse.Namespace, log: Callable[[str], object]) -> dic
         concurrency=args.concurrency,
         chunk_size=args.chunk_size,
         workers=args.workers,
+        repeats=args.repeats,
         sweep=SWEEP_CONCURRENCY if args.sweep else (),
         memory=not args.no_memory,
         log=log,

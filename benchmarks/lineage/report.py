@@ -91,8 +91,15 @@ def _labelled(checks: list[dict[str, Any]], label: str) -> list[dict[str, Any]]:
 
 def _other_run_failures(run: RefreshRun, world: World, seeds: int) -> list[dict[str, Any]]:
     """Checks of the runs after the headline, listed only when they fail (the headline's are always listed)."""
-    label = f"concurrency {run.concurrency}" + (", traced" if run.traced_memory else "")
+    label = f"{run.mode}, concurrency {run.concurrency}" + (", traced" if run.traced_memory else "")
     return _labelled([check for check in _checks(run, world, seeds) if not check["ok"]], label)
+
+
+def median_run(runs: list[RefreshRun]) -> RefreshRun:
+    """The median of several measured refreshes by wall time (of an even number, the slower middle one)."""
+    if not runs:
+        raise ValueError("no refresh was measured")
+    return sorted(runs, key=lambda run: run.wall_s)[len(runs) // 2]
 
 
 def _target(measured: float | None, target: float, *, at_most: bool = False) -> dict[str, Any]:
@@ -110,16 +117,30 @@ def report_figures(
     sweep_runs: list[RefreshRun],
     workers_run: RefreshRun | None = None,
     workers_note: str = "",
+    headline_runs: list[RefreshRun] | None = None,
+    workers_runs: list[RefreshRun] | None = None,
 ) -> dict[str, Any]:
     """The report's sections after its config: the world, the runs with their derived figures, checks, targets.
 
     ``bounds`` holds what ``_derived`` needs: unique ``repos``, ``latency`` in seconds, ``critical`` (the
     requests on the critical path) and ``requests`` (metadata and file requests the refresh must make).
+    ``headline_runs`` and ``workers_runs`` are every measured refresh of each runner (``headline`` and
+    ``workers_run`` their medians): their wall times are listed, their checks listed when they fail.
     """
+    headline_runs = headline_runs or [headline]
+    workers_runs = workers_runs or ([workers_run] if workers_run else [])
     derived = _derived(headline, **bounds)
     seeds = len(portfolio.seeds)
-    headline_entry = {**asdict(headline), **derived}
-    workers_entry = {**asdict(workers_run), **_derived(workers_run, **bounds)} if workers_run else None
+    headline_entry = {**asdict(headline), **derived, "repeats_wall_s": sorted(r.wall_s for r in headline_runs)}
+    workers_entry = (
+        {
+            **asdict(workers_run),
+            **_derived(workers_run, **bounds),
+            "repeats_wall_s": sorted(r.wall_s for r in workers_runs),
+        }
+        if workers_run
+        else None
+    )
     sweep_entries = [{**asdict(r), **_derived(r, **bounds)} for r in sweep_runs]
     one_at_a_time = next((r.wall_s for r in sweep_runs if r.concurrency == 1), None)
     for entry in [headline_entry, *sweep_entries]:  # against the measured run, files and storing included
@@ -141,9 +162,10 @@ def report_figures(
         "checks": _labelled(_checks(headline, world, seeds), "embedded")
         + (_labelled(_checks(workers_run, world, seeds), f"{workers_run.parallel} workers") if workers_run else [])
         + [
-            check for r in [memory_run, *sweep_runs] if r and r is not headline
+            check for r in [memory_run, *sweep_runs, *headline_runs] if r and r is not headline
             for check in _other_run_failures(r, world, seeds)
-        ],
+        ]
+        + [check for r in workers_runs if r is not workers_run for check in _other_run_failures(r, world, seeds)],
         "targets": {
             "requests_per_repo": {"target": TARGET_REQUESTS_PER_REPO, "measured": derived["requests_per_repo"],
                                   "met": round(derived["requests_per_repo"], 2) == TARGET_REQUESTS_PER_REPO},
@@ -209,7 +231,7 @@ def format_report(report: dict[str, Any]) -> str:
     row("other hub requests (listings, trees, ...)", f"{head['other_requests']}")
     row("chunks / claims", f"{head['chunks']} / {head['claims']}", "0 / 0 at or below LINEAGE_CHUNK_SIZE seeds")
     row("peak requests in flight at the hub", f"{head['peak_in_flight']}", f"concurrency {head['concurrency']}")
-    row("wall time of the refresh", f"{head['wall_s']:.2f} s")
+    row("wall time of the refresh", f"{head['wall_s']:.2f} s", _repeats(head))
     row(
         "  CPU time of the process (all threads)",
         f"{head['cpu_s']:.2f} s",
@@ -314,6 +336,8 @@ def _modes(report: dict[str, Any]) -> list[str]:
         f"  targets: x faster >= {TARGET_SPEEDUP:g}, wall/max(depth, throughput bound) <= {TARGET_BOUND_RATIO:g}; "
         "the throughput bound counts one allowance of requests per process (the embedded chunks share one)"
     )
+    walls = [f"{label} {_repeats(entry)}" for label, entry in (("embedded", head), ("workers", workers)) if entry]
+    lines.append(f"  wall times: {'; '.join(walls)}")
     if workers is not None:
         targets = report["targets"]
         lines.append(
@@ -321,6 +345,14 @@ def _modes(report: dict[str, Any]) -> list[str]:
             f"wall/max {_met(targets['workers_wall_over_lower_bound']['met'])}"
         )
     return lines
+
+
+def _repeats(entry: dict[str, Any]) -> str:
+    """ "median of 3: 2.15 / 2.19 / 2.25 s" (every refresh measured, fastest first), or "" for one refresh."""
+    walls = entry.get("repeats_wall_s") or [entry["wall_s"]]
+    if len(walls) == 1:
+        return ""
+    return f"median of {len(walls)}: {' / '.join(f'{wall:.2f}' for wall in walls)} s"
 
 
 def ok(report: dict[str, Any]) -> bool:
