@@ -3,7 +3,8 @@
 Django reads every ``timestamptz`` value through a loader of its own: a Python subclass of psycopg's pure-Python
 loader, which parses the text in Python and then sets the connection's time zone. With psycopg's C extension
 installed (``psycopg[binary]``, as this project pins it), that costs about six times what psycopg's own optimised
-loader does, and rescoring at 100,000 usages reads about eight timestamps a usage: a sixth of its time went there.
+loader does, and rescoring at 100,000 usages reads about eight timestamps a usage: about a fifth of its time went
+there.
 
 This backend registers a loader that parses with psycopg's optimised loader and then sets the time zone exactly as
 Django's does, so every value read is the same (same instant, same ``tzinfo`` object). Without the C extension it
