@@ -248,18 +248,13 @@ def test_a_refresh_commits_its_nodes_without_waiting_for_the_disk_and_nothing_el
         statements.append(sql)
         return execute(sql, params, many, context)
 
-    def synchronous_commit() -> str:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW synchronous_commit")
-            return cursor.fetchone()[0]
-
-    before = synchronous_commit()
+    before = _synchronous_commit()
     with connection.execute_wrapper(record):
         refresh = _refresh("bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF")
     assert refresh.status == "done" and refresh.nodes_done > 1
     assert statements.count("SET synchronous_commit TO OFF") == 1  # once for the walk, not once per node
     assert statements.index("SET synchronous_commit TO OFF") < statements.index("RESET synchronous_commit")
-    assert synchronous_commit() == before  # the session, and so the refresh's final commit, as they were
+    assert _synchronous_commit() == before  # the session, and so the refresh's final commit, as they were
     final = max(i for i, sql in enumerate(statements) if sql.startswith('UPDATE "vendors_lineagerefresh"'))
     assert final > statements.index("RESET synchronous_commit")  # the final save waits for the flush
     statements.clear()

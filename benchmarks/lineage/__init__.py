@@ -150,7 +150,7 @@ def run(
         headline_runs = [
             refresh_measure(hub, world, concurrency=concurrency, chunk_size=chunk_size) for _ in range(repeats)
         ]
-        headline = median_run(headline_runs)
+        headline = median_run(headline_runs)  # the sweep's run at this concurrency
         memory_run = None
         if memory:
             log("lineage: the same refresh under tracemalloc")
@@ -163,7 +163,7 @@ def run(
             else:
                 sweep_runs.append(refresh_measure(hub, world, concurrency=value, chunk_size=chunk_size))
         workers_runs: list[RefreshRun] = []
-        workers_run, workers_note = None, "--workers 0" if not workers else redis_problem(redis_url)
+        workers_note = "--workers 0" if not workers else redis_problem(redis_url)
         if not workers_note:
             env = worker_env(hub, concurrency=concurrency, chunk_size=chunk_size)
             log(f"lineage: starting {workers} Celery workers over Redis")
@@ -175,7 +175,6 @@ def run(
                     refresh_measure(hub, world, concurrency=concurrency, chunk_size=chunk_size, workers=pool)
                     for _ in range(repeats)
                 ]
-                workers_run = median_run(workers_runs)
         else:
             log(f"lineage: the workers run is not run: {workers_note}")
 
@@ -189,9 +188,8 @@ def run(
             "database": connection.vendor, "hub": "FakeHub in a child process",
         },
         **report_figures(
-            world=world, portfolio=portfolio, bounds=bounds, headline=headline, memory_run=memory_run,
-            sweep_runs=sweep_runs, workers_run=workers_run, workers_note=workers_note,
-            headline_runs=headline_runs, workers_runs=workers_runs,
+            world=world, portfolio=portfolio, bounds=bounds, headline_runs=headline_runs, memory_run=memory_run,
+            sweep_runs=sweep_runs, workers_runs=workers_runs, workers_note=workers_note,
         ),
         "elapsed_s": time.perf_counter() - started,
     }  # fmt: skip

@@ -112,23 +112,21 @@ def report_figures(
     world: World,
     portfolio: Portfolio,
     bounds: dict[str, Any],
-    headline: RefreshRun,
+    headline_runs: list[RefreshRun],
     memory_run: RefreshRun | None,
     sweep_runs: list[RefreshRun],
-    workers_run: RefreshRun | None = None,
+    workers_runs: list[RefreshRun] = (),
     workers_note: str = "",
-    headline_runs: list[RefreshRun] | None = None,
-    workers_runs: list[RefreshRun] | None = None,
 ) -> dict[str, Any]:
     """The report's sections after its config: the world, the runs with their derived figures, checks, targets.
 
     ``bounds`` holds what ``_derived`` needs: unique ``repos``, ``latency`` in seconds, ``critical`` (the
     requests on the critical path) and ``requests`` (metadata and file requests the refresh must make).
-    ``headline_runs`` and ``workers_runs`` are every measured refresh of each runner (``headline`` and
-    ``workers_run`` their medians): their wall times are listed, their checks listed when they fail.
+    ``headline_runs`` and ``workers_runs`` (none: not run) are every measured refresh of each runner: the figures
+    are their medians' (``median_run``), every wall time is listed, and every check listed when it fails.
     """
-    headline_runs = headline_runs or [headline]
-    workers_runs = workers_runs or ([workers_run] if workers_run else [])
+    headline = median_run(headline_runs)
+    workers_run = median_run(list(workers_runs)) if workers_runs else None
     derived = _derived(headline, **bounds)
     seeds = len(portfolio.seeds)
     headline_entry = {**asdict(headline), **derived, "repeats_wall_s": sorted(r.wall_s for r in headline_runs)}
