@@ -29,6 +29,7 @@ from vendors.lineage import (
     discover_parents,
     license_of,
 )
+from vendors.lineage.graph import problem_keys
 
 World = tuple[dict[str, NodeInfo], dict[str, list[EdgeInfo]]]
 
@@ -358,6 +359,9 @@ def test_random_graphs_terminate_and_respect_bounds(seed):
         start = rng.choice(names)
 
         result = walk(edges, start, info=info, max_depth=max_depth, max_chains=max_chains)
+        nodes, parents = world(edges, **info)
+        bounds = {"max_depth": max_depth, "max_chains": max_chains, "max_nodes": rng.choice([3, 10, 4096])}
+        assert problem_keys(start, nodes, parents, **bounds) == ancestry(start, nodes, parents, **bounds).problem_keys
 
         depths = _reference_depths(start, edges, max_depth)
         assert set(result.ancestors) == set(depths) - {start}

@@ -235,20 +235,29 @@ def _chains(
     return chains, truncated
 
 
-def ancestry(
+@dataclass(frozen=True)
+class _Walk:
+    """What ``ancestry`` and ``problem_keys`` share: the bounded walk from one node, its cycles and its problems."""
+
+    order: list[str]
+    expanded: dict[str, tuple[str, ...]]
+    depth_limited: list[str]
+    nodes_truncated: bool
+    cycles: list[tuple[str, str]]
+    chains: list[tuple[str, ...]]
+    chains_truncated: bool
+    problems: list[Problem]
+
+
+def _walk(
     start: str,
     nodes: Mapping[str, NodeInfo],
     parents: Mapping[str, Sequence[EdgeInfo]],
     *,
-    max_depth: int = 32,
-    max_chains: int = 64,
-    max_nodes: int = MAX_NODES,
-) -> Ancestry:
-    """Walk from ``start`` to its roots: breadth-first, each node once, never more than the given bounds.
-
-    A parent id with no ``NodeInfo`` is treated as not fetched yet (incomplete). Node ids are compared
-    exactly; the caller passes one spelling per node (repo ids as stored, or database ids).
-    """
+    max_depth: int,
+    max_chains: int,
+    max_nodes: int,
+) -> _Walk:
     depth: dict[str, int] = {start: 0}
     order: list[str] = [start]
     expanded: dict[str, tuple[str, ...]] = {}
@@ -279,9 +288,27 @@ def ancestry(
     back = set(cycles)
     dag = {node: tuple(p for p in kept if (node, p) not in back) for node, kept in expanded.items()}
     chains, chains_truncated = _chains(start, dag, max_depth + 1, max_chains)
-
-    roots = tuple(node for node in order if not _parents_of(node, parents) and _fully_read(nodes.get(node)))
     problems = _problems(order, nodes, cycles, depth_limited, max_depth, nodes_truncated, max_nodes, chains_truncated)
+    return _Walk(order, expanded, depth_limited, nodes_truncated, cycles, chains, chains_truncated, problems)
+
+
+def ancestry(
+    start: str,
+    nodes: Mapping[str, NodeInfo],
+    parents: Mapping[str, Sequence[EdgeInfo]],
+    *,
+    max_depth: int = 32,
+    max_chains: int = 64,
+    max_nodes: int = MAX_NODES,
+) -> Ancestry:
+    """Walk from ``start`` to its roots: breadth-first, each node once, never more than the given bounds.
+
+    A parent id with no ``NodeInfo`` is treated as not fetched yet (incomplete). Node ids are compared
+    exactly; the caller passes one spelling per node (repo ids as stored, or database ids).
+    """
+    walk = _walk(start, nodes, parents, max_depth=max_depth, max_chains=max_chains, max_nodes=max_nodes)
+    order, problems = walk.order, walk.problems
+    roots = tuple(node for node in order if not _parents_of(node, parents) and _fully_read(nodes.get(node)))
     keys = frozenset((problem.code, problem.node) for problem in problems)
     counts: dict[str, int] = {}
     for problem in problems:
@@ -294,22 +321,37 @@ def ancestry(
         start=start,
         ancestors=tuple(order[1:]),
         roots=roots,
-        chains=tuple(chains),
-        chains_truncated=chains_truncated,
-        cycles=tuple(cycles),
-        depth_limited=tuple(depth_limited),
-        nodes_truncated=nodes_truncated,
+        chains=tuple(walk.chains),
+        chains_truncated=walk.chains_truncated,
+        cycles=tuple(walk.cycles),
+        depth_limited=tuple(walk.depth_limited),
+        nodes_truncated=walk.nodes_truncated,
         complete=not problems,
         incomplete_reasons=tuple(problem.reason for problem in problems),
         problems=tuple(problems),
         problem_counts=dict(sorted(counts.items())),
         problem_keys=keys,
         licenses=tuple((info.id, info.license) for info in infos),
-        license_drift=_license_drift(expanded, nodes),
+        license_drift=_license_drift(walk.expanded, nodes),
         datasets=_datasets(infos),
         origin_countries=_origin_countries(infos),
         unknown_publishers=tuple(info.id for info in infos if not info.publisher_key),
     )
+
+
+def problem_keys(
+    start: str,
+    nodes: Mapping[str, NodeInfo],
+    parents: Mapping[str, Sequence[EdgeInfo]],
+    *,
+    max_depth: int = 32,
+    max_chains: int = 64,
+    max_nodes: int = MAX_NODES,
+) -> frozenset[tuple[str, str]]:
+    """``ancestry(...).problem_keys`` without the rest of the ancestry (roots, licences, datasets, countries): what
+    a refresh's summary counts for each model it walked. Only the nodes' status, gaps and inferred parents count."""
+    walk = _walk(start, nodes, parents, max_depth=max_depth, max_chains=max_chains, max_nodes=max_nodes)
+    return frozenset((problem.code, problem.node) for problem in walk.problems)
 
 
 def _fully_read(info: NodeInfo | None) -> bool:

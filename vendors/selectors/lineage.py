@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from vendors.lineage.gaps import gaps_from_stored
-from vendors.lineage.graph import Ancestry, ancestry
+from vendors.lineage.graph import Ancestry, ancestry, problem_keys
 from vendors.models import AIModel, InferredEdge, Publisher
-from vendors.selectors.subgraph import Subgraph, lineage_subgraph, node_key
+from vendors.selectors.subgraph import Subgraph, lineage_problem_subgraph, lineage_subgraph, node_key
 
 #: What pages and commands say when the knowledge base is empty.
 KNOWLEDGE_BASE_EMPTY = (
@@ -252,12 +252,12 @@ _PROBLEM_LABELS: Mapping[str, tuple[str, str]] = {
 def lineage_problem_counts(models: Sequence[AIModel]) -> dict[str, int]:
     """Every lineage problem in the ancestry of ``models``, counted once per (code, node) and by code."""
     seen: set[tuple[str, str]] = set()
-    if models:  # the ancestries alone: no report rows, no second load for inferred parents' origins
-        graph = lineage_subgraph(m.pk for m in models)
-        nodes, parents = graph.nodes(), graph.parents()
-        for model_id in dict.fromkeys(m.pk for m in models):
-            found = ancestry(node_key(graph.models[model_id]), nodes, parents, max_depth=settings.LINEAGE_MAX_DEPTH)
-            seen |= found.problem_keys
+    if models:  # the problems alone: what they depend on is read, and no more of the ancestries is built
+        ids = list(dict.fromkeys(m.pk for m in models))
+        keys, nodes, parents = lineage_problem_subgraph(ids)
+        for model_id in ids:
+            if model_id in keys:  # a row deleted since has no ancestry left to count
+                seen |= problem_keys(keys[model_id], nodes, parents, max_depth=settings.LINEAGE_MAX_DEPTH)
     counts: dict[str, int] = {}
     for code, _ in seen:
         counts[code] = counts.get(code, 0) + 1

@@ -17,7 +17,11 @@ from vendors.models import AIModel, AIModelAlias, InferredEdge, LineageEdge
 
 def node_key(model: AIModel) -> str:
     """How a node is named in lineage output: the repo id for hub models, ``kind:name`` otherwise."""
-    return model.name if model.kind == AIModel.Kind.HUB else f"{model.kind}:{model.name}"
+    return _key(model.kind, model.name)
+
+
+def _key(kind: str, name: str) -> str:
+    return name if kind == AIModel.Kind.HUB else f"{kind}:{name}"
 
 
 def inferred_summary(edge: InferredEdge) -> str:
@@ -100,11 +104,7 @@ def lineage_subgraph(
     # A one-off read on PostgreSQL takes the ids in one recursive query. A caller that reads in parts (``loaded``)
     # walks level by level: a generation already loaded costs no query at all.
     if connection.vendor == "postgresql" and frontier and loaded is None:
-        reached: list[int] = []
-        for generation in _generations(frontier, max_depth + 1).values():
-            if len(reached) >= max_nodes:  # whole generations, while fewer than max_nodes are loaded
-                break
-            reached += generation
+        reached = _reached(frontier, max_depth, max_nodes)
         _subgraph_rows_read(reached, known)  # nothing is loaded yet: every row is read
         read.update(reached)
         for pk in reached:
@@ -141,6 +141,60 @@ def lineage_subgraph(
         aliases={pk: known.aliases[pk] for pk in models if pk in known.aliases},
         inferred={pk: known.inferred[pk] for pk in models if pk in known.inferred},
     )
+
+
+def lineage_problem_subgraph(
+    start_ids: Iterable[int], *, max_depth: int | None = None, max_nodes: int = 20000
+) -> tuple[dict[int, str], dict[str, NodeInfo], dict[str, list[EdgeInfo]]]:
+    """What the lineage problems of these models' ancestries depend on, for ``vendors.lineage.graph.problem_keys``:
+    each model's node id (model id -> node id), its ``NodeInfo`` with the status, gaps and inferred parents only
+    (no publisher, licence or datasets), and the parent edges, for the models ``lineage_subgraph`` loads.
+
+    A refresh's summary counts the problems of every model it walked: on PostgreSQL these are read in four narrow
+    queries instead of full rows with their publishers and aliases; elsewhere from ``lineage_subgraph``."""
+    max_depth = settings.LINEAGE_MAX_DEPTH if max_depth is None else max_depth
+    start_ids = set(start_ids)
+    if connection.vendor != "postgresql" or not start_ids:
+        graph = lineage_subgraph(start_ids, max_depth=max_depth, max_nodes=max_nodes)
+        return {pk: node_key(model) for pk, model in graph.models.items()}, graph.nodes(), graph.parents()
+    reached = _reached(start_ids, max_depth, max_nodes)
+    rows = AIModel.objects.filter(pk__any_of=reached).values_list("pk", "kind", "name", "status", "lineage_gaps")
+    keys, statuses = {}, {}
+    for pk, kind, name, status, gaps in rows:
+        keys[pk], statuses[pk] = _key(kind, name), (status, gaps)
+    inferred: dict[int, list[str]] = {}
+    edges = (
+        InferredEdge.objects.filter(child_id__any_of=reached)
+        .select_related("parent")
+        .order_by("child_id", "-confidence", "parent__name")
+    )
+    for edge in edges:
+        inferred.setdefault(edge.child_id, []).append(inferred_summary(edge))
+    nodes = {
+        keys[pk]: NodeInfo(
+            id=keys[pk], status=status, gaps=gaps_from_stored(gaps), inferred=tuple(inferred.get(pk, ()))
+        )
+        for pk, (status, gaps) in statuses.items()
+    }
+    parents: dict[str, list[EdgeInfo]] = {}
+    declared = LineageEdge.objects.filter(child_id__any_of=reached).order_by("child_id", "parent_id")
+    for child, parent, relation, source in declared.values_list("child_id", "parent_id", "relation", "source"):
+        if child in keys:
+            found = parents.setdefault(keys[child], [])
+            if parent in keys:
+                found.append(EdgeInfo(parent=keys[parent], relation=relation, source=source))
+    return keys, nodes, parents
+
+
+def _reached(start_ids: set[int], max_depth: int, max_nodes: int) -> list[int]:
+    """PostgreSQL: the ids ``lineage_subgraph`` loads, by generation: whole generations while fewer than
+    ``max_nodes`` are loaded."""
+    reached: list[int] = []
+    for generation in _generations(start_ids, max_depth + 1).values():
+        if len(reached) >= max_nodes:
+            break
+        reached += generation
+    return reached
 
 
 def _subgraph_rows_read(ids: list[int], known: Subgraph) -> None:
