@@ -1,6 +1,7 @@
 """The identifying files the inference fingerprints are read on the walk's threads while the walk goes on, as each
 model is stored, rather than all after the walk: the same files, the same fingerprints, the same inferred parents,
-and a read that fails is handled as it was when it was made after the walk."""
+and a read that fails is handled as it was when it was made after the walk. The fingerprints of the models that
+name a parent are stored during the walk too, as their reads finish."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import pytest
 from tests import factories
 from tests.fakehub import make_chain, make_silent
 from vendors.hub import HubClient
-from vendors.models import InferredEdge, LineageRefresh, ModelFingerprint
-from vendors.services import lineage
+from vendors.models import ChangeEvent, InferredEdge, LineageEdge, LineageRefresh, ModelFingerprint
+from vendors.services import lineage, lineage_inference
 from vendors.services.lineage_inference import IdentityReads
 
 pytestmark = pytest.mark.django_db
@@ -208,3 +209,60 @@ def test_a_read_that_raises_fails_its_part_of_a_chunked_refresh_as_before(
     assert status == "partial" and "1 of 3 parts failed" in error
     assert chunks[1] == ([SILENT[1]], f"RuntimeError: identity of {SILENT[1]} broke")
     assert SILENT[1] not in {row[0] for row in fingerprints} and SILENT[0] in {row[0] for row in fingerprints}
+
+
+def _fingerprints_at_the_step(monkeypatch) -> list[str]:
+    """Fill, as the step after the walk begins, with the models whose fingerprints are stored by then."""
+    seen: list[str] = []
+    step = lineage.lineage_infer_after_walk
+
+    def spied(**kwargs):
+        seen.extend(sorted(ModelFingerprint.objects.values_list("model__name", flat=True)))
+        return step(**kwargs)
+
+    monkeypatch.setattr(lineage, "lineage_infer_after_walk", spied)
+    return seen
+
+
+def test_the_fingerprints_of_models_that_name_a_parent_are_stored_during_the_walk(fake_hub, monkeypatch):
+    names = _world(fake_hub)
+    with monkeypatch.context() as patched:
+        _after_the_walk_only(patched)
+        before = _outcome(fake_hub, names)
+    _forget_fingerprints()
+    ChangeEvent.objects.all().delete()
+    monkeypatch.setattr(lineage_inference, "FINGERPRINTS_BATCH", 1)
+    at_the_step = _fingerprints_at_the_step(monkeypatch)
+
+    during = _outcome(fake_hub, names)
+
+    assert during == before  # the same files read once each, the same fingerprints and inferred parents
+    naming_a_parent = set(LineageEdge.objects.values_list("child__name", flat=True))
+    assert at_the_step and set(at_the_step) == naming_a_parent  # the models that name none are left to the step
+    assert not set(SILENT) & set(at_the_step)
+    # A first sight is still no change, though the step finds fingerprints stored since the refresh began.
+    assert not ChangeEvent.objects.filter(kind__startswith="inferred").exists()
+
+
+def test_a_read_that_raises_is_left_to_the_step_after_the_walk(fake_hub, monkeypatch):
+    names = [*_world(fake_hub), "deep/m-3"]
+    for record in make_chain("deep/m", depth=4):  # m-3 names m-2, which names m-1...
+        fake_hub.add_repo(record)
+    complete = _outcome(fake_hub, names)
+    _forget_fingerprints()
+    with monkeypatch.context() as patched:
+        _raise_for(patched, "deep/m-3")
+        with monkeypatch.context() as after_only:
+            _after_the_walk_only(after_only)
+            before = _outcome(fake_hub, names)
+        _forget_fingerprints()
+        patched.setattr(lineage_inference, "FINGERPRINTS_BATCH", 1)
+        during = _outcome(fake_hub, names)
+
+    assert (during["status"], during["error"]) == (before["status"], before["error"])
+    assert during["status"] == "failed" and during["error"] == "RuntimeError: identity of deep/m-3 broke"
+    assert before["fingerprints"] == []
+    # What was stored during the walk stays, as a complete refresh stores it: the hub's files at that revision.
+    stored = {row[0] for row in during["fingerprints"]}
+    assert "deep/m-3" not in stored and {"deep/m-2", "deep/m-1"} <= stored
+    assert all(row in complete["fingerprints"] for row in during["fingerprints"])

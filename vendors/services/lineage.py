@@ -94,7 +94,7 @@ def lineage_refresh_run(
     refresh.save()
     store = GraphStore(unflushed=True)  # the refresh's final save below flushes
     pool = FetchPool(client, size=limits.concurrency)
-    reads = IdentityReads(client=client, pool=pool)  # the fingerprints' files, read on the walk's threads
+    reads = IdentityReads(client=client, pool=pool, now=now)  # the fingerprints' files, read on the walk's threads
 
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
         events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)

@@ -146,7 +146,7 @@ def lineage_refresh_chunk_run(
     store, stats = GraphStore(unflushed=True), WalkStats()  # the chunk's final save below flushes
     own_pool = pool is None
     pool = pool if pool is not None else FetchPool(client, size=limits.concurrency)
-    reads = IdentityReads(client=client, pool=pool)  # the fingerprints' files, read on the walk's threads
+    reads = IdentityReads(client=client, pool=pool, now=now)  # the fingerprints' files, read on the walk's threads
 
     def claim(repo_ids: list[str]) -> set[str]:
         """Claim these repos for this chunk where no other chunk has: two statements per call, whatever the

@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 #: Most matched/not-matched fields and notes stored per inferred edge.
 MAX_EVIDENCE_ITEMS = 24
+#: The fingerprints a walk's reads find are stored this many at a time as the reads finish (``IdentityReads``),
+#: so the step after the walk has only the rest to store.
+FINGERPRINTS_BATCH = 25
 
 
 def inference_subjects(models: Iterable[AIModel]) -> list[AIModel]:
@@ -94,7 +97,9 @@ def lineage_infer_after_walk(
         .select_related("fingerprint")
         .order_by("name")
     )
-    before = inferred_state(m.pk for m in models)  # change events: what was inferred before this step
+    # Change events: what was inferred before this step; a model first fingerprinted during this walk
+    # (``IdentityReads`` stores them as their reads finish) is a first sight.
+    before = inferred_state((m.pk for m in models), since=now)
     subjects = {m.pk for m in inference_subjects(models)}
     # A model whose metadata now names a parent (or could not be read in full) is no longer inferred about.
     inferred_edges_retire(
@@ -183,14 +188,21 @@ class IdentityReads:
     storing the fingerprint), the read the step wants is the one made, and a read it does not want is not used.
     A read that failed is the future's to raise, when the step takes it, as it would have raised there.
 
+    The fingerprints of the models that name a parent are stored as their reads finish, ``FINGERPRINTS_BATCH`` at a
+    time, on the walk's thread between two nodes (at the refresh's ``now``): the step after the walk finds them
+    current and has only the rest to read and store, rather than every model the walk reached. The models that
+    name none are left to it, since whether their README is read depends on what it finds; so is a read that
+    failed.
+
     Bounded as every hub request of the walk: the pool's threads (``LINEAGE_CONCURRENCY``; in the embedded runner
     the shared allowance too), the client's rate limit, and each read's own deadline and retries
     (``fetch_identity``), counted from when a thread starts it.
     """
 
-    def __init__(self, *, client, pool: FetchPool) -> None:
-        self._client, self._pool = client, pool
+    def __init__(self, *, client, pool: FetchPool, now: datetime) -> None:
+        self._client, self._pool, self._now = client, pool, now
         self._started: dict[tuple, Future] = {}
+        self._unstored: list[tuple[AIModel, Future]] = []  # reads of models that name a parent, not stored yet
         self._fingerprints: dict[int, tuple[str, list]] | None = None  # model id -> stored (revision, problems)
         self.walked: list[tuple[str, tuple[str, ...], int | None] | None] = []  # each stored node's walked_files
 
@@ -199,6 +211,7 @@ class IdentityReads:
         files = walked_files(snapshot)
         self.walked.append(files)
         self.prefetch(files, store=store)
+        self._store_finished()
 
     def prefetch(self, walked: tuple[str, tuple[str, ...], int | None] | None, *, store: GraphStore) -> None:
         """Start the read of the node the walk has just stored (``walked``: its ``walked_files``) if the step
@@ -216,7 +229,23 @@ class IdentityReads:
         stored = self._fingerprints.get(model.pk)
         if not subject and stored is not None and fingerprint_current(*stored, sha=model.sha):
             return
-        self.read(model.name, model.sha, siblings=files, parameters=parameters, readme=subject)
+        future = self.read(model.name, model.sha, siblings=files, parameters=parameters, readme=subject)
+        if not subject:
+            self._unstored.append((model, future))
+
+    def _store_finished(self) -> None:
+        """Store the fingerprints whose reads have finished, once ``FINGERPRINTS_BATCH`` have (one statement)."""
+        finished = {id(future) for _, future in self._unstored if future.done()}
+        if len(finished) < FINGERPRINTS_BATCH:
+            return
+        ready: dict[int, tuple[AIModel, Future]] = {}
+        for model, future in self._unstored:
+            if id(future) in finished and not future.cancelled() and future.exception() is None:
+                ready[model.pk] = (model, future)
+        self._unstored = [(model, future) for model, future in self._unstored if id(future) not in finished]
+        models = [model for model, _ in ready.values()]
+        fingerprints_store(models=models, identities={pk: future.result() for pk, (_, future) in ready.items()},
+                           now=self._now)  # fmt: skip
 
     def read(self, repo_id: str, revision: str, *, siblings: tuple[str, ...], parameters, readme: bool) -> Future:
         """The read of these files (``HubClient.fetch_identity``'s arguments), started now unless it has been."""
