@@ -13,6 +13,7 @@ import pytest
 from tests import factories
 from tests.fakehub import make_chain, make_silent
 from vendors.hub import HubClient
+from vendors.hub.identity import identity_downloads
 from vendors.models import ChangeEvent, InferredEdge, LineageEdge, LineageRefresh, ModelFingerprint
 from vendors.services import lineage, lineage_inference
 from vendors.services.lineage_inference import IdentityReads
@@ -224,8 +225,17 @@ def _fingerprints_at_the_step(monkeypatch) -> list[str]:
     return seen
 
 
+def _chain_world(hub) -> list[str]:
+    """``_world``, and a chain whose repos list no identifying file (read without a request) under a model that
+    names the chain's top and ships its config and tokenizer (read on the pool)."""
+    for record in make_chain("deep/m", depth=3):  # m-2 names m-1, which names m-0
+        hub.add_repo(record)
+    hub.add_repo(make_silent("acme/named-7b", cardData={"base_model": "deep/m-2"}))
+    return [*_world(hub), "acme/named-7b"]
+
+
 def test_the_fingerprints_of_models_that_name_a_parent_are_stored_during_the_walk(fake_hub, monkeypatch):
-    names = _world(fake_hub)
+    names = _chain_world(fake_hub)
     with monkeypatch.context() as patched:
         _after_the_walk_only(patched)
         before = _outcome(fake_hub, names)
@@ -238,20 +248,20 @@ def test_the_fingerprints_of_models_that_name_a_parent_are_stored_during_the_wal
 
     assert during == before  # the same files read once each, the same fingerprints and inferred parents
     naming_a_parent = set(LineageEdge.objects.values_list("child__name", flat=True))
-    assert at_the_step and set(at_the_step) == naming_a_parent  # the models that name none are left to the step
+    # Those read without a request are stored as the walk stores them; those read on the pool once their read has
+    # finished (by the step, if not before); the models that name no parent are left to the step.
+    assert {"deep/m-2", "deep/m-1"} <= set(at_the_step) <= naming_a_parent
     assert not set(SILENT) & set(at_the_step)
     # A first sight is still no change, though the step finds fingerprints stored since the refresh began.
     assert not ChangeEvent.objects.filter(kind__startswith="inferred").exists()
 
 
 def test_a_read_that_raises_is_left_to_the_step_after_the_walk(fake_hub, monkeypatch):
-    names = [*_world(fake_hub), "deep/m-3"]
-    for record in make_chain("deep/m", depth=4):  # m-3 names m-2, which names m-1...
-        fake_hub.add_repo(record)
+    names = _chain_world(fake_hub)
     complete = _outcome(fake_hub, names)
     _forget_fingerprints()
     with monkeypatch.context() as patched:
-        _raise_for(patched, "deep/m-3")
+        _raise_for(patched, "acme/named-7b")  # a model that names a parent, read on the pool
         with monkeypatch.context() as after_only:
             _after_the_walk_only(after_only)
             before = _outcome(fake_hub, names)
@@ -260,9 +270,44 @@ def test_a_read_that_raises_is_left_to_the_step_after_the_walk(fake_hub, monkeyp
         during = _outcome(fake_hub, names)
 
     assert (during["status"], during["error"]) == (before["status"], before["error"])
-    assert during["status"] == "failed" and during["error"] == "RuntimeError: identity of deep/m-3 broke"
+    assert during["status"] == "failed" and during["error"] == "RuntimeError: identity of acme/named-7b broke"
     assert before["fingerprints"] == []
     # What was stored during the walk stays, as a complete refresh stores it: the hub's files at that revision.
     stored = {row[0] for row in during["fingerprints"]}
-    assert "deep/m-3" not in stored and {"deep/m-2", "deep/m-1"} <= stored
+    assert "acme/named-7b" not in stored and {"deep/m-2", "deep/m-1"} <= stored
     assert all(row in complete["fingerprints"] for row in during["fingerprints"])
+
+
+def test_a_repo_that_lists_no_identifying_file_is_read_without_a_request_or_the_pool(fake_hub, monkeypatch):
+    for record in make_chain("deep/m", depth=3):  # no config, no tokenizer config; a README
+        fake_hub.add_repo(record)
+    submitted: list[object] = []
+    submit = lineage.FetchPool.submit
+    monkeypatch.setattr(lineage.FetchPool, "submit", lambda self, job: submitted.append(job) or submit(self, job))
+
+    refresh = _refresh(["deep/m-2"])
+
+    assert refresh.status == "done", refresh.error
+    # Only the root's README, which names no parent, is downloaded (on the pool); the rest read no file.
+    downloads = _identity_requests(fake_hub)
+    assert len(submitted) == 1 and len(downloads) == 1
+    assert downloads[0].startswith("/deep/m-0/resolve/") and downloads[0].endswith("/README.md")
+    rows = {row[0]: row for row in _fingerprints()}
+    assert set(rows) == {"deep/m-2", "deep/m-1", "deep/m-0"}
+    assert all(not row[4] and not row[5] and row[6] == [] for row in rows.values())  # no config, no tokenizer
+
+
+@pytest.mark.parametrize(
+    ("siblings", "readme", "downloads"),
+    [
+        ((), False, ()),
+        ((), True, ()),
+        (("README.md", "model.gguf"), False, ()),
+        (("README.md",), True, ("README.md",)),
+        (("tokenizer_config.json", "config.json"), False, ("config.json", "tokenizer_config.json")),
+        (("config.json", "README.md"), True, ("config.json", "README.md")),
+        (("sub/config.json", "Config.json"), True, ()),  # only the root's, as named
+    ],
+)
+def test_the_files_a_read_downloads(siblings, readme, downloads):
+    assert identity_downloads(siblings, readme=readme) == downloads

@@ -10,6 +10,7 @@ from tests.fakehub import make_chain, make_record
 from tests.services import tasks_enqueued
 from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageEdge, LineageRefresh
 from vendors.services import lineage
+from vendors.services.lineage_store import GraphStore
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +81,28 @@ def test_a_renamed_parent_becomes_one_node_with_its_old_id_as_alias(fake_hub):
     node = AIModel.objects.get(name="meta-llama/Llama-3.1-8B-Instruct")
     assert AIModelAlias.objects.get(name="meta-llama/Meta-Llama-3.1-8B-Instruct").model == node
     assert not AIModel.objects.filter(name="meta-llama/Meta-Llama-3.1-8B-Instruct").exists()
+
+
+def test_the_graph_is_read_when_the_first_node_is_stored_not_before_the_walk(fake_hub, django_assert_num_queries):
+    _refresh("lmstudio-community/Meta-Llama-3.1-8B-Instruct-GGUF")  # its parent was renamed: one former id known
+    other = factories.AIModelFactory(name="acme/other")
+    AIModelAlias.objects.create(model=other, name="acme/older-name")
+    AIModelAlias.objects.create(model=other, name="META-LLAMA/llama-3.1-8b-instruct")  # another's current name
+
+    with django_assert_num_queries(0):
+        store = GraphStore()
+    with django_assert_num_queries(2):
+        aliases = store.aliases()  # what the walk asks for before its first request
+
+    assert aliases == {
+        "meta-llama/meta-llama-3.1-8b-instruct": "meta-llama/Llama-3.1-8B-Instruct",
+        "acme/older-name": "acme/other",
+    }
+    # What the graph, once read, says of the same names: a former name never shadows a current one.
+    graph = {name: store.models[pk].name for name, pk in store.by_name.items() if name != store.models[pk].name.lower()}
+    assert aliases == graph
+    assert store.find("acme/older-name") == other
+    assert store.find("meta-llama/LLAMA-3.1-8B-Instruct").name == "meta-llama/Llama-3.1-8B-Instruct"
 
 
 def test_a_usage_registered_under_an_old_id_ends_on_the_renamed_node(fake_hub):

@@ -65,6 +65,13 @@ class RepoIdentity:
         )
 
 
+def identity_downloads(siblings: tuple[str, ...], *, readme: bool) -> tuple[str, ...]:
+    """The files ``fetch_identity`` downloads when given the walk's file list (``siblings``): none for a repo that
+    lists none of the identifying files (a README counts only when asked for), which is then read without a request."""
+    wanted = (CONFIG_FILE, TOKENIZER_FILE, README_FILE) if readme else (CONFIG_FILE, TOKENIZER_FILE)
+    return tuple(path for path in wanted if path in siblings)
+
+
 def fetch_identity(
     client: HubClient,
     repo_id: str,

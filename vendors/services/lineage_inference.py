@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
+from vendors.hub.identity import fetch_identity, identity_downloads
 from vendors.lineage import RepoSnapshot
 from vendors.lineage.inference import (
     Candidate,
@@ -248,14 +249,27 @@ class IdentityReads:
                            now=self._now)  # fmt: skip
 
     def read(self, repo_id: str, revision: str, *, siblings: tuple[str, ...], parameters, readme: bool) -> Future:
-        """The read of these files (``HubClient.fetch_identity``'s arguments), started now unless it has been."""
+        """The read of these files (``HubClient.fetch_identity``'s arguments), started now unless it has been. A repo
+        that lists none of the files to download is read here and now (no request: no share of the hub's allowance
+        taken, no wait for every repo queued for the pool's threads)."""
         key = (repo_id, revision, siblings, parameters, readme)
         if key not in self._started:
-            self._started[key] = self._pool.submit(
-                lambda: self._client.fetch_identity(
-                    repo_id, revision, siblings=siblings, parameters=parameters, readme=readme
+            if identity_downloads(siblings, readme=readme):
+                self._started[key] = self._pool.submit(
+                    lambda: self._client.fetch_identity(
+                        repo_id, revision, siblings=siblings, parameters=parameters, readme=readme
+                    )
                 )
-            )
+            else:
+                self._started[key] = future = Future()
+                try:
+                    identity = fetch_identity(
+                        self._client, repo_id, revision, siblings=siblings, parameters=parameters, readme=readme
+                    )
+                except Exception as error:  # the future's to raise when the step takes it, as a pool's read is
+                    future.set_exception(error)
+                else:
+                    future.set_result(identity)
         return self._started[key]
 
     def cancel(self) -> None:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cached_property
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.functions import Lower
@@ -65,32 +66,56 @@ class GraphStore:
 
     def __init__(self, *, unflushed: bool = False) -> None:
         self.unflushed = unflushed and connection.vendor == "postgresql"
-        self.models: dict[int, AIModel] = {m.pk: m for m in AIModel.objects.filter(kind=AIModel.Kind.HUB)}
-        self.by_name: dict[str, int] = {m.name.lower(): m.pk for m in self.models.values()}
-        aliases = AIModelAlias.objects.filter(model__kind=AIModel.Kind.HUB).values_list("name", "model_id")
-        self.alias_names: set[str] = set()
-        for name, model_id in aliases:
-            self.by_name.setdefault(name.lower(), model_id)
-            self.alias_names.add(name.lower())
-        self.orgs = dict(PublisherOrg.objects.annotate(l=Lower("org_id")).values_list("l", "publisher_id"))
-        self._load_edges()
 
-    def _load_edges(self) -> None:
-        self.edges: dict[int, dict[int, LineageEdge]] = defaultdict(dict)
+    # -- the graph, read on first use: when the walk stores its first node, not before its first request ----------
+    @cached_property
+    def models(self) -> dict[int, AIModel]:
+        return {m.pk: m for m in AIModel.objects.filter(kind=AIModel.Kind.HUB)}
+
+    @cached_property
+    def by_name(self) -> dict[str, int]:
+        """Lower-case names and former names -> model id (a former name never shadows a current one)."""
+        by_name = {m.name.lower(): m.pk for m in self.models.values()}
+        for name, model_id in self._alias_rows:
+            by_name.setdefault(name.lower(), model_id)
+        return by_name
+
+    @cached_property
+    def alias_names(self) -> set[str]:
+        return {name.lower() for name, _ in self._alias_rows}
+
+    @cached_property
+    def _alias_rows(self) -> list[tuple[str, int]]:
+        return list(AIModelAlias.objects.filter(model__kind=AIModel.Kind.HUB).values_list("name", "model_id"))
+
+    @cached_property
+    def orgs(self) -> dict[str, int]:
+        return dict(PublisherOrg.objects.annotate(l=Lower("org_id")).values_list("l", "publisher_id"))
+
+    @cached_property
+    def edges(self) -> dict[int, dict[int, LineageEdge]]:
+        return self._edges_read()
+
+    def _edges_read(self) -> dict[int, dict[int, LineageEdge]]:
+        edges: dict[int, dict[int, LineageEdge]] = defaultdict(dict)
         for edge in LineageEdge.objects.filter(child__kind=AIModel.Kind.HUB):
-            self.edges[edge.child_id][edge.parent_id] = edge
+            edges[edge.child_id][edge.parent_id] = edge
+        return edges
 
     # -- lookups ------------------------------------------------------------------------------------------------
     def find(self, name: str) -> AIModel | None:
         return self.models.get(self.by_name.get(name.lower(), -1))
 
     def aliases(self) -> dict[str, str]:
-        """Former ids (lower-case) -> current names, for the walk to ask for renamed repos by their new name."""
-        return {
-            name: self.models[pk].name
-            for name, pk in self.by_name.items()
-            if pk in self.models and name != self.models[pk].name.lower()
-        }
+        """Former ids (lower-case) -> current names, for the walk to ask for renamed repos by their new name. Two
+        narrow reads, rather than the graph: the walk asks for this before its first request."""
+        names = dict(AIModel.objects.filter(kind=AIModel.Kind.HUB).values_list("pk", "name"))
+        current = {name.lower() for name in names.values()}
+        aliases: dict[str, str] = {}
+        for name, model_id in self._alias_rows:
+            if model_id in names and name.lower() not in current:
+                aliases.setdefault(name.lower(), names[model_id])
+        return aliases
 
     def _publisher_id(self, name: str) -> int | None:
         return self.orgs.get(name.split("/", 1)[0].lower()) if "/" in name else None
@@ -147,7 +172,7 @@ class GraphStore:
         for name, pk in list(self.by_name.items()):
             if pk == old_pk:
                 self.by_name[name] = new.pk
-        self._load_edges()  # rare: simplest to read the edges again
+        self.edges = self._edges_read()  # rare: simplest to read the edges again
 
     def _node_for(self, snapshot: RepoSnapshot, final_id: str) -> tuple[AIModel, bool]:
         """The row for a fetched repo, renamed and merged as the hub's redirect says; (row, renamed now)."""
