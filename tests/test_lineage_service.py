@@ -8,8 +8,9 @@ from django.db import connection
 from tests import factories
 from tests.fakehub import make_chain, make_record
 from tests.services import tasks_enqueued
-from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageEdge, LineageRefresh
+from vendors.models import AIModel, AIModelAlias, ChangeEvent, LineageEdge, LineageRefresh, LineageRefreshClaim
 from vendors.services import lineage
+from vendors.services.lineage_chunks import repos_claim
 from vendors.services.lineage_store import GraphStore
 
 pytestmark = pytest.mark.django_db
@@ -322,3 +323,29 @@ def test_a_connection_that_cannot_reset_the_setting_is_closed(postgres):
         assert _synchronous_commit() == "off"
     assert connection.connection is None  # closed: the next query opens a new session, with the default
     assert _synchronous_commit() == "on"
+
+
+@pytest.mark.parametrize("vendor", ["this database's", "any other"])
+def test_a_repo_is_claimed_by_the_first_chunk_and_a_chunk_recognises_its_own_claims(monkeypatch, vendor):
+    refresh = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO)
+    first, second = (refresh.chunks.create(index=i, seeds=[]) for i in range(2))
+    other = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO).chunks.create(index=0, seeds=[])
+    if vendor == "any other":
+        monkeypatch.setattr(connection, "vendor", "other")  # the two-statement path
+
+    assert repos_claim(first, {"a/x", "a/y"}) == {"a/x", "a/y"}
+    assert repos_claim(second, {"a/y", "a/z"}) == {"a/z"}  # a/y is the first chunk's
+    assert repos_claim(first, {"a/x", "a/y", "a/z", "a/w"}) == {"a/x", "a/y", "a/w"}  # its own again, and a new one
+    assert repos_claim(other, {"a/x"}) == {"a/x"}  # claims are per refresh
+    assert repos_claim(second, set()) == set()
+    claims = {(c.refresh_id, c.name): c.chunk_id for c in LineageRefreshClaim.objects.all()}
+    assert claims == {
+        (refresh.pk, "a/x"): first.pk, (refresh.pk, "a/y"): first.pk, (refresh.pk, "a/w"): first.pk,
+        (refresh.pk, "a/z"): second.pk, (other.refresh_id, "a/x"): other.pk,
+    }  # fmt: skip
+
+
+def test_a_claim_is_one_statement_on_postgresql(postgres, django_assert_num_queries):
+    chunk = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO).chunks.create(index=0, seeds=[])
+    with django_assert_num_queries(1):
+        assert repos_claim(chunk, {f"org/m{i}" for i in range(500)}) == {f"org/m{i}" for i in range(500)}

@@ -13,7 +13,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -88,8 +88,6 @@ def _chunks_run_beside(chunk_ids: list[int]) -> None:
     in turn; returns when all have finished (the last completes the refresh). The chunks run here, one after
     another, inside a transaction still open (a test's: threads would not see what it holds) and on SQLite, which
     takes one writer at a time (threads would queue for its lock, or fail on it, for no gain)."""
-    from django.db import connection
-
     from vendors import tasks
     from vendors.hub import HubClient
 
@@ -149,18 +147,7 @@ def lineage_refresh_chunk_run(
     reads = IdentityReads(client=client, pool=pool, now=now)  # the fingerprints' files, read on the walk's threads
 
     def claim(repo_ids: list[str]) -> set[str]:
-        """Claim these repos for this chunk where no other chunk has: two statements per call, whatever the
-        number of repos (the unique constraint decides between chunks claiming at the same moment)."""
-        names = {repo_id.lower()[:200] for repo_id in repo_ids}
-        LineageRefreshClaim.objects.bulk_create(
-            [LineageRefreshClaim(refresh_id=chunk.refresh_id, name=name, chunk=chunk) for name in sorted(names)],
-            ignore_conflicts=True,
-        )
-        owned = set(
-            LineageRefreshClaim.objects.filter(refresh_id=chunk.refresh_id, chunk=chunk, name__in=names).values_list(
-                "name", flat=True
-            )
-        )
+        owned = repos_claim(chunk, {repo_id.lower()[:200] for repo_id in repo_ids})
         return {repo_id.lower() for repo_id in repo_ids if repo_id.lower()[:200] in owned}
 
     def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
@@ -185,6 +172,39 @@ def lineage_refresh_chunk_run(
     chunk.done_at = timezone.now()
     chunk.save(update_fields=["nodes_done", "nodes_failed", "nodes_known", "changes", "done_at", "error"])
     _refresh_finish_if_last(chunk.refresh_id)
+
+
+def repos_claim(chunk: LineageRefreshChunk, names: set[str]) -> set[str]:
+    """Claim these repos (lower-case ids) for ``chunk`` where no other chunk of its refresh has; return those it
+    holds, the ones it claimed before included (a redelivered chunk recognises its own). The unique constraint
+    decides between chunks claiming at the same moment. On PostgreSQL one statement whatever the number of repos
+    (an insert that, on a conflict, touches the row only when the chunk is its own, and returns what it holds);
+    elsewhere two."""
+    if not names:
+        return set()
+    if connection.vendor != "postgresql":
+        LineageRefreshClaim.objects.bulk_create(
+            [LineageRefreshClaim(refresh_id=chunk.refresh_id, name=name, chunk=chunk) for name in sorted(names)],
+            ignore_conflicts=True,
+        )
+        held = LineageRefreshClaim.objects.filter(refresh_id=chunk.refresh_id, chunk=chunk, name__in=names)
+        return set(held.values_list("name", flat=True))
+    meta, quote = LineageRefreshClaim._meta, connection.ops.quote_name  # the names are the model's, never input
+    table, refresh, name, owner = (
+        quote(meta.db_table),
+        quote(meta.get_field("refresh").column),
+        quote(meta.get_field("name").column),
+        quote(meta.get_field("chunk").column),
+    )
+    sql = (
+        f"INSERT INTO {table} AS claim ({refresh}, {name}, {owner})"  # noqa: S608
+        f" SELECT %s, wanted, %s FROM unnest(%s::text[]) AS wanted"
+        f" ON CONFLICT ({refresh}, {name}) DO UPDATE SET {owner} = EXCLUDED.{owner}"
+        f" WHERE claim.{owner} = EXCLUDED.{owner} RETURNING {name}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [chunk.refresh_id, chunk.pk, sorted(names)])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _refresh_finish_if_last(refresh_id: int) -> None:
