@@ -103,10 +103,10 @@ def lineage_infer_after_walk(
     before = inferred_state((m.pk for m in models), since=now)
     subjects = {m.pk for m in inference_subjects(models)}
     # A model whose metadata now names a parent (or could not be read in full) is no longer inferred about.
-    inferred_edges_retire(
-        InferredEdge.objects.filter(child__in=[m for m in models if m.pk not in subjects]),
-        reason=RetiredReason.PARENT_NAMED, now=now,
-    )  # fmt: skip
+    with_edges = {child_id for child_id, _ in before.edges}
+    if retiring := [m for m in models if m.pk not in subjects and m.pk in with_edges]:
+        inferred_edges_retire(InferredEdge.objects.filter(child__in=retiring), reason=RetiredReason.PARENT_NAMED,
+                              now=now)  # fmt: skip
     to_read, counted = [], []
     for model in models:
         current = getattr(model, "fingerprint", None)  # None when the model was never fingerprinted
@@ -129,7 +129,8 @@ def lineage_infer_after_walk(
     if subjects and infer_parents:
         inferred = [model for model in models if model.pk in subjects and model.pk in identities]
         stored = inferred_edges_store_all(inferred, references=fingerprint_references(), before=before, now=now)
-    inferred_changes_record(before=before, now=now)
+    if before.edges or stored:  # none before and none now: nothing can have changed
+        inferred_changes_record(before=before, now=now)
     return stored
 
 
