@@ -349,3 +349,44 @@ def test_a_claim_is_one_statement_on_postgresql(postgres, django_assert_num_quer
     chunk = LineageRefresh.objects.create(scope=LineageRefresh.Scope.PORTFOLIO).chunks.create(index=0, seeds=[])
     with django_assert_num_queries(1):
         assert repos_claim(chunk, {f"org/m{i}" for i in range(500)}) == {f"org/m{i}" for i in range(500)}
+
+
+def _stored_apart(nodes, *, batch: bool) -> tuple:
+    """The graph after storing ``nodes`` in a batch or one by one (rolled back after: both start from the same)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    now = timezone.now()
+    statements: list[str] = []
+    with (
+        transaction.atomic(),
+        connection.execute_wrapper(lambda run, sql, *args: statements.append(sql) or run(sql, *args)),
+    ):
+        store = GraphStore()
+        events = store.store_many(nodes, now) if batch else [store.store(*node, now) for node in nodes]
+        state = (_graph_state(), [[event.summary for event in node_events] for node_events in events])
+        transaction.set_rollback(True)
+    return state, sum(sql.startswith('INSERT INTO "vendors_lineageedge"') for sql in statements)
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_a_batch_of_answers_is_stored_as_each_would_be_with_their_edges_inserted_together(fake_hub, twice):
+    from vendors.hub import HubClient
+    from vendors.lineage.discovery import discover_parents
+
+    names = [
+        "lmstudio-community/Meta-Llama-3.1-8B-Instruct-GGUF", "meta-llama/Llama-3.1-8B-Instruct",
+        "bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF", "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "Qwen/Qwen2.5-7B",
+    ]  # fmt: skip
+    if twice:  # a renamed repo answered under its old id and its new one in the same batch
+        names.insert(2, "meta-llama/Meta-Llama-3.1-8B-Instruct")
+    client = HubClient(endpoint=fake_hub.url, token="", timeout=5.0)
+    nodes = [(snapshot, discover_parents(snapshot)) for snapshot in map(client.fetch, names)]
+    _refresh("Qwen/Qwen2.5-7B")  # one of them known before: a change on it is a change event
+
+    batched, batch_inserts = _stored_apart(nodes, batch=True)
+    apart, apart_inserts = _stored_apart(nodes, batch=False)
+
+    assert batched == apart
+    assert batched[0][1]  # edges were stored
+    assert batch_inserts == (2 if twice else 1) and apart_inserts > batch_inserts

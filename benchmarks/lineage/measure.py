@@ -5,7 +5,7 @@
 a portfolio above ``LINEAGE_CHUNK_SIZE`` takes the chunked path, claims included. Two modes:
 
 - ``embedded``: the task runs in this process, as in the embedded mode without Redis (the chunks one after
-  another, in-process); the SQL statements are counted here and ``lineage_node_store`` is timed.
+  another, in-process); the SQL statements are counted here and ``lineage_nodes_store`` is timed.
 - ``workers``: the refresh is requested with ``lineage_refresh_request`` and run by real Celery worker processes
   over Redis (``benchmarks.workers``); the wall time ends when the refresh is stored as finished, the SQL
   statements are what the workers' tasks sent.
@@ -37,7 +37,7 @@ EMBEDDED, WORKERS = "embedded", "workers"
 
 @dataclass
 class RefreshRun:
-    """What one measured refresh did. ``store_s`` is the time spent in ``lineage_node_store`` (embedded mode
+    """What one measured refresh did. ``store_s`` is the time spent in ``lineage_nodes_store`` (embedded mode
     only), ``cpu_s`` the CPU time of the processes that ran it (this one, or the workers' tasks), ``db_queries``
     the SQL statements the refresh sent (transaction statements included; in the workers
     mode, those of the workers' refresh tasks). ``parallel`` is how many processes walk at once, each with
@@ -88,10 +88,10 @@ def _maxrss_bytes() -> int:
 
 @contextlib.contextmanager
 def _store_timer(spent: list[float]) -> Iterator[None]:
-    """Time ``lineage_node_store`` (which the refresh looks up as a module global) without changing it."""
+    """Time ``lineage_nodes_store`` (which the refresh looks up as a module global) without changing it."""
     from vendors.services import lineage as lineage_service
 
-    original = lineage_service.lineage_node_store
+    original = lineage_service.lineage_nodes_store
 
     def timed(**kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -100,11 +100,11 @@ def _store_timer(spent: list[float]) -> Iterator[None]:
         finally:
             spent.append(time.perf_counter() - started)
 
-    lineage_service.lineage_node_store = timed
+    lineage_service.lineage_nodes_store = timed
     try:
         yield
     finally:
-        lineage_service.lineage_node_store = original
+        lineage_service.lineage_nodes_store = original
 
 
 @contextlib.contextmanager

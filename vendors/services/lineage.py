@@ -40,11 +40,12 @@ from vendors.signals import change_events_announce
 logger = logging.getLogger(__name__)
 
 
-def lineage_node_store(
-    *, snapshot: RepoSnapshot, discovery: Discovery, now: datetime, store: GraphStore | None = None
-) -> list[ChangeEvent]:
-    """Store one fetched repo and its parent edges; return the change events it recorded."""
-    return (store or GraphStore()).store(snapshot, discovery, now)
+def lineage_nodes_store(
+    *, nodes: list[tuple[RepoSnapshot, Discovery, int]], now: datetime, store: GraphStore | None = None
+) -> list[list[ChangeEvent]]:
+    """Store fetched repos and their parent edges (a walk's answers waiting to be stored, in one transaction);
+    return the change events each recorded."""
+    return (store or GraphStore()).store_many([(snapshot, discovery) for snapshot, discovery, _ in nodes], now)
 
 
 def refresh_seeds(refresh: LineageRefresh) -> list[str]:
@@ -96,17 +97,18 @@ def lineage_refresh_run(
     pool = FetchPool(client, size=limits.concurrency)
     reads = IdentityReads(client=client, pool=pool, now=now)  # the fingerprints' files, read on the walk's threads
 
-    def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
-        events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
-        reads.node_stored(snapshot, store=store)
-        node_progress_count(refresh, snapshot=snapshot, discovery=discovery, events=events, known=stats.queued)
-        if progress is not None:
-            progress(refresh.nodes_done, refresh.nodes_known)
+    def on_nodes(nodes: list[tuple[RepoSnapshot, Discovery, int]]) -> None:
+        stored = lineage_nodes_store(nodes=nodes, now=now, store=store)
+        for (snapshot, discovery, _), events in zip(nodes, stored, strict=True):
+            reads.node_stored(snapshot, store=store)
+            node_progress_count(refresh, snapshot=snapshot, discovery=discovery, events=events, known=stats.queued)
+            if progress is not None:
+                progress(refresh.nodes_done, refresh.nodes_known)
 
     stats = WalkStats()
     try:
         with store.commits_unflushed():
-            lineage_walk(seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(), stats=stats,
+            lineage_walk(seeds, client=client, on_nodes=on_nodes, limits=limits, aliases=store.aliases(), stats=stats,
                          pool=pool)  # fmt: skip
             lineage_infer_after_walk(reads=reads, now=now)
     except Exception as error:

@@ -128,7 +128,7 @@ def lineage_refresh_chunk_run(
     next refresh walks its seeds again.
     """
     from vendors.hub import HubClient
-    from vendors.services.lineage import lineage_node_store, node_progress_count, walk_limits_default
+    from vendors.services.lineage import lineage_nodes_store, node_progress_count, walk_limits_default
 
     chunk = LineageRefreshChunk.objects.select_related("refresh").get(pk=chunk_id)
     if chunk.done_at is not None:
@@ -150,14 +150,15 @@ def lineage_refresh_chunk_run(
         owned = repos_claim(chunk, {repo_id.lower()[:200] for repo_id in repo_ids})
         return {repo_id.lower() for repo_id in repo_ids if repo_id.lower()[:200] in owned}
 
-    def on_node(snapshot: RepoSnapshot, discovery: Discovery, depth: int) -> None:
-        events = lineage_node_store(snapshot=snapshot, discovery=discovery, now=now, store=store)
-        reads.node_stored(snapshot, store=store)
-        node_progress_count(chunk, snapshot=snapshot, discovery=discovery, events=events, known=stats.queued)
+    def on_nodes(nodes: list[tuple[RepoSnapshot, Discovery, int]]) -> None:
+        stored = lineage_nodes_store(nodes=nodes, now=now, store=store)
+        for (snapshot, discovery, _), events in zip(nodes, stored, strict=True):
+            reads.node_stored(snapshot, store=store)
+            node_progress_count(chunk, snapshot=snapshot, discovery=discovery, events=events, known=stats.queued)
 
     try:
         with store.commits_unflushed():
-            lineage_walk(chunk.seeds, client=client, on_node=on_node, limits=limits, aliases=store.aliases(),
+            lineage_walk(chunk.seeds, client=client, on_nodes=on_nodes, limits=limits, aliases=store.aliases(),
                          stats=stats, claim=claim, pool=pool)  # fmt: skip
             store.depth_limited_mark(stats.depth_limited, max_depth=limits.max_depth)
             # Fingerprints only: the refresh infers once every chunk has stored its own (_refresh_finish_if_last).

@@ -66,6 +66,7 @@ class GraphStore:
 
     def __init__(self, *, unflushed: bool = False) -> None:
         self.unflushed = unflushed and connection.vendor == "postgresql"
+        self._unsaved_edges: list[LineageEdge] = []  # created by the nodes stored so far in this transaction
 
     # -- the graph, read on first use: when the walk stores its first node, not before its first request ----------
     @cached_property
@@ -142,6 +143,7 @@ class GraphStore:
 
     def _merge(self, old: AIModel, new: AIModel) -> None:
         """Two rows turned out to be one repo (found under its old and its new id): keep ``new``."""
+        self._edges_insert()  # the edges are moved and read again from the database below
         for usage in ModelUsage.objects.filter(model=old):
             duplicate = ModelUsage.objects.filter(
                 product=usage.product_id, model=new, role=usage.role, host=usage.host_id, region=usage.region_id
@@ -220,8 +222,26 @@ class GraphStore:
     def store(self, snapshot: RepoSnapshot, discovery: Discovery, now: datetime) -> list[ChangeEvent]:
         """Store one fetched repo and its parent edges; return the change events recorded (none the first
         time a node is fetched: a first sight is not a change)."""
-        with transaction.atomic():
-            return self._store(snapshot, discovery, now)
+        return self.store_many([(snapshot, discovery)], now)[0]
+
+    def store_many(self, nodes: list[tuple[RepoSnapshot, Discovery]], now: datetime) -> list[list[ChangeEvent]]:
+        """Store several fetched repos, as ``store`` stores each, in one transaction: the answers a walk took while
+        it was storing the ones before, committed once and their new edges inserted in one statement. Returns
+        each node's change events."""
+        try:
+            with transaction.atomic():
+                events = [self._store(snapshot, discovery, now) for snapshot, discovery in nodes]
+                self._edges_insert()
+        except BaseException:
+            self._unsaved_edges = []  # rolled back with the rest
+            raise
+        return events
+
+    def _edges_insert(self) -> None:
+        """Insert the edges created since the last time (one statement): before anything reads them back."""
+        if self._unsaved_edges:
+            LineageEdge.objects.bulk_create(self._unsaved_edges)
+            self._unsaved_edges = []
 
     def _store(self, snapshot: RepoSnapshot, discovery: Discovery, now: datetime) -> list[ChangeEvent]:
         # The hub's answer names the repo; a mirror that answers nonsense keeps the id we asked for.
@@ -287,6 +307,8 @@ class GraphStore:
             if known is None or source_rank(claim.source) < source_rank(known[2]):
                 wanted[parent.pk] = (parent, claim.relation, claim.source)
         removed = [e for pid, e in current.items() if e.source in HUB_SOURCES and pid not in wanted]
+        if any(edge.pk is None for edge in current.values()):  # one repo answered twice in a batch: rare
+            self._edges_insert()
         if removed:
             LineageEdge.objects.filter(pk__in=[e.pk for e in removed]).delete()
             for edge in removed:
@@ -295,12 +317,12 @@ class GraphStore:
                     parent_name = self.models[edge.parent_id].name if edge.parent_id in self.models else "a model"
                     events.append(_event(ChangeEvent.Kind.PARENT_REMOVED, model, f"{model.name} no longer names "
                                          f"{parent_name} as a parent", now, parent=parent_name))  # fmt: skip
-        created = []
         for parent_id, (parent, relation, source) in wanted.items():
             edge = current.get(parent_id)
             if edge is None:
-                created.append(LineageEdge(child=model, parent=parent, relation=relation, source=source,
-                                           observed_at=now))  # fmt: skip
+                current[parent_id] = edge = LineageEdge(child=model, parent=parent, relation=relation, source=source,
+                                                        observed_at=now)  # fmt: skip
+                self._unsaved_edges.append(edge)  # inserted with the batch's (``_edges_insert``)
                 if announce:
                     events.append(_event(ChangeEvent.Kind.PARENT_ADDED, model, f"{model.name} now names "
                                          f"{parent.name} as a parent ({relation})", now, parent=parent.name,
@@ -308,8 +330,6 @@ class GraphStore:
             elif (edge.relation, edge.source) != (relation, source) and edge.source in HUB_SOURCES:
                 edge.relation, edge.source, edge.observed_at = relation, source, now
                 edge.save(update_fields=["relation", "source", "observed_at"])
-        for edge in LineageEdge.objects.bulk_create(created):
-            current[edge.parent_id] = edge
         return events
 
     def depth_limited_mark(self, names, *, max_depth: int) -> None:

@@ -46,11 +46,17 @@ class _Fetcher:
         raise NotImplementedError
 
 
+#: Most answers handed to ``on_nodes`` at once: storing them together costs less, but the answers that arrive
+#: meanwhile wait for the batch to be stored before the parents they name are asked for.
+STORE_BATCH = 4
+
+
 def lineage_walk(
     seeds: Iterable[str],
     *,
     client: _Fetcher,
-    on_node: Callable[[RepoSnapshot, Discovery, int], None],
+    on_node: Callable[[RepoSnapshot, Discovery, int], None] | None = None,
+    on_nodes: Callable[[list[tuple[RepoSnapshot, Discovery, int]]], None] | None = None,
     limits: WalkLimits = WalkLimits(),
     aliases: Mapping[str, str] | None = None,
     stats: WalkStats | None = None,
@@ -67,7 +73,12 @@ def lineage_walk(
     repos not seen yet: not once per repo. ``pool`` (walks side by side in one process) fetches for this walk
     and the others on its threads, the deepest repo any of them asked for first, rather than on ``concurrency``
     threads of the walk's own (``client`` is then the pool's).
+
+    Each answer is handed, on the calling thread, to ``on_node``; or, with ``on_nodes`` instead, the answers
+    waiting to be stored are handed together, up to ``STORE_BATCH`` at a time, in the order answered.
     """
+    if (on_node is None) == (on_nodes is None):
+        raise TypeError("lineage_walk takes one of on_node and on_nodes")
     aliases = {k.lower(): v for k, v in (aliases or {}).items()}
     stats = stats if stats is not None else WalkStats()
     seen: set[str] = set()  # lower-case ids asked for, or answered as after a redirect
@@ -123,8 +134,11 @@ def lineage_walk(
         submit((seed, 0) for seed in seeds)
         while lane.asked or unstored:
             take(lane.answers(wait=not unstored))
-            if unstored:
-                on_node(*unstored.popleft())  # in the order answered: a child before the parents it names
+            # In the order answered: a child before the parents it names.
+            if unstored and on_nodes is not None:
+                on_nodes([unstored.popleft() for _ in range(min(len(unstored), STORE_BATCH))])
+            elif unstored:
+                on_node(*unstored.popleft())
     finally:
         lane.close()
         if own_pool:
