@@ -47,7 +47,8 @@ class _Fetcher:
 
 
 #: Most answers handed to ``on_nodes`` at once: storing them together costs less, but the answers that arrive
-#: meanwhile wait for the batch to be stored before the parents they name are asked for.
+#: meanwhile wait for the batch to be stored before the parents they name are asked for (of 1, 4 and 8, 4 was the
+#: fastest in the lineage benchmark, on both runners).
 STORE_BATCH = 4
 
 
