@@ -55,20 +55,21 @@ def _event(kind: str, model: AIModel, summary: str, now: datetime, **details) ->
 
 class GraphStore:
     """The hub nodes, their aliases and edges for the length of one refresh, and the writes that keep the
-    database in step with what the hub answers.
+    database in step with what the hub answers. The graph is read when it is first needed: a walk's first node
+    stored, not before its first request.
 
-    With ``unflushed`` (a refresh's walk), each node stored in a transaction of its own is committed without
-    waiting for the disk while ``commits_unflushed()`` is entered (PostgreSQL's ``synchronous_commit`` off for the
-    walk): waiting for the flush was most of the time spent storing a node. Nothing a refresh relies on is at risk:
-    a database crash can lose only the last fraction of a second of such commits, and the refresh's own final
-    commit, made with the flush, puts every earlier one on disk with it, so only a refresh that never finished can
-    lose nodes, and the next one recomputes them."""
+    With ``unflushed`` (a refresh's walk), each transaction storing nodes (``store_many``: the answers waiting, a
+    few at a time) is committed without waiting for the disk while ``commits_unflushed()`` is entered (PostgreSQL's
+    ``synchronous_commit`` off for the walk): waiting for the flush was most of the time spent storing a node.
+    Nothing a refresh relies on is at risk: a database crash can lose only the last fraction of a second of such
+    commits, and the refresh's own final commit, made with the flush, puts every earlier one on disk with it, so
+    only a refresh that never finished can lose nodes, and the next one recomputes them."""
 
     def __init__(self, *, unflushed: bool = False) -> None:
         self.unflushed = unflushed and connection.vendor == "postgresql"
         self._unsaved_edges: list[LineageEdge] = []  # created by the nodes stored so far in this transaction
 
-    # -- the graph, read on first use: when the walk stores its first node, not before its first request ----------
+    # -- the graph, read on first use ------------------------------------------------------------------------------
     @cached_property
     def models(self) -> dict[int, AIModel]:
         return {m.pk: m for m in AIModel.objects.filter(kind=AIModel.Kind.HUB)}
