@@ -15,8 +15,8 @@ from tests.fakehub import make_chain, make_silent
 from vendors.hub import HubClient
 from vendors.hub.identity import identity_downloads
 from vendors.models import ChangeEvent, InferredEdge, LineageEdge, LineageRefresh, ModelFingerprint
-from vendors.services import lineage, lineage_inference
-from vendors.services.lineage_inference import IdentityReads
+from vendors.services import lineage, lineage_identity_reads
+from vendors.services.lineage_identity_reads import IdentityReads
 
 pytestmark = pytest.mark.django_db
 
@@ -241,7 +241,7 @@ def test_the_fingerprints_of_models_that_name_a_parent_are_stored_during_the_wal
         before = _outcome(fake_hub, names)
     _forget_fingerprints()
     ChangeEvent.objects.all().delete()
-    monkeypatch.setattr(lineage_inference, "FINGERPRINTS_BATCH", 1)
+    monkeypatch.setattr(lineage_identity_reads, "FINGERPRINTS_BATCH", 1)
     at_the_step = _fingerprints_at_the_step(monkeypatch)
 
     during = _outcome(fake_hub, names)
@@ -266,7 +266,7 @@ def test_a_read_that_raises_is_left_to_the_step_after_the_walk(fake_hub, monkeyp
             _after_the_walk_only(after_only)
             before = _outcome(fake_hub, names)
         _forget_fingerprints()
-        patched.setattr(lineage_inference, "FINGERPRINTS_BATCH", 1)
+        patched.setattr(lineage_identity_reads, "FINGERPRINTS_BATCH", 1)
         during = _outcome(fake_hub, names)
 
     assert (during["status"], during["error"]) == (before["status"], before["error"])

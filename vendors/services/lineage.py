@@ -30,7 +30,8 @@ from vendors.services.lineage_chunks import (  # noqa: F401 (the chunk task and 
     lineage_refresh_fan_out,
     refresh_progress,
 )
-from vendors.services.lineage_inference import IdentityReads, lineage_infer_after_walk
+from vendors.services.lineage_identity_reads import IdentityReads
+from vendors.services.lineage_inference import lineage_infer_after_walk
 from vendors.services.lineage_store import HUB_SOURCES, GraphStore
 from vendors.services.lineage_walk import FetchPool, WalkLimits, WalkStats, lineage_walk
 from vendors.services.model_files import model_files_edges_sync

@@ -21,11 +21,8 @@ from vendors.lineage import RepoSnapshot
 from vendors.lineage.discovery import Discovery
 from vendors.lineage.sanitize import clean_text
 from vendors.models import LineageRefresh, LineageRefreshChunk, LineageRefreshClaim
-from vendors.services.lineage_inference import (
-    IdentityReads,
-    lineage_infer_after_walk,
-    lineage_infer_refresh_subjects,
-)
+from vendors.services.lineage_identity_reads import IdentityReads
+from vendors.services.lineage_inference import lineage_infer_after_walk, lineage_infer_refresh_subjects
 from vendors.services.lineage_store import GraphStore
 from vendors.services.lineage_walk import FetchPool, WalkLimits, WalkStats, lineage_walk
 
