@@ -302,3 +302,29 @@ def test_a_large_answer_is_a_success_and_only_its_start_is_kept(receiver):
     receiver.answer(Answer(200, "<html>" + "x" * 300_000))
     attempt = services.message_deliver(message_id=_test_message(endpoint).pk)
     assert attempt.succeeded and len(attempt.response_body) == 1000 and attempt.response_body.startswith("<html>")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_is_claimed_with_a_commit_that_waits_for_the_disk_before_it_is_sent(receiver, postgres, monkeypatch):
+    """Sent from inside a run whose commits skip the flush (a lineage walk with the tasks in-process), the claim's
+    commit still waits for it: what the message reports is on disk before it leaves."""
+    from django.db import connection
+
+    from riskregistry.db.commits import commits_unflushed
+    from webhooks import delivery
+
+    endpoint, _ = _endpoint(receiver)
+    sent, post = [], delivery.post
+    monkeypatch.setattr(delivery, "post", lambda **kwargs: sent.append("POST") or post(**kwargs))
+
+    def record(execute, sql, params, many, context):
+        flushed = "SET LOCAL synchronous_commit TO ON" in sql
+        sent.append("flushed" if flushed else sql.split(" ")[0] + " " + sql.split('"')[1] if '"' in sql else sql)
+        return execute(sql, params, many, context)
+
+    with commits_unflushed(), connection.execute_wrapper(record):
+        _test_message(endpoint)  # recorded, and sent by the task it asks for when it commits (in-process here)
+    assert len(receiver.received) == 1 and WebhookMessage.objects.get().status == WebhookMessage.Status.DELIVERED
+    claim = sent.index("UPDATE webhooks_webhookmessage")
+    assert sent[claim - 1] == "flushed"  # the claim's transaction waits for the disk at its commit
+    assert claim < sent.index("POST")

@@ -9,14 +9,14 @@ Storing is idempotent: the same answers stored twice change nothing the second t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import cached_property
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 
+from riskregistry.db.commits import commits_unflushed
 from vendors.lineage import RepoSnapshot
 from vendors.lineage.discovery import SOURCE_PRIORITY, Discovery
 from vendors.lineage.gaps import GapCode, node_outcome
@@ -200,25 +200,11 @@ class GraphStore:
             self._alias_add(model, snapshot.requested_id)
         return model, renamed
 
-    @contextmanager
-    def commits_unflushed(self) -> Iterator[None]:
+    def commits_unflushed(self) -> AbstractContextManager[None]:
         """While a walk stores its nodes, on this thread's connection: with ``unflushed``, its commits do not wait
-        for the disk (set once for the walk, not once per node: a statement less for each), and after it they do
-        again, so the caller's next commit (the refresh's or chunk's final save) flushes them all. Inside the
-        caller's transaction nothing changes: its commit is the one that counts."""
-        if not self.unflushed or connection.in_atomic_block:
-            yield
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO OFF")
-        try:
-            yield
-        finally:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("RESET synchronous_commit")
-            except DatabaseError:  # a broken connection: closed, never used again with the setting
-                connection.close()
+        for the disk, and after it they do again, so the caller's next commit (the refresh's or chunk's final
+        save) flushes them all (``riskregistry.db.commits``)."""
+        return commits_unflushed(self.unflushed)
 
     def store(self, snapshot: RepoSnapshot, discovery: Discovery, now: datetime) -> list[ChangeEvent]:
         """Store one fetched repo and its parent edges; return the change events recorded (none the first

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from riskregistry.db.commits import commit_flushed
 from riskregistry.roles import ADMIN
 from webhooks import delivery, schedule, selectors, signing
 from webhooks.models import TEST_EVENT, WebhookAttempt, WebhookEndpoint, WebhookMessage
@@ -124,9 +125,11 @@ def message_deliver(*, message_id: int, now: datetime | None = None) -> WebhookA
     """One attempt at a due message: claimed first (two workers never send it at once), sent with no
     transaction open, then recorded. None if it was not due (already delivered, given up or claimed)."""
     now = now or timezone.now()
-    claimed = WebhookMessage.objects.filter(
-        pk=message_id, status=WebhookMessage.Status.PENDING, next_attempt_at__lte=now
-    ).update(next_attempt_at=now + _lease(), queued_at=None)
+    with transaction.atomic():
+        commit_flushed()  # on disk before it is sent: the claim, and the commits that recorded the message
+        claimed = WebhookMessage.objects.filter(
+            pk=message_id, status=WebhookMessage.Status.PENDING, next_attempt_at__lte=now
+        ).update(next_attempt_at=now + _lease(), queued_at=None)
     if not claimed:
         return None
     message = WebhookMessage.objects.select_related("endpoint").filter(pk=message_id).first()
