@@ -399,6 +399,11 @@ class RegistryViewSet(viewsets.GenericViewSet):
         return super().handle_exception(exc)
 
     def initial(self, request, *args, **kwargs):
+        # A method the route does not have is a 405 (with ``Allow``) for everyone, as Django's own views answer:
+        # DRF would check the permissions first and answer 403 (or 401) for a method that no one could ever use.
+        method = request.method.lower()
+        if method not in self.http_method_names or getattr(self, method, None) is None:
+            raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
         # The list mixins come before this class in every viewset's bases; dispatch looks the handler up after
         # initial(), so a CSV list is answered by csv_list instead of a JSON page.

@@ -118,3 +118,28 @@ def test_a_key_acts_with_its_owners_role_as_it_is_at_each_request(db):
     assert client.get("/api/v1/vendors/").status_code == 403
     boss = factories.UserFactory(username="api-superuser", is_superuser=True)
     assert key_client(boss, scope="read").get("/api/v1/webhooks/").status_code == 200
+
+
+def test_a_method_a_route_does_not_have_is_405_with_allow_for_everyone(admin_user):
+    """Never 403 or 401 for a method no one could use (records are never deleted, uploads never changed): the
+    route says it has no such method and which ones it has, whoever asks, before any permission is checked."""
+    world = build_world()
+    routes: dict[str, set[str]] = {}
+    for _basename, method, url in _endpoints(world):
+        routes.setdefault(url, set()).add(method)
+    clients = {
+        "admin key": key_client(admin_user, scope="read-write"),
+        "read key": key_client(admin_user, scope="read"),
+        "no key": APIClient(),
+    }
+    refused = 0
+    for url, methods in routes.items():
+        for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - methods:
+            for name, client in clients.items():
+                response = _call(client, method, url)
+                assert response.status_code == 405, (name, method, url, response.status_code)
+                allowed = {m.strip() for m in response["Allow"].split(",")}
+                assert methods <= allowed and method not in allowed, (url, response["Allow"])
+                assert response.json()["code"] == "method_not_allowed", response.content[:200]
+            refused += 1
+    assert refused > 50  # most routes lack some method: deletes above all
