@@ -51,7 +51,7 @@ def _fingerprints() -> list[tuple]:
     return sorted(
         ModelFingerprint.objects.values_list(
             "model__name", "revision", "fingerprint", "parameters", "has_config", "has_tokenizer", "problems",
-            "readme_digest", "files",
+            "readme_digest", "files", "readme_read",
         )
     )  # fmt: skip
 
@@ -126,14 +126,13 @@ def test_the_reads_started_during_the_walk_are_those_made_after_it(fake_hub, mon
     # Four models read: each started as the walk stored it (False), then taken by the step after the walk (True).
     assert sorted(taken) == [False] * 4 + [True] * 4
 
-    # Again, fingerprints current: the files of the models inferred about only, as before.
+    # Again, fingerprints current, the README read with them for the models inferred about: nothing is downloaded,
+    # and the same parents are inferred from the stored rows.
     with monkeypatch.context() as patched:
         _after_the_walk_only(patched)
         again_before = _outcome(fake_hub, names)
     again_during = _outcome(fake_hub, names)
-    assert again_during == again_before
-    assert len(again_during["downloads"]) == 3 * 3
-    assert not any("/Qwen/Qwen2.5-7B-Instruct/" in path for path in again_during["downloads"])
+    assert again_during == again_before == {**during, "downloads": []}
 
 
 def test_a_file_the_hub_refuses_is_a_problem_of_the_fingerprint_as_before(fake_hub, monkeypatch):
@@ -311,3 +310,39 @@ def test_a_repo_that_lists_no_identifying_file_is_read_without_a_request_or_the_
 )
 def test_the_files_a_read_downloads(siblings, readme, downloads):
     assert identity_downloads(siblings, readme=readme) == downloads
+
+
+@pytest.mark.parametrize("prefetch", [True, False], ids=["during the walk", "after it"])
+def test_a_model_inferred_about_is_read_again_only_at_a_new_revision_or_for_its_readme(fake_hub, monkeypatch,
+                                                                                       prefetch):  # fmt: skip
+    """The files are read at the commit: a model whose parents are inferred is inferred about again from its stored
+    row (against the fingerprints stored since) while its revision stands; read again at a new commit, or once for
+    the README when its row was read without it (it named a parent then)."""
+    if not prefetch:
+        _after_the_walk_only(monkeypatch)
+    names = _world(fake_hub)
+    first = _outcome(fake_hub, names)
+    assert len(first["downloads"]) == 4 * 2 + 3 and first["inferred"]
+    readme_read = {row[0]: row[-1] for row in first["fingerprints"]}
+    assert readme_read == {SILENT[0]: True, SILENT[1]: True, "Qwen/Qwen2.5-7B-Instruct": False,
+                           "Qwen/Qwen2.5-7B": True}  # fmt: skip
+
+    again = _outcome(fake_hub, names)
+    assert again == {**first, "downloads": []}  # nothing read, the same fingerprints and inferred parents
+
+    # A new commit of one of them: its files only, at that commit.
+    fake_hub.add_repo(make_silent(SILENT[0], sha="c" * 40))
+    changed = _outcome(fake_hub, names)
+    assert [path.split("/resolve/")[1] for path in changed["downloads"]] == [
+        f"{'c' * 40}/{name}" for name in ("README.md", "config.json", "tokenizer_config.json")
+    ]
+    assert changed["inferred"] == first["inferred"]
+
+    # A row read without the README (the model named a parent then): the README is read once, with the files.
+    ModelFingerprint.objects.filter(model__name=SILENT[1]).update(readme_read=False, readme_digest="")
+    readme = _outcome(fake_hub, names)
+    assert sorted(path.rsplit("/", 1)[1] for path in readme["downloads"]) == [
+        "README.md", "config.json", "tokenizer_config.json"
+    ] and all(SILENT[1] in path for path in readme["downloads"])  # fmt: skip
+    assert readme == {**first, "downloads": readme["downloads"], "fingerprints": changed["fingerprints"]}
+    assert _outcome(fake_hub, names)["downloads"] == []

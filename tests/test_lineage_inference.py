@@ -257,8 +257,43 @@ def test_a_parent_no_longer_inferred_is_retired(fake_hub):
     assert not InferredEdge.history.filter(child__name="acme-labs/odd-7b").exists()  # matches no reference
 
     # Its files change at a new revision: the shapes no longer match any reference, the parent is retired.
-    fake_hub.add_repo(make_silent("acme-labs/silent-7b", config={"hidden_size": 4321, "num_hidden_layers": 5}))
+    changed = make_silent("acme-labs/silent-7b", config={"hidden_size": 4321, "num_hidden_layers": 5}, sha="b" * 40)
+    fake_hub.add_repo(changed)
     _refresh("acme-labs/silent-7b")
     assert not InferredEdge.objects.filter(child__name="acme-labs/silent-7b").exists()
     [retired] = InferredEdge.history.filter(child__name="acme-labs/silent-7b")
     assert retired.pk == edge.pk and retired.retired_reason == "not_inferred" and retired.retired_at is not None
+
+
+def test_a_model_whose_files_stand_is_inferred_about_again_against_a_base_new_to_the_hub_rows(fake_hub):
+    """Not read again at the same commit, a silent model is still inferred about at every refresh: from its stored
+    row, against the fingerprints stored since (here its base, first fetched by the second refresh)."""
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b"))
+    _refresh("acme-labs/silent-7b")
+    assert not InferredEdge.objects.exists()  # no base fingerprinted yet
+    read = fake_hub.count("/acme-labs/silent-7b/resolve/")
+    assert read == 3  # config, tokenizer config, README
+
+    _refresh("acme-labs/silent-7b", "Qwen/Qwen2.5-7B-Instruct")
+    assert fake_hub.count("/acme-labs/silent-7b/resolve/") == read  # its files stand at its commit
+    edge = InferredEdge.objects.get(child__name="acme-labs/silent-7b")
+    assert edge.parent.name == "Qwen/Qwen2.5-7B-Instruct" and edge.source == "inferred:config"
+    assert ChangeEvent.objects.filter(kind=ChangeEvent.Kind.INFERRED_PARENT_ADDED, model=edge.child).exists()
+
+
+@pytest.mark.parametrize(
+    ("stored", "sha", "readme", "current"),
+    [
+        (("a" * 40, [], False), "a" * 40, False, True),  # files read at this commit
+        (("a" * 40, [], False), "a" * 40, True, False),  # ... but not its README, now wanted
+        (("a" * 40, [], True), "a" * 40, True, True),  # README read too (or there was none)
+        (("a" * 40, [], True), "b" * 40, True, False),  # a new commit
+        (("a" * 40, ["config.json: HTTP 500"], True), "a" * 40, False, False),  # a file not read last time
+        (("", [], True), "", True, False),  # no commit known: read at the branch, which moves
+    ],
+)
+def test_when_a_stored_fingerprint_stands_for_a_revision(stored, sha, readme, current):
+    from vendors.services.lineage_inference import fingerprint_current
+
+    revision, problems, readme_read = stored
+    assert fingerprint_current(revision, problems, sha=sha, readme=readme, readme_read=readme_read) is current

@@ -52,6 +52,7 @@ class RepoIdentity:
     files: tuple[str, ...] = ()
     created_at: datetime | None = None
     problems: tuple[str, ...] = ()
+    readme_read: bool = False  # asked for (``readme``): ``readme`` is then the README, empty when there is none
 
     def exposed(self) -> Exposed:
         return Exposed(
@@ -147,4 +148,5 @@ def fetch_identity(
         files=tuple(siblings[:MAX_FILE_NAMES]),
         created_at=created,
         problems=tuple(problems),
+        readme_read=readme,
     )

@@ -28,7 +28,13 @@ class ModelFingerprint(models.Model):
         blank=True, help_text="What the inference reads of the README (hub links, origin phrases, merge markers)."
     )
     files = models.JSONField(default=list, blank=True, help_text="The telling file names the inference reads.")
-    fetched_at = models.DateTimeField()
+    readme_read = models.BooleanField(
+        default=False,
+        help_text="Whether the README was read at this revision (``readme_digest`` is then what it says).",
+    )
+    fetched_at = models.DateTimeField(
+        help_text="When a refresh last read the files at this revision, or found the row current for it."
+    )
     first_fetched_at = models.DateTimeField(
         null=True, blank=True, help_text="When the model was first fingerprinted (blank: before this was kept)."
     )

@@ -36,7 +36,8 @@ class IdentityReads:
 
     ``prefetch`` starts a stored node's read at once, on the threads the walk leaves idle (``FetchPool.submit``:
     after every repo asked for), deciding as ``lineage_infer_after_walk`` will: the same files, at the same
-    revision, the README for a model that names no parent, nothing for a model whose fingerprint is current. So
+    revision, the README for a model that names no parent, nothing for a model whose fingerprint is current (its
+    README read too, for one that names no parent). So
     the reads are done, or under way, when the walk ends, instead of all starting then. The step after the walk
     still decides every read itself, from the database, and ``read`` gives it the read already started with the
     same arguments, or starts it: should the two decide differently (a parent declared meanwhile, another refresh
@@ -58,7 +59,7 @@ class IdentityReads:
         self._client, self._pool, self._now = client, pool, now
         self._started: dict[tuple, Future] = {}
         self._unstored: list[tuple[AIModel, Future]] = []  # reads of models that name a parent, not stored yet
-        self._fingerprints: dict[int, tuple[str, list]] | None = None  # model id -> stored (revision, problems)
+        self._fingerprints: dict[int, tuple[str, list, bool]] | None = None  # model id -> (revision, problems, README)
         self.walked: list[tuple[str, tuple[str, ...], int | None] | None] = []  # each stored node's walked_files
 
     def node_stored(self, snapshot: RepoSnapshot, *, store: GraphStore) -> None:
@@ -79,10 +80,12 @@ class IdentityReads:
             return
         subject = not model.lineage_gaps and not store.edges.get(model.pk)  # as inference_subjects decides
         if self._fingerprints is None:  # once per walk, on its first resolved node: the walk's thread, not a pool's
-            rows = ModelFingerprint.objects.values_list("model_id", "revision", "problems")
-            self._fingerprints = {model_id: (revision, problems) for model_id, revision, problems in rows}
+            rows = ModelFingerprint.objects.values_list("model_id", "revision", "problems", "readme_read")
+            self._fingerprints = {model_id: (revision, problems, read) for model_id, revision, problems, read in rows}
         stored = self._fingerprints.get(model.pk)
-        if not subject and stored is not None and fingerprint_current(*stored, sha=model.sha):
+        if stored is not None and fingerprint_current(
+            stored[0], stored[1], sha=model.sha, readme=subject, readme_read=stored[2]
+        ):
             return
         future = self.read(model.name, model.sha, siblings=files, parameters=parameters, readme=subject)
         if not subject:

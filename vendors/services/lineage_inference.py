@@ -64,7 +64,9 @@ def lineage_infer_after_walk(
 
     The files are read at the commit and from the file list the walk has just read, so this adds no metadata
     request: only the downloads of ``config.json`` and ``tokenizer_config.json`` when a model's revision is new (or
-    one of them could not be read last time), and of ``README.md`` for the models whose parents are inferred. The
+    one of them could not be read last time), and of ``README.md`` for the models whose parents are inferred (when
+    it was not read at that revision). A model whose stored row stands for its revision is inferred about from the
+    row, as a chunked refresh infers, against the fingerprints stored since (a base new to the portfolio). The
     reads the walk started as it stored each model (``IdentityReads.prefetch``) are taken as they are when they
     are the reads decided here; any other is made now.
 
@@ -93,12 +95,16 @@ def lineage_infer_after_walk(
     if retiring := [m for m in models if m.pk not in subjects and m.pk in with_edges]:
         inferred_edges_retire(InferredEdge.objects.filter(child__in=retiring), reason=RetiredReason.PARENT_NAMED,
                               now=now)  # fmt: skip
-    to_read, counted = [], []
+    to_read, counted, confirmed = [], [], []
     for model in models:
         current = getattr(model, "fingerprint", None)  # None when the model was never fingerprinted
-        kept = current is not None and fingerprint_current(current.revision, current.problems, sha=model.sha)
-        if model.pk not in subjects and kept:
+        readme = model.pk in subjects
+        if current is not None and fingerprint_current(
+            current.revision, current.problems, sha=model.sha, readme=readme, readme_read=current.readme_read
+        ):
             counted += parameters_backfill(current, counts.get(model.name.lower()))
+            if readme:  # inferred about from its stored row: the files at this commit say what they said
+                confirmed.append(current.pk)
             continue
         to_read.append(model)
     # Each read as the walk may have started it, taken in the models' order: the first that raised is raised.
@@ -111,9 +117,11 @@ def lineage_infer_after_walk(
     fingerprints_store(models=to_read, identities=identities, now=now)
     if counted:  # fingerprints read before the walk carried the count: given it without reading the files again
         ModelFingerprint.objects.bulk_update(counted, ["parameters", "fingerprint"])
+    if confirmed:  # current for this refresh, as if read again (a chunked refresh infers about those: ``since``)
+        ModelFingerprint.objects.filter(pk__any_of=confirmed).update(fetched_at=now)
     stored = 0
     if subjects and infer_parents:
-        inferred = [model for model in models if model.pk in subjects and model.pk in identities]
+        inferred = [model for model in models if model.pk in subjects]
         stored = inferred_edges_store_all(inferred, references=fingerprint_references(), before=before, now=now)
     if before.edges or stored:  # none before and none now: nothing can have changed
         inferred_changes_record(before=before, now=now)
@@ -158,10 +166,14 @@ def parameters_backfill(row: ModelFingerprint, parameters: int | None) -> list[M
     return [row]
 
 
-def fingerprint_current(revision: str, problems: list, *, sha: str) -> bool:
-    """Whether a stored fingerprint (its revision and problems) stands for revision ``sha`` in full: its files
-    are not read again."""
-    return revision == sha and not problems
+def fingerprint_current(
+    revision: str, problems: list, *, sha: str, readme: bool = False, readme_read: bool = False
+) -> bool:
+    """Whether a stored fingerprint (its revision, problems and whether it read the README) stands for revision
+    ``sha`` in full, for a model whose parents are inferred (``readme``) or not: its files are not read again. The
+    files are read at the commit, so what they said there they still say; with no commit known they were read at
+    the branch, which moves."""
+    return bool(sha) and revision == sha and not problems and (readme_read or not readme)
 
 
 def _fingerprint_values(identity, now: datetime) -> dict:
@@ -175,6 +187,7 @@ def _fingerprint_values(identity, now: datetime) -> dict:
         "problems": [clean_text(problem, 300) for problem in identity.problems[:8]],
         "readme_digest": readme_digest(identity.readme),
         "files": [clean_text(name, 200) for name in identity.files[:MAX_TELLING_FILES]],
+        "readme_read": identity.readme_read,
         "fetched_at": now,
     }
 
@@ -195,7 +208,7 @@ def fingerprints_store(*, models: list[AIModel], identities: dict, now: datetime
         for model in models
     ]  # first_fetched_at is left out of the update: a row that exists keeps its first time
     fields = ["revision", "fingerprint", "parameters", "has_config", "has_tokenizer", "problems", "readme_digest",
-              "files", "fetched_at"]  # fmt: skip
+              "files", "readme_read", "fetched_at"]  # fmt: skip
     ModelFingerprint.objects.bulk_create(rows, update_conflicts=True, unique_fields=["model"], update_fields=fields)
     if any(row.pk is None for row in rows):  # a database that returns no ids from an upsert
         ids = dict(ModelFingerprint.objects.filter(model__in=models).values_list("model_id", "pk"))
