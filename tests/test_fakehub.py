@@ -586,3 +586,22 @@ def test_cli_serves_until_terminated(tmp_path: Path) -> None:
             proc.terminate()
             _, stderr = proc.communicate(timeout=10)
     assert proc.returncode == 0, stderr
+
+
+def test_a_repo_whose_files_change_gets_a_new_commit_and_hub_side_fields_keep_it() -> None:
+    """As on the Hub: the commit sha follows what is committed (files, README and card, the file list); gating,
+    counters and a rename change no commit; a record that names its sha keeps it."""
+    base = make_record("acme/commits", license="apache-2.0", files={"config.json": {"hidden_size": 8}})
+    sha = records.build_repo(base).main.sha
+    assert re.fullmatch(r"[0-9a-f]{40}", sha)
+    assert records.build_repo(json.loads(json.dumps(base))).main.sha == sha  # the same content: the same commit
+    for changed in (
+        {**base, "files": {"config.json": {"hidden_size": 9}}},
+        {**base, "readme_body": "# Another README\n"},
+        {**base, "cardData": {**base.get("cardData", {}), "license": "mit"}},
+        {**base, "siblings": [{"rfilename": "model.safetensors", "size": 1}]},
+    ):
+        assert records.build_repo(changed).main.sha != sha, changed
+    for hub_side in ({**base, "gated": "manual"}, {**base, "disabled": True}, {**base, "downloads": 5}):
+        assert records.build_repo(hub_side).main.sha == sha, hub_side
+    assert records.build_repo({**base, "files": {}, "sha": sha}).main.sha == sha

@@ -257,8 +257,7 @@ def test_a_parent_no_longer_inferred_is_retired(fake_hub):
     assert not InferredEdge.history.filter(child__name="acme-labs/odd-7b").exists()  # matches no reference
 
     # Its files change at a new revision: the shapes no longer match any reference, the parent is retired.
-    changed = make_silent("acme-labs/silent-7b", config={"hidden_size": 4321, "num_hidden_layers": 5}, sha="b" * 40)
-    fake_hub.add_repo(changed)
+    fake_hub.add_repo(make_silent("acme-labs/silent-7b", config={"hidden_size": 4321, "num_hidden_layers": 5}))
     _refresh("acme-labs/silent-7b")
     assert not InferredEdge.objects.filter(child__name="acme-labs/silent-7b").exists()
     [retired] = InferredEdge.history.filter(child__name="acme-labs/silent-7b")

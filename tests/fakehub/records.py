@@ -291,6 +291,18 @@ def _snapshot(repo_id: str, sha: str, fields: dict[str, Any], controls: dict[str
     return Snapshot(repo_id, sha, fields, files, parents, relation, tags)
 
 
+#: What a commit holds: the files, the README (its front matter is the card) and the file list. Hub-side fields
+#: (gated, disabled, downloads, likes, dates) change without a commit, and a rename keeps the commit.
+_COMMIT_KEYS = ("files", "readme_body", "cardData", "siblings", "gguf_metadata", "gguf_padding", "file_sources")
+
+
+def _commit_content(record: dict[str, Any]) -> str:
+    """The record's committed content, as text: a record whose files change gets a new commit sha, as on the Hub,
+    unless it names its ``sha``."""
+    content = {key: record[key] for key in _COMMIT_KEYS if key in record}
+    return json.dumps(content, sort_keys=True, default=repr) if content else ""
+
+
 def build_repo(record: dict[str, Any]) -> Repo:
     """Validate a record and compute its snapshots. The record itself is not modified."""
     if not isinstance(record, dict) or not isinstance(record.get("id"), str):
@@ -299,7 +311,7 @@ def build_repo(record: dict[str, Any]) -> Repo:
     repo_id = record["id"]
     record_filename(repo_id)  # validates the id
     record.setdefault("_id", derived_hex("object-id", repo_id, length=24))
-    record.setdefault("sha", derived_hex("commit", repo_id))
+    record.setdefault("sha", derived_hex("commit", repo_id, _commit_content(record)))
     fields = {key: value for key, value in record.items() if key not in CONTROL_KEYS}
     _apply_fillers(fields, record.get("filler") or [])
     controls = {key: record[key] for key in CONTROL_KEYS if key in record}
