@@ -82,11 +82,10 @@ class IdentityReads:
         if self._fingerprints is None:  # once per walk, on its first resolved node: the walk's thread, not a pool's
             rows = ModelFingerprint.objects.values_list("model_id", "revision", "problems", "readme_read")
             self._fingerprints = {model_id: (revision, problems, read) for model_id, revision, problems, read in rows}
-        stored = self._fingerprints.get(model.pk)
-        if stored is not None and fingerprint_current(
-            stored[0], stored[1], sha=model.sha, readme=subject, readme_read=stored[2]
-        ):
-            return
+        if (stored := self._fingerprints.get(model.pk)) is not None:
+            revision, problems, readme_read = stored
+            if fingerprint_current(revision, problems, sha=model.sha, readme=subject, readme_read=readme_read):
+                return
         future = self.read(model.name, model.sha, siblings=files, parameters=parameters, readme=subject)
         if not subject:
             self._unstored.append((model, future))

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import cached_property
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
 from riskregistry.db.commits import commits_unflushed
@@ -66,7 +66,7 @@ class GraphStore:
     only a refresh that never finished can lose nodes, and the next one recomputes them."""
 
     def __init__(self, *, unflushed: bool = False) -> None:
-        self.unflushed = unflushed and connection.vendor == "postgresql"
+        self.unflushed = unflushed  # on PostgreSQL, outside a caller's transaction (``commits_unflushed``)
         self._unsaved_edges: list[LineageEdge] = []  # created by the nodes stored so far in this transaction
 
     # -- the graph, read on first use ------------------------------------------------------------------------------
